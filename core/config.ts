@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * The one typed configuration of a Timmy instance. Every field has a default, so `npm start` needs no
+ * configuration at all; an empty string means "not set" for optional strings. Sources, later ones win:
+ * defaults, the JSON config file, environment variables (`TIMMY_` + the field path in SCREAMING_SNAKE_CASE,
+ * e.g. relay.limits.maxMessageBytes is TIMMY_RELAY_LIMITS_MAX_MESSAGE_BYTES), then command-line overrides.
+ * docs/CONFIGURATION.md documents every field; a test keeps it so.
+ */
+const port = z.number().int().min(0).max(65535);
+const count = (min: number) => z.number().int().min(min);
+const kinds = z.array(z.number().int().min(0).max(65535));
+const wsUrl = z
+  .string()
+  .refine((s) => s === '' || /^wss?:\/\/[^\s]+$/.test(s), 'must be a ws:// or wss:// URL (or empty)');
+const httpUrl = z
+  .string()
+  .refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), 'must be an http:// or https:// URL (or empty)');
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1).default('./.timmy'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  relay: z
+    .strictObject({
+      url: wsUrl.default(''),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(7777),
+      publicUrl: wsUrl.default(''),
+      name: z.string().default('Timmy Time relay'),
+      description: z.string().default('The embedded relay of a Timmy Time agent network'),
+      contact: z.string().default(''),
+      auth: z.enum(['none', 'write', 'all']).default('none'),
+      restrictedReadKinds: kinds.default([4, 1059]),
+      acceptKinds: kinds.default([]),
+      rejectKinds: kinds.default([]),
+      limits: z
+        .strictObject({
+          maxMessageBytes: count(1024).default(262144),
+          maxSubscriptions: count(1).default(32),
+          maxFilters: count(1).default(16),
+          maxLimit: count(1).default(1000),
+          maxEventTags: count(1).default(2500),
+          maxContentBytes: count(1).default(131072),
+          eventsPerSecond: count(1).default(200),
+          eventsBurst: count(1).default(400),
+          createdAtFutureSeconds: count(0).default(900),
+          createdAtPastSeconds: count(0).default(0),
+          maxConnections: count(1).default(1024),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+      publicUrl: httpUrl.default(''),
+    })
+    .prefault({}),
+  identity: z
+    .strictObject({
+      domain: z.string().min(1).default('localhost'),
+      passphrase: z.string().default(''),
+      passphraseFile: z.string().default(''),
+    })
+    .prefault({}),
+  agents: z
+    .strictObject({
+      personaFile: z.string().default(''),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Fields that hold secrets: never logged, and a warning at start when they come from the environment. */
+export const SECRET_FIELDS: readonly string[] = ['identity.passphrase'];
+
+export type Leaf = string | number | boolean | readonly number[] | readonly string[];
+
+/** Every configuration field as a dotted path, with its default and its environment variable. */
+export function configFields(): { path: string; env: string; defaultValue: Leaf }[] {
+  const out: { path: string; env: string; defaultValue: Leaf }[] = [];
+  const walk = (obj: Record<string, unknown>, prefix: string): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, path);
+      else out.push({ path, env: envName(path), defaultValue: v as Leaf });
+    }
+  };
+  walk(configSchema.parse({}) as unknown as Record<string, unknown>, '');
+  return out;
+}
+
+export function envName(path: string): string {
+  return `TIMMY_${path
+    .split('.')
+    .map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+    .join('_')}`;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Dotted paths of secret fields that were set through environment variables. */
+  secretsFromEnv: string[];
+  /** Path of the config file that was read, if any. */
+  file: string | undefined;
+}
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+  /** Parsed content of the config file, if one was read. */
+  fileContent?: unknown;
+  file?: string;
+  /** Highest-priority overrides, as dotted paths (from command-line flags). */
+  overrides?: Record<string, Leaf>;
+}
+
+/** Merges defaults, file, environment and overrides, and validates. Throws ConfigError naming the field. */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? {};
+  const raw: Record<string, unknown> = {};
+  if (options.fileContent !== undefined) {
+    if (
+      options.fileContent === null ||
+      typeof options.fileContent !== 'object' ||
+      Array.isArray(options.fileContent)
+    ) {
+      throw new ConfigError(options.file ?? 'config file', 'must hold a JSON object');
+    }
+    mergeInto(raw, options.fileContent as Record<string, unknown>);
+  }
+  const secretsFromEnv: string[] = [];
+  for (const field of configFields()) {
+    const value = env[field.env];
+    if (value === undefined || value === '') continue;
+    setPath(raw, field.path, fromEnv(field.path, field.env, value, field.defaultValue));
+    if (SECRET_FIELDS.includes(field.path)) secretsFromEnv.push(field.path);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path, value);
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') ?? '';
+    const unknownKeys = issue && 'keys' in issue ? (issue.keys as string[]) : [];
+    if (issue?.code === 'unrecognized_keys') {
+      const where = path ? `${path}.` : '';
+      throw new ConfigError(`${where}${unknownKeys.join(', ')}`, 'unknown field');
+    }
+    const hint =
+      path && !path.includes('.') && typeof raw[path] === 'object' ? '' : ` (env ${envName(path)})`;
+    throw new ConfigError(path || '(root)', `${issue?.message ?? 'invalid'}${hint}`);
+  }
+  return { config: parsed.data, secretsFromEnv, file: options.file };
+}
+
+function fromEnv(path: string, env: string, value: string, def: Leaf): Leaf {
+  if (typeof def === 'number') {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new ConfigError(path, `${env}=${JSON.stringify(value)} is not a number`);
+    return n;
+  }
+  if (typeof def === 'boolean') {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new ConfigError(path, `${env}=${JSON.stringify(value)} is not true or false`);
+  }
+  if (Array.isArray(def)) {
+    const parts = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const nums = parts.map(Number);
+    if (nums.some((n) => !Number.isInteger(n))) {
+      throw new ConfigError(
+        path,
+        `${env}=${JSON.stringify(value)} is not a comma-separated list of integers`,
+      );
+    }
+    return nums;
+  }
+  return value;
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) {
+    const cur = target[k];
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      cur &&
+      typeof cur === 'object' &&
+      !Array.isArray(cur)
+    ) {
+      mergeInto(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const copy: Record<string, unknown> = {};
+      mergeInto(copy, v as Record<string, unknown>);
+      target[k] = copy;
+    } else {
+      target[k] = v;
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (next && typeof next === 'object' && !Array.isArray(next)) cur = next as Record<string, unknown>;
+    else {
+      const fresh: Record<string, unknown> = {};
+      cur[p] = fresh;
+      cur = fresh;
+    }
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}
+
+/** A copy of the config with secret fields replaced, for logs and `timmy status`. */
+export function redactConfig(config: Config): Config {
+  const copy = structuredClone(config);
+  for (const path of SECRET_FIELDS) {
+    const parts = path.split('.');
+    let cur: Record<string, unknown> = copy as unknown as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
+    const last = parts[parts.length - 1] as string;
+    if (cur[last]) cur[last] = '[redacted]';
+  }
+  return copy;
+}
