@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * A persona file declares an instance's agents: who they are (kind 0 profile, NIP-05 name) and their role.
+ * Job kinds and handlers are added by the DVM layer; this file is only identity and presentation.
+ */
+const nameRe = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const personaSchema = z.strictObject({
+  name: z.string().regex(nameRe, 'must be 1-64 of a-z, 0-9, "-" or "_", starting with a letter or digit'),
+  displayName: z.string().min(1).max(100),
+  role: z.enum(['coordinator', 'worker']).default('worker'),
+  about: z.string().max(2000).default(''),
+  picture: z.string().default(''),
+  website: z.string().default(''),
+  lud16: z.string().default(''),
+  /** NIP-39 external identities, e.g. { platform: 'github', identity: 'alice', proof: '<gist id>' }. */
+  identities: z
+    .array(
+      z.strictObject({
+        platform: z.string().regex(/^[a-z0-9._-]+$/),
+        identity: z.string().min(1),
+        proof: z.string().default(''),
+      }),
+    )
+    .default([]),
+});
+
+const personaFileSchema = z
+  .strictObject({ agents: z.array(personaSchema).min(1) })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.agents.forEach((a, i) => {
+      if (seen.has(a.name))
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate name "${a.name}"` });
+      seen.add(a.name);
+    });
+    const coordinators = file.agents.filter((a) => a.role === 'coordinator').length;
+    if (coordinators !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents'],
+        message: `needs exactly one coordinator, found ${coordinators}`,
+      });
+    }
+  });
+
+export type Persona = z.infer<typeof personaSchema>;
+export type PersonaFile = z.infer<typeof personaFileSchema>;
+
+export const DEFAULT_PERSONA_FILE = fileURLToPath(new URL('./personas.json', import.meta.url));
+
+export class PersonaFileError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`persona file ${file}: ${detail}`);
+    this.name = 'PersonaFileError';
+  }
+}
+
+export function parsePersonaFile(content: unknown, file = '(inline)'): PersonaFile {
+  const r = personaFileSchema.safeParse(content);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new PersonaFileError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}
+
+/** Reads and validates a persona file (the shipped default when `path` is empty). */
+export async function loadPersonaFile(path = ''): Promise<{ file: string; personas: Persona[] }> {
+  const file = path || DEFAULT_PERSONA_FILE;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new PersonaFileError(file, `cannot read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new PersonaFileError(file, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { file, personas: parsePersonaFile(json, file).agents };
+}
