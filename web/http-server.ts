@@ -1,0 +1,140 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/logger.ts';
+import { renderHomePage } from './home-page.ts';
+
+/** What the HTTP server shows about the running instance; read fresh on every request. */
+export interface InstanceView {
+  name: string;
+  version: string;
+  startedAt: number;
+  relayUrl: string;
+  httpUrl: string;
+  domain: string;
+  agents: { name: string; displayName: string; role: string; pubkey: string; npub: string; about: string }[];
+}
+
+export interface HttpServerOptions {
+  logger: Logger;
+  view: () => InstanceView;
+  /** The NIP-05 document for `?name=` (or all names when undefined). */
+  nostrJson: (name: string | undefined) => unknown;
+}
+
+/**
+ * The instance's HTTP server: the home page (the dashboard replaces it later), NIP-05
+ * (`/.well-known/nostr.json`), `/api/status` (what `timmy status` reads) and `/healthz`.
+ */
+export class HttpServer {
+  private server: Server | undefined;
+  private address = '';
+  private readonly log: Logger;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.log = options.logger.child({ component: 'http' });
+  }
+
+  get url(): string {
+    return this.address;
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    const server = createServer((req, res) => this.handle(req, res));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    this.address = `http://${shownHost}:${addr.port}`;
+    return this.address;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.route(req, res);
+    } catch (err) {
+      this.log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    }
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, corsHeaders());
+      res.end();
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendJson(res, 405, { error: `method ${method} not allowed` }, { Allow: 'GET, HEAD, OPTIONS' });
+      return;
+    }
+    switch (url.pathname) {
+      case '/':
+        sendHtml(res, renderHomePage(this.options.view()));
+        return;
+      case '/.well-known/nostr.json': {
+        const name = url.searchParams.get('name') ?? undefined;
+        sendJson(res, 200, this.options.nostrJson(name));
+        return;
+      }
+      case '/api/status':
+        sendJson(res, 200, this.options.view());
+        return;
+      case '/healthz':
+        sendJson(res, 200, { ok: true });
+        return;
+      default:
+        sendJson(res, 404, { error: `no such page: ${url.pathname}` });
+    }
+  }
+}
+
+function corsHeaders(): Record<string, string> {
+  return {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...corsHeaders(),
+    ...extra,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+function sendHtml(res: ServerResponse, html: string): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : html);
+}
