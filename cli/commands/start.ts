@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { configFields } from '../../core/config.ts';
+import { startInstance } from '../compose.ts';
+import { makeContext, parsePort, VERSION } from '../context.ts';
+import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.ts';
+import { type CliIo, println, printJson } from '../io.ts';
+import { refuseIfRunning } from './guard.ts';
+
+export function registerStart(program: Command, io: CliIo, result: { code: number }): void {
+  program
+    .command('start')
+    .description('start the relay, the agents and the HTTP server (dashboard, NIP-05); prints their URLs')
+    .option('--relay-port <port>', 'relay port (0 picks a free one; TIMMY_RELAY_PORT)')
+    .option('--http-port <port>', 'HTTP port (0 picks a free one; TIMMY_HTTP_PORT)')
+    .option('--json', 'print one JSON document with the URLs once running')
+    .action(async (opts: { relayPort?: string; httpPort?: string; json?: boolean }) => {
+      const overrides: Record<string, number> = {};
+      if (opts.relayPort !== undefined) overrides['relay.port'] = parsePort(opts.relayPort, '--relay-port');
+      if (opts.httpPort !== undefined) overrides['http.port'] = parsePort(opts.httpPort, '--http-port');
+      const ctx = await makeContext(io, program.opts(), overrides);
+      const { logger, config, dataDir } = ctx;
+      for (const path of ctx.secretsFromEnv) {
+        const env = configFields().find((f) => f.path === path)?.env;
+        logger.warn({ field: path, env }, 'a secret was given through an environment variable; prefer a config file with mode 0600 or a passphrase file');
+      }
+      await refuseIfRunning(dataDir);
+      const instance = await startInstance(config, dataDir, logger);
+      await writeInstanceRecord(dataDir, {
+        pid: process.pid,
+        startedAt: instance.startedAt,
+        version: VERSION,
+        mode: 'instance',
+        relayUrl: instance.relayUrl,
+        embeddedRelay: instance.embeddedRelay,
+        httpUrl: instance.httpUrl,
+        agents: instance.agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey, npub: a.npub })),
+      });
+      if (opts.json) {
+        printJson(io.stdout, {
+          relayUrl: instance.relayUrl,
+          httpUrl: instance.httpUrl,
+          dashboardUrl: instance.httpUrl,
+          embeddedRelay: instance.embeddedRelay,
+          dataDir,
+          pid: process.pid,
+          agents: instance.agents.map((a) => ({ name: a.persona.name, npub: a.npub, nip05: `${a.persona.name}@${config.identity.domain}` })),
+        });
+      } else {
+        println(io.stdout, `Timmy Time ${VERSION} is running (data in ${dataDir})`);
+        println(io.stdout, `  relay      ${instance.relayUrl}${instance.embeddedRelay ? '' : '  (external)'}`);
+        println(io.stdout, `  dashboard  ${instance.httpUrl}`);
+        println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
+        println(io.stdout, 'Press Ctrl+C to stop.');
+      }
+      logger.info({ relay: instance.relayUrl, http: instance.httpUrl }, 'instance started');
+      const signal = await io.stopSignal;
+      logger.info({ signal }, 'stopping');
+      await instance.close();
+      await removeInstanceRecord(dataDir);
+      result.code = 0;
+    });
+}

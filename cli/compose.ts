@@ -1,0 +1,202 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import type { Signer } from '../core/signer.ts';
+import { type Persona, loadPersonaFile } from '../agents/persona.ts';
+import { KeyStore, ensurePassphrase } from '../identity/keystore.ts';
+import { buildNostrJson, answerNip05Query } from '../identity/nip05.ts';
+import { buildProfileEvent } from '../identity/profile.ts';
+import { verifyAuthEvent } from '../identity/nip42.ts';
+import { RelayClient } from '../relay/client.ts';
+import { standardPolicies } from '../relay/policies.ts';
+import { RelayServer } from '../relay/server.ts';
+import { SqliteEventStore } from '../relay/sqlite-store.ts';
+import { HttpServer, type InstanceView } from '../web/http-server.ts';
+import { VERSION } from './context.ts';
+import { CliError } from './io.ts';
+
+/**
+ * The composition root: the one place that wires real implementations together. `timmy start` calls
+ * `startInstance`, `timmy relay` calls `startRelay`; everything below receives its collaborators.
+ */
+
+export interface RunningRelay {
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface AgentInfo {
+  persona: Persona;
+  pubkey: string;
+  npub: string;
+  signer: Signer;
+  profile: NostrEvent;
+}
+
+export interface RunningInstance {
+  relayUrl: string;
+  httpUrl: string;
+  embeddedRelay: boolean;
+  agents: AgentInfo[];
+  startedAt: number;
+  close(): Promise<void>;
+}
+
+export async function startRelay(config: Config, dataDir: string, logger: Logger): Promise<RunningRelay> {
+  if (config.relay.url) {
+    logger.info({ url: config.relay.url }, 'using an external relay (relay.url is set); the embedded relay stays off');
+    return { url: config.relay.url, embedded: false, close: async () => {} };
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const store = new SqliteEventStore({ path: join(dataDir, 'relay.sqlite'), logger: logger.child({ component: 'store' }) });
+  const limits = config.relay.limits;
+  const server = new RelayServer({
+    store,
+    logger: logger.child({ component: 'relay' }),
+    policies: standardPolicies({
+      acceptKinds: config.relay.acceptKinds,
+      rejectKinds: config.relay.rejectKinds,
+      maxEventTags: limits.maxEventTags,
+      maxContentBytes: limits.maxContentBytes,
+      createdAtFutureSeconds: limits.createdAtFutureSeconds,
+      createdAtPastSeconds: limits.createdAtPastSeconds,
+      auth: config.relay.auth,
+    }),
+    info: {
+      name: config.relay.name,
+      description: config.relay.description,
+      contact: config.relay.contact,
+      software: 'timmy-time',
+      version: VERSION,
+    },
+    limits,
+    auth: config.relay.auth,
+    restrictedReadKinds: config.relay.restrictedReadKinds,
+    publicUrl: config.relay.publicUrl || undefined,
+    verifyAuth: verifyAuthEvent,
+  });
+  let url: string;
+  try {
+    url = await server.listen(config.relay.port, config.relay.host);
+  } catch (err) {
+    await store.close();
+    throw listenError(err, 'relay', config.relay.host, config.relay.port, 'TIMMY_RELAY_PORT');
+  }
+  return {
+    url: config.relay.publicUrl || url,
+    embedded: true,
+    close: async () => {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+export async function startInstance(config: Config, dataDir: string, logger: Logger): Promise<RunningInstance> {
+  const startedAt = Date.now();
+  const { personas, file } = await loadPersonaFile(config.agents.personaFile);
+  const passphrase = await resolvePassphrase(config, dataDir, logger);
+  const keystore = new KeyStore({ dir: join(dataDir, 'keys'), passphrase, logger: logger.child({ component: 'keys' }) });
+
+  const agents: AgentInfo[] = [];
+  const domain = config.identity.domain;
+  for (const persona of personas) {
+    const key = (await keystore.has(persona.name)) ? await keystore.get(persona.name) : await keystore.create(persona.name);
+    const profile = await buildProfileEvent(key.signer, {
+      name: persona.name,
+      displayName: persona.displayName,
+      about: persona.about,
+      picture: persona.picture,
+      website: persona.website,
+      lud16: persona.lud16,
+      nip05: `${persona.name}@${domain}`,
+      identities: persona.identities,
+    });
+    agents.push({ persona, pubkey: key.pubkey, npub: key.npub, signer: key.signer, profile });
+  }
+  logger.info({ personaFile: file, agents: agents.map((a) => a.persona.name) }, 'agents loaded');
+
+  const relay = await startRelay(config, dataDir, logger);
+  const clients: RelayClient[] = [];
+  const http = new HttpServer({
+    logger,
+    view: (): InstanceView => ({
+      name: 'Timmy Time',
+      version: VERSION,
+      startedAt,
+      relayUrl: relay.url,
+      httpUrl: http.url,
+      domain,
+      agents: agents.map((a) => ({
+        name: a.persona.name,
+        displayName: a.persona.displayName,
+        role: a.persona.role,
+        about: a.persona.about,
+        pubkey: a.pubkey,
+        npub: a.npub,
+      })),
+    }),
+    nostrJson: (name) => answerNip05Query(nostrJson, name),
+  });
+  const nostrJson = buildNostrJson(
+    agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey })),
+    [relay.url],
+  );
+
+  try {
+    for (const agent of agents) {
+      const client = new RelayClient({ url: relay.url, logger, authSigner: agent.signer });
+      clients.push(client);
+      await client.publish(agent.profile);
+    }
+    logger.info({ relay: relay.url, count: agents.length }, 'agent profiles (kind 0) published');
+    const publicHttp = config.http.publicUrl;
+    const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
+      throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
+    });
+    return {
+      relayUrl: relay.url,
+      httpUrl: publicHttp || httpUrl,
+      embeddedRelay: relay.embedded,
+      agents,
+      startedAt,
+      close: async () => {
+        for (const c of clients) c.close();
+        await http.close();
+        await relay.close();
+      },
+    };
+  } catch (err) {
+    for (const c of clients) c.close();
+    await http.close();
+    await relay.close();
+    throw err;
+  }
+}
+
+async function resolvePassphrase(config: Config, dataDir: string, logger: Logger): Promise<string> {
+  if (config.identity.passphrase) return config.identity.passphrase;
+  const file = config.identity.passphraseFile || join(dataDir, 'passphrase');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { passphrase, created } = await ensurePassphrase(file);
+  if (created) {
+    logger.warn(
+      { file },
+      'generated a random passphrase for the agents\' keys; back this file up, or set identity.passphrase (or identity.passphraseFile) to keep it elsewhere',
+    );
+  }
+  return passphrase;
+}
+
+function listenError(err: unknown, what: string, host: string, port: number, env: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(`the ${what} port ${port} on ${host} is already in use: set ${env} (0 picks a free port)`);
+  }
+  if (code === 'EACCES') return new CliError(`no permission to listen on ${host}:${port} for the ${what} server (${env})`);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${host}: no such local address`);
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../core/errors.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerRelay } from './commands/relay.ts';
+import { registerStart } from './commands/start.ts';
+import { registerStatus } from './commands/status.ts';
+import { VERSION } from './context.ts';
+import { CliError, type CliIo, println, processIo } from './io.ts';
+
+/** Builds the `timmy` command tree. Each command sets `result.code`. */
+export function buildProgram(io: CliIo, result: { code: number }): Command {
+  const program = new Command('timmy')
+    .description('Timmy Time: a sovereign, local-first network of AI agents that speaks Nostr')
+    .version(VERSION, '-V, --version')
+    .option('-d, --data-dir <dir>', 'data directory (default ./.timmy, or TIMMY_DATA_DIR)')
+    .option('-c, --config <file>', 'JSON config file (default TIMMY_CONFIG, or <data-dir>/config.json if present)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  registerStart(program, io, result);
+  registerRelay(program, io, result);
+  registerKeys(program, io, result);
+  registerStatus(program, io, result);
+  return program;
+}
+
+/** Runs `timmy <argv>`; resolves to the exit code. Long-running commands resolve when stopped. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const result = { code: 0 };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      println(io.stderr, `timmy: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      println(io.stderr, `timmy: ${err.message}`);
+      return 2;
+    }
+    println(io.stderr, `timmy: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
