@@ -35,7 +35,8 @@ export async function writeInstanceRecord(dataDir: string, record: InstanceRecor
 export type ReadResult =
   | { state: 'none' }
   | { state: 'invalid'; reason: string }
-  | { state: 'running' | 'stale'; record: InstanceRecord };
+  | { state: 'running'; record: InstanceRecord }
+  | { state: 'stale'; record: InstanceRecord };
 
 export async function readInstanceRecord(dataDir: string): Promise<ReadResult> {
   let text: string;
@@ -52,7 +53,7 @@ export async function readInstanceRecord(dataDir: string): Promise<ReadResult> {
   }
   const r = recordSchema.safeParse(json);
   if (!r.success) return { state: 'invalid', reason: `${recordPath(dataDir)}: ${r.error.issues[0]?.message ?? 'invalid'}` };
-  return { state: isAlive(r.data.pid) ? 'running' : 'stale', record: r.data };
+  return isAlive(r.data.pid) ? { state: 'running', record: r.data } : { state: 'stale', record: r.data };
 }
 
 /** Removes the record only if it is ours (another instance may have started since). */

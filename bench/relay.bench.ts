@@ -1,0 +1,175 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import { RelayServer } from '../relay/server.ts';
+import { SqliteEventStore } from '../relay/sqlite-store.ts';
+import { startBaselineRelay } from './baseline-relay.ts';
+import { type Author, makeAuthors, makeEvents, percentile, prng } from './events.ts';
+import { BenchClient } from './ws-client.ts';
+
+/**
+ * Relay ingest (signed events/s, 1 and 50 concurrent clients) and query latency (p50/p99 of a
+ * `{kinds, authors, since, limit:100}` REQ until EOSE over 100,000 stored events), for the embedded relay
+ * and for the npm baseline, in the same run, with the same pre-signed events and the same client code.
+ */
+
+export interface RelayUnderTest {
+  name: string;
+  url: string;
+  load(events: readonly NostrEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const NO_LIMITS = {
+  maxMessageBytes: 1 << 20,
+  maxSubscriptions: 64,
+  maxFilters: 16,
+  maxLimit: 5000,
+  maxEventTags: 2500,
+  maxContentBytes: 1 << 19,
+  eventsPerSecond: 1_000_000,
+  eventsBurst: 1_000_000,
+  createdAtFutureSeconds: 900,
+  createdAtPastSeconds: 0,
+  maxConnections: 4096,
+};
+
+export async function startOurs(dir: string): Promise<RelayUnderTest> {
+  const store = new SqliteEventStore({ path: join(dir, 'timmy.sqlite'), logger: silentLogger });
+  const server = new RelayServer({
+    store,
+    logger: silentLogger,
+    info: { name: 'bench', description: 'bench' },
+    limits: NO_LIMITS,
+    auth: 'none',
+    restrictedReadKinds: [],
+  });
+  const url = await server.listen(0);
+  return {
+    name: 'timmy (embedded)',
+    url,
+    load: async (events) => {
+      for (let i = 0; i < events.length; i += 1000) await store.save(events.slice(i, i + 1000));
+    },
+    close: async () => {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+export async function startBaseline(dir: string): Promise<RelayUnderTest> {
+  const b = await startBaselineRelay(join(dir, 'baseline.sqlite'));
+  return { name: '@nostr-relay/core + sqlite', ...b };
+}
+
+export interface IngestResult {
+  relay: string;
+  clients: number;
+  events: number;
+  accepted: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+export async function ingest(
+  start: (dir: string) => Promise<RelayUnderTest>,
+  events: readonly NostrEvent[],
+  clients: number,
+): Promise<IngestResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-ingest-'));
+  const relay = await start(dir);
+  try {
+    const conns = await Promise.all(Array.from({ length: clients }, () => BenchClient.connect(relay.url)));
+    const per = Math.ceil(events.length / clients);
+    const window = clients === 1 ? 1000 : 50;
+    const t0 = performance.now();
+    const results = await Promise.all(conns.map((c, i) => c.publishAll(events.slice(i * per, (i + 1) * per), window)));
+    const seconds = (performance.now() - t0) / 1000;
+    for (const c of conns) c.close();
+    const accepted = results.reduce((s, r) => s + r.accepted, 0);
+    return { relay: relay.name, clients, events: events.length, accepted, seconds, eventsPerSecond: accepted / seconds };
+  } finally {
+    await relay.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface QueryResult {
+  relay: string;
+  stored: number;
+  queries: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+export async function queryLatency(
+  start: (dir: string) => Promise<RelayUnderTest>,
+  events: readonly NostrEvent[],
+  authors: Author[],
+  now: number,
+  queries: number,
+): Promise<QueryResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-query-'));
+  const relay = await start(dir);
+  try {
+    await relay.load(events);
+    const client = await BenchClient.connect(relay.url);
+    const rnd = prng(99);
+    const filter = () => ({
+      kinds: [1],
+      authors: Array.from({ length: 10 }, () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey),
+      since: now - 86_400 * 15,
+      limit: 100,
+    });
+    for (let i = 0; i < 20; i++) await client.reqUntilEose([filter()]); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < queries; i++) times.push(await client.reqUntilEose([filter()]));
+    client.close();
+    times.sort((a, b) => a - b);
+    return {
+      relay: relay.name,
+      stored: events.length,
+      queries,
+      p50: percentile(times, 50),
+      p99: percentile(times, 99),
+      mean: times.reduce((s, t) => s + t, 0) / times.length,
+    };
+  } finally {
+    await relay.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RelayBenchOptions {
+  ingestEvents: number;
+  storedEvents: number;
+  queries: number;
+  log: (line: string) => void;
+}
+
+export async function relayBench(o: RelayBenchOptions): Promise<{ ingest: IngestResult[]; query: QueryResult[] }> {
+  const now = Math.floor(Date.now() / 1000);
+  o.log(`signing ${o.ingestEvents + o.storedEvents} events (not timed)...`);
+  const authors = makeAuthors(500);
+  const ingestEvents = makeEvents(o.ingestEvents, authors, { now, spanSeconds: 86_400 * 30, seed: 1 });
+  const stored = makeEvents(o.storedEvents, authors, { now, spanSeconds: 86_400 * 30, seed: 2 });
+  const ingestResults: IngestResult[] = [];
+  for (const clients of [1, 50]) {
+    for (const start of [startOurs, startBaseline]) {
+      const r = await ingest(start, ingestEvents, clients);
+      o.log(`  ingest ${r.relay}, ${clients} client(s): ${r.eventsPerSecond.toFixed(0)} events/s (${r.accepted}/${r.events})`);
+      ingestResults.push(r);
+    }
+  }
+  const queryResults: QueryResult[] = [];
+  for (const start of [startOurs, startBaseline]) {
+    const r = await queryLatency(start, stored, authors, now, o.queries);
+    o.log(`  query ${r.relay}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+    queryResults.push(r);
+  }
+  return { ingest: ingestResults, query: queryResults };
+}
