@@ -1,16 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadPersonaFile, type Persona } from '../agents/persona.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
-import { type Persona, loadPersonaFile } from '../agents/persona.ts';
-import { KeyStore, ensurePassphrase } from '../identity/keystore.ts';
-import { buildNostrJson, answerNip05Query } from '../identity/nip05.ts';
-import { buildProfileEvent } from '../identity/profile.ts';
+import { ensurePassphrase, KeyStore } from '../identity/keystore.ts';
+import { answerNip05Query, buildNostrJson } from '../identity/nip05.ts';
 import { verifyAuthEvent } from '../identity/nip42.ts';
+import { buildProfileEvent } from '../identity/profile.ts';
 import { RelayClient } from '../relay/client.ts';
-import { standardPolicies } from '../relay/policies.ts';
+import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { HttpServer, type InstanceView } from '../web/http-server.ts';
@@ -23,7 +23,10 @@ import { CliError } from './io.ts';
  */
 
 export interface RunningRelay {
+  /** Where this process connects. */
   url: string;
+  /** The URL others use (relay.publicUrl when set), for printing, NIP-05 and status. */
+  publicUrl: string;
   embedded: boolean;
   close(): Promise<void>;
 }
@@ -47,24 +50,23 @@ export interface RunningInstance {
 
 export async function startRelay(config: Config, dataDir: string, logger: Logger): Promise<RunningRelay> {
   if (config.relay.url) {
-    logger.info({ url: config.relay.url }, 'using an external relay (relay.url is set); the embedded relay stays off');
-    return { url: config.relay.url, embedded: false, close: async () => {} };
+    logger.info(
+      { url: config.relay.url },
+      'using an external relay (relay.url is set); the embedded relay stays off',
+    );
+    return {
+      url: config.relay.url,
+      publicUrl: config.relay.publicUrl || config.relay.url,
+      embedded: false,
+      close: async () => {},
+    };
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = new SqliteEventStore({ path: join(dataDir, 'relay.sqlite'), logger: logger.child({ component: 'store' }) });
-  const limits = config.relay.limits;
+  const store = new SqliteEventStore({ path: join(dataDir, 'relay.sqlite'), logger });
   const server = new RelayServer({
     store,
-    logger: logger.child({ component: 'relay' }),
-    policies: standardPolicies({
-      acceptKinds: config.relay.acceptKinds,
-      rejectKinds: config.relay.rejectKinds,
-      maxEventTags: limits.maxEventTags,
-      maxContentBytes: limits.maxContentBytes,
-      createdAtFutureSeconds: limits.createdAtFutureSeconds,
-      createdAtPastSeconds: limits.createdAtPastSeconds,
-      auth: config.relay.auth,
-    }),
+    logger,
+    policies: standardPolicies(standardPolicyOptions(config.relay)),
     info: {
       name: config.relay.name,
       description: config.relay.description,
@@ -72,7 +74,7 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
       software: 'timmy-time',
       version: VERSION,
     },
-    limits,
+    limits: config.relay.limits,
     auth: config.relay.auth,
     restrictedReadKinds: config.relay.restrictedReadKinds,
     publicUrl: config.relay.publicUrl || undefined,
@@ -86,7 +88,8 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
     throw listenError(err, 'relay', config.relay.host, config.relay.port, 'TIMMY_RELAY_PORT');
   }
   return {
-    url: config.relay.publicUrl || url,
+    url,
+    publicUrl: config.relay.publicUrl || url,
     embedded: true,
     close: async () => {
       await server.close();
@@ -95,16 +98,22 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
   };
 }
 
-export async function startInstance(config: Config, dataDir: string, logger: Logger): Promise<RunningInstance> {
+export async function startInstance(
+  config: Config,
+  dataDir: string,
+  logger: Logger,
+): Promise<RunningInstance> {
   const startedAt = Date.now();
   const { personas, file } = await loadPersonaFile(config.agents.personaFile);
   const passphrase = await resolvePassphrase(config, dataDir, logger);
-  const keystore = new KeyStore({ dir: join(dataDir, 'keys'), passphrase, logger: logger.child({ component: 'keys' }) });
+  const keystore = new KeyStore({ dir: join(dataDir, 'keys'), passphrase, logger });
 
   const agents: AgentInfo[] = [];
   const domain = config.identity.domain;
   for (const persona of personas) {
-    const key = (await keystore.has(persona.name)) ? await keystore.get(persona.name) : await keystore.create(persona.name);
+    const key = (await keystore.has(persona.name))
+      ? await keystore.get(persona.name)
+      : await keystore.create(persona.name);
     const profile = await buildProfileEvent(key.signer, {
       name: persona.name,
       displayName: persona.displayName,
@@ -127,8 +136,8 @@ export async function startInstance(config: Config, dataDir: string, logger: Log
       name: 'Timmy Time',
       version: VERSION,
       startedAt,
-      relayUrl: relay.url,
-      httpUrl: http.url,
+      relayUrl: relay.publicUrl,
+      httpUrl: config.http.publicUrl || http.url,
       domain,
       agents: agents.map((a) => ({
         name: a.persona.name,
@@ -143,7 +152,7 @@ export async function startInstance(config: Config, dataDir: string, logger: Log
   });
   const nostrJson = buildNostrJson(
     agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey })),
-    [relay.url],
+    [relay.publicUrl],
   );
 
   try {
@@ -158,7 +167,7 @@ export async function startInstance(config: Config, dataDir: string, logger: Log
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
     });
     return {
-      relayUrl: relay.url,
+      relayUrl: relay.publicUrl,
       httpUrl: publicHttp || httpUrl,
       embeddedRelay: relay.embedded,
       agents,
@@ -185,7 +194,7 @@ async function resolvePassphrase(config: Config, dataDir: string, logger: Logger
   if (created) {
     logger.warn(
       { file },
-      'generated a random passphrase for the agents\' keys; back this file up, or set identity.passphrase (or identity.passphraseFile) to keep it elsewhere',
+      "generated a random passphrase for the agents' keys; back this file up, or set identity.passphrase (or identity.passphraseFile) to keep it elsewhere",
     );
   }
   return passphrase;
@@ -194,9 +203,12 @@ async function resolvePassphrase(config: Config, dataDir: string, logger: Logger
 function listenError(err: unknown, what: string, host: string, port: number, env: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    return new CliError(`the ${what} port ${port} on ${host} is already in use: set ${env} (0 picks a free port)`);
+    return new CliError(
+      `the ${what} port ${port} on ${host} is already in use: set ${env} (0 picks a free port)`,
+    );
   }
-  if (code === 'EACCES') return new CliError(`no permission to listen on ${host}:${port} for the ${what} server (${env})`);
+  if (code === 'EACCES')
+    return new CliError(`no permission to listen on ${host}:${port} for the ${what} server (${env})`);
   if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${host}: no such local address`);
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -10,7 +10,8 @@ import type { Logger } from '../core/logger.ts';
 import { createLogger, type LogLevel } from '../observability/logger.ts';
 import type { CliIo } from './io.ts';
 
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version;
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -32,7 +33,11 @@ export interface Context {
  * Resolves the configuration for a command: defaults < config file < environment < flags. The config file
  * is `--config`, else `TIMMY_CONFIG`, else `<dataDir>/config.json` when it exists.
  */
-export async function makeContext(io: CliIo, global: GlobalOptions, overrides: Record<string, Leaf> = {}): Promise<Context> {
+export async function makeContext(
+  io: CliIo,
+  global: GlobalOptions,
+  overrides: Record<string, Leaf> = {},
+): Promise<Context> {
   const all: Record<string, Leaf> = { ...overrides };
   if (global.dataDir) all.dataDir = global.dataDir;
   if (global.logLevel) all.logLevel = global.logLevel;
@@ -57,7 +62,10 @@ export async function makeContext(io: CliIo, global: GlobalOptions, overrides: R
   }
   const loaded = loadConfig({ env: io.env, fileContent, file, overrides: all });
   const config = loaded.config;
-  const logger = createLogger({ level: config.logLevel as LogLevel, destination: stderrDestination(io.stderr) });
+  const logger = createLogger({
+    level: config.logLevel as LogLevel,
+    destination: stderrDestination(io.stderr),
+  });
   return {
     config,
     dataDir: resolve(io.cwd, config.dataDir),
@@ -76,6 +84,7 @@ function stderrDestination(stream: Writable): pino.DestinationStream {
 /** Parses a port flag; 0 picks a free port. */
 export function parsePort(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(flag, `"${value}" is not a port (0-65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(flag, `"${value}" is not a port (0-65535)`);
   return n;
 }

@@ -52,7 +52,8 @@ export async function readInstanceRecord(dataDir: string): Promise<ReadResult> {
     return { state: 'invalid', reason: `${recordPath(dataDir)} is not valid JSON` };
   }
   const r = recordSchema.safeParse(json);
-  if (!r.success) return { state: 'invalid', reason: `${recordPath(dataDir)}: ${r.error.issues[0]?.message ?? 'invalid'}` };
+  if (!r.success)
+    return { state: 'invalid', reason: `${recordPath(dataDir)}: ${r.error.issues[0]?.message ?? 'invalid'}` };
   return isAlive(r.data.pid) ? { state: 'running', record: r.data } : { state: 'stale', record: r.data };
 }
 

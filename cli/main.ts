@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { PersonaFileError } from '../agents/persona.ts';
 import { ConfigError } from '../core/errors.ts';
+import { KeyStoreError } from '../identity/keystore.ts';
+import { PassphraseFileError } from '../identity/passphrase.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerStart } from './commands/start.ts';
@@ -13,7 +16,10 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
     .description('Timmy Time: a sovereign, local-first network of AI agents that speaks Nostr')
     .version(VERSION, '-V, --version')
     .option('-d, --data-dir <dir>', 'data directory (default ./.timmy, or TIMMY_DATA_DIR)')
-    .option('-c, --config <file>', 'JSON config file (default TIMMY_CONFIG, or <data-dir>/config.json if present)')
+    .option(
+      '-c, --config <file>',
+      'JSON config file (default TIMMY_CONFIG, or <data-dir>/config.json if present)',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
     .showHelpAfterError()
     .exitOverride()
@@ -40,6 +46,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (err instanceof CliError) {
       println(io.stderr, `timmy: ${err.message}`);
       return err.exitCode;
+    }
+    if (
+      err instanceof KeyStoreError ||
+      err instanceof PassphraseFileError ||
+      err instanceof PersonaFileError
+    ) {
+      println(io.stderr, `timmy: ${err.message}`);
+      return 1;
     }
     if (err instanceof ConfigError) {
       println(io.stderr, `timmy: ${err.message}`);

@@ -31,7 +31,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = pino(
     {
       level: options.level ?? 'info',
-      name: options.name ?? 'timmy',
+      ...(options.name ? { name: options.name } : {}),
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ensurePassphrase, KeyStore } from '../../identity/keystore.ts';
 import { type Context, makeContext } from '../context.ts';
-import { CliError, type CliIo, println, printJson } from '../io.ts';
+import { CliError, type CliIo, printJson, println } from '../io.ts';
 
 async function openKeyStore(ctx: Context): Promise<KeyStore> {
   let passphrase = ctx.config.identity.passphrase;
@@ -43,7 +43,8 @@ export function registerKeys(program: Command, io: CliIo, result: { code: number
       const store = await openKeyStore(ctx);
       const list = await store.list();
       if (opts.json) printJson(io.stdout, list);
-      else if (list.length === 0) println(io.stdout, `no keys yet in ${join(ctx.dataDir, 'keys')} (timmy start creates them)`);
+      else if (list.length === 0)
+        println(io.stdout, `no keys yet in ${join(ctx.dataDir, 'keys')} (timmy start creates them)`);
       else for (const k of list) println(io.stdout, `${k.name.padEnd(16)} ${k.npub}`);
       result.code = 0;
     });
@@ -69,8 +70,10 @@ export function registerKeys(program: Command, io: CliIo, result: { code: number
       if (opts.secret) out.nsec = await store.exportNsec(name);
       if (opts.json) printJson(io.stdout, out);
       else {
-        for (const [k, v] of Object.entries(out)) if (v !== undefined) println(io.stdout, `${k.padEnd(9)} ${String(v)}`);
-        if (opts.secret) println(io.stderr, 'warning: the nsec above is the agent\'s secret key; do not share it');
+        for (const [k, v] of Object.entries(out))
+          if (v !== undefined) println(io.stdout, `${k.padEnd(9)} ${String(v)}`);
+        if (opts.secret)
+          println(io.stderr, "warning: the nsec above is the agent's secret key; do not share it");
       }
       result.code = 0;
     });

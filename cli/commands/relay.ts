@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { startRelay } from '../compose.ts';
 import { makeContext, parsePort, VERSION } from '../context.ts';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.ts';
-import { type CliIo, println, printJson } from '../io.ts';
+import { type CliIo, printJson, println } from '../io.ts';
 import { refuseIfRunning } from './guard.ts';
 
 export function registerRelay(program: Command, io: CliIo, result: { code: number }): void {

@@ -3,7 +3,7 @@ import { configFields } from '../../core/config.ts';
 import { startInstance } from '../compose.ts';
 import { makeContext, parsePort, VERSION } from '../context.ts';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.ts';
-import { type CliIo, println, printJson } from '../io.ts';
+import { type CliIo, printJson, println } from '../io.ts';
 import { refuseIfRunning } from './guard.ts';
 
 export function registerStart(program: Command, io: CliIo, result: { code: number }): void {
@@ -21,7 +21,10 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
       const { logger, config, dataDir } = ctx;
       for (const path of ctx.secretsFromEnv) {
         const env = configFields().find((f) => f.path === path)?.env;
-        logger.warn({ field: path, env }, 'a secret was given through an environment variable; prefer a config file with mode 0600 or a passphrase file');
+        logger.warn(
+          { field: path, env },
+          'a secret was given through an environment variable; prefer a config file with mode 0600 or a passphrase file',
+        );
       }
       await refuseIfRunning(dataDir);
       const instance = await startInstance(config, dataDir, logger);
@@ -43,11 +46,18 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
           embeddedRelay: instance.embeddedRelay,
           dataDir,
           pid: process.pid,
-          agents: instance.agents.map((a) => ({ name: a.persona.name, npub: a.npub, nip05: `${a.persona.name}@${config.identity.domain}` })),
+          agents: instance.agents.map((a) => ({
+            name: a.persona.name,
+            npub: a.npub,
+            nip05: `${a.persona.name}@${config.identity.domain}`,
+          })),
         });
       } else {
         println(io.stdout, `Timmy Time ${VERSION} is running (data in ${dataDir})`);
-        println(io.stdout, `  relay      ${instance.relayUrl}${instance.embeddedRelay ? '' : '  (external)'}`);
+        println(
+          io.stdout,
+          `  relay      ${instance.relayUrl}${instance.embeddedRelay ? '' : '  (external)'}`,
+        );
         println(io.stdout, `  dashboard  ${instance.httpUrl}`);
         println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
         println(io.stdout, 'Press Ctrl+C to stop.');

@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
 import { makeContext } from '../context.ts';
 import { readInstanceRecord } from '../instance-record.ts';
-import { type CliIo, println, printJson } from '../io.ts';
+import { type CliIo, printJson, println } from '../io.ts';
 
 interface Probe {
   ok: boolean;
   detail: string;
 }
 
-async function probeJson(url: string, headers: Record<string, string> = {}): Promise<{ ok: boolean; body?: unknown; detail: string }> {
+async function probeJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ ok: boolean; body?: unknown; detail: string }> {
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
     if (!res.ok) return { ok: false, detail: `HTTP ${res.status}` };
@@ -23,13 +26,19 @@ async function probeRelay(relayUrl: string): Promise<Probe & { name?: string }> 
   const httpUrl = relayUrl.replace(/^ws/, 'http');
   const r = await probeJson(httpUrl, { Accept: 'application/nostr+json' });
   const name = (r.body as { name?: unknown } | undefined)?.name;
-  return { ok: r.ok, detail: r.ok ? `ok${typeof name === 'string' ? ` (${name})` : ''}` : r.detail, name: typeof name === 'string' ? name : undefined };
+  return {
+    ok: r.ok,
+    detail: r.ok ? `ok${typeof name === 'string' ? ` (${name})` : ''}` : r.detail,
+    name: typeof name === 'string' ? name : undefined,
+  };
 }
 
 export function registerStatus(program: Command, io: CliIo, result: { code: number }): void {
   program
     .command('status')
-    .description('is an instance running with this data directory? where, since when, are its relay and HTTP server answering')
+    .description(
+      'is an instance running with this data directory? where, since when, are its relay and HTTP server answering',
+    )
     .option('--json', 'print the status as JSON')
     .action(async (opts: { json?: boolean }) => {
       const ctx = await makeContext(io, program.opts());
@@ -40,7 +49,8 @@ export function registerStatus(program: Command, io: CliIo, result: { code: numb
         else if (r.state === 'stale') {
           why = `the instance recorded in ${ctx.dataDir} (pid ${r.record.pid}) is no longer running; it was not stopped cleanly`;
         } else why = r.reason;
-        if (opts.json) printJson(io.stdout, { running: false, state: r.state, dataDir: ctx.dataDir, reason: why });
+        if (opts.json)
+          printJson(io.stdout, { running: false, state: r.state, dataDir: ctx.dataDir, reason: why });
         else println(io.stdout, why);
         result.code = 3;
         return;
@@ -65,7 +75,10 @@ export function registerStatus(program: Command, io: CliIo, result: { code: numb
       };
       if (opts.json) printJson(io.stdout, status);
       else {
-        println(io.stdout, `Timmy Time ${rec.version}: running (pid ${rec.pid}, up ${formatDuration(status.uptimeSeconds)}, ${rec.mode})`);
+        println(
+          io.stdout,
+          `Timmy Time ${rec.version}: running (pid ${rec.pid}, up ${formatDuration(status.uptimeSeconds)}, ${rec.mode})`,
+        );
         println(io.stdout, `  relay      ${rec.relayUrl}  ${relay.detail}`);
         if (http) println(io.stdout, `  dashboard  ${rec.httpUrl}  ${http.detail}`);
         if (rec.agents.length) println(io.stdout, `  agents     ${rec.agents.map((a) => a.name).join(', ')}`);

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { verifyEvent } from 'nostr-tools/pure';
+import type { Signer } from '../core/signer.ts';
+import { decodeNip19As } from './nip19.ts';
+import { generateLocalSigner, LocalSigner } from './signer.ts';
+
+// NIP-19 spec vector: this nsec/hex secret key; its public key is derived, not given by the spec.
+const SECRET_HEX = '67dea2ed018072d675f5415ecfaed7d2597555e202d85b3d65ea4e58d2d92ffa';
+const NSEC = 'nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5';
+const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+
+describe('LocalSigner', () => {
+  it('implements Signer: pubkey, and events that verify', async () => {
+    const signer: Signer = new LocalSigner(fromHex(SECRET_HEX));
+    const pubkey = await signer.getPublicKey();
+    assert.match(pubkey, /^[0-9a-f]{64}$/);
+    const event = await signer.signEvent({
+      kind: 1,
+      created_at: 1_700_000_000,
+      tags: [['t', 'x']],
+      content: 'hi',
+    });
+    assert.equal(event.pubkey, pubkey);
+    assert.equal(event.kind, 1);
+    assert.equal(event.content, 'hi');
+    assert.ok(verifyEvent(JSON.parse(JSON.stringify(event))));
+  });
+
+  it('does not mutate the template it signs', async () => {
+    const signer = generateLocalSigner();
+    const template = { kind: 1, created_at: 1, tags: [['p', 'x']], content: '' };
+    const copy = structuredClone(template);
+    const event = await signer.signEvent(template);
+    assert.deepEqual(template, copy);
+    event.tags[0]?.push('changed');
+    assert.deepEqual(template, copy);
+  });
+
+  it('agrees for the same key whatever the input form, and copies the key it was given', async () => {
+    const bytes = fromHex(SECRET_HEX);
+    const a = new LocalSigner(bytes);
+    bytes.fill(0); // the caller zeroes its copy: the signer keeps working
+    const b = LocalSigner.fromSecret(NSEC);
+    const c = LocalSigner.fromSecret(SECRET_HEX.toUpperCase());
+    assert.equal(a.pubkey, b.pubkey);
+    assert.equal(b.pubkey, c.pubkey);
+    assert.equal(decodeNip19As(a.npub, 'npub').pubkey, a.pubkey);
+    const event = await a.signEvent({ kind: 1, created_at: 1, tags: [], content: '' });
+    assert.ok(verifyEvent(JSON.parse(JSON.stringify(event))));
+  });
+
+  it('never shows the secret key in JSON or inspect output', () => {
+    const signer = new LocalSigner(fromHex(SECRET_HEX));
+    const shown = `${JSON.stringify(signer)} ${inspect(signer, { showHidden: true, depth: 5 })} ${String(signer)}`;
+    assert.ok(!shown.includes(SECRET_HEX));
+    assert.ok(!shown.includes(NSEC));
+    assert.deepEqual(JSON.parse(JSON.stringify(signer)), { pubkey: signer.pubkey });
+  });
+
+  it('refuses keys that are not 32 bytes or not valid secp256k1 secret keys', () => {
+    assert.throws(() => new LocalSigner(new Uint8Array(31)), /32 bytes/);
+    assert.throws(() => new LocalSigner(new Uint8Array(32)), /not a valid secp256k1/);
+    assert.throws(() => new LocalSigner(new Uint8Array(32).fill(0xff)), /not a valid secp256k1/);
+    assert.throws(() =>
+      LocalSigner.fromSecret('npub10elfcs4fr0l0r8af98jlmgdh9c8tcxjvz9qkw038js35mp4dma8qzvjptg'),
+    );
+  });
+
+  it('generateLocalSigner gives distinct keys', () => {
+    assert.notEqual(generateLocalSigner().pubkey, generateLocalSigner().pubkey);
+  });
+});

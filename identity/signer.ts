@@ -1,0 +1,70 @@
+import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
+import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
+import type { Signer } from '../core/signer.ts';
+import { encodeNpub, parseSecretKey } from './nip19.ts';
+
+/**
+ * A Signer holding a secret key in memory. The key lives in a private field: it is not enumerable, so it
+ * never shows in JSON.stringify, util.inspect or a structured log line, and there is no getter for it.
+ */
+export class LocalSigner implements Signer {
+  readonly #secretKey: Uint8Array;
+  /** Hex public key. */
+  readonly pubkey: string;
+  readonly npub: string;
+
+  /** Takes a copy of `secretKey` (32 bytes, a valid secp256k1 scalar); the caller may zero its own. */
+  constructor(secretKey: Uint8Array) {
+    if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) {
+      throw new TypeError('LocalSigner: the secret key must be 32 bytes');
+    }
+    this.#secretKey = Uint8Array.from(secretKey);
+    try {
+      this.pubkey = getPublicKey(this.#secretKey);
+    } catch {
+      // zero, or not below the curve order
+      this.#secretKey.fill(0);
+      throw new TypeError('LocalSigner: the secret key is not a valid secp256k1 secret key');
+    }
+    this.npub = encodeNpub(this.pubkey);
+  }
+
+  /** From an nsec or 64 hex characters (what `timmy keys import` accepts). */
+  static fromSecret(nsecOrHex: string): LocalSigner {
+    const key = parseSecretKey(nsecOrHex);
+    try {
+      return new LocalSigner(key);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  async getPublicKey(): Promise<string> {
+    return this.pubkey;
+  }
+
+  /** Signs a copy of the template (nostr-tools' finalizeEvent would otherwise mutate it). */
+  async signEvent(template: EventTemplate): Promise<NostrEvent> {
+    const copy: EventTemplate = {
+      kind: template.kind,
+      created_at: template.created_at,
+      tags: template.tags.map((t) => [...t]),
+      content: template.content,
+    };
+    return finalizeEvent(copy, this.#secretKey);
+  }
+
+  toJSON(): { pubkey: string } {
+    return { pubkey: this.pubkey };
+  }
+}
+
+/** A LocalSigner with a fresh random key. */
+export function generateLocalSigner(): LocalSigner {
+  const key = generateSecretKey();
+  try {
+    return new LocalSigner(key);
+  } finally {
+    key.fill(0);
+  }
+}
