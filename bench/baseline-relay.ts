@@ -19,7 +19,11 @@ export interface BaselineRelay {
 export async function startBaselineRelay(path: string): Promise<BaselineRelay> {
   const repo = new EventRepositorySqlite(path);
   await repo.init();
-  const relay = new NostrRelay(repo, { filterResultCacheTtl: 0, eventHandlingResultCacheTtl: 0, logLevel: 3 });
+  const relay = new NostrRelay(repo, {
+    filterResultCacheTtl: 0,
+    eventHandlingResultCacheTtl: 0,
+    logLevel: 3,
+  });
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 1 << 20 });
   wss.on('connection', (ws) => {
     relay.handleConnection(ws);

@@ -48,7 +48,14 @@ export function signEvent(
   author: Author,
   template: { kind: number; created_at: number; tags: string[][]; content: string },
 ): NostrEvent {
-  const serial = JSON.stringify([0, author.pubkey, template.created_at, template.kind, template.tags, template.content]);
+  const serial = JSON.stringify([
+    0,
+    author.pubkey,
+    template.created_at,
+    template.kind,
+    template.tags,
+    template.content,
+  ]);
   const id = sha256.digest(Buffer.from(serial));
   return {
     ...template,
@@ -62,7 +69,11 @@ export function signEvent(
  * `count` kind 1/7/30023-like events from `authors`, spread over `spanSeconds` ending at `now`, with a few
  * tags each, in a realistic size (~300-600 bytes of JSON).
  */
-export function makeEvents(count: number, authors: Author[], options: { now: number; spanSeconds: number; seed?: number }): NostrEvent[] {
+export function makeEvents(
+  count: number,
+  authors: Author[],
+  options: { now: number; spanSeconds: number; seed?: number },
+): NostrEvent[] {
   const rnd = prng(options.seed ?? 7);
   const kinds = [1, 1, 1, 1, 7, 7, 6, 30023];
   const out: NostrEvent[] = [];
@@ -71,9 +82,15 @@ export function makeEvents(count: number, authors: Author[], options: { now: num
     const kind = kinds[Math.floor(rnd() * kinds.length)] as number;
     const created_at = options.now - Math.floor(rnd() * options.spanSeconds);
     const other = authors[Math.floor(rnd() * authors.length)] as Author;
-    const tags: string[][] = [['p', other.pubkey], ['t', `topic${Math.floor(rnd() * 50)}`]];
+    const tags: string[][] = [
+      ['p', other.pubkey],
+      ['t', `topic${Math.floor(rnd() * 50)}`],
+    ];
     if (kind === 30023) tags.push(['d', `article-${i}`]);
-    const content = `benchmark note ${i} `.padEnd(40 + Math.floor(rnd() * 200), 'lorem ipsum dolor sit amet ');
+    const content = `benchmark note ${i} `.padEnd(
+      40 + Math.floor(rnd() * 200),
+      'lorem ipsum dolor sit amet ',
+    );
     out.push(signEvent(author, { kind, created_at, tags, content }));
   }
   return out;

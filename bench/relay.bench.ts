@@ -86,11 +86,20 @@ export async function ingest(
     const per = Math.ceil(events.length / clients);
     const window = clients === 1 ? 1000 : 50;
     const t0 = performance.now();
-    const results = await Promise.all(conns.map((c, i) => c.publishAll(events.slice(i * per, (i + 1) * per), window)));
+    const results = await Promise.all(
+      conns.map((c, i) => c.publishAll(events.slice(i * per, (i + 1) * per), window)),
+    );
     const seconds = (performance.now() - t0) / 1000;
     for (const c of conns) c.close();
     const accepted = results.reduce((s, r) => s + r.accepted, 0);
-    return { relay: relay.name, clients, events: events.length, accepted, seconds, eventsPerSecond: accepted / seconds };
+    return {
+      relay: relay.name,
+      clients,
+      events: events.length,
+      accepted,
+      seconds,
+      eventsPerSecond: accepted / seconds,
+    };
   } finally {
     await relay.close();
     await rm(dir, { recursive: true, force: true });
@@ -121,7 +130,10 @@ export async function queryLatency(
     const rnd = prng(99);
     const filter = () => ({
       kinds: [1],
-      authors: Array.from({ length: 10 }, () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey),
+      authors: Array.from(
+        { length: 10 },
+        () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey,
+      ),
       since: now - 86_400 * 15,
       limit: 100,
     });
@@ -151,7 +163,9 @@ export interface RelayBenchOptions {
   log: (line: string) => void;
 }
 
-export async function relayBench(o: RelayBenchOptions): Promise<{ ingest: IngestResult[]; query: QueryResult[] }> {
+export async function relayBench(
+  o: RelayBenchOptions,
+): Promise<{ ingest: IngestResult[]; query: QueryResult[] }> {
   const now = Math.floor(Date.now() / 1000);
   o.log(`signing ${o.ingestEvents + o.storedEvents} events (not timed)...`);
   const authors = makeAuthors(500);
@@ -161,7 +175,9 @@ export async function relayBench(o: RelayBenchOptions): Promise<{ ingest: Ingest
   for (const clients of [1, 50]) {
     for (const start of [startOurs, startBaseline]) {
       const r = await ingest(start, ingestEvents, clients);
-      o.log(`  ingest ${r.relay}, ${clients} client(s): ${r.eventsPerSecond.toFixed(0)} events/s (${r.accepted}/${r.events})`);
+      o.log(
+        `  ingest ${r.relay}, ${clients} client(s): ${r.eventsPerSecond.toFixed(0)} events/s (${r.accepted}/${r.events})`,
+      );
       ingestResults.push(r);
     }
   }

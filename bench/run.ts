@@ -14,13 +14,19 @@ function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
+  return [
+    line(headers),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
 }
 
 const ingestEvents = quick ? 2000 : 10_000;
 const storedEvents = quick ? 10_000 : 100_000;
 const queries = quick ? 100 : 500;
-log(`relay benchmark: ingest ${ingestEvents} signed events, query over ${storedEvents} stored events (${queries} queries)`);
+log(
+  `relay benchmark: ingest ${ingestEvents} signed events, query over ${storedEvents} stored events (${queries} queries)`,
+);
 const r = await relayBench({ ingestEvents, storedEvents, queries, log });
 
 console.log('\n## Relay ingest (signed events, verified and stored; OK received for each)\n');
@@ -29,22 +35,44 @@ for (const clients of [1, 50]) {
   const ours = r.ingest.find((x) => x.clients === clients && x.relay.startsWith('timmy'));
   const base = r.ingest.find((x) => x.clients === clients && !x.relay.startsWith('timmy'));
   if (!ours || !base) continue;
-  ingestRows.push([clients, ours.eventsPerSecond.toFixed(0), base.eventsPerSecond.toFixed(0), `${(ours.eventsPerSecond / base.eventsPerSecond).toFixed(1)}x`, ours.eventsPerSecond >= 5000 ? 'yes' : 'NO']);
+  ingestRows.push([
+    clients,
+    ours.eventsPerSecond.toFixed(0),
+    base.eventsPerSecond.toFixed(0),
+    `${(ours.eventsPerSecond / base.eventsPerSecond).toFixed(1)}x`,
+    ours.eventsPerSecond >= 5000 ? 'yes' : 'NO',
+  ]);
 }
-console.log(table(['clients', 'timmy events/s', 'baseline events/s', 'ratio (timmy/baseline)', 'target >= 5,000/s met'], ingestRows));
+console.log(
+  table(
+    ['clients', 'timmy events/s', 'baseline events/s', 'ratio (timmy/baseline)', 'target >= 5,000/s met'],
+    ingestRows,
+  ),
+);
 
-console.log(`\n## Query latency: {kinds:[1], authors:[10], since, limit:100} over ${storedEvents} events, REQ to EOSE\n`);
+console.log(
+  `\n## Query latency: {kinds:[1], authors:[10], since, limit:100} over ${storedEvents} events, REQ to EOSE\n`,
+);
 const [qo, qb] = r.query;
 if (qo && qb) {
   console.log(
     table(
       ['relay', 'p50 ms', 'p99 ms', 'mean ms', 'p99 ratio (baseline/timmy)', 'target p99 <= 20 ms met'],
       [
-        [qo.relay, qo.p50.toFixed(2), qo.p99.toFixed(2), qo.mean.toFixed(2), `${(qb.p99 / qo.p99).toFixed(1)}x`, qo.p99 <= 20 ? 'yes' : 'NO'],
+        [
+          qo.relay,
+          qo.p50.toFixed(2),
+          qo.p99.toFixed(2),
+          qo.mean.toFixed(2),
+          `${(qb.p99 / qo.p99).toFixed(1)}x`,
+          qo.p99 <= 20 ? 'yes' : 'NO',
+        ],
         [qb.relay, qb.p50.toFixed(2), qb.p99.toFixed(2), qb.mean.toFixed(2), '1.0x', '-'],
       ],
     ),
   );
 }
-console.log(`\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+console.log(
+  `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+);
 process.exit(0);

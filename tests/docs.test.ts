@@ -44,7 +44,9 @@ test('every CLI command and option is documented in docs/CLI.md', () => {
     const heading = `## \`${[path, args].filter(Boolean).join(' ')}\``;
     assert.ok(doc.includes(heading), `docs/CLI.md lacks the heading ${heading}`);
     const section = doc.slice(doc.indexOf(heading)).split('\n## ')[0] ?? '';
-    for (const opt of cmd.options) assert.ok(section.includes(opt.long ?? opt.flags), `${path}: option ${opt.flags} undocumented`);
+    for (const opt of cmd.options)
+      assert.ok(section.includes(opt.long ?? opt.flags), `${path}: option ${opt.flags} undocumented`);
   }
-  for (const opt of program.options) assert.ok(doc.includes(opt.long ?? opt.flags), `global option ${opt.flags} undocumented`);
+  for (const opt of program.options)
+    assert.ok(doc.includes(opt.long ?? opt.flags), `global option ${opt.flags} undocumented`);
 });

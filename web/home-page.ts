@@ -12,7 +12,9 @@ export function escapeHtml(s: string): string {
 export function renderHomePage(view: InstanceView): string {
   const rows = view.agents
     .map(
-      (a) => `<tr><td><strong>${escapeHtml(a.displayName)}</strong>${a.role === 'coordinator' ? ' <em>(coordinator)</em>' : ''}<br><small>${escapeHtml(a.about)}</small></td>
+      (
+        a,
+      ) => `<tr><td><strong>${escapeHtml(a.displayName)}</strong>${a.role === 'coordinator' ? ' <em>(coordinator)</em>' : ''}<br><small>${escapeHtml(a.about)}</small></td>
 <td><code>${escapeHtml(a.name)}@${escapeHtml(view.domain)}</code></td><td><code class="npub">${escapeHtml(a.npub)}</code></td></tr>`,
     )
     .join('\n');

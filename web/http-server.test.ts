@@ -12,7 +12,14 @@ const view: InstanceView = {
   httpUrl: '',
   domain: 'localhost',
   agents: [
-    { name: 'timmy', displayName: 'Timmy', role: 'coordinator', pubkey: 'ab'.repeat(32), npub: 'npub1x', about: '<script>x</script>' },
+    {
+      name: 'timmy',
+      displayName: 'Timmy',
+      role: 'coordinator',
+      pubkey: 'ab'.repeat(32),
+      npub: 'npub1x',
+      about: '<script>x</script>',
+    },
   ],
 };
 const calls: (string | undefined)[] = [];

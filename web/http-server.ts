@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.ts';
 import { renderHomePage } from './home-page.ts';
@@ -51,7 +51,8 @@ export class HttpServer {
     });
     this.server = server;
     const addr = server.address() as AddressInfo;
-    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const shownHost =
+      host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     this.address = `http://${shownHost}:${addr.port}`;
     return this.address;
   }
@@ -70,7 +71,10 @@ export class HttpServer {
     try {
       this.route(req, res);
     } catch (err) {
-      this.log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'request failed');
+      this.log.error(
+        { err: err instanceof Error ? err.message : String(err), url: req.url },
+        'request failed',
+      );
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     }
@@ -117,7 +121,12 @@ function corsHeaders(): Record<string, string> {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...corsHeaders(),

@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/timmy.js');
+
+export async function tempDataDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'timmy-cli-'));
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns `timmy <args>` with a clean environment (no TIMMY_ variables leak in from the caller). */
+export function spawnTimmy(args: string[], env: Record<string, string> = {}): Running {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('TIMMY_')) base[k] = v;
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    err += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs `timmy <args>` to completion. */
+export async function runTimmy(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = spawnTimmy(args, env);
+  const code = await r.exited;
+  return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+/** Resolves with the first complete JSON document printed on stdout (a `--json` command's output). */
+export async function firstJson(r: Running, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const start = Date.now();
+  for (;;) {
+    const text = r.stdout().trim();
+    if (text.endsWith('}')) {
+      try {
+        return JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        // not complete yet
+      }
+    }
+    if (r.child.exitCode !== null) throw new Error(`timmy exited ${r.child.exitCode}: ${r.stderr()}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`no JSON on stdout after ${timeoutMs} ms; stderr: ${r.stderr()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+export async function runClient(script: string, args: string[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    err += String(d);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`${script} exited ${code}: ${err}`);
+  return JSON.parse(out.trim()) as Record<string, unknown>;
+}
