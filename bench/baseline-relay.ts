@@ -43,10 +43,12 @@ export async function startBaselineRelay(path: string): Promise<BaselineRelay> {
   return {
     url: `ws://127.0.0.1:${port}`,
     load: async (events) => {
+      // Loading is not timed: skip fsync while it runs, then restore the repository's own setting.
       const db = repo.getDatabase();
-      db.exec('BEGIN');
+      const sync = db.pragma('synchronous', { simple: true });
+      db.pragma('synchronous = OFF');
       for (const e of events) await repo.upsert(e);
-      db.exec('COMMIT');
+      db.pragma(`synchronous = ${Number(sync)}`);
     },
     close: async () => {
       for (const c of wss.clients) c.terminate();

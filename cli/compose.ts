@@ -106,7 +106,12 @@ export async function startInstance(
   const startedAt = Date.now();
   const { personas, file } = await loadPersonaFile(config.agents.personaFile);
   const passphrase = await resolvePassphrase(config, dataDir, logger);
-  const keystore = new KeyStore({ dir: join(dataDir, 'keys'), passphrase, logger });
+  const keystore = new KeyStore({
+    dir: join(dataDir, 'keys'),
+    passphrase,
+    logger,
+    logN: config.identity.scryptLogN,
+  });
 
   const agents: AgentInfo[] = [];
   const domain = config.identity.domain;

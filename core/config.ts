@@ -63,6 +63,7 @@ export const configSchema = z.strictObject({
       domain: z.string().min(1).default('localhost'),
       passphrase: z.string().default(''),
       passphraseFile: z.string().default(''),
+      scryptLogN: z.number().int().min(8).max(22).default(16),
     })
     .prefault({}),
   agents: z

@@ -14,7 +14,12 @@ async function openKeyStore(ctx: Context): Promise<KeyStore> {
     if (r.created) ctx.logger.warn({ file }, 'generated a random passphrase for the keys; back this file up');
     passphrase = r.passphrase;
   }
-  return new KeyStore({ dir: join(ctx.dataDir, 'keys'), passphrase, logger: ctx.logger });
+  return new KeyStore({
+    dir: join(ctx.dataDir, 'keys'),
+    passphrase,
+    logger: ctx.logger,
+    logN: ctx.config.identity.scryptLogN,
+  });
 }
 
 export function registerKeys(program: Command, io: CliIo, result: { code: number }): void {

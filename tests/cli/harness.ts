@@ -6,6 +6,9 @@ import { join } from 'node:path';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/timmy.js');
 
+/** A cheaper NIP-49 scrypt cost for tests that are not about key encryption (the default, 16, takes ~0.7 s a key). */
+export const FAST_KEYS = { TIMMY_IDENTITY_SCRYPT_LOG_N: '10' };
+
 export async function tempDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'timmy-cli-'));
 }

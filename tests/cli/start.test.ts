@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AbstractRelay } from 'nostr-tools/abstract-relay';
@@ -122,99 +120,5 @@ describe('timmy start: the whole instance as a user runs it', () => {
     await firstJson(third);
     third.child.kill('SIGTERM');
     assert.equal(await third.exited, 0);
-  });
-});
-
-describe('timmy start: bad configuration and faults', () => {
-  test('an invalid value stops start with the field and variable named (exit 2)', async () => {
-    const dataDir = await tempDataDir();
-    const r = await runTimmy(['start'], { TIMMY_DATA_DIR: dataDir, TIMMY_RELAY_PORT: '70000' });
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /relay\.port/);
-    assert.match(r.stderr, /TIMMY_RELAY_PORT/);
-  });
-
-  test('an unknown field in the config file is refused, naming it', async () => {
-    const dataDir = await tempDataDir();
-    await writeFile(join(dataDir, 'config.json'), JSON.stringify({ relay: { prot: 1 } }));
-    const r = await runTimmy(['start'], { TIMMY_DATA_DIR: dataDir });
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /relay\.prot: unknown field/);
-  });
-
-  test('a busy port gives a clear message', async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    const port = (blocker.address() as net.AddressInfo).port;
-    const dataDir = await tempDataDir();
-    const r = await runTimmy(['relay', '--port', String(port)], { TIMMY_DATA_DIR: dataDir });
-    blocker.close();
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`port ${port} .*already in use.*TIMMY_RELAY_PORT`));
-  });
-
-  test('a secret from the environment is used, warned about, and never printed', async () => {
-    const dataDir = await tempDataDir();
-    const secret = 'correct horse battery staple 42';
-    const r = spawnTimmy(['start', '--json'], {
-      ...PORTS,
-      TIMMY_DATA_DIR: dataDir,
-      TIMMY_IDENTITY_PASSPHRASE: secret,
-    });
-    await firstJson(r);
-    r.child.kill('SIGTERM');
-    await r.exited;
-    assert.match(r.stderr(), /secret was given through an environment variable/);
-    assert.match(r.stderr(), /TIMMY_IDENTITY_PASSPHRASE/);
-    assert.ok(!r.stderr().includes(secret));
-    assert.ok(!r.stdout().includes(secret));
-    assert.ok(!existsSync(join(dataDir, 'passphrase')), 'no passphrase file when one is configured');
-  });
-});
-
-describe('timmy relay and keys', () => {
-  test('timmy relay runs the relay alone and records it', async () => {
-    const dataDir = await tempDataDir();
-    const r = spawnTimmy(['relay', '--json', '--port', '0'], { TIMMY_DATA_DIR: dataDir });
-    const info = await firstJson(r);
-    const client = await runClient('tests/fixtures/roundtrip-client.ts', [String(info.relayUrl)]);
-    assert.equal((client.readBack as unknown[]).length, 1);
-    const status = await runTimmy(['status', '--json'], { TIMMY_DATA_DIR: dataDir });
-    assert.equal((JSON.parse(status.stdout) as { mode: string }).mode, 'relay');
-    r.child.kill('SIGINT');
-    assert.equal(await r.exited, 0);
-  });
-
-  test('keys new/list/show, with and without --json', async () => {
-    const dataDir = await tempDataDir();
-    const env = { TIMMY_DATA_DIR: dataDir };
-    const created = await runTimmy(['keys', 'new', 'scout', '--json'], env);
-    assert.equal(created.code, 0, created.stderr);
-    const key = JSON.parse(created.stdout) as { name: string; npub: string; pubkey: string };
-    assert.equal(key.name, 'scout');
-    assert.match(key.npub, /^npub1/);
-    const dup = await runTimmy(['keys', 'new', 'scout'], env);
-    assert.equal(dup.code, 1);
-    assert.match(dup.stderr, /already exists/);
-    const bad = await runTimmy(['keys', 'new', 'Bad Name'], env);
-    assert.notEqual(bad.code, 0);
-    const list = await runTimmy(['keys', 'list'], env);
-    assert.match(list.stdout, new RegExp(`scout\\s+${key.npub}`));
-    const show = await runTimmy(['keys', 'show', 'scout', '--json'], env);
-    const shown = JSON.parse(show.stdout) as Record<string, string>;
-    assert.equal(shown.pubkey, key.pubkey);
-    assert.equal(shown.nsec, undefined);
-    const secret = await runTimmy(['keys', 'show', 'scout', '--secret', '--json'], env);
-    const nsec = (JSON.parse(secret.stdout) as { nsec: string }).nsec;
-    assert.match(nsec, /^nsec1/);
-    const missing = await runTimmy(['keys', 'show', 'nobody'], env);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /no key named "nobody"/);
-    const wrong = await runTimmy(['keys', 'show', 'scout', '--secret'], {
-      ...env,
-      TIMMY_IDENTITY_PASSPHRASE: 'wrong',
-    });
-    assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /passphrase/i);
   });
 });

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { FAST_KEYS, firstJson, runTimmy, spawnTimmy, tempDataDir } from './harness.ts';
+
+const PORTS = { TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0', ...FAST_KEYS };
+
+describe('timmy start: bad configuration and faults', () => {
+  test('an invalid value stops start with the field and variable named (exit 2)', async () => {
+    const dataDir = await tempDataDir();
+    const r = await runTimmy(['start'], { TIMMY_DATA_DIR: dataDir, TIMMY_RELAY_PORT: '70000' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /relay\.port/);
+    assert.match(r.stderr, /TIMMY_RELAY_PORT/);
+  });
+
+  test('an unknown field in the config file is refused, naming it', async () => {
+    const dataDir = await tempDataDir();
+    await writeFile(join(dataDir, 'config.json'), JSON.stringify({ relay: { prot: 1 } }));
+    const r = await runTimmy(['start'], { TIMMY_DATA_DIR: dataDir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /relay\.prot: unknown field/);
+  });
+
+  test('a busy port gives a clear message', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const dataDir = await tempDataDir();
+    const r = await runTimmy(['relay', '--port', String(port)], { TIMMY_DATA_DIR: dataDir });
+    blocker.close();
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`port ${port} .*already in use.*TIMMY_RELAY_PORT`));
+  });
+
+  test('a secret from the environment is used, warned about, and never printed', async () => {
+    const dataDir = await tempDataDir();
+    const secret = 'correct horse battery staple 42';
+    const r = spawnTimmy(['start', '--json'], {
+      ...PORTS,
+      TIMMY_DATA_DIR: dataDir,
+      TIMMY_IDENTITY_PASSPHRASE: secret,
+    });
+    await firstJson(r);
+    r.child.kill('SIGTERM');
+    await r.exited;
+    assert.match(r.stderr(), /secret was given through an environment variable/);
+    assert.match(r.stderr(), /TIMMY_IDENTITY_PASSPHRASE/);
+    assert.ok(!r.stderr().includes(secret));
+    assert.ok(!r.stdout().includes(secret));
+    assert.ok(!existsSync(join(dataDir, 'passphrase')), 'no passphrase file when one is configured');
+  });
+});
