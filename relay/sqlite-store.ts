@@ -1,0 +1,396 @@
+import { statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type Database from 'better-sqlite3';
+import type { Clock } from '../core/clock.ts';
+import { systemClock, unixSeconds } from '../core/clock.ts';
+import type { EventStore, QueryOptions, SaveOutcome } from '../core/event-store.ts';
+import type { Logger } from '../core/logger.ts';
+import { silentLogger } from '../core/logger.ts';
+import type { Filter, NostrEvent } from '../core/nostr.ts';
+import { isAddressableKind, isReplaceableKind, tagValue } from '../core/nostr.ts';
+import {
+  effectiveLimit,
+  type FilterSql,
+  fanOut,
+  filterSql,
+  INDEXED_TAG_NAME,
+  selectSql,
+} from './sqlite-filter-sql.ts';
+import { openEventDatabase } from './sqlite-schema.ts';
+
+export interface SqliteEventStoreOptions {
+  /** Database file (created if missing), or `':memory:'`. */
+  path: string;
+  logger?: Logger;
+  /** Time source for NIP-40 checks in `save` and the default `nowSeconds` of queries (default: system clock). */
+  clock?: Clock;
+  /** Queries slower than this are logged at warn (default 100 ms). */
+  slowQueryMs?: number;
+}
+
+export interface SqliteStoreStats {
+  /** Stored events (expired ones not yet purged included). */
+  events: number;
+  /** Size of the main database file (page_count × page_size). */
+  dbBytes: number;
+  /** Size of the write-ahead log beside it (0 for `:memory:`). */
+  walBytes: number;
+}
+
+/** More filters than this in one `count` are counted in JS instead of one UNION statement. */
+const MAX_UNION_FILTERS = 100;
+const MAX_UNION_PARAMS = 30_000;
+/** Prepared statements kept, by SQL text (least recently used dropped first). */
+const STATEMENT_CACHE_SIZE = 256;
+/** Saved events between two `PRAGMA optimize` runs (keeps planner statistics current as the data grows). */
+const OPTIMIZE_EVERY = 20_000;
+
+const MALFORMED: SaveOutcome = Object.freeze({ status: 'rejected', reason: 'invalid: malformed event' });
+const SAVED: SaveOutcome = Object.freeze({ status: 'saved' });
+const DUPLICATE: SaveOutcome = Object.freeze({ status: 'duplicate' });
+const DELETED: SaveOutcome = Object.freeze({ status: 'rejected', reason: 'blocked: deleted by author' });
+const EXPIRED: SaveOutcome = Object.freeze({ status: 'rejected', reason: 'invalid: event is expired' });
+const SUPERSEDED: SaveOutcome = Object.freeze({
+  status: 'rejected',
+  reason: 'duplicate: have a newer version',
+});
+
+type Row = [id: string, createdAt: number, raw: string];
+
+/** The relay's `EventStore` on SQLite (better-sqlite3, WAL). Calls run synchronously on the caller's thread. */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly slowQueryMs: number;
+  private readonly path: string;
+  private readonly cache = new Map<string, Database.Statement>();
+  private readonly s: ReturnType<typeof prepareWrites>;
+  private readonly saveBatch: (events: readonly NostrEvent[], now: number) => SaveOutcome[];
+  private savedSinceOptimize = 0;
+  private closed = false;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.path = options.path;
+    this.log = (options.logger ?? silentLogger).child({ component: 'sqlite-store' });
+    this.clock = options.clock ?? systemClock;
+    this.slowQueryMs = options.slowQueryMs ?? 100;
+    this.db = openEventDatabase(options.path, this.log);
+    this.s = prepareWrites(this.db);
+    this.saveBatch = this.db.transaction((events: readonly NostrEvent[], now: number) =>
+      events.map((e) => this.saveOne(e, now)),
+    ).immediate;
+  }
+
+  async save(events: readonly NostrEvent[]): Promise<SaveOutcome[]> {
+    this.assertOpen();
+    if (events.length === 0) return [];
+    const outcomes = this.saveBatch(events, unixSeconds(this.clock));
+    this.savedSinceOptimize += events.length;
+    if (this.savedSinceOptimize >= OPTIMIZE_EVERY) {
+      this.savedSinceOptimize = 0;
+      this.db.pragma('optimize');
+    }
+    return outcomes;
+  }
+
+  async query(filters: readonly Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
+    return this.select(filters, options).map((r) => JSON.parse(r[2]) as NostrEvent);
+  }
+
+  /**
+   * Same as `query`, but each event as the JSON text it was stored as, ready to splice into
+   * `["EVENT", <sub>, <raw>]` without parsing and re-serialising.
+   */
+  async queryRaw(filters: readonly Filter[], options: QueryOptions = {}): Promise<string[]> {
+    return this.select(filters, options).map((r) => r[2]);
+  }
+
+  /** NIP-45: distinct events matching any filter, ignoring `limit`; expired events are not counted. */
+  async count(filters: readonly Filter[], options: Pick<QueryOptions, 'nowSeconds'> = {}): Promise<number> {
+    this.assertOpen();
+    const now = options.nowSeconds ?? unixSeconds(this.clock);
+    const parts = filters.map((f) => filterSql(f, now)).filter((p): p is FilterSql => p !== undefined);
+    const first = parts[0];
+    if (!first) return 0;
+    if (parts.length === 1) {
+      return this.stmt(`SELECT count(*) FROM ${first.from} WHERE ${first.where}`)
+        .pluck()
+        .get(...first.params) as number;
+    }
+    const params = parts.flatMap((p) => p.params);
+    if (parts.length <= MAX_UNION_FILTERS && params.length <= MAX_UNION_PARAMS) {
+      const union = parts.map((p) => `SELECT e.seq FROM ${p.from} WHERE ${p.where}`).join(' UNION ');
+      return this.stmt(`SELECT count(*) FROM (${union})`)
+        .pluck()
+        .get(...params) as number;
+    }
+    const seen = new Set<number>();
+    for (const p of parts) {
+      const seqs = this.stmt(`SELECT e.seq FROM ${p.from} WHERE ${p.where}`)
+        .pluck()
+        .all(...p.params) as number[];
+      for (const seq of seqs) seen.add(seq);
+    }
+    return seen.size;
+  }
+
+  async purgeExpired(nowSeconds: number): Promise<number> {
+    this.assertOpen();
+    const n = this.s.purgeExpired.run(nowSeconds).changes;
+    if (n > 0) this.log.debug({ purged: n }, 'purged expired events');
+    return n;
+  }
+
+  stats(): SqliteStoreStats {
+    this.assertOpen();
+    const events = this.db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    let walBytes = 0;
+    if (this.path !== ':memory:' && this.path !== '') {
+      try {
+        walBytes = statSync(`${this.path}-wal`).size;
+      } catch {
+        walBytes = 0;
+      }
+    }
+    return { events, dbBytes: pages * pageSize, walBytes };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.pragma('optimize');
+    } finally {
+      this.cache.clear();
+      this.db.close();
+    }
+  }
+
+  private saveOne(e: NostrEvent, now: number): SaveOutcome {
+    // Verified events are well-formed, but one that is not must not fail the whole batch's transaction.
+    if (!isWellFormed(e)) return MALFORMED;
+    const s = this.s;
+    if (s.hasId.get(e.id) !== undefined) return DUPLICATE;
+    if (e.kind !== 5 && s.isDeletedId.get(e.id, e.pubkey) !== undefined) return DELETED;
+    const expiration = expirationOf(e);
+    if (expiration !== undefined && expiration <= now) return EXPIRED;
+    const d = replaceableKey(e);
+    if (d !== undefined) {
+      const until = s.deletedUntil.get(e.pubkey, e.kind, d) as number | undefined;
+      if (until !== undefined && e.created_at <= until) return DELETED;
+      const current = s.atAddress.all(e.pubkey, e.kind, d) as {
+        seq: number;
+        id: string;
+        created_at: number;
+      }[];
+      for (const c of current) {
+        // NIP-01: the newest wins; on equal created_at, the lowest id.
+        if (c.created_at > e.created_at || (c.created_at === e.created_at && c.id < e.id)) return SUPERSEDED;
+      }
+      for (const c of current) s.deleteSeq.run(c.seq);
+    }
+    const seq = s.insertEvent.run(
+      e.id,
+      e.pubkey,
+      e.kind,
+      e.created_at,
+      d ?? null,
+      expiration ?? null,
+      JSON.stringify({
+        id: e.id,
+        pubkey: e.pubkey,
+        created_at: e.created_at,
+        kind: e.kind,
+        tags: e.tags,
+        content: e.content,
+        sig: e.sig,
+      }),
+    ).lastInsertRowid;
+    for (const t of e.tags) {
+      const name = t[0];
+      const value = t[1];
+      if (name !== undefined && typeof value === 'string' && INDEXED_TAG_NAME.test(name)) {
+        s.insertTag.run(name, value, e.created_at, seq);
+      }
+    }
+    if (e.kind === 5) this.applyDeletion(e);
+    return SAVED;
+  }
+
+  /** NIP-09, for a kind 5 being saved: only the author's own events go, and never another kind 5. */
+  private applyDeletion(del: NostrEvent): void {
+    for (const t of del.tags) {
+      const value = t[1];
+      if (typeof value !== 'string') continue;
+      if (t[0] === 'e') {
+        this.s.deleteById.run(value, del.pubkey);
+        this.s.addDeletedId.run(value, del.pubkey);
+      } else if (t[0] === 'a') {
+        const c = parseCoordinate(value);
+        if (!c || c.pubkey !== del.pubkey) continue;
+        this.s.deleteAtAddress.run(c.pubkey, c.kind, c.d, del.created_at);
+        this.s.addDeletedCoord.run(c.pubkey, c.kind, c.d, del.created_at);
+      }
+    }
+  }
+
+  private select(filters: readonly Filter[], options: QueryOptions): Row[] {
+    this.assertOpen();
+    const started = performance.now();
+    const now = options.nowSeconds ?? unixSeconds(this.clock);
+    const results: Row[][] = [];
+    for (const f of filters) {
+      const limit = effectiveLimit(f.limit, options.maxLimit);
+      if (limit !== 0) results.push(this.selectFilter(f, limit, now));
+    }
+    const rows = results.length <= 1 ? (results[0] ?? []) : newestFirst(dedupe(results.flat()));
+    const ms = performance.now() - started;
+    if (ms > this.slowQueryMs)
+      this.log.warn({ ms: Math.round(ms), filters, rows: rows.length }, 'slow query');
+    return rows;
+  }
+
+  private selectFilter(f: Filter, limit: number | undefined, now: number): Row[] {
+    const parts = fanOut(f, limit);
+    if (parts && limit !== undefined) return this.selectFanOut(parts, limit, now);
+    const sql = filterSql(f, now);
+    if (!sql) return [];
+    return this.stmt(selectSql(sql))
+      .raw()
+      .all(...sql.params, limit ?? -1) as Row[];
+  }
+
+  /**
+   * The newest `limit` over (author, kind) parts. A first round reads a share of the limit from each part;
+   * only a part whose share was full and whose oldest row could still rank among the newest `limit` is read
+   * again, to the full limit. When some authors are much busier than the others, that reads a few times
+   * `limit` rows instead of parts × `limit`.
+   */
+  private selectFanOut(parts: readonly Filter[], limit: number, now: number): Row[] {
+    const share = Math.min(limit, Math.ceil((2 * limit) / parts.length));
+    const got = parts.map((p) => this.selectFilter(p, share, now));
+    let rows = newestFirst(got.flat());
+    if (share < limit) {
+      const cutoff = rows.length >= limit ? rows[limit - 1] : undefined;
+      let again = false;
+      got.forEach((part, i) => {
+        const oldest = part[share - 1];
+        if (!oldest || (cutoff && compareRows(oldest, cutoff) > 0)) return;
+        got[i] = this.selectFilter(parts[i]!, limit, now);
+        again = true;
+      });
+      if (again) rows = newestFirst(got.flat());
+    }
+    return rows.slice(0, limit);
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.cache.get(sql);
+    if (st) {
+      this.cache.delete(sql);
+    } else {
+      st = this.db.prepare(sql);
+      if (this.cache.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.cache.keys().next();
+        if (!oldest.done) this.cache.delete(oldest.value);
+      }
+    }
+    this.cache.set(sql, st);
+    return st;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('SqliteEventStore is closed');
+  }
+}
+
+function prepareWrites(db: Database.Database) {
+  return {
+    hasId: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
+    isDeletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
+    deletedUntil: db
+      .prepare('SELECT deleted_until FROM deleted_coords WHERE pubkey = ? AND kind = ? AND d_tag = ?')
+      .pluck(),
+    atAddress: db.prepare(
+      'SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ?',
+    ),
+    deleteSeq: db.prepare('DELETE FROM events WHERE seq = ?'),
+    insertEvent: db.prepare(
+      'INSERT INTO events (id, pubkey, kind, created_at, d_tag, expiration, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertTag: db.prepare(
+      'INSERT OR IGNORE INTO tags (name, value, created_at, event_seq) VALUES (?, ?, ?, ?)',
+    ),
+    deleteById: db.prepare('DELETE FROM events WHERE id = ? AND pubkey = ? AND kind != 5'),
+    addDeletedId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
+    deleteAtAddress: db.prepare(
+      'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?',
+    ),
+    addDeletedCoord: db.prepare(
+      `INSERT INTO deleted_coords (pubkey, kind, d_tag, deleted_until) VALUES (?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET deleted_until = max(deleted_until, excluded.deleted_until)`,
+    ),
+    purgeExpired: db.prepare('DELETE FROM events WHERE expiration <= ?'),
+  };
+}
+
+/** The `d_tag` key of a replaceable ('') or addressable (first `d` value, or '') event; undefined otherwise. */
+function replaceableKey(e: NostrEvent): string | undefined {
+  if (isReplaceableKind(e.kind)) return '';
+  if (isAddressableKind(e.kind)) return tagValue(e.tags, 'd') ?? '';
+  return undefined;
+}
+
+function dedupe(rows: Row[]): Row[] {
+  const byId = new Map<string, Row>();
+  for (const r of rows) byId.set(r[0], r);
+  return [...byId.values()];
+}
+
+/** The NIP-01 order every query answers in: created_at descending, then id ascending. */
+function compareRows(a: Row, b: Row): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** Sorts in place, newest first (`compareRows`). */
+function newestFirst(rows: Row[]): Row[] {
+  return rows.sort(compareRows);
+}
+
+/**
+ * NIP-40 expiration in seconds, rounded up (so `expiration <= now` keeps its meaning for integer `now`);
+ * none when the tag is missing, empty or not a number.
+ */
+function expirationOf(e: NostrEvent): number | undefined {
+  const v = tagValue(e.tags, 'expiration');
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) return undefined;
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(n)));
+}
+
+function isWellFormed(e: NostrEvent): boolean {
+  return (
+    typeof e.id === 'string' &&
+    typeof e.pubkey === 'string' &&
+    typeof e.sig === 'string' &&
+    typeof e.content === 'string' &&
+    Number.isSafeInteger(e.created_at) &&
+    Number.isSafeInteger(e.kind) &&
+    Array.isArray(e.tags) &&
+    e.tags.every((t) => Array.isArray(t) && t.every((x) => typeof x === 'string'))
+  );
+}
+
+/** `<kind>:<pubkey>:<d>` of a NIP-09 `a` tag; only replaceable (d ignored) and addressable kinds have one. */
+function parseCoordinate(a: string): { kind: number; pubkey: string; d: string } | undefined {
+  const [kindText, pubkey, ...rest] = a.split(':');
+  if (kindText === undefined || pubkey === undefined || !/^\d{1,9}$/.test(kindText)) return undefined;
+  const kind = Number(kindText);
+  if (isReplaceableKind(kind)) return { kind, pubkey, d: '' };
+  if (isAddressableKind(kind)) return { kind, pubkey, d: rest.join(':') };
+  return undefined;
+}
