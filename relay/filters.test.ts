@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseFilter } from './filters.ts';
+
+const hex = 'a'.repeat(64);
+
+test('accepts every NIP-01 filter field', () => {
+  const f = {
+    ids: [hex],
+    authors: [hex],
+    kinds: [0, 65535],
+    since: 0,
+    until: 2e9,
+    limit: 10,
+    '#e': [hex],
+    '#T': ['x'],
+  };
+  assert.deepEqual(parseFilter(f), { ok: true, filter: f });
+  assert.deepEqual(parseFilter({}), { ok: true, filter: {} });
+  assert.deepEqual(parseFilter({ ids: [] }), { ok: true, filter: { ids: [] } });
+});
+
+test('refuses wrong shapes and unknown fields', () => {
+  const bad: unknown[] = [
+    null,
+    [],
+    'x',
+    { ids: hex },
+    { ids: ['ABC'] },
+    { ids: [hex.toUpperCase()] },
+    { authors: [1] },
+    { kinds: [-1] },
+    { kinds: [65536] },
+    { kinds: [1.5] },
+    { kinds: ['1'] },
+    { since: -1 },
+    { until: 1.5 },
+    { limit: '10' },
+    { limit: 1e300 },
+    { '#e': 'x' },
+    { '#e': [1] },
+    { '#ee': ['x'] },
+    { '#1': ['x'] },
+    { search: 'x' },
+    JSON.parse('{"__proto__":{"x":1}}'),
+  ];
+  for (const f of bad) {
+    const r = parseFilter(f);
+    assert.equal(r.ok, false, JSON.stringify(f));
+  }
+});
