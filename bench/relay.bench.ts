@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../core/logger.ts';
@@ -7,12 +7,13 @@ import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { startBaselineRelay } from './baseline-relay.ts';
 import { type Author, makeAuthors, makeEvents, percentile, prng } from './events.ts';
-import { BenchClient } from './ws-client.ts';
+import { RemoteClient } from './remote-client.ts';
 
 /**
  * Relay ingest (signed events/s, 1 and 50 concurrent clients) and query latency (p50/p99 of a
  * `{kinds, authors, since, limit:100}` REQ until EOSE over 100,000 stored events), for the embedded relay
- * and for the npm baseline, in the same run, with the same pre-signed events and the same client code.
+ * and for the npm baseline, in the same run, with the same pre-signed events and the same client code, which
+ * runs in a separate process as real clients do.
  */
 
 export interface RelayUnderTest {
@@ -76,29 +77,23 @@ export interface IngestResult {
 
 export async function ingest(
   start: (dir: string) => Promise<RelayUnderTest>,
-  events: readonly NostrEvent[],
+  eventsFile: string,
+  events: number,
   clients: number,
+  client: RemoteClient,
 ): Promise<IngestResult> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-ingest-'));
   const relay = await start(dir);
   try {
-    const conns = await Promise.all(Array.from({ length: clients }, () => BenchClient.connect(relay.url)));
-    const per = Math.ceil(events.length / clients);
     const window = clients === 1 ? 1000 : 50;
-    const t0 = performance.now();
-    const results = await Promise.all(
-      conns.map((c, i) => c.publishAll(events.slice(i * per, (i + 1) * per), window)),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    for (const c of conns) c.close();
-    const accepted = results.reduce((s, r) => s + r.accepted, 0);
+    const r = await client.run({ type: 'ingest', url: relay.url, eventsFile, clients, window });
     return {
       relay: relay.name,
       clients,
-      events: events.length,
-      accepted,
-      seconds,
-      eventsPerSecond: accepted / seconds,
+      events,
+      accepted: r.accepted,
+      seconds: r.seconds,
+      eventsPerSecond: r.accepted / r.seconds,
     };
   } finally {
     await relay.close();
@@ -121,12 +116,12 @@ export async function queryLatency(
   authors: Author[],
   now: number,
   queries: number,
+  client: RemoteClient,
 ): Promise<QueryResult> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-query-'));
   const relay = await start(dir);
   try {
     await relay.load(events);
-    const client = await BenchClient.connect(relay.url);
     const rnd = prng(99);
     const filter = () => ({
       kinds: [1],
@@ -137,10 +132,9 @@ export async function queryLatency(
       since: now - 86_400 * 15,
       limit: 100,
     });
-    for (let i = 0; i < 20; i++) await client.reqUntilEose([filter()]); // warm-up
-    const times: number[] = [];
-    for (let i = 0; i < queries; i++) times.push(await client.reqUntilEose([filter()]));
-    client.close();
+    const warmup = 20;
+    const filters = Array.from({ length: queries + warmup }, () => [filter()]);
+    const { times } = await client.run({ type: 'query', url: relay.url, filters, warmup });
     times.sort((a, b) => a - b);
     return {
       relay: relay.name,
@@ -160,6 +154,8 @@ export interface RelayBenchOptions {
   ingestEvents: number;
   storedEvents: number;
   queries: number;
+  /** Run only one part: 'ingest' or 'query' (for profiling); both when undefined. */
+  only?: 'ingest' | 'query';
   log: (line: string) => void;
 }
 
@@ -171,21 +167,30 @@ export async function relayBench(
   const authors = makeAuthors(500);
   const ingestEvents = makeEvents(o.ingestEvents, authors, { now, spanSeconds: 86_400 * 30, seed: 1 });
   const stored = makeEvents(o.storedEvents, authors, { now, spanSeconds: 86_400 * 30, seed: 2 });
-  const ingestResults: IngestResult[] = [];
-  for (const clients of [1, 50]) {
-    for (const start of [startOurs, startBaseline]) {
-      const r = await ingest(start, ingestEvents, clients);
-      o.log(
-        `  ingest ${r.relay}, ${clients} client(s): ${r.eventsPerSecond.toFixed(0)} events/s (${r.accepted}/${r.events})`,
-      );
-      ingestResults.push(r);
+  const work = await mkdtemp(join(tmpdir(), 'bench-events-'));
+  const eventsFile = join(work, 'ingest.json');
+  await writeFile(eventsFile, JSON.stringify(ingestEvents));
+  const client = RemoteClient.start();
+  try {
+    const ingestResults: IngestResult[] = [];
+    for (const clients of o.only === 'query' ? [] : [1, 50]) {
+      for (const start of [startOurs, startBaseline]) {
+        const r = await ingest(start, eventsFile, ingestEvents.length, clients, client);
+        o.log(
+          `  ingest ${r.relay}, ${clients} client(s): ${r.eventsPerSecond.toFixed(0)} events/s (${r.accepted}/${r.events})`,
+        );
+        ingestResults.push(r);
+      }
     }
+    const queryResults: QueryResult[] = [];
+    for (const start of o.only === 'ingest' ? [] : [startOurs, startBaseline]) {
+      const r = await queryLatency(start, stored, authors, now, o.queries, client);
+      o.log(`  query ${r.relay}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
+      queryResults.push(r);
+    }
+    return { ingest: ingestResults, query: queryResults };
+  } finally {
+    client.stop();
+    await rm(work, { recursive: true, force: true });
   }
-  const queryResults: QueryResult[] = [];
-  for (const start of [startOurs, startBaseline]) {
-    const r = await queryLatency(start, stored, authors, now, o.queries);
-    o.log(`  query ${r.relay}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
-    queryResults.push(r);
-  }
-  return { ingest: ingestResults, query: queryResults };
 }

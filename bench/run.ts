@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark and prints a table per benchmark with the ratio against the
  * baseline measured in the same run (these machines are noisy; only same-run ratios mean something).
- * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable).
+ * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable);
+ * BENCH_ONLY=ingest or BENCH_ONLY=query to run one part.
  */
 import { relayBench } from './relay.bench.ts';
 
@@ -27,9 +28,10 @@ const queries = quick ? 100 : 500;
 log(
   `relay benchmark: ingest ${ingestEvents} signed events, query over ${storedEvents} stored events (${queries} queries)`,
 );
-const r = await relayBench({ ingestEvents, storedEvents, queries, log });
+const onlyEnv = process.env.BENCH_ONLY;
+const only = onlyEnv === 'ingest' || onlyEnv === 'query' ? onlyEnv : undefined;
+const r = await relayBench({ ingestEvents, storedEvents, queries, only, log });
 
-console.log('\n## Relay ingest (signed events, verified and stored; OK received for each)\n');
 const ingestRows: (string | number)[][] = [];
 for (const clients of [1, 50]) {
   const ours = r.ingest.find((x) => x.clients === clients && x.relay.startsWith('timmy'));
