@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.ts';
+import type { NostrEvent } from '../core/nostr.ts';
 import type { Policy, PolicyDecision } from './policy.ts';
 
 /**
@@ -75,38 +76,55 @@ export function kindPolicy(options: {
   };
 }
 
+/** The `invalid:` reason when an event has too many tags or too large a content; undefined when it fits. */
+export function sizeViolation(
+  event: Pick<NostrEvent, 'tags' | 'content'>,
+  options: { maxEventTags: number; maxContentBytes: number },
+): string | undefined {
+  if (event.tags.length > options.maxEventTags) {
+    return `invalid: too many tags (${event.tags.length}, at most ${options.maxEventTags})`;
+  }
+  // Cheap bound first: a string of n UTF-16 units takes at most 3n UTF-8 bytes, at least n.
+  if (event.content.length * 3 > options.maxContentBytes) {
+    const bytes = Buffer.byteLength(event.content, 'utf8');
+    if (bytes > options.maxContentBytes) {
+      return `invalid: content too large (${bytes} bytes, at most ${options.maxContentBytes})`;
+    }
+  }
+  return undefined;
+}
+
 /** Rejects events with more than `maxEventTags` tags or more than `maxContentBytes` bytes of content. */
 export function sizePolicy(options: { maxEventTags: number; maxContentBytes: number }): Policy {
   return (input, next) => {
-    const { tags, content } = input.event;
-    if (tags.length > options.maxEventTags) {
-      return reject(`invalid: too many tags (${tags.length}, at most ${options.maxEventTags})`);
-    }
-    // Cheap bound first: a string of n UTF-16 units takes at most 3n UTF-8 bytes, at least n.
-    if (content.length * 3 > options.maxContentBytes) {
-      const bytes = Buffer.byteLength(content, 'utf8');
-      if (bytes > options.maxContentBytes) {
-        return reject(`invalid: content too large (${bytes} bytes, at most ${options.maxContentBytes})`);
-      }
-    }
-    return next();
+    const violation = sizeViolation(input.event, options);
+    return violation === undefined ? next() : reject(violation);
   };
 }
 
 /**
- * Rejects `created_at` more than `futureSeconds` ahead of, or (when `pastSeconds` > 0) more than
- * `pastSeconds` behind, the time the relay received the event (`input.receivedAt`).
+ * The `invalid:` reason when `createdAt` is more than `futureSeconds` ahead of, or (when `pastSeconds` > 0)
+ * more than `pastSeconds` behind, `nowSeconds`; undefined when it is inside the window.
  */
+export function createdAtViolation(
+  createdAt: number,
+  nowSeconds: number,
+  options: { futureSeconds: number; pastSeconds: number },
+): string | undefined {
+  if (createdAt > nowSeconds + options.futureSeconds) {
+    return `invalid: created_at is more than ${options.futureSeconds} seconds in the future`;
+  }
+  if (options.pastSeconds > 0 && createdAt < nowSeconds - options.pastSeconds) {
+    return `invalid: created_at is more than ${options.pastSeconds} seconds in the past`;
+  }
+  return undefined;
+}
+
+/** Applies `createdAtViolation` against the time the relay received the event (`input.receivedAt`). */
 export function createdAtPolicy(options: { futureSeconds: number; pastSeconds: number }): Policy {
   return (input, next) => {
-    const createdAt = input.event.created_at;
-    if (createdAt > input.receivedAt + options.futureSeconds) {
-      return reject(`invalid: created_at is more than ${options.futureSeconds} seconds in the future`);
-    }
-    if (options.pastSeconds > 0 && createdAt < input.receivedAt - options.pastSeconds) {
-      return reject(`invalid: created_at is more than ${options.pastSeconds} seconds in the past`);
-    }
-    return next();
+    const violation = createdAtViolation(input.event.created_at, input.receivedAt, options);
+    return violation === undefined ? next() : reject(violation);
   };
 }
 
