@@ -77,6 +77,7 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
     limits: config.relay.limits,
     auth: config.relay.auth,
     restrictedReadKinds: config.relay.restrictedReadKinds,
+    restrictedWrites: config.relay.acceptKinds.length > 0 || config.relay.rejectKinds.length > 0,
     publicUrl: config.relay.publicUrl || undefined,
     verifyAuth: verifyAuthEvent,
   });

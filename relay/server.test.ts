@@ -273,6 +273,26 @@ describe('relay lifecycle', () => {
     await relay.close();
   });
 
+  test('expired events (NIP-40) are purged from the store on a timer', async () => {
+    const clock = new ManualClock(Date.now());
+    const store = new MemoryEventStore({ clock });
+    const relay = await startTestRelay({ store, clock, purgeIntervalMs: 20 });
+    const c = await RawClient.connect(relay.url);
+    const nowS = Math.floor(clock.now() / 1000);
+    const soon = key.sign({ tags: [['expiration', String(nowS + 10)]] });
+    const forever = key.sign();
+    assert.deepEqual((await c.publish(soon))[0], true);
+    assert.deepEqual((await c.publish(forever))[0], true);
+    const all = async () => (await store.query([{}], { nowSeconds: 0 })).map((e) => e.id).sort();
+    assert.deepEqual(await all(), [soon.id, forever.id].sort());
+    clock.advance(11_000);
+    const deadline = Date.now() + 20_000;
+    while ((await all()).length !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(await all(), [forever.id]);
+    await c.close();
+    await relay.close();
+  });
+
   test('close answers pending events after they are saved, closes sockets, leaves the store open', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Clock } from '../core/clock.ts';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, unixSeconds } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { EventStore } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
@@ -55,6 +55,8 @@ export interface RelayServerOptions {
   verifyWorkers?: number;
   /** Bytes queued for one client above which its live subscriptions are closed (default 8 MiB). */
   maxBufferedBytes?: number;
+  /** How often expired events (NIP-40) are deleted from the store (default 60 s; 0 never). */
+  purgeIntervalMs?: number;
 }
 
 export interface RelayStats {
@@ -94,6 +96,7 @@ export class RelayServer {
   private http: Server | undefined;
   private listenUrl: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private nextConnId = 1;
 
@@ -172,6 +175,11 @@ export class RelayServer {
       for (const conn of this.conns) conn.heartbeat();
     }, this.heartbeatMs);
     this.heartbeat.unref();
+    const purgeMs = this.options.purgeIntervalMs ?? 60_000;
+    if (purgeMs > 0) {
+      this.purgeTimer = setInterval(() => void this.purgeExpired(), purgeMs);
+      this.purgeTimer.unref();
+    }
     this.log.info({ url: this.listenUrl, publicUrl: this.publicUrl }, 'relay listening');
     return this.listenUrl;
   }
@@ -209,8 +217,21 @@ export class RelayServer {
     return this.closing;
   }
 
+  /** Deletes the events whose NIP-40 expiration has passed (queries already hide them); returns how many. */
+  async purgeExpired(): Promise<number> {
+    try {
+      const n = await this.options.store.purgeExpired(unixSeconds(this.ctx.clock));
+      if (n > 0) this.log.info({ count: n }, 'expired events purged');
+      return n;
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'purging expired events failed');
+      return 0;
+    }
+  }
+
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.purgeTimer);
     const http = this.http;
     const httpClosed = http ? new Promise<void>((resolve) => http.close(() => resolve())) : Promise.resolve();
     http?.closeIdleConnections();
