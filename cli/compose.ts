@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadPersonaFile, type Persona } from '../agents/persona.ts';
+import { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
@@ -161,13 +162,15 @@ export async function startInstance(
     [relay.publicUrl],
   );
 
+  const publisher = new ProfilePublisher({ logger });
   try {
     for (const agent of agents) {
-      const client = new RelayClient({ url: relay.url, logger, authSigner: agent.signer });
-      clients.push(client);
-      await client.publish(agent.profile);
+      clients.push(new RelayClient({ url: relay.url, logger, authSigner: agent.signer }));
     }
-    logger.info({ relay: relay.url, count: agents.length }, 'agent profiles (kind 0) published');
+    const published = await publisher.publishAll(
+      agents.map((a, i) => ({ name: a.persona.name, event: a.profile, via: clients[i] as RelayClient })),
+    );
+    logger.info({ relay: relay.url, published }, 'agent profiles (kind 0) published');
     const publicHttp = config.http.publicUrl;
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
@@ -179,12 +182,14 @@ export async function startInstance(
       agents,
       startedAt,
       close: async () => {
+        publisher.stop();
         for (const c of clients) c.close();
         await http.close();
         await relay.close();
       },
     };
   } catch (err) {
+    publisher.stop();
     for (const c of clients) c.close();
     await http.close();
     await relay.close();
