@@ -54,3 +54,40 @@ describe('timmy start: bad configuration and faults', () => {
     assert.ok(!existsSync(join(dataDir, 'passphrase')), 'no passphrase file when one is configured');
   });
 });
+
+describe('timmy start with an external relay that is down', () => {
+  test('starts anyway, warns, and publishes the profiles once the relay comes up', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const relayUrl = `ws://127.0.0.1:${port}`;
+
+    const dataDir = await tempDataDir();
+    const instance = spawnTimmy(['start', '--json'], {
+      ...PORTS,
+      TIMMY_DATA_DIR: dataDir,
+      TIMMY_RELAY_URL: relayUrl,
+    });
+    const info = await firstJson(instance);
+    assert.equal(info.relayUrl, relayUrl);
+    assert.equal(info.embeddedRelay, false);
+    assert.match(instance.stderr(), /could not publish the agent profile/);
+    const status = await runTimmy(['status', '--json'], { TIMMY_DATA_DIR: dataDir });
+    assert.equal(status.code, 1, 'status says a part is not answering');
+    assert.equal((JSON.parse(status.stdout) as { relay: { ok: boolean } }).relay.ok, false);
+
+    const relayDir = await tempDataDir();
+    const relay = spawnTimmy(['relay', '--json', '--port', String(port)], { TIMMY_DATA_DIR: relayDir });
+    await firstJson(relay);
+    const deadline = Date.now() + 60_000;
+    while (!/published after retry/.test(instance.stderr()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(instance.stderr(), /published after retry/);
+    instance.child.kill('SIGTERM');
+    relay.child.kill('SIGTERM');
+    assert.equal(await instance.exited, 0);
+    assert.equal(await relay.exited, 0);
+  });
+});
