@@ -32,16 +32,9 @@ export interface ProfileInput {
   identities?: readonly ExternalIdentity[];
 }
 
-export interface ParsedProfile {
+/** A profile read from a kind 0: every field of `ProfileInput` may be missing. */
+export interface ParsedProfile extends Omit<ProfileInput, 'name' | 'identities'> {
   name?: string;
-  displayName?: string;
-  about?: string;
-  picture?: string;
-  banner?: string;
-  website?: string;
-  nip05?: string;
-  lud16?: string;
-  bot?: boolean;
   identities: ExternalIdentity[];
   /** Known fields present with the wrong type (ignored), e.g. `["picture"]`. */
   invalidFields: string[];

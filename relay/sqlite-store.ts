@@ -7,7 +7,7 @@ import type { EventStore, QueryOptions, SaveOutcome } from '../core/event-store.
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
-import { isAddressableKind, isReplaceableKind, tagValue } from '../core/nostr.ts';
+import { isAddressableKind, isReplaceableKind, plainEvent, tagValue } from '../core/nostr.ts';
 import {
   effectiveLimit,
   type FilterSql,
@@ -199,15 +199,7 @@ export class SqliteEventStore implements EventStore {
       e.created_at,
       d ?? null,
       expiration ?? null,
-      JSON.stringify({
-        id: e.id,
-        pubkey: e.pubkey,
-        created_at: e.created_at,
-        kind: e.kind,
-        tags: e.tags,
-        content: e.content,
-        sig: e.sig,
-      }),
+      JSON.stringify(plainEvent(e)),
     ).lastInsertRowid;
     for (const t of e.tags) {
       const name = t[0];

@@ -11,6 +11,7 @@ import type { Clock } from '../../core/clock.ts';
 import { ManualClock } from '../../core/clock.ts';
 import type { EventStore, QueryOptions, SaveOutcome } from '../../core/event-store.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
+import { plainEvent } from '../../core/nostr.ts';
 
 /** What both stores offer beside `EventStore`: each event as its JSON text. */
 interface RawQuery {
@@ -29,15 +30,7 @@ class Author {
   sign(kind: number, createdAt: number, tags: string[][] = [], content = ''): NostrEvent {
     const e = finalizeEvent({ kind, created_at: createdAt, tags, content }, this.sk);
     // finalizeEvent marks its result with a symbol; the store hands back plain JSON objects.
-    return {
-      id: e.id,
-      pubkey: e.pubkey,
-      created_at: e.created_at,
-      kind: e.kind,
-      tags: e.tags,
-      content: e.content,
-      sig: e.sig,
-    };
+    return plainEvent(e);
   }
 }
 
