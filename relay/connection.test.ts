@@ -45,6 +45,23 @@ describe('NIP-42 with auth: write', () => {
     await c.close();
   });
 
+  test('one connection authenticates at most 16 pubkeys', async () => {
+    const c = await RawClient.connect(relay.url);
+    const challenge = await c.challenge();
+    const keys = Array.from({ length: 17 }, () => new TestKey());
+    for (const k of keys.slice(0, 16))
+      assert.deepEqual(await auth(c, k.auth(challenge, relay.url)), [true, '']);
+    const [ok, message] = await auth(c, (keys[16] as TestKey).auth(challenge, relay.url));
+    assert.equal(ok, false);
+    assert.match(message, /^restricted: at most 16/);
+    assert.deepEqual(
+      await auth(c, (keys[0] as TestKey).auth(challenge, relay.url)),
+      [true, ''],
+      'again: fine',
+    );
+    await c.close();
+  });
+
   test('AUTH events that are wrong are refused with a prefix', async () => {
     const c = await RawClient.connect(relay.url);
     const challenge = await c.challenge();

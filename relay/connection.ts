@@ -48,6 +48,9 @@ export class Sub implements Subscriber {
 /** Waiting operations (events awaiting OK, queries) above which the socket stops being read. */
 const PAUSE_AT = 1024;
 const RESUME_AT = 512;
+/** How many pubkeys one connection may authenticate (NIP-42 allows several). */
+const MAX_AUTHED_PUBKEYS = 16;
+
 /** While sending stored events, pause above this many buffered bytes (or maxBufferedBytes / 2) until read. */
 const HIGH_WATER = 1024 * 1024;
 /** A client that reads nothing of a query's answer for this long loses the subscription. */
@@ -196,7 +199,7 @@ export class Connection {
 
   private refuse(r: Rejection): void {
     if (r.reply === 'NOTICE') this.send(relayMessage.notice(r.message));
-    else if (r.reply === 'CLOSED') this.send(relayMessage.closed(r.subId, r.message));
+    else if (r.reply === 'CLOSED') this.closeSubId(r.subId, r.message);
     else {
       this.ctx.counters.received++;
       this.ctx.counters.rejected++;
@@ -251,7 +254,9 @@ export class Connection {
     }
     const nowSeconds = unixSeconds(this.ctx.clock);
     const r = this.ctx.verifyAuth(event, { challenge: this.challenge, relayUrl: this.relayUrls, nowSeconds });
-    if (r.ok) {
+    if (r.ok && !this.authed.has(r.pubkey) && this.authed.size >= MAX_AUTHED_PUBKEYS) {
+      answer(false, `restricted: at most ${MAX_AUTHED_PUBKEYS} authenticated pubkeys per connection`);
+    } else if (r.ok) {
       this.authed.add(r.pubkey);
       this.log.debug({ pubkey: r.pubkey }, 'authenticated');
       answer(true, '');
@@ -266,6 +271,10 @@ export class Connection {
     }
     if (filters.length > this.ctx.limits.maxFilters) {
       return `invalid: too many filters (${filters.length}, at most ${this.ctx.limits.maxFilters})`;
+    }
+    // Queries run on the main thread: they share the connection's token bucket with events.
+    if (!this.bucket.take()) {
+      return `rate-limited: slow down: at most ${this.ctx.limits.eventsPerSecond} messages a second`;
     }
     if (this.authed.size === 0 && this.ctx.access.asksRestricted(filters)) {
       const kinds = [...this.ctx.access.restricted].join(', ');
@@ -282,7 +291,7 @@ export class Connection {
         ? `blocked: too many subscriptions (at most ${this.ctx.limits.maxSubscriptions})`
         : undefined);
     if (refusal !== undefined) {
-      this.send(relayMessage.closed(subId, refusal));
+      this.closeSubId(subId, refusal);
       return;
     }
     if (old) this.dropSub(old);
@@ -344,7 +353,7 @@ export class Connection {
   private onCount(subId: string, filters: Filter[]): void {
     const refusal = this.readRefusal(filters);
     if (refusal !== undefined) {
-      this.send(relayMessage.closed(subId, refusal));
+      this.closeSubId(subId, refusal);
       return;
     }
     this.track(
@@ -361,6 +370,16 @@ export class Connection {
   private slowReader(sub: Sub): void {
     this.log.warn({ sub: sub.id, buffered: this.ws.bufferedAmount }, 'slow reader: closing subscription');
     this.closeSub(sub, 'error: slow reader: too much data waiting to be sent; subscription closed');
+  }
+
+  /**
+   * Answers `CLOSED` for a subscription id, and drops the live subscription of that id if there is one:
+   * after `CLOSED` the client expects no more events under it.
+   */
+  private closeSubId(subId: string, reason: string): void {
+    const live = this.subs.get(subId);
+    if (live) this.dropSub(live);
+    this.send(relayMessage.closed(subId, reason));
   }
 
   private closeSub(sub: Sub, reason: string): void {

@@ -354,6 +354,41 @@ describe('relay lifecycle', () => {
     await relay.close();
   });
 
+  test('REQ and COUNT take tokens from the same bucket as events', async () => {
+    const clock = new ManualClock(Date.now());
+    const relay = await startTestRelay({ clock, limits: { eventsPerSecond: 1, eventsBurst: 2 } });
+    const c = await RawClient.connect(relay.url);
+    assert.deepEqual(await c.query('a', { kinds: [1] }), []);
+    assert.equal(await c.count('b', { kinds: [1] }), 0);
+    await assert.rejects(c.req('c', { kinds: [1] }), /^Error: rate-limited: /);
+    c.send(['COUNT', 'd', { kinds: [1] }]);
+    const closed = await c.next((m) => m[0] === 'CLOSED' && m[1] === 'd');
+    assert.match(closed[2] as string, /^rate-limited: /);
+    clock.advance(1000);
+    assert.deepEqual(await c.query('e', { kinds: [1] }), []);
+    await c.close();
+    await relay.close();
+  });
+
+  test('a refused REQ that reuses a live subscription id closes that subscription too', async () => {
+    const relay = await startTestRelay();
+    const c = await RawClient.connect(relay.url);
+    assert.deepEqual(await c.req('s', { kinds: [1] }), []);
+    await assert.rejects(c.req('s', { kinds: [4] }), /auth-required: /);
+    c.send(['REQ', 's', { kinds: [1], bogus: true }]);
+    await c.next((m) => m[0] === 'CLOSED' && m[1] === 's');
+    const writer = await RawClient.connect(relay.url);
+    const note = key.sign();
+    assert.deepEqual(await writer.publish(note), [true, '']);
+    // A marker subscription proves the note has been fanned out before we look for stale deliveries.
+    assert.equal((await c.req('marker', { ids: [note.id] })).length, 1);
+    assert.ok(!c.messages.some((m) => m[0] === 'EVENT' && m[1] === 's'), 'no event under the closed id');
+    assert.equal(relay.server.stats().subscriptions, 1, 'only the marker is live');
+    await c.close();
+    await writer.close();
+    await relay.close();
+  });
+
   test('the heartbeat drops a client that stops answering pings', async () => {
     const relay = await startTestRelay({ heartbeatIntervalMs: 200 });
     const silent = await RawClient.connect(relay.url, { autoPong: false });
