@@ -61,3 +61,20 @@ test('stop() ends the retries', async () => {
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(down.calls, calls);
 });
+
+test('a permanent refusal is logged once and not retried; duplicate: counts as published', async () => {
+  const blocked = new ScriptedPublish(['blocked: kind 0 is not accepted here']);
+  const dup = new ScriptedPublish(['duplicate: have a newer version']);
+  const logger = new MemoryLogger();
+  const p = new ProfilePublisher({ logger, retryMs: 5 });
+  const done = await p.publishAll([
+    { name: 'a', event: profile('a'), via: blocked },
+    { name: 'b', event: profile('b'), via: dup },
+  ]);
+  assert.deepEqual(done, ['b']);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(blocked.calls, 1, 'not retried');
+  assert.equal(logger.records.filter((r) => r.level === 'error').length, 1);
+  assert.equal(logger.records.filter((r) => r.level === 'warn').length, 0);
+  p.stop();
+});

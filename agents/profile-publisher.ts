@@ -2,6 +2,9 @@ import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Publish } from '../core/transport.ts';
 
+/** Refusals that retrying cannot change (NIP-01 prefixes); anything else (down, timeout, rate-limited:, error:) is retried. */
+const PERMANENT = ['blocked:', 'invalid:', 'restricted:', 'pow:'];
+
 export interface ProfilePublisherOptions {
   logger: Logger;
   /** First retry delay after a failed publish; doubles up to `maxRetryMs`. */
@@ -11,9 +14,10 @@ export interface ProfilePublisherOptions {
 
 /**
  * Publishes the agents' kind 0 profiles, each through its own agent's connection. A relay that is down
- * or refuses does not stop the instance: the failure is logged and the publish retried with backoff until
- * it succeeds or `stop()` is called (graceful degradation; the relay may be an external strfry that starts
- * later).
+ * does not stop the instance: the failure is logged and the publish retried with backoff until it succeeds
+ * or `stop()` is called (graceful degradation; the relay may be an external strfry that starts later). A
+ * refusal that retrying cannot change (`blocked:`, `invalid:`, ...) is logged once as an error; `duplicate:`
+ * counts as published.
  */
 export class ProfilePublisher {
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -46,6 +50,20 @@ export class ProfilePublisher {
     } catch (err) {
       if (this.stopped) return false;
       const reason = err instanceof Error ? err.message : String(err);
+      if (reason.startsWith('duplicate:')) {
+        this.options.logger.info(
+          { agent: item.name, reason },
+          'the relay already has this or a newer profile',
+        );
+        return true;
+      }
+      if (PERMANENT.some((p) => reason.startsWith(p))) {
+        this.options.logger.error(
+          { agent: item.name, reason },
+          'the relay refuses the agent profile (kind 0); not retrying: check the relay policy (e.g. relay.acceptKinds)',
+        );
+        return false;
+      }
       this.options.logger.warn(
         { agent: item.name, reason, retryInMs: delay },
         'could not publish the agent profile (kind 0); will retry',

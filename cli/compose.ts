@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadPersonaFile, type Persona } from '../agents/persona.ts';
+import { loadPersonaFile, type Persona, PersonaFileError } from '../agents/persona.ts';
 import { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -9,7 +9,7 @@ import type { Signer } from '../core/signer.ts';
 import { ensurePassphrase, KeyStore } from '../identity/keystore.ts';
 import { answerNip05Query, buildNostrJson } from '../identity/nip05.ts';
 import { verifyAuthEvent } from '../identity/nip42.ts';
-import { buildProfileEvent } from '../identity/profile.ts';
+import { buildProfileEvent, ProfileError, type ProfileInput, profileTemplate } from '../identity/profile.ts';
 import { RelayClient } from '../relay/client.ts';
 import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import { RelayServer } from '../relay/server.ts';
@@ -41,8 +41,11 @@ export interface AgentInfo {
 }
 
 export interface RunningInstance {
+  /** Public URLs (relay.publicUrl / http.publicUrl when set) and the ones this machine connects to. */
   relayUrl: string;
+  localRelayUrl: string;
   httpUrl: string;
+  localHttpUrl: string;
   embeddedRelay: boolean;
   agents: AgentInfo[];
   startedAt: number;
@@ -86,6 +89,7 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
   try {
     url = await server.listen(config.relay.port, config.relay.host);
   } catch (err) {
+    await server.close();
     await store.close();
     throw listenError(err, 'relay', config.relay.host, config.relay.port, 'TIMMY_RELAY_PORT');
   }
@@ -115,22 +119,33 @@ export async function startInstance(
     logN: config.identity.scryptLogN,
   });
 
-  const agents: AgentInfo[] = [];
   const domain = config.identity.domain;
-  for (const persona of personas) {
+  const inputs: ProfileInput[] = personas.map((persona) => ({
+    name: persona.name,
+    displayName: persona.displayName,
+    about: persona.about,
+    picture: persona.picture,
+    website: persona.website,
+    lud16: persona.lud16,
+    nip05: `${persona.name}@${domain}`,
+    identities: persona.identities,
+  }));
+  // Check every profile before any key is created, so a bad persona file changes nothing on disk.
+  inputs.forEach((input) => {
+    try {
+      profileTemplate(input);
+    } catch (err) {
+      if (err instanceof ProfileError)
+        throw new PersonaFileError(file, `agent "${input.name}": ${err.message}`);
+      throw err;
+    }
+  });
+  const agents: AgentInfo[] = [];
+  for (const [i, persona] of personas.entries()) {
     const key = (await keystore.has(persona.name))
       ? await keystore.get(persona.name)
       : await keystore.create(persona.name);
-    const profile = await buildProfileEvent(key.signer, {
-      name: persona.name,
-      displayName: persona.displayName,
-      about: persona.about,
-      picture: persona.picture,
-      website: persona.website,
-      lud16: persona.lud16,
-      nip05: `${persona.name}@${domain}`,
-      identities: persona.identities,
-    });
+    const profile = await buildProfileEvent(key.signer, inputs[i] as ProfileInput);
     agents.push({ persona, pubkey: key.pubkey, npub: key.npub, signer: key.signer, profile });
   }
   logger.info({ personaFile: file, agents: agents.map((a) => a.persona.name) }, 'agents loaded');
@@ -177,7 +192,9 @@ export async function startInstance(
     });
     return {
       relayUrl: relay.publicUrl,
+      localRelayUrl: relay.url,
       httpUrl: publicHttp || httpUrl,
+      localHttpUrl: httpUrl,
       embeddedRelay: relay.embedded,
       agents,
       startedAt,

@@ -12,10 +12,14 @@ const recordSchema = z.object({
   startedAt: z.number(),
   version: z.string(),
   mode: z.enum(['instance', 'relay']),
+  /** The relay URL as others see it (relay.publicUrl when set). */
   relayUrl: z.string(),
+  /** Where this machine reaches the relay (what `timmy status` probes). */
+  localRelayUrl: z.string(),
   /** Empty when the instance uses an external relay (strfry) instead of the embedded one. */
   embeddedRelay: z.boolean(),
   httpUrl: z.string(),
+  localHttpUrl: z.string(),
   agents: z.array(z.object({ name: z.string(), pubkey: z.string(), npub: z.string() })),
 });
 

@@ -6,8 +6,11 @@ export interface CliIo {
   stderr: Writable;
   env: Record<string, string | undefined>;
   cwd: string;
-  /** Resolves when the user asks a long-running command to stop (SIGINT/SIGTERM). */
-  stopSignal: Promise<string>;
+  /**
+   * Resolves when the user asks a long-running command to stop (SIGINT/SIGTERM). The handlers are installed
+   * on the first call, so until then (and in short commands) Ctrl+C ends the process as usual.
+   */
+  waitForStop(): Promise<string>;
 }
 
 export function processIo(): CliIo {
@@ -16,10 +19,11 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    stopSignal: new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    }),
+    waitForStop: () =>
+      new Promise<string>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      }),
   };
 }
 

@@ -59,7 +59,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       println(io.stderr, `timmy: ${err.message}`);
       return 2;
     }
-    println(io.stderr, `timmy: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // Anything else is unexpected: the message, and the stack only when asked for (TIMMY_LOG_LEVEL=debug).
+    const debug = io.env.TIMMY_LOG_LEVEL === 'debug' || io.env.TIMMY_LOG_LEVEL === 'trace';
+    const text = err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err);
+    println(io.stderr, `timmy: ${text}`);
     return 1;
   }
 }

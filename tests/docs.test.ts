@@ -34,7 +34,7 @@ test('every CLI command and option is documented in docs/CLI.md', () => {
     stderr: new PassThrough(),
     env: {},
     cwd: process.cwd(),
-    stopSignal: new Promise<string>(() => {}),
+    waitForStop: () => new Promise<string>(() => {}),
   };
   const program = buildProgram(io, { code: 0 });
   const all = commands(program, 'timmy');

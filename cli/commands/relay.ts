@@ -17,25 +17,35 @@ export function registerRelay(program: Command, io: CliIo, result: { code: numbe
       const ctx = await makeContext(io, program.opts(), overrides);
       await refuseIfRunning(ctx.dataDir);
       const relay = await startRelay(ctx.config, ctx.dataDir, ctx.logger);
-      await writeInstanceRecord(ctx.dataDir, {
-        pid: process.pid,
-        startedAt: Date.now(),
-        version: VERSION,
-        mode: 'relay',
-        relayUrl: relay.url,
-        embeddedRelay: true,
-        httpUrl: '',
-        agents: [],
-      });
-      if (opts.json) printJson(io.stdout, { relayUrl: relay.url, dataDir: ctx.dataDir, pid: process.pid });
-      else {
-        println(io.stdout, `Timmy Time relay ${VERSION} listening on ${relay.url} (data in ${ctx.dataDir})`);
-        println(io.stdout, 'Press Ctrl+C to stop.');
+      const stopped = io.waitForStop();
+      try {
+        await writeInstanceRecord(ctx.dataDir, {
+          pid: process.pid,
+          startedAt: Date.now(),
+          version: VERSION,
+          mode: 'relay',
+          relayUrl: relay.publicUrl,
+          localRelayUrl: relay.url,
+          embeddedRelay: true,
+          httpUrl: '',
+          localHttpUrl: '',
+          agents: [],
+        });
+        if (opts.json)
+          printJson(io.stdout, { relayUrl: relay.publicUrl, dataDir: ctx.dataDir, pid: process.pid });
+        else {
+          println(
+            io.stdout,
+            `Timmy Time relay ${VERSION} listening on ${relay.publicUrl} (data in ${ctx.dataDir})`,
+          );
+          println(io.stdout, 'Press Ctrl+C to stop.');
+        }
+        const signal = await stopped;
+        ctx.logger.info({ signal }, 'stopping relay');
+      } finally {
+        await relay.close();
+        await removeInstanceRecord(ctx.dataDir);
       }
-      const signal = await io.stopSignal;
-      ctx.logger.info({ signal }, 'stopping relay');
-      await relay.close();
-      await removeInstanceRecord(ctx.dataDir);
       result.code = 0;
     });
 }

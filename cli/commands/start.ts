@@ -28,45 +28,51 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
       }
       await refuseIfRunning(dataDir);
       const instance = await startInstance(config, dataDir, logger);
-      await writeInstanceRecord(dataDir, {
-        pid: process.pid,
-        startedAt: instance.startedAt,
-        version: VERSION,
-        mode: 'instance',
-        relayUrl: instance.relayUrl,
-        embeddedRelay: instance.embeddedRelay,
-        httpUrl: instance.httpUrl,
-        agents: instance.agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey, npub: a.npub })),
-      });
-      if (opts.json) {
-        printJson(io.stdout, {
-          relayUrl: instance.relayUrl,
-          httpUrl: instance.httpUrl,
-          dashboardUrl: instance.httpUrl,
-          embeddedRelay: instance.embeddedRelay,
-          dataDir,
+      const stopped = io.waitForStop();
+      try {
+        await writeInstanceRecord(dataDir, {
           pid: process.pid,
-          agents: instance.agents.map((a) => ({
-            name: a.persona.name,
-            npub: a.npub,
-            nip05: `${a.persona.name}@${config.identity.domain}`,
-          })),
+          startedAt: instance.startedAt,
+          version: VERSION,
+          mode: 'instance',
+          relayUrl: instance.relayUrl,
+          localRelayUrl: instance.localRelayUrl,
+          embeddedRelay: instance.embeddedRelay,
+          httpUrl: instance.httpUrl,
+          localHttpUrl: instance.localHttpUrl,
+          agents: instance.agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey, npub: a.npub })),
         });
-      } else {
-        println(io.stdout, `Timmy Time ${VERSION} is running (data in ${dataDir})`);
-        println(
-          io.stdout,
-          `  relay      ${instance.relayUrl}${instance.embeddedRelay ? '' : '  (external)'}`,
-        );
-        println(io.stdout, `  dashboard  ${instance.httpUrl}`);
-        println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
-        println(io.stdout, 'Press Ctrl+C to stop.');
+        if (opts.json) {
+          printJson(io.stdout, {
+            relayUrl: instance.relayUrl,
+            httpUrl: instance.httpUrl,
+            dashboardUrl: instance.httpUrl,
+            embeddedRelay: instance.embeddedRelay,
+            dataDir,
+            pid: process.pid,
+            agents: instance.agents.map((a) => ({
+              name: a.persona.name,
+              npub: a.npub,
+              nip05: `${a.persona.name}@${config.identity.domain}`,
+            })),
+          });
+        } else {
+          println(io.stdout, `Timmy Time ${VERSION} is running (data in ${dataDir})`);
+          println(
+            io.stdout,
+            `  relay      ${instance.relayUrl}${instance.embeddedRelay ? '' : '  (external)'}`,
+          );
+          println(io.stdout, `  dashboard  ${instance.httpUrl}`);
+          println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
+          println(io.stdout, 'Press Ctrl+C to stop.');
+        }
+        logger.info({ relay: instance.relayUrl, http: instance.httpUrl }, 'instance started');
+        const signal = await stopped;
+        logger.info({ signal }, 'stopping');
+      } finally {
+        await instance.close();
+        await removeInstanceRecord(dataDir);
       }
-      logger.info({ relay: instance.relayUrl, http: instance.httpUrl }, 'instance started');
-      const signal = await io.stopSignal;
-      logger.info({ signal }, 'stopping');
-      await instance.close();
-      await removeInstanceRecord(dataDir);
       result.code = 0;
     });
 }

@@ -57,8 +57,8 @@ export function registerStatus(program: Command, io: CliIo, result: { code: numb
       }
       const rec = r.record;
       const [relay, http] = await Promise.all([
-        probeRelay(rec.relayUrl),
-        rec.httpUrl ? probeJson(`${rec.httpUrl}/healthz`) : Promise.resolve(undefined),
+        probeRelay(rec.localRelayUrl),
+        rec.localHttpUrl ? probeJson(`${rec.localHttpUrl}/healthz`) : Promise.resolve(undefined),
       ]);
       const status = {
         running: true,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -23,6 +23,38 @@ describe('timmy start: bad configuration and faults', () => {
     const r = await runTimmy(['start'], { TIMMY_DATA_DIR: dataDir });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /relay\.prot: unknown field/);
+  });
+
+  test('a persona the profile rules refuse stops start before any key is created', async () => {
+    const dataDir = await tempDataDir();
+    const personaFile = join(dataDir, 'personas.json');
+    await writeFile(
+      personaFile,
+      JSON.stringify({
+        agents: [
+          { name: 'boss', displayName: 'Boss', role: 'coordinator' },
+          { name: 'web', displayName: 'Web', website: 'example.com' },
+        ],
+      }),
+    );
+    const r = await runTimmy(['start'], {
+      ...PORTS,
+      TIMMY_DATA_DIR: dataDir,
+      TIMMY_AGENTS_PERSONA_FILE: personaFile,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /persona file .*personas\.json: agent "web": /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(!existsSync(join(dataDir, 'keys', 'boss.json')), 'no key was created');
+  });
+
+  test('a failure after the servers started closes them and exits instead of hanging', async () => {
+    const dataDir = await tempDataDir();
+    await mkdir(join(dataDir, 'instance.json'));
+    const r = await runTimmy(['start'], { ...PORTS, TIMMY_DATA_DIR: dataDir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /instance\.json/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
   test('a busy port gives a clear message', async () => {
