@@ -6,6 +6,19 @@ import type { Filter, NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe, Subscription, SubscriptionHandlers } from '../core/transport.ts';
 
+/**
+ * `ws`'s WebSocket with a standing no-op 'error' listener. nostr-tools detaches its `onerror` when it gives
+ * a connection up; `ws` then emits 'error' with no listener when that socket is closed while still
+ * connecting (e.g. we stop during a reconnect), and an EventEmitter 'error' without listeners crashes the
+ * process. nostr-tools still sees every error it listens for.
+ */
+class QuietWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on('error', () => {});
+  }
+}
+
 export interface RelayClientOptions {
   url: string;
   logger: Logger;
@@ -29,7 +42,7 @@ export class RelayClient implements Publish, Subscribe {
     this.log = options.logger.child({ relay: options.url });
     this.relay = new AbstractRelay(options.url, {
       verifyEvent,
-      websocketImplementation: WebSocket as unknown as typeof globalThis.WebSocket,
+      websocketImplementation: QuietWebSocket as unknown as typeof globalThis.WebSocket,
       enableReconnect: true,
     });
     this.relay.publishTimeout = options.publishTimeoutMs ?? 10_000;

@@ -119,7 +119,7 @@ describe('timmy start with an external relay that is down', () => {
     assert.match(instance.stderr(), /published after retry/);
     instance.child.kill('SIGTERM');
     relay.child.kill('SIGTERM');
-    assert.equal(await instance.exited, 0);
-    assert.equal(await relay.exited, 0);
+    assert.equal(await instance.exited, 0, instance.stderr().slice(-2000));
+    assert.equal(await relay.exited, 0, relay.stderr().slice(-2000));
   });
 });

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
+import { silentLogger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import { LocalSigner } from '../identity/signer.ts';
+import { startTestRelay } from '../tests/relay/harness.ts';
+import { RelayClient } from './client.ts';
+
+const note = (sk: Uint8Array, content: string): NostrEvent =>
+  finalizeEvent({ kind: 1, created_at: Math.floor(Date.now() / 1000), tags: [], content }, sk);
+
+test('publish, query, count and a live subscription through a real relay', async () => {
+  const relay = await startTestRelay();
+  const client = new RelayClient({ url: relay.url, logger: silentLogger });
+  const sk = generateSecretKey();
+  const first = note(sk, 'one');
+  await client.publish(first);
+  assert.deepEqual(
+    (await client.query([{ ids: [first.id] }])).map((e) => e.id),
+    [first.id],
+  );
+  assert.equal(await client.count([{ kinds: [1] }]), 1);
+  const live: string[] = [];
+  let eose = false;
+  const sub = client.subscribe([{ kinds: [1] }], {
+    onEvent: (e) => live.push(e.content),
+    onEose: () => (eose = true),
+  });
+  const deadline = Date.now() + 10_000;
+  while (!eose && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await client.publish(note(sk, 'two'));
+  while (!live.includes('two') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(live, ['one', 'two']);
+  sub.close();
+  client.close();
+  await relay.close();
+});
+
+test('a relay that refuses with auth-required: is authenticated (NIP-42) and the publish retried', async () => {
+  const relay = await startTestRelay({ auth: 'write' });
+  const signer = new LocalSigner(generateSecretKey());
+  const client = new RelayClient({ url: relay.url, logger: silentLogger, authSigner: signer });
+  const event = await signer.signEvent({
+    kind: 1,
+    created_at: Math.floor(Date.now() / 1000),
+    tags: [],
+    content: 'x',
+  });
+  await client.publish(event);
+  const anonymous = new RelayClient({ url: relay.url, logger: silentLogger });
+  await assert.rejects(anonymous.publish(note(generateSecretKey(), 'y')), /auth-required/);
+  assert.equal((await anonymous.query([{ ids: [event.id] }])).length, 1);
+  client.close();
+  anonymous.close();
+  await relay.close();
+});
+
+test('a dead relay rejects publish; closing while connecting does not crash the process', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const client = new RelayClient({
+    url: `ws://127.0.0.1:${port}`,
+    logger: silentLogger,
+    connectTimeoutMs: 2000,
+  });
+  await assert.rejects(client.publish(note(generateSecretKey(), 'z')));
+  // A second attempt is in flight (connecting) when the client is closed.
+  const pending = client.publish(note(generateSecretKey(), 'w')).catch(() => 'rejected');
+  client.close();
+  assert.equal(await pending, 'rejected');
+  await new Promise((r) => setTimeout(r, 200));
+});
