@@ -75,6 +75,21 @@ export interface IngestResult {
   eventsPerSecond: number;
 }
 
+/** Starts a relay in a fresh temporary directory, runs `fn` against it, then closes it and removes the directory. */
+async function withRelay<T>(
+  start: (dir: string) => Promise<RelayUnderTest>,
+  fn: (relay: RelayUnderTest) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-relay-'));
+  const relay = await start(dir);
+  try {
+    return await fn(relay);
+  } finally {
+    await relay.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function ingest(
   start: (dir: string) => Promise<RelayUnderTest>,
   eventsFile: string,
@@ -82,9 +97,7 @@ export async function ingest(
   clients: number,
   client: RemoteClient,
 ): Promise<IngestResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-ingest-'));
-  const relay = await start(dir);
-  try {
+  return withRelay(start, async (relay) => {
     const window = clients === 1 ? 1000 : 50;
     const r = await client.run({ type: 'ingest', url: relay.url, eventsFile, clients, window });
     return {
@@ -95,10 +108,7 @@ export async function ingest(
       seconds: r.seconds,
       eventsPerSecond: r.accepted / r.seconds,
     };
-  } finally {
-    await relay.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface QueryResult {
@@ -118,9 +128,7 @@ export async function queryLatency(
   queries: number,
   client: RemoteClient,
 ): Promise<QueryResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-query-'));
-  const relay = await start(dir);
-  try {
+  return withRelay(start, async (relay) => {
     await relay.load(events);
     const rnd = prng(99);
     const filter = () => ({
@@ -144,10 +152,7 @@ export async function queryLatency(
       p99: percentile(times, 99),
       mean: times.reduce((s, t) => s + t, 0) / times.length,
     };
-  } finally {
-    await relay.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface RelayBenchOptions {

@@ -111,13 +111,7 @@ export async function startInstance(
 ): Promise<RunningInstance> {
   const startedAt = Date.now();
   const { personas, file } = await loadPersonaFile(config.agents.personaFile);
-  const passphrase = await resolvePassphrase(config, dataDir, logger);
-  const keystore = new KeyStore({
-    dir: join(dataDir, 'keys'),
-    passphrase,
-    logger,
-    logN: config.identity.scryptLogN,
-  });
+  const keystore = await openKeyStore(config, dataDir, logger);
 
   const domain = config.identity.domain;
   const inputs: ProfileInput[] = personas.map((persona) => ({
@@ -212,6 +206,16 @@ export async function startInstance(
     await relay.close();
     throw err;
   }
+}
+
+/** The agents' key store under `<dataDir>/keys`, unlocked with the configured (or generated) passphrase. */
+export async function openKeyStore(config: Config, dataDir: string, logger: Logger): Promise<KeyStore> {
+  return new KeyStore({
+    dir: join(dataDir, 'keys'),
+    passphrase: await resolvePassphrase(config, dataDir, logger),
+    logger,
+    logN: config.identity.scryptLogN,
+  });
 }
 
 async function resolvePassphrase(config: Config, dataDir: string, logger: Logger): Promise<string> {

@@ -1,25 +1,12 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ensurePassphrase, KeyStore } from '../../identity/keystore.ts';
+import type { KeyStore } from '../../identity/keystore.ts';
+import { openKeyStore as open } from '../compose.ts';
 import { type Context, makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 
-async function openKeyStore(ctx: Context): Promise<KeyStore> {
-  let passphrase = ctx.config.identity.passphrase;
-  if (!passphrase) {
-    const file = ctx.config.identity.passphraseFile || join(ctx.dataDir, 'passphrase');
-    await mkdir(ctx.dataDir, { recursive: true, mode: 0o700 });
-    const r = await ensurePassphrase(file);
-    if (r.created) ctx.logger.warn({ file }, 'generated a random passphrase for the keys; back this file up');
-    passphrase = r.passphrase;
-  }
-  return new KeyStore({
-    dir: join(ctx.dataDir, 'keys'),
-    passphrase,
-    logger: ctx.logger,
-    logN: ctx.config.identity.scryptLogN,
-  });
+function openKeyStore(ctx: Context): Promise<KeyStore> {
+  return open(ctx.config, ctx.dataDir, ctx.logger);
 }
 
 export function registerKeys(program: Command, io: CliIo, result: { code: number }): void {
