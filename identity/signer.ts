@@ -1,6 +1,8 @@
+import * as nip04 from 'nostr-tools/nip04';
+import * as nip44 from 'nostr-tools/nip44';
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
-import type { Signer } from '../core/signer.ts';
+import type { PeerCipher, Signer } from '../core/signer.ts';
 import { encodeNpub, parseSecretKey } from './nip19.ts';
 
 /**
@@ -53,6 +55,18 @@ export class LocalSigner implements Signer {
     };
     return finalizeEvent(copy, this.#secretKey);
   }
+
+  readonly nip44: PeerCipher = {
+    encrypt: async (peer, plaintext) =>
+      nip44.v2.encrypt(plaintext, nip44.v2.utils.getConversationKey(this.#secretKey, peer)),
+    decrypt: async (peer, ciphertext) =>
+      nip44.v2.decrypt(ciphertext, nip44.v2.utils.getConversationKey(this.#secretKey, peer)),
+  };
+
+  readonly nip04: PeerCipher = {
+    encrypt: async (peer, plaintext) => nip04.encrypt(this.#secretKey, peer, plaintext),
+    decrypt: async (peer, ciphertext) => nip04.decrypt(this.#secretKey, peer, ciphertext),
+  };
 
   toJSON(): { pubkey: string } {
     return { pubkey: this.pubkey };
