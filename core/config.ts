@@ -71,12 +71,65 @@ export const configSchema = z.strictObject({
       personaFile: z.string().default(''),
     })
     .prefault({}),
+  dvm: z
+    .strictObject({
+      heartbeatIntervalMs: count(100).default(10_000),
+      agentTimeoutMs: count(200).default(35_000),
+      maxAttempts: count(1).default(3),
+      requestLookbackSeconds: count(0).default(3600),
+      maxInputBytes: count(1).default(65_536),
+      inputTimeoutMs: count(100).default(30_000),
+      jobTimeoutMs: count(1000).default(600_000),
+      approvalKinds: kinds.default([]),
+      approvalAgents: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  llm: z
+    .strictObject({
+      order: z.array(z.enum(['llamaCpp', 'ollama', 'openai'])).default(['llamaCpp', 'ollama', 'openai']),
+      maxTokens: count(1).default(512),
+      temperature: z.number().min(0).max(2).default(0.7),
+      breaker: z
+        .strictObject({
+          failureThreshold: count(1).default(3),
+          cooldownMs: count(0).default(30_000),
+          halfOpenSuccesses: count(1).default(1),
+        })
+        .prefault({}),
+      ollama: z
+        .strictObject({
+          url: httpUrl.default(''),
+          model: z.string().default('llama3.2'),
+          timeoutMs: count(100).default(120_000),
+        })
+        .prefault({}),
+      openai: z
+        .strictObject({
+          url: httpUrl.default(''),
+          model: z.string().default(''),
+          apiKey: z.string().default(''),
+          timeoutMs: count(100).default(120_000),
+        })
+        .prefault({}),
+      llamaCpp: z
+        .strictObject({
+          modelPath: z.string().default(''),
+          contextSize: count(128).default(2048),
+          threads: count(0).default(0),
+          timeoutMs: count(100).default(300_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 /** Fields that hold secrets: never logged, and a warning at start when they come from the environment. */
-export const SECRET_FIELDS: readonly string[] = ['identity.passphrase'];
+export const SECRET_FIELDS: readonly string[] = ['identity.passphrase', 'llm.openai.apiKey'];
+
+/** List fields whose items are strings (the others are lists of integers), for environment parsing. */
+const STRING_LIST_FIELDS: readonly string[] = ['llm.order', 'dvm.approvalAgents'];
 
 export type Leaf = string | number | boolean | readonly number[] | readonly string[];
 
@@ -173,6 +226,7 @@ function fromEnv(path: string, env: string, value: string, def: Leaf): Leaf {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
+    if (STRING_LIST_FIELDS.includes(path)) return parts;
     const nums = parts.map(Number);
     if (nums.some((n) => !Number.isInteger(n))) {
       throw new ConfigError(
