@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
- * A persona file declares an instance's agents: who they are (kind 0 profile, NIP-05 name) and their role.
- * Job kinds and handlers are added by the DVM layer; this file is only identity and presentation.
+ * A persona file declares an instance's agents: who they are (kind 0 profile, NIP-05 name), their role, and
+ * the NIP-90 job kinds each serves with which built-in handler (agents/handlers/) at which price hint.
  */
 const nameRe = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -26,6 +26,18 @@ const personaSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** NIP-90 job kinds this agent serves: the handler that runs them and a price hint for its NIP-89 announcement. */
+  serves: z
+    .array(
+      z.strictObject({
+        kind: z.number().int().min(5000).max(5999),
+        handler: z.string().min(1),
+        priceMsats: z.number().int().min(0).default(0),
+      }),
+    )
+    .default([]),
+  /** System prompt for the language-model handlers of this agent (its voice); empty for the handler's default. */
+  systemPrompt: z.string().max(4000).default(''),
 });
 
 const personaFileSchema = z
@@ -36,6 +48,16 @@ const personaFileSchema = z
       if (seen.has(a.name))
         ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate name "${a.name}"` });
       seen.add(a.name);
+      const kinds = new Set<number>();
+      a.serves.forEach((s, j) => {
+        if (kinds.has(s.kind))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', i, 'serves', j, 'kind'],
+            message: `kind ${s.kind} is listed twice for "${a.name}"`,
+          });
+        kinds.add(s.kind);
+      });
     });
     const coordinators = file.agents.filter((a) => a.role === 'coordinator').length;
     if (coordinators !== 1) {
