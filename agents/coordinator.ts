@@ -1,0 +1,377 @@
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Filter, NostrEvent } from '../core/nostr.ts';
+import type { Signer } from '../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
+import { buildAssignment, parseHeartbeat } from '../dvm/coordination.ts';
+import { buildFeedback, parseFeedback } from '../dvm/feedback.ts';
+import { DuplicateJobError, type JobLog } from '../dvm/job-log.ts';
+import type { JobView } from '../dvm/job-state.ts';
+import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../dvm/kinds.ts';
+import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+import type { Liveness } from './liveness.ts';
+import type { Outbox } from './outbox.ts';
+
+export interface LocalAgent {
+  name: string;
+  pubkey: string;
+  kinds: readonly number[];
+}
+
+export interface CoordinatorOptions {
+  signer: Signer;
+  pubkey: string;
+  relay: Publish & Subscribe;
+  log: JobLog;
+  outbox: Outbox;
+  liveness: Liveness;
+  /** The worker agents of this instance. */
+  agents: readonly LocalAgent[];
+  dvm: Config['dvm'];
+  clock: Clock;
+  logger: Logger;
+  /** How often external changes to the job log (approvals from `timmy job approve`) are picked up. */
+  pollMs?: number;
+}
+
+/**
+ * Timmy's job desk. Takes NIP-90 requests addressed to this instance (no `p` tag for a kind an agent here
+ * serves, or a `p` tag naming Timmy or one of the agents), records each in the job log, answers malformed or
+ * unservable ones with an `error` feedback, holds jobs for the operator's approval where configured,
+ * assigns each job to exactly one live agent (kind 7600), follows the agent's feedback and result, and
+ * reassigns when the agent stops beating. Every decision is a row in the job log first, so a restarted
+ * coordinator picks up where it stopped.
+ */
+export class Coordinator {
+  private readonly log: Logger;
+  private readonly subs: Subscription[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly ours: Set<string>;
+  private lastSeq = 0;
+  private stopped = false;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.log = options.logger.child({ agent: 'coordinator' });
+    this.ours = new Set([options.pubkey, ...options.agents.map((a) => a.pubkey)]);
+  }
+
+  /** Kinds some agent here serves. */
+  get servedKinds(): number[] {
+    return [...new Set(this.options.agents.flatMap((a) => a.kinds))].sort((a, b) => a - b);
+  }
+
+  start(): void {
+    const { relay, dvm, clock } = this.options;
+    const nowS = Math.floor(clock.now() / 1000);
+    this.lastSeq = this.options.log.lastSeq();
+    const since = nowS - dvm.requestLookbackSeconds;
+    const requestFilters: Filter[] = [{ '#p': [...this.ours], since }];
+    if (this.servedKinds.length > 0) requestFilters.unshift({ kinds: this.servedKinds, since });
+    this.subs.push(
+      relay.subscribe(requestFilters, {
+        onEvent: (e) => void this.onRequest(e).catch((err: unknown) => this.crash('request', err)),
+        onClose: (reason) => this.log.warn({ reason }, 'request subscription closed by the relay'),
+      }),
+    );
+    const active = this.options.log.active();
+    const oldest = Math.min(nowS, ...active.map((v) => Math.floor(v.createdAt / 1000)));
+    const agentPubkeys = this.options.agents.map((a) => a.pubkey);
+    if (agentPubkeys.length > 0) {
+      const resultKinds = this.servedKinds.map(resultKindFor);
+      this.subs.push(
+        relay.subscribe(
+          [{ kinds: [FEEDBACK_KIND, ...resultKinds], authors: agentPubkeys, since: oldest - 60 }],
+          {
+            onEvent: (e) => void this.onAgentEvent(e).catch((err: unknown) => this.crash('agent event', err)),
+            onClose: (reason) => this.log.warn({ reason }, 'agent event subscription closed by the relay'),
+          },
+        ),
+        relay.subscribe([{ kinds: [HEARTBEAT_KIND], authors: agentPubkeys }], {
+          onEvent: (e) => this.onHeartbeat(e),
+        }),
+      );
+    }
+    for (const view of active) void this.process(view.id);
+    const sweep = setInterval(() => this.sweep(), Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)));
+    const poll = setInterval(() => this.pollChanges(), this.options.pollMs ?? 500);
+    sweep.unref();
+    poll.unref();
+    this.timers.push(sweep, poll);
+    this.announceRejections();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.subs) s.close();
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled([...this.locks.values()]);
+  }
+
+  private crash(what: string, err: unknown): void {
+    this.log.error({ err: err instanceof Error ? err.message : String(err) }, `handling a ${what} failed`);
+  }
+
+  /** Serializes work on one job (a result may arrive while the sweep reassigns it). */
+  private withJob(jobId: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.locks.get(jobId) ?? Promise.resolve();
+    const next = prev.then(fn, fn).finally(() => {
+      if (this.locks.get(jobId) === next) this.locks.delete(jobId);
+    });
+    this.locks.set(jobId, next);
+    return next;
+  }
+
+  private async onRequest(event: NostrEvent): Promise<void> {
+    if (this.stopped || !isJobRequestKind(event.kind)) return;
+    const providers = event.tags.filter((t) => t[0] === 'p').map((t) => t[1] ?? '');
+    if (providers.length > 0 && !providers.some((p) => this.ours.has(p))) return;
+    if (this.options.log.get(event.id)) return;
+    const exp = Number(event.tags.find((t) => t[0] === 'expiration')?.[1]);
+    if (Number.isFinite(exp) && exp * 1000 < this.options.clock.now()) return;
+    try {
+      this.options.log.append(event.id, { type: 'posted', request: event });
+    } catch (err) {
+      if (err instanceof DuplicateJobError) return;
+      throw err;
+    }
+    this.log.info({ job: event.id, kind: event.kind, customer: event.pubkey }, 'job posted');
+    await this.process(event.id);
+  }
+
+  /** Moves a job forward from whatever state it is in. */
+  private process(jobId: string): Promise<void> {
+    return this.withJob(jobId, async () => {
+      if (this.stopped) return;
+      const view = this.options.log.get(jobId);
+      if (view?.state === 'posted') await this.assign(view);
+    });
+  }
+
+  private async assign(view: JobView): Promise<void> {
+    const { log, dvm, liveness } = this.options;
+    const request = view.request;
+    if (!isEncryptedRequest(request)) {
+      try {
+        parseJobRequest(request, { maxInputBytes: dvm.maxInputBytes });
+      } catch (err) {
+        if (err instanceof JobRequestError) return this.fail(view, err.message);
+        throw err;
+      }
+    }
+    const addressed = request.tags.filter((t) => t[0] === 'p').map((t) => t[1] ?? '');
+    let candidates = this.options.agents.filter((a) => a.kinds.includes(request.kind));
+    const named = candidates.filter((a) => addressed.includes(a.pubkey));
+    if (named.length > 0) candidates = named;
+    if (candidates.length === 0) {
+      const served = this.servedKinds;
+      return this.fail(
+        view,
+        `no agent on this instance serves kind ${request.kind}${served.length ? ` (served here: ${served.join(', ')})` : ''}`,
+      );
+    }
+    if (view.attempt >= dvm.maxAttempts) {
+      return this.fail(
+        view,
+        `gave up after ${view.attempt} attempts${view.reason ? `: ${view.reason}` : ''}`,
+      );
+    }
+    const alive = candidates.filter((a) => liveness.isAlive(a.pubkey));
+    if (alive.length === 0) {
+      await this.options.outbox.send(
+        view.id,
+        'waiting-for-agent',
+        this.options.signer,
+        buildFeedback({ request, status: 'processing', message: 'waiting for an agent to come back online' }),
+      );
+      return; // the sweep tries again when an agent beats
+    }
+    const agent = this.choose(view, alive);
+    const approval = this.approvalReason(request.kind, agent.name);
+    if (approval && !view.approved) {
+      log.append(view.id, { type: 'approval-required', reason: approval });
+      await this.options.outbox.send(
+        view.id,
+        'awaiting-approval',
+        this.options.signer,
+        buildFeedback({ request, status: 'processing', message: "waiting for the operator's approval" }),
+      );
+      this.log.info({ job: view.id, reason: approval }, 'job awaits approval');
+      return;
+    }
+    const attempt = view.attempt + 1;
+    log.append(view.id, { type: 'assigned', agent: agent.pubkey, attempt });
+    await this.options.outbox.send(
+      view.id,
+      `assign:${attempt}`,
+      this.options.signer,
+      buildAssignment({ request, agent: agent.pubkey, attempt }),
+    );
+    this.log.info({ job: view.id, agent: agent.name, attempt }, 'job assigned');
+  }
+
+  /** Least loaded live agent, preferring ones that have not had this job yet; ties spread by job id. */
+  private choose(view: JobView, alive: readonly LocalAgent[]): LocalAgent {
+    const tried = new Set(
+      this.options.log.entries(view.id).flatMap((e) => (e.entry.type === 'assigned' ? [e.entry.agent] : [])),
+    );
+    const fresh = alive.filter((a) => !tried.has(a.pubkey));
+    const pool = fresh.length > 0 ? fresh : alive;
+    const inHand = new Map<string, number>();
+    for (const v of this.options.log.active())
+      if (v.agent) inHand.set(v.agent, (inHand.get(v.agent) ?? 0) + 1);
+    const score = (a: LocalAgent): number =>
+      (inHand.get(a.pubkey) ?? 0) + this.options.liveness.load(a.pubkey);
+    return [...pool].sort(
+      (a, b) => score(a) - score(b) || spread(view.id, a.pubkey) - spread(view.id, b.pubkey),
+    )[0] as LocalAgent;
+  }
+
+  private approvalReason(kind: number, agentName: string): string | undefined {
+    if (this.options.dvm.approvalKinds.includes(kind))
+      return `kind ${kind} jobs need the operator's approval`;
+    if (this.options.dvm.approvalAgents.includes(agentName))
+      return `jobs for ${agentName} need the operator's approval`;
+    return undefined;
+  }
+
+  /** Records the error feedback first (so a crash cannot lose it), then the failure, then publishes. */
+  private async fail(view: JobView, reason: string): Promise<void> {
+    const { event } = await this.options.outbox.send(
+      view.id,
+      'error',
+      this.options.signer,
+      buildFeedback({ request: view.request, status: 'error', message: reason }),
+    );
+    const now = this.options.log.get(view.id);
+    if (now && !['completed', 'failed', 'cancelled'].includes(now.state))
+      this.options.log.append(view.id, { type: 'failed', reason });
+    this.log.info({ job: view.id, reason, feedback: event.id }, 'job failed');
+  }
+
+  private async onAgentEvent(event: NostrEvent): Promise<void> {
+    const requestId = event.tags.find((t) => t[0] === 'e')?.[1];
+    if (!requestId) return;
+    const initial = this.options.log.get(requestId);
+    if (!initial) return;
+    await this.withJob(requestId, async () => {
+      const view = this.options.log.get(requestId);
+      if (!view || view.agent !== event.pubkey) return;
+      if (event.kind === FEEDBACK_KIND) {
+        let status: string;
+        let message = '';
+        try {
+          const f = parseFeedback(event);
+          status = f.status;
+          message = f.message;
+        } catch {
+          return;
+        }
+        if (status === 'processing' && view.state === 'assigned')
+          this.options.log.append(view.id, { type: 'started', agent: event.pubkey });
+        else if (status === 'error' && (view.state === 'assigned' || view.state === 'executing')) {
+          this.options.log.append(view.id, {
+            type: 'failed',
+            reason: message || 'the agent reported an error',
+          });
+          this.log.info({ job: view.id, reason: message }, 'job failed at the agent');
+        }
+        return;
+      }
+      if (
+        event.kind === resultKindFor(view.request.kind) &&
+        (view.state === 'assigned' || view.state === 'executing')
+      ) {
+        this.options.log.append(view.id, { type: 'completed', result: event, agent: event.pubkey });
+        this.log.info({ job: view.id, result: event.id }, 'job completed');
+      }
+    });
+  }
+
+  private onHeartbeat(event: NostrEvent): void {
+    try {
+      const hb = parseHeartbeat(event);
+      this.options.liveness.beat(event.pubkey, {
+        load: hb.load,
+        capacity: hb.capacity ?? 0,
+        kinds: hb.kinds,
+      });
+    } catch (err) {
+      this.log.debug(
+        { err: err instanceof Error ? err.message : String(err) },
+        'ignoring a malformed heartbeat',
+      );
+    }
+  }
+
+  /** Reassigns jobs whose agent stopped beating, and retries jobs waiting for an agent. */
+  private sweep(): void {
+    if (this.stopped) return;
+    for (const view of this.options.log.active()) {
+      if ((view.state === 'assigned' || view.state === 'executing') && view.agent) {
+        if (this.options.liveness.isAlive(view.agent)) continue;
+        const agent = view.agent;
+        void this.withJob(view.id, async () => {
+          const now = this.options.log.get(view.id);
+          if (!now || now.agent !== agent || (now.state !== 'assigned' && now.state !== 'executing')) return;
+          const seconds = Math.round(this.options.dvm.agentTimeoutMs / 1000);
+          this.options.log.append(view.id, {
+            type: 'agent-lost',
+            agent,
+            reason: `no heartbeat for ${seconds} s`,
+          });
+          this.log.warn({ job: view.id, agent }, 'agent stopped beating; reassigning its job');
+        }).then(() => this.process(view.id));
+      } else if (view.state === 'posted') {
+        void this.process(view.id);
+      }
+    }
+  }
+
+  /** Picks up appends made by another process (the `timmy job approve|reject` commands). */
+  private pollChanges(): void {
+    if (this.stopped) return;
+    const last = this.options.log.lastSeq();
+    if (last <= this.lastSeq) return;
+    const changes = this.options.log.changesSince(this.lastSeq);
+    this.lastSeq = last;
+    for (const c of changes) {
+      if (c.type === 'approved') void this.process(c.jobId);
+      else if (c.type === 'rejected') void this.announceRejection(c.jobId);
+    }
+  }
+
+  /** At start: rejections recorded while the instance was down still reach the customer. */
+  private announceRejections(): void {
+    for (const s of this.options.log.list({ states: ['cancelled'], limit: 100 })) {
+      void this.announceRejection(s.id);
+    }
+  }
+
+  private announceRejection(jobId: string): Promise<void> {
+    return this.withJob(jobId, async () => {
+      const view = this.options.log.get(jobId);
+      if (!view || view.state !== 'cancelled' || view.outbox.some((o) => o.key === 'rejected')) return;
+      const rejected = this.options.log.entries(jobId).some((e) => e.entry.type === 'rejected');
+      if (!rejected) return;
+      await this.options.outbox.send(
+        jobId,
+        'rejected',
+        this.options.signer,
+        buildFeedback({
+          request: view.request,
+          status: 'error',
+          message: `the operator declined this job${view.reason ? `: ${view.reason}` : ''}`,
+        }),
+      );
+    });
+  }
+}
+
+/** A stable pseudo-random order of agents per job, so equal agents share the work. */
+function spread(jobId: string, pubkey: string): number {
+  let h = 0;
+  for (let i = 0; i < 8; i++) h = (h * 31 + (jobId.charCodeAt(i) ^ pubkey.charCodeAt(i))) >>> 0;
+  return h;
+}

@@ -1,0 +1,299 @@
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import type { Signer } from '../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
+import { buildHeartbeat, parseAssignment } from '../dvm/coordination.ts';
+import { buildFeedback } from '../dvm/feedback.ts';
+import type { HandlerContext, JobHandler, ResolvedInput } from '../dvm/handler.ts';
+import { JobInputError } from '../dvm/handler.ts';
+import type { JobLog } from '../dvm/job-log.ts';
+import { isTerminal } from '../dvm/job-state.ts';
+import { ASSIGNMENT_KIND } from '../dvm/kinds.ts';
+import { decryptJobRequest, isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+import { buildResult } from '../dvm/result.ts';
+import type { Completion, LlmProvider } from '../llm/provider.ts';
+import { LlmUnavailableError } from '../llm/provider.ts';
+import type { InputResolver } from './inputs.ts';
+import type { Outbox } from './outbox.ts';
+
+export interface WorkerServe {
+  kind: number;
+  handler: JobHandler;
+  priceMsats: number;
+}
+
+export interface WorkerOptions {
+  name: string;
+  signer: Signer;
+  pubkey: string;
+  /** The coordinator whose assignments (kind 7600) this agent accepts. */
+  coordinator: string;
+  serves: readonly WorkerServe[];
+  relay: Publish & Subscribe;
+  log: JobLog;
+  outbox: Outbox;
+  inputs: InputResolver;
+  llm: LlmProvider;
+  dvm: Config['dvm'];
+  clock: Clock;
+  logger: Logger;
+  /** Jobs this agent runs at once; more wait in its queue. */
+  capacity?: number;
+}
+
+/**
+ * A worker agent: executes the jobs the coordinator assigns to it (kind 7600 naming its pubkey), with the
+ * handler of the job's kind, and answers the customer directly: `processing` feedback, then the kind
+ * 6xxx result, or an `error` feedback whose message the customer can act on. It never decides on its own
+ * to take a job, so two agents serving one kind never both execute it.
+ *
+ * Crash safety: every side effect is keyed by job and attempt in the job log. Resolved inputs and each
+ * model completion are recorded before they are used, and every event goes through the Outbox (recorded,
+ * then published), so a resumed job reuses what was done and never calls the model or publishes twice.
+ */
+export class DvmWorker {
+  private readonly log: Logger;
+  private readonly capacity: number;
+  private readonly queue: { jobId: string; attempt: number }[] = [];
+  private readonly running = new Set<string>();
+  private readonly queued = new Set<string>();
+  private subscription: Subscription | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly stopping = new AbortController();
+  private readonly done = new Set<Promise<void>>();
+
+  constructor(private readonly options: WorkerOptions) {
+    this.log = options.logger.child({ agent: options.name });
+    this.capacity = options.capacity ?? 4;
+  }
+
+  get kinds(): number[] {
+    return this.options.serves.map((s) => s.kind);
+  }
+
+  get load(): number {
+    return this.running.size + this.queue.length;
+  }
+
+  /** Subscribes to assignments, starts beating, and resumes the jobs it had in hand when it stopped. */
+  start(): void {
+    const since = Math.floor(this.options.clock.now() / 1000) - this.options.dvm.requestLookbackSeconds;
+    this.subscription = this.options.relay.subscribe(
+      [{ kinds: [ASSIGNMENT_KIND], '#p': [this.options.pubkey], authors: [this.options.coordinator], since }],
+      {
+        onEvent: (e) => this.onAssignment(e),
+        onClose: (reason) => this.log.warn({ reason }, 'assignment subscription closed by the relay'),
+      },
+    );
+    for (const view of this.options.log.active()) {
+      if (view.agent === this.options.pubkey && (view.state === 'assigned' || view.state === 'executing')) {
+        this.log.info({ job: view.id, state: view.state, attempt: view.attempt }, 'resuming job');
+        this.enqueue(view.id, view.attempt);
+      }
+    }
+    void this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), this.options.dvm.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stops taking work and waits for running jobs to notice (they resume on the next start). */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('the agent is stopping'));
+    this.subscription?.close();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.queue.length = 0;
+    await Promise.allSettled([...this.done]);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    try {
+      const template = buildHeartbeat({ kinds: this.kinds, load: this.load, capacity: this.capacity });
+      await this.options.relay.publish(await this.options.signer.signEvent(template));
+    } catch (err) {
+      this.log.debug({ err: errorText(err) }, 'heartbeat not published');
+    }
+  }
+
+  private onAssignment(event: NostrEvent): void {
+    let a: ReturnType<typeof parseAssignment>;
+    try {
+      a = parseAssignment(event);
+    } catch (err) {
+      this.log.warn({ id: event.id, err: errorText(err) }, 'ignoring a malformed assignment');
+      return;
+    }
+    const view = this.options.log.get(a.requestId);
+    if (!view || view.agent !== this.options.pubkey || view.attempt !== a.attempt || isTerminal(view.state)) {
+      this.log.debug({ job: a.requestId, attempt: a.attempt }, 'ignoring a stale assignment');
+      return;
+    }
+    this.enqueue(view.id, view.attempt);
+  }
+
+  private enqueue(jobId: string, attempt: number): void {
+    const key = `${jobId}:${attempt}`;
+    if (this.running.has(key) || this.queued.has(key) || this.stopping.signal.aborted) return;
+    this.queued.add(key);
+    this.queue.push({ jobId, attempt });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running.size < this.capacity && this.queue.length > 0) {
+      const next = this.queue.shift();
+      if (!next) break;
+      const key = `${next.jobId}:${next.attempt}`;
+      this.queued.delete(key);
+      this.running.add(key);
+      const p = this.execute(next.jobId, next.attempt)
+        .catch((err: unknown) =>
+          this.log.error({ job: next.jobId, err: errorText(err) }, 'job execution crashed'),
+        )
+        .finally(() => {
+          this.running.delete(key);
+          this.done.delete(p);
+          this.pump();
+        });
+      this.done.add(p);
+    }
+  }
+
+  private async execute(jobId: string, attempt: number): Promise<void> {
+    const { log, outbox, signer } = this.options;
+    const view = log.get(jobId);
+    if (!view || view.agent !== this.options.pubkey || view.attempt !== attempt || isTerminal(view.state))
+      return;
+    const request = view.request;
+    const resultKey = `result:${attempt}`;
+    const errorKey = `error:${attempt}`;
+    for (const key of [resultKey, errorKey]) {
+      const sent = view.outbox.find((o) => o.key === key);
+      if (sent) {
+        // Finished before a restart: make sure it went out, and do nothing else.
+        if (!sent.published) await outbox.send(jobId, key, signer, sent.event);
+        return;
+      }
+    }
+    await outbox.send(
+      jobId,
+      `processing:${attempt}`,
+      signer,
+      buildFeedback({ request, status: 'processing', message: `${this.options.name} is working on it` }),
+    );
+    const timeout = AbortSignal.timeout(this.options.dvm.jobTimeoutMs);
+    const signal = AbortSignal.any([this.stopping.signal, timeout]);
+    try {
+      const encrypted = isEncryptedRequest(request);
+      const logical = encrypted ? await decryptJobRequest(request, signer) : request;
+      const parsed = parseJobRequest(logical, { maxInputBytes: this.options.dvm.maxInputBytes });
+      const serve = this.options.serves.find((s) => s.kind === parsed.kind);
+      if (!serve) throw new JobInputError(`${this.options.name} does not serve kind ${parsed.kind}`);
+      const inputs = await this.recorded<ResolvedInput[]>(jobId, `inputs:${attempt}`, () =>
+        this.options.inputs.resolve(parsed.inputs, signal),
+      );
+      const output = await serve.handler.run(
+        {
+          id: request.id,
+          kind: parsed.kind,
+          customer: request.pubkey,
+          inputs,
+          params: parsed.params,
+          output: parsed.output,
+        },
+        this.context(jobId, attempt, request, signal),
+      );
+      if (this.stopping.signal.aborted) return;
+      if (!this.stillMine(jobId, attempt)) {
+        this.log.warn({ job: jobId }, 'the job was reassigned while this agent worked on it; result dropped');
+        return;
+      }
+      let content = output.content;
+      if (encrypted) {
+        const nip04 = request.content.includes('?iv=');
+        content = await (nip04 ? signer.nip04 : signer.nip44).encrypt(request.pubkey, content);
+      }
+      await outbox.send(
+        jobId,
+        resultKey,
+        signer,
+        buildResult({ request, content, encrypted, extraTags: output.tags }),
+      );
+      this.log.info({ job: jobId, kind: parsed.kind }, 'job done, result published');
+    } catch (err) {
+      if (this.stopping.signal.aborted) {
+        this.log.info({ job: jobId }, 'job interrupted by shutdown; it resumes on the next start');
+        return;
+      }
+      const message = customerMessage(err, timeout.aborted, this.options.dvm.jobTimeoutMs);
+      if (message.internal) this.log.error({ job: jobId, err: errorText(err) }, 'job failed');
+      else this.log.info({ job: jobId, reason: message.text }, 'job refused');
+      await outbox.send(
+        jobId,
+        errorKey,
+        signer,
+        buildFeedback({ request, status: 'error', message: message.text }),
+      );
+    }
+  }
+
+  private stillMine(jobId: string, attempt: number): boolean {
+    const view = this.options.log.get(jobId);
+    return (
+      !!view && view.agent === this.options.pubkey && view.attempt === attempt && !isTerminal(view.state)
+    );
+  }
+
+  /** Runs `make` once per job and key: the value is recorded in the job log and reused on resume/replay. */
+  private async recorded<T>(jobId: string, key: string, make: () => Promise<T>): Promise<T> {
+    const found = this.options.log.effect(jobId, key);
+    if (found.found) return found.value as T;
+    const value = await make();
+    this.options.log.append(jobId, { type: 'effect', key, value });
+    return value;
+  }
+
+  private context(jobId: string, attempt: number, request: NostrEvent, signal: AbortSignal): HandlerContext {
+    let lastProgress = 0;
+    return {
+      llm: (key, req) =>
+        this.recorded<Completion>(jobId, `llm:${attempt}:${key}`, () =>
+          this.options.llm.complete({ ...req, signal }),
+        ),
+      progress: (message) => {
+        const now = this.options.clock.now();
+        if (now - lastProgress < 2000) return;
+        lastProgress = now;
+        void this.options.signer
+          .signEvent(buildFeedback({ request, status: 'processing', message }))
+          .then((e) => this.options.relay.publish(e))
+          .catch((err: unknown) =>
+            this.log.debug({ err: errorText(err) }, 'progress feedback not published'),
+          );
+      },
+      signal,
+      logger: this.log.child({ job: jobId }),
+    };
+  }
+}
+
+function customerMessage(
+  err: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+): { text: string; internal: boolean } {
+  if (timedOut)
+    return {
+      text: `the job took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`,
+      internal: false,
+    };
+  if (err instanceof JobInputError || err instanceof JobRequestError || err instanceof LlmUnavailableError)
+    return { text: err.message, internal: false };
+  return { text: `the agent failed: ${errorText(err)}`, internal: true };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
