@@ -6,15 +6,15 @@ import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
 import { buildHeartbeat, parseAssignment } from '../dvm/coordination.ts';
 import { buildFeedback } from '../dvm/feedback.ts';
-import type { HandlerContext, JobHandler, ResolvedInput } from '../dvm/handler.ts';
+import type { JobHandler } from '../dvm/handler.ts';
 import { JobInputError } from '../dvm/handler.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import { isTerminal } from '../dvm/job-state.ts';
 import { ASSIGNMENT_KIND } from '../dvm/kinds.ts';
-import { decryptJobRequest, isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+import { decryptJobRequest, isEncryptedRequest } from '../dvm/request.ts';
 import { buildResult } from '../dvm/result.ts';
-import type { Completion, LlmProvider } from '../llm/provider.ts';
-import { LlmUnavailableError } from '../llm/provider.ts';
+import type { LlmProvider } from '../llm/provider.ts';
+import { customerMessage, executeJob, type RunRecord, readRecorded, recordableError } from './execute.ts';
 import type { InputResolver } from './inputs.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -22,6 +22,8 @@ export interface WorkerServe {
   kind: number;
   handler: JobHandler;
   priceMsats: number;
+  /** The persona's system prompt the handler was built with (recorded for replay). */
+  systemPrompt?: string;
 }
 
 export interface WorkerOptions {
@@ -187,24 +189,30 @@ export class DvmWorker {
     const signal = AbortSignal.any([this.stopping.signal, timeout]);
     try {
       const encrypted = isEncryptedRequest(request);
-      const logical = encrypted ? await decryptJobRequest(request, signer) : request;
-      const parsed = parseJobRequest(logical, { maxInputBytes: this.options.dvm.maxInputBytes });
-      const serve = this.options.serves.find((s) => s.kind === parsed.kind);
-      if (!serve) throw new JobInputError(`${this.options.name} does not serve kind ${parsed.kind}`);
-      const inputs = await this.recorded<ResolvedInput[]>(jobId, `inputs:${attempt}`, () =>
-        this.options.inputs.resolve(parsed.inputs, signal),
-      );
-      const output = await serve.handler.run(
-        {
-          id: request.id,
-          kind: parsed.kind,
-          customer: request.pubkey,
-          inputs,
-          params: parsed.params,
-          output: parsed.output,
+      const logical = encrypted
+        ? await this.recorded(jobId, `request:${attempt}`, () => decryptJobRequest(request, signer))
+        : request;
+      const serve = this.options.serves.find((s) => s.kind === request.kind);
+      if (!serve) throw new JobInputError(`${this.options.name} does not serve kind ${request.kind}`);
+      await this.recorded<RunRecord>(jobId, `run:${attempt}`, async () => ({
+        agent: this.options.name,
+        handler: serve.handler.name,
+        systemPrompt: serve.systemPrompt ?? '',
+      }));
+      const output = await executeJob({
+        request: logical,
+        attempt,
+        handler: serve.handler,
+        maxInputBytes: this.options.dvm.maxInputBytes,
+        signal,
+        logger: this.log.child({ job: jobId }),
+        effects: {
+          recorded: (key, make) => this.recorded(jobId, key, make),
+          resolveInputs: (inputs, s) => this.options.inputs.resolve(inputs, s),
+          complete: (req) => this.options.llm.complete(req),
+          progress: this.progress(request),
         },
-        this.context(jobId, attempt, request, signal),
-      );
+      });
       if (this.stopping.signal.aborted) return;
       if (!this.stillMine(jobId, attempt)) {
         this.log.warn({ job: jobId }, 'the job was reassigned while this agent worked on it; result dropped');
@@ -221,7 +229,7 @@ export class DvmWorker {
         signer,
         buildResult({ request, content, encrypted, extraTags: output.tags }),
       );
-      this.log.info({ job: jobId, kind: parsed.kind }, 'job done, result published');
+      this.log.info({ job: jobId, kind: request.kind }, 'job done, result published');
     } catch (err) {
       if (this.stopping.signal.aborted) {
         this.log.info({ job: jobId }, 'job interrupted by shutdown; it resumes on the next start');
@@ -249,49 +257,32 @@ export class DvmWorker {
   /** Runs `make` once per job and key: the value is recorded in the job log and reused on resume/replay. */
   private async recorded<T>(jobId: string, key: string, make: () => Promise<T>): Promise<T> {
     const found = this.options.log.effect(jobId, key);
-    if (found.found) return found.value as T;
-    const value = await make();
+    if (found.found) return readRecorded<T>(found.value);
+    let value: T;
+    try {
+      value = await make();
+    } catch (err) {
+      const recordable = recordableError(err);
+      if (recordable) this.options.log.append(jobId, { type: 'effect', key, value: recordable });
+      throw err;
+    }
     this.options.log.append(jobId, { type: 'effect', key, value });
     return value;
   }
 
-  private context(jobId: string, attempt: number, request: NostrEvent, signal: AbortSignal): HandlerContext {
-    let lastProgress = 0;
-    return {
-      llm: (key, req) =>
-        this.recorded<Completion>(jobId, `llm:${attempt}:${key}`, () =>
-          this.options.llm.complete({ ...req, signal }),
-        ),
-      progress: (message) => {
-        const now = this.options.clock.now();
-        if (now - lastProgress < 2000) return;
-        lastProgress = now;
-        void this.options.signer
-          .signEvent(buildFeedback({ request, status: 'processing', message }))
-          .then((e) => this.options.relay.publish(e))
-          .catch((err: unknown) =>
-            this.log.debug({ err: errorText(err) }, 'progress feedback not published'),
-          );
-      },
-      signal,
-      logger: this.log.child({ job: jobId }),
+  /** Best-effort `processing` feedback with a status line, at most one every 2 s (not recorded). */
+  private progress(request: NostrEvent): (message: string) => void {
+    let last = 0;
+    return (message) => {
+      const now = this.options.clock.now();
+      if (now - last < 2000) return;
+      last = now;
+      void this.options.signer
+        .signEvent(buildFeedback({ request, status: 'processing', message }))
+        .then((e) => this.options.relay.publish(e))
+        .catch((err: unknown) => this.log.debug({ err: errorText(err) }, 'progress feedback not published'));
     };
   }
-}
-
-function customerMessage(
-  err: unknown,
-  timedOut: boolean,
-  timeoutMs: number,
-): { text: string; internal: boolean } {
-  if (timedOut)
-    return {
-      text: `the job took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`,
-      internal: false,
-    };
-  if (err instanceof JobInputError || err instanceof JobRequestError || err instanceof LlmUnavailableError)
-    return { text: err.message, internal: false };
-  return { text: `the agent failed: ${errorText(err)}`, internal: true };
 }
 
 function errorText(err: unknown): string {

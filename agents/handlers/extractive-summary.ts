@@ -12,14 +12,8 @@
  * Params: `sentences` (or `length`): how many sentences, default about 20% of the text, 1 to 7;
  * `words`: the most words the summary may have. Several inputs are concatenated as paragraphs.
  */
-import {
-  type HandlerContext,
-  type HandlerOutput,
-  type JobHandler,
-  type JobInput,
-  JobInputError,
-} from '../../dvm/handler.ts';
-import { intParam, inputText } from './params.ts';
+import type { HandlerContext, HandlerOutput, JobHandler, JobInput } from '../../dvm/handler.ts';
+import { inputText, intParam } from './params.ts';
 import { type Sentence, splitSentences } from './sentences.ts';
 
 const STOP_WORDS = new Set(
@@ -46,7 +40,8 @@ const STOP_WORDS = new Set(
 const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 /** One "word" for the `words` limit: a CJK character, or a run of other non-space characters. */
-const WORD_UNIT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
+const WORD_UNIT =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+/gu;
 
 const DEFAULT_RATIO = 0.2;
 const DEFAULT_MAX_SENTENCES = 7;
@@ -111,13 +106,15 @@ function lengthFactor(words: number): number {
   return words > 45 ? 45 / words : 1;
 }
 
-function positionFactor(index: number, sentence: Sentence): number {
+/** Bonus for the text's first sentence and for paragraph openers (a sentence right after a heading is one). */
+function positionFactor(index: number, opener: boolean): number {
   if (index === 0) return 1.25;
-  return sentence.paragraphStart ? 1.1 : 1;
+  return opener ? 1.1 : 1;
 }
 
 /** Scores every sentence (headings are left out when there is anything else). */
 function score(sentences: readonly Sentence[]): Candidate[] {
+  const openers = new Set(sentences.filter((s, i) => s.paragraphStart || sentences[i - 1]?.heading));
   const body = sentences.some((s) => !s.heading) ? sentences.filter((s) => !s.heading) : sentences;
   const termLists = body.map((s) => terms(s.text));
   const frequency = new Map<string, number>();
@@ -127,8 +124,7 @@ function score(sentences: readonly Sentence[]): Candidate[] {
     for (const t of new Set(list)) spread.set(t, (spread.get(t) ?? 0) + 1);
   }
   // A word found in most sentences of a long enough text says nothing about any one of them.
-  if (body.length >= 6)
-    for (const [t, n] of spread) if (n / body.length > 0.6) frequency.delete(t);
+  if (body.length >= 6) for (const [t, n] of spread) if (n / body.length > 0.6) frequency.delete(t);
   let maxFrequency = 1;
   for (const n of frequency.values()) maxFrequency = Math.max(maxFrequency, n);
   return body.map((sentence, index) => {
@@ -142,7 +138,7 @@ function score(sentences: readonly Sentence[]): Candidate[] {
       text: sentence.text,
       words,
       terms: unique,
-      score: base * lengthFactor(words) * positionFactor(index, sentence),
+      score: base * lengthFactor(words) * positionFactor(index, openers.has(sentence)),
     };
   });
 }
@@ -192,8 +188,7 @@ export function summarize(text: string, options: SummaryOptions = {}): string {
     DEFAULT_MAX_SENTENCES,
     Math.max(1, Math.round(candidates.length * DEFAULT_RATIO)),
   );
-  const wanted =
-    options.sentences ?? (options.maxWords === undefined ? byDefault : Number.POSITIVE_INFINITY);
+  const wanted = options.sentences ?? (options.maxWords === undefined ? byDefault : Number.POSITIVE_INFINITY);
   if (candidates.length <= wanted && countWords(text) <= maxWords) return text.trim();
 
   const picked = pick(candidates, wanted, maxWords);

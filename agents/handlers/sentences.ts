@@ -23,7 +23,24 @@ const TERMINATORS = new Set(['.', '!', '?', '…', '؟', '۔', '।', '॥', '։
 /** Terminators of scripts written without spaces: a sentence ends right after them. */
 const CJK_TERMINATORS = new Set(['。', '！', '？', '｡', '．']);
 /** Closing quotes and brackets that belong to the sentence before them. */
-const CLOSERS = new Set(['"', "'", '”', '’', '»', '›', ')', ']', '}', '」', '』', '）', '】', '〕', '〉', '》']);
+const CLOSERS = new Set([
+  '"',
+  "'",
+  '”',
+  '’',
+  '»',
+  '›',
+  ')',
+  ']',
+  '}',
+  '」',
+  '』',
+  '）',
+  '】',
+  '〕',
+  '〉',
+  '》',
+]);
 /** Characters that can open a sentence besides capital letters and digits. */
 const OPENERS = new Set(['"', "'", '“', '‘', '«', '‹', '(', '[', '¿', '¡', '„', '「', '『', '*', '_']);
 

@@ -1,0 +1,197 @@
+import { silentLogger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import type { HandlerOutput, JobHandler } from '../dvm/handler.ts';
+import {
+  applyEntry,
+  foldJob,
+  type JobLogEntry,
+  type JobStateName,
+  type JobView,
+  transitions,
+} from '../dvm/job-state.ts';
+import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+import { customerMessage, executeJob, type RunRecord, readRecorded } from './execute.ts';
+
+export type Outcome = { ok: true; content: string } | { ok: false; error: string };
+
+export interface AttemptReplay {
+  attempt: number;
+  agent: string;
+  handler: string;
+  recorded: Outcome;
+  replayed: Outcome;
+  same: boolean;
+}
+
+export interface ReplayReport {
+  jobId: string;
+  kind: number;
+  recorded: JobStateName[];
+  replayed: JobStateName[];
+  attempts: AttemptReplay[];
+  /** Same transitions and the same outcome for every attempt. */
+  same: boolean;
+  /** Why the replay could not reproduce the run (a model call or input that was not recorded). */
+  diverged?: string;
+}
+
+export interface ReplayOptions {
+  handlerFor(name: string, systemPrompt: string): JobHandler | undefined;
+  maxInputBytes: number;
+}
+
+class NotRecorded extends Error {}
+
+/**
+ * Deterministic replay of a finished or failed job from its log alone: the recorded human and
+ * coordinator decisions (approvals, assignments, lost agents) are applied as they were, and every
+ * execution is run again through the same code (agents/execute.ts) with the recorded inputs and model
+ * completions, so no relay, network or model is touched. The report compares the transitions and each
+ * attempt's outcome with the recorded ones.
+ */
+export async function replayJob(
+  entries: readonly JobLogEntry[],
+  options: ReplayOptions,
+): Promise<ReplayReport> {
+  const recordedView = foldJob(entries);
+  const effects = recordedView.effects;
+  const attempts: AttemptReplay[] = [];
+  let diverged: string | undefined;
+  let view: JobView | undefined;
+
+  for (const { seq, at, entry } of entries) {
+    const meta = { seq, at };
+    if ((entry.type === 'completed' || entry.type === 'failed') && view) {
+      const attempt = view.attempt;
+      const run = effects[`run:${attempt}`] as RunRecord | undefined;
+      if (run && (view.state === 'assigned' || view.state === 'executing')) {
+        const recorded: Outcome =
+          entry.type === 'completed'
+            ? { ok: true, content: recordedOutput(effects, attempt) ?? entry.result.content }
+            : { ok: false, error: entry.reason };
+        const replayed = await runAgain(recordedView, attempt, run, options).catch((err: unknown) => {
+          if (err instanceof NotRecorded) diverged ??= err.message;
+          return { ok: false, error: err instanceof Error ? err.message : String(err) } as Outcome;
+        });
+        attempts.push({
+          attempt,
+          agent: run.agent,
+          handler: run.handler,
+          recorded,
+          replayed,
+          same: sameOutcome(recorded, replayed),
+        });
+        view = replayed.ok
+          ? applyEntry(
+              view,
+              { type: 'completed', agent: view.agent ?? '', result: replayResult(view, replayed.content) },
+              meta,
+            )
+          : applyEntry(view, { type: 'failed', reason: replayed.error }, meta);
+        continue;
+      }
+      if (entry.type === 'failed' && view.state === 'posted') {
+        // The coordinator refused the request: validate it again.
+        const reason = revalidate(view.request, options.maxInputBytes);
+        view = applyEntry(view, { type: 'failed', reason: reason ?? entry.reason }, meta);
+        if (reason === undefined) diverged ??= 'the request is valid now but was refused when it was posted';
+        continue;
+      }
+    }
+    view = applyEntry(view, entry, meta);
+  }
+  const recordedStates = transitions(recordedView);
+  const replayedStates = view ? transitions(view) : [];
+  const same =
+    diverged === undefined &&
+    recordedStates.join() === replayedStates.join() &&
+    attempts.every((a) => a.same);
+  return {
+    jobId: recordedView.id,
+    kind: recordedView.kind,
+    recorded: recordedStates,
+    replayed: replayedStates,
+    attempts,
+    same,
+    diverged,
+  };
+}
+
+async function runAgain(
+  recorded: JobView,
+  attempt: number,
+  run: RunRecord,
+  options: ReplayOptions,
+): Promise<Outcome> {
+  const handler = options.handlerFor(run.handler, run.systemPrompt);
+  if (!handler) throw new NotRecorded(`handler "${run.handler}" does not exist in this version`);
+  const request = requestFor(recorded, attempt);
+  try {
+    const out: HandlerOutput = await executeJob({
+      request,
+      attempt,
+      handler,
+      maxInputBytes: options.maxInputBytes,
+      signal: new AbortController().signal,
+      logger: silentLogger,
+      effects: {
+        recorded: async <T>(key: string, make: () => Promise<T>): Promise<T> => {
+          if (key.startsWith('output:')) return make(); // the handler itself always runs again
+          if (key in recorded.effects) return readRecorded<T>(recorded.effects[key]);
+          throw new NotRecorded(`the replay needed "${key}", which the original run did not record`);
+        },
+        resolveInputs: async () => {
+          throw new NotRecorded('the replay needed to fetch inputs, which were not recorded');
+        },
+        complete: async () => {
+          throw new NotRecorded('the replay needed a model call that was not recorded');
+        },
+        progress: () => {},
+      },
+    });
+    return { ok: true, content: out.content };
+  } catch (err) {
+    if (err instanceof NotRecorded) throw err;
+    return { ok: false, error: customerMessage(err, false, 0).text };
+  }
+}
+
+/** The request as the agent read it: the recorded decrypted copy for encrypted requests. */
+function requestFor(view: JobView, attempt: number): NostrEvent {
+  if (!isEncryptedRequest(view.request)) return view.request;
+  const logical = view.effects[`request:${attempt}`] as NostrEvent | undefined;
+  if (!logical) throw new NotRecorded('the decrypted request was not recorded');
+  return logical;
+}
+
+function recordedOutput(effects: Readonly<Record<string, unknown>>, attempt: number): string | undefined {
+  const out = effects[`output:${attempt}`] as HandlerOutput | undefined;
+  return out?.content;
+}
+
+function revalidate(request: NostrEvent, maxInputBytes: number): string | undefined {
+  try {
+    parseJobRequest(request, { maxInputBytes });
+    return undefined;
+  } catch (err) {
+    if (err instanceof JobRequestError) return err.message;
+    throw err;
+  }
+}
+
+function sameOutcome(a: Outcome, b: Outcome): boolean {
+  return a.ok && b.ok ? a.content === b.content : !a.ok && !b.ok ? a.error === b.error : false;
+}
+
+/** A stand-in result event for the replayed fold (never signed or published). */
+function replayResult(view: JobView, content: string): NostrEvent {
+  return {
+    id: '',
+    pubkey: view.agent ?? '',
+    created_at: 0,
+    kind: view.kind + 1000,
+    tags: [['e', view.id]],
+    content,
+    sig: '',
+  };
+}
