@@ -15,6 +15,7 @@ import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { HttpServer, type InstanceView } from '../web/http-server.ts';
+import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { VERSION } from './context.ts';
 import { CliError } from './io.ts';
 
@@ -48,6 +49,8 @@ export interface RunningInstance {
   localHttpUrl: string;
   embeddedRelay: boolean;
   agents: AgentInfo[];
+  /** The DVM network: job log, coordinator, workers, model router. */
+  network: RunningNetwork;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -146,6 +149,7 @@ export async function startInstance(
 
   const relay = await startRelay(config, dataDir, logger);
   const clients: RelayClient[] = [];
+  let network: RunningNetwork | undefined;
   const http = new HttpServer({
     logger,
     view: (): InstanceView => ({
@@ -155,14 +159,22 @@ export async function startInstance(
       relayUrl: relay.publicUrl,
       httpUrl: config.http.publicUrl || http.url,
       domain,
-      agents: agents.map((a) => ({
-        name: a.persona.name,
-        displayName: a.persona.displayName,
-        role: a.persona.role,
-        about: a.persona.about,
-        pubkey: a.pubkey,
-        npub: a.npub,
-      })),
+      agents: agents.map((a) => {
+        const live = network?.agents().find((s) => s.pubkey === a.pubkey);
+        return {
+          name: a.persona.name,
+          displayName: a.persona.displayName,
+          role: a.persona.role,
+          about: a.persona.about,
+          pubkey: a.pubkey,
+          npub: a.npub,
+          kinds: live?.kinds ?? a.persona.serves.map((s) => s.kind),
+          alive: live?.alive ?? false,
+          load: live?.load ?? 0,
+          lastBeatAt: live?.lastBeatAt,
+        };
+      }),
+      llm: network?.router.stats() ?? [],
     }),
     nostrJson: (name) => answerNip05Query(nostrJson, name),
   });
@@ -180,6 +192,20 @@ export async function startInstance(
       agents.map((a, i) => ({ name: a.persona.name, event: a.profile, via: clients[i] as RelayClient })),
     );
     logger.info({ relay: relay.url, published }, 'agent profiles (kind 0) published');
+    network = await startNetwork({
+      config,
+      dataDir,
+      logger,
+      personaFile: file,
+      publisher,
+      agents: agents.map((a, i) => ({
+        persona: a.persona,
+        pubkey: a.pubkey,
+        signer: a.signer,
+        client: clients[i] as RelayClient,
+      })),
+    });
+    const net = network;
     const publicHttp = config.http.publicUrl;
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
@@ -191,9 +217,11 @@ export async function startInstance(
       localHttpUrl: httpUrl,
       embeddedRelay: relay.embedded,
       agents,
+      network: net,
       startedAt,
       close: async () => {
         publisher.stop();
+        await net.close();
         for (const c of clients) c.close();
         await http.close();
         await relay.close();
@@ -201,6 +229,7 @@ export async function startInstance(
     };
   } catch (err) {
     publisher.stop();
+    await network?.close();
     for (const c of clients) c.close();
     await http.close();
     await relay.close();

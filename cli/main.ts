@@ -3,7 +3,10 @@ import { PersonaFileError } from '../agents/persona.ts';
 import { ConfigError } from '../core/errors.ts';
 import { KeyStoreError } from '../identity/keystore.ts';
 import { PassphraseFileError } from '../identity/passphrase.ts';
+import { registerAgents } from './commands/agents.ts';
+import { registerJob } from './commands/job.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerModels } from './commands/models.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
@@ -31,6 +34,9 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   registerRelay(program, io, result);
   registerKeys(program, io, result);
   registerStatus(program, io, result);
+  registerJob(program, io, result);
+  registerAgents(program, io, result);
+  registerModels(program, io, result);
   return program;
 }
 

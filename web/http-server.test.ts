@@ -19,8 +19,13 @@ const view: InstanceView = {
       pubkey: 'ab'.repeat(32),
       npub: 'npub1x',
       about: '<script>x</script>',
+      kinds: [],
+      alive: true,
+      load: 0,
+      lastBeatAt: undefined,
     },
   ],
+  llm: [],
 };
 const calls: (string | undefined)[] = [];
 const server = new HttpServer({

@@ -12,7 +12,22 @@ export interface InstanceView {
   relayUrl: string;
   httpUrl: string;
   domain: string;
-  agents: { name: string; displayName: string; role: string; pubkey: string; npub: string; about: string }[];
+  agents: {
+    name: string;
+    displayName: string;
+    role: string;
+    pubkey: string;
+    npub: string;
+    about: string;
+    /** NIP-90 job kinds served. */
+    kinds: number[];
+    /** Heartbeating now (the coordinator counts as alive while the instance runs). */
+    alive: boolean;
+    load: number;
+    lastBeatAt: number | undefined;
+  }[];
+  /** Per-provider language-model statistics (calls, failures, tokens, latency, circuit state). */
+  llm: unknown[];
 }
 
 export interface HttpServerOptions {

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../../core/logger.ts';
 import { type HandlerContext, type JobInput, JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
+import { decodeEntities, htmlToText } from './html.ts';
 import {
-  decodeEntities,
   formatOf,
-  htmlToText,
   OCR_UNAVAILABLE,
   SPEECH_TO_TEXT_UNAVAILABLE,
   textExtraction,

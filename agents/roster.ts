@@ -1,0 +1,33 @@
+import type { JobHandler } from '../dvm/handler.ts';
+import { createTextGenerationHandler, findHandler, HANDLER_NAMES } from './handlers/index.ts';
+import type { Persona } from './persona.ts';
+import type { WorkerServe } from './worker.ts';
+
+/**
+ * The handlers a persona's `serves` entries name, checked: the handler exists and can serve that kind.
+ * Language-model handlers get the persona's system prompt (its voice). Throws Error with the agent and
+ * entry named; the caller reports it as a persona-file error.
+ */
+export function resolveServes(persona: Persona): WorkerServe[] {
+  return persona.serves.map((s, i) => {
+    let handler = findHandler(s.handler);
+    if (!handler) {
+      throw new Error(
+        `agent "${persona.name}" serves.${i}: unknown handler "${s.handler}" (known: ${HANDLER_NAMES.join(', ')})`,
+      );
+    }
+    if (!handler.kinds.includes(s.kind)) {
+      throw new Error(
+        `agent "${persona.name}" serves.${i}: handler "${s.handler}" serves kind ${handler.kinds.join(', ')}, not ${s.kind}`,
+      );
+    }
+    const systemPrompt = handler.needsLlm ? persona.systemPrompt : '';
+    return { kind: s.kind, handler: handlerFor(s.handler, systemPrompt) ?? handler, priceMsats: s.priceMsats, systemPrompt };
+  });
+}
+
+/** The handler of that name, built with this system prompt where it takes one (also used by replay). */
+export function handlerFor(name: string, systemPrompt: string): JobHandler | undefined {
+  if (name === 'text-generation' && systemPrompt) return createTextGenerationHandler({ systemPrompt });
+  return findHandler(name);
+}

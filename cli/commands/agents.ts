@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { loadPersonaFile } from '../../agents/persona.ts';
+import { jobKindInfo } from '../../dvm/kinds.ts';
+import { encodeNpub } from '../../identity/nip19.ts';
+import { agentNames } from '../agent-names.ts';
+import { makeContext } from '../context.ts';
+import { readInstanceRecord } from '../instance-record.ts';
+import { type CliIo, printJson, println } from '../io.ts';
+
+interface AgentRow {
+  name: string;
+  role: string;
+  npub: string | undefined;
+  kinds: number[];
+  alive: boolean | undefined;
+  load: number | undefined;
+  lastBeatAt: number | undefined;
+}
+
+/** `timmy agents`: who is on this instance, what each serves, and who is alive right now. */
+export function registerAgents(program: Command, io: CliIo, result: { code: number }): void {
+  program
+    .command('agents')
+    .description('the agents of this instance: npub, job kinds served, liveness and load (from the running instance)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const ctx = await makeContext(io, program.opts());
+      const record = await readInstanceRecord(ctx.dataDir);
+      let rows: AgentRow[] | undefined;
+      let running = false;
+      if (record.state === 'running') {
+        const res = await fetch(`${record.record.localHttpUrl}/api/status`, { signal: AbortSignal.timeout(3000) }).catch(
+          () => undefined,
+        );
+        const body = (await res?.json().catch(() => undefined)) as { agents?: (AgentRow & { pubkey: string })[] } | undefined;
+        if (body?.agents) {
+          running = true;
+          rows = body.agents.map((a) => ({ ...a, npub: encodeNpub(a.pubkey) }));
+        }
+      }
+      if (!rows) {
+        // Not running: what the persona file and the key store say.
+        const { personas } = await loadPersonaFile(ctx.config.agents.personaFile);
+        const names = await agentNames(ctx.dataDir);
+        const byName = new Map([...names].map(([pk, n]) => [n, pk]));
+        rows = personas.map((p) => {
+          const pk = byName.get(p.name);
+          return {
+            name: p.name,
+            role: p.role,
+            npub: pk ? encodeNpub(pk) : undefined,
+            kinds: p.serves.map((s) => s.kind),
+            alive: undefined,
+            load: undefined,
+            lastBeatAt: undefined,
+          };
+        });
+      }
+      if (opts.json) {
+        printJson(io.stdout, { running, agents: rows });
+        return;
+      }
+      if (!running) println(io.stdout, `no instance is running with data directory ${ctx.dataDir}; from the persona file:`);
+      for (const a of rows) {
+        const kinds = a.kinds.map((k) => `${k} ${jobKindInfo(k)?.name ?? ''}`.trim()).join(', ');
+        const state =
+          a.alive === undefined ? '' : a.role === 'coordinator' ? 'coordinator' : a.alive ? `alive, load ${a.load ?? 0}` : 'NOT BEATING';
+        println(io.stdout, `${a.name.padEnd(8)} ${state.padEnd(16)} ${a.npub ?? '(no key yet)'}`);
+        if (kinds) println(io.stdout, `${''.padEnd(8)} serves ${kinds}`);
+      }
+      if (running && rows.some((a) => a.role !== 'coordinator' && a.alive === false)) result.code = 1;
+    });
+}

@@ -1,0 +1,201 @@
+import type { Command } from 'commander';
+import { silentLogger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import { FEEDBACK_KIND, jobKindInfo, resultKindFor } from '../../dvm/kinds.ts';
+import { parseFeedback } from '../../dvm/feedback.ts';
+import { buildEncryptedJobRequest, buildJobRequest, type InputType, INPUT_TYPES } from '../../dvm/request.ts';
+import { parseResult } from '../../dvm/result.ts';
+import { parsePubkey } from '../../identity/nip19.ts';
+import { generateLocalSigner } from '../../identity/signer.ts';
+import { RelayClient } from '../../relay/client.ts';
+import { makeContext } from '../context.ts';
+import { readInstanceRecord } from '../instance-record.ts';
+import { CliError, type CliIo, printJson, println } from '../io.ts';
+
+interface SubmitOptions {
+  kind: string;
+  inputType: string;
+  param: string[];
+  output?: string;
+  bid?: string;
+  to?: string;
+  encrypt?: boolean;
+  relay?: string;
+  timeout: string;
+  json?: boolean;
+}
+
+/** Exit code when no result came in time. */
+const TIMEOUT_EXIT = 4;
+
+/**
+ * `timmy job submit`: acts as a customer from any Nostr client would — a fresh key, a NIP-90 request on the
+ * relay, then the feedback and the result as they arrive.
+ */
+export function registerJobSubmit(job: Command, program: Command, io: CliIo, result: { code: number }): void {
+  job
+    .command('submit')
+    .description('publish a NIP-90 job request as a customer, print its feedback, wait for the result')
+    .argument('<input...>', 'the input (text, or a URL / event id / job id with --input-type)')
+    .option('-k, --kind <n>', 'job kind (5001 summary, 5050 text generation, 5002 translation, 5600 echo…)', '5001')
+    .option('-t, --input-type <type>', `how to read the input: ${INPUT_TYPES.join(', ')}`, 'text')
+    .option(
+      '-p, --param <name=value>',
+      'a job parameter (repeatable), e.g. --param language=es',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--output <mime>', 'wanted output MIME type (NIP-90 output tag)')
+    .option('--bid <msats>', 'the most you offer to pay, in millisats')
+    .option('--to <agent>', "address one agent: its name on this instance, its npub, or hex pubkey")
+    .option('--encrypt', 'encrypt the inputs and params to the addressed agent (NIP-44; needs --to)')
+    .option('--relay <url>', "relay to use (default: the running instance's relay)")
+    .option('--timeout <seconds>', 'how long to wait for the result', '120')
+    .option('--json', 'print the request, the feedback and the result as JSON')
+    .action(async (words: string[], opts: SubmitOptions) => {
+      const ctx = await makeContext(io, program.opts());
+      const kind = Number(opts.kind);
+      if (!Number.isInteger(kind) || kind < 5000 || kind > 5999)
+        throw new CliError(`--kind must be a job request kind from 5000 to 5999, got "${opts.kind}"`, 2);
+      if (!(INPUT_TYPES as readonly string[]).includes(opts.inputType))
+        throw new CliError(`--input-type must be one of ${INPUT_TYPES.join(', ')}`, 2);
+      const timeoutS = Number(opts.timeout);
+      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('--timeout must be a positive number of seconds', 2);
+      const params: [string, string][] = opts.param.map((p) => {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new CliError(`--param must look like name=value, got "${p}"`, 2);
+        return [p.slice(0, eq), p.slice(eq + 1)];
+      });
+      let bidMsats: number | undefined;
+      if (opts.bid !== undefined) {
+        bidMsats = Number(opts.bid);
+        if (!Number.isSafeInteger(bidMsats) || bidMsats < 0) throw new CliError('--bid must be a whole number of millisats', 2);
+      }
+      const record = await readInstanceRecord(ctx.dataDir);
+      const relayUrl = opts.relay ?? (record.state === 'running' ? record.record.localRelayUrl : undefined);
+      if (!relayUrl) {
+        throw new CliError(
+          `no instance is running with data directory ${ctx.dataDir}: start one with \`timmy start\`, or pass --relay`,
+          3,
+        );
+      }
+      const to = opts.to
+        ? await resolveAgent(opts.to, record.state === 'running' ? record.record.localHttpUrl : undefined)
+        : undefined;
+      if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
+
+      const customer = generateLocalSigner();
+      const spec = {
+        kind,
+        inputs: [{ data: words.join(' '), type: opts.inputType as InputType }],
+        params,
+        output: opts.output,
+        bidMsats,
+        relays: [relayUrl],
+      };
+      const template = opts.encrypt && to
+        ? await buildEncryptedJobRequest({ ...spec, provider: to }, customer)
+        : buildJobRequest({ ...spec, providers: to ? [to] : undefined });
+      const request = await customer.signEvent(template);
+      const client = new RelayClient({ url: relayUrl, logger: silentLogger });
+      const feedback: { status: string; message: string; from: string; at: number }[] = [];
+      try {
+        await client.connect().catch((err: unknown) => {
+          throw new CliError(`cannot reach the relay ${relayUrl}: ${err instanceof Error ? err.message : String(err)}`, 1);
+        });
+        const outcome = await new Promise<{ result?: NostrEvent; error?: string; timedOut?: boolean }>((resolve) => {
+          const timer = setTimeout(() => resolve({ timedOut: true }), timeoutS * 1000);
+          const sub = client.subscribe(
+            [{ kinds: [FEEDBACK_KIND, resultKindFor(kind)], '#e': [request.id] }],
+            {
+              onEvent: (e) => {
+                if (e.kind === FEEDBACK_KIND) {
+                  let f: ReturnType<typeof parseFeedback>;
+                  try {
+                    f = parseFeedback(e);
+                  } catch {
+                    return;
+                  }
+                  feedback.push({ status: f.status, message: f.message, from: e.pubkey, at: e.created_at });
+                  if (!opts.json) println(io.stderr, `[${f.status}] ${f.message}`);
+                  if (f.status === 'error') {
+                    clearTimeout(timer);
+                    sub.close();
+                    resolve({ error: f.message || 'the service provider reported an error' });
+                  }
+                } else {
+                  clearTimeout(timer);
+                  sub.close();
+                  resolve({ result: e });
+                }
+              },
+            },
+          );
+          if (!opts.json) {
+            const info = jobKindInfo(kind);
+            println(io.stderr, `job ${request.id} (kind ${kind}${info ? ` ${info.name}` : ''}) published to ${relayUrl}`);
+          }
+          client.publish(request).catch((err: unknown) => {
+            clearTimeout(timer);
+            sub.close();
+            resolve({ error: `the relay refused the request: ${err instanceof Error ? err.message : String(err)}` });
+          });
+        });
+        let content: string | undefined;
+        if (outcome.result) {
+          const parsed = parseResult(outcome.result);
+          content = parsed.encrypted
+            ? await decryptResult(customer, outcome.result)
+            : parsed.content;
+        }
+        if (opts.json) {
+          printJson(io.stdout, {
+            request: request.id,
+            kind,
+            feedback,
+            result: outcome.result ? { id: outcome.result.id, from: outcome.result.pubkey, content } : undefined,
+            error: outcome.error,
+            timedOut: outcome.timedOut ?? false,
+          });
+        } else if (content !== undefined) println(io.stdout, content);
+        if (outcome.error) {
+          if (!opts.json) println(io.stderr, `timmy: job failed: ${outcome.error}`);
+          result.code = 1;
+        } else if (outcome.timedOut) {
+          if (!opts.json) println(io.stderr, `timmy: no result within ${timeoutS} s (the job may still finish: \`timmy job show ${request.id.slice(0, 12)}\`)`);
+          result.code = TIMEOUT_EXIT;
+        }
+      } finally {
+        client.close();
+      }
+    });
+}
+
+async function decryptResult(customer: ReturnType<typeof generateLocalSigner>, result: NostrEvent): Promise<string> {
+  const cipher = result.content.includes('?iv=') ? customer.nip04 : customer.nip44;
+  try {
+    return await cipher.decrypt(result.pubkey, result.content);
+  } catch (err) {
+    throw new CliError(`the result is encrypted but does not decrypt: ${err instanceof Error ? err.message : String(err)}`, 1);
+  }
+}
+
+/** An agent name (looked up on the running instance), an npub, or a hex pubkey → hex pubkey. */
+async function resolveAgent(to: string, httpUrl: string | undefined): Promise<string> {
+  if (/^[0-9a-f]{64}$/.test(to) || to.startsWith('npub1')) {
+    try {
+      return parsePubkey(to);
+    } catch {
+      throw new CliError(`--to ${to} is not a valid npub or hex pubkey`, 2);
+    }
+  }
+  if (!httpUrl) throw new CliError(`--to ${to}: agent names are looked up on the running instance, and none is running`, 3);
+  const res = await fetch(`${httpUrl}/api/status`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+  const body = (await res?.json().catch(() => undefined)) as { agents?: { name: string; pubkey: string }[] } | undefined;
+  const agent = body?.agents?.find((a) => a.name === to);
+  if (!agent) {
+    const names = body?.agents?.map((a) => a.name).join(', ') ?? '';
+    throw new CliError(`no agent named "${to}" on the running instance${names ? ` (agents: ${names})` : ''}`, 2);
+  }
+  return agent.pubkey;
+}
