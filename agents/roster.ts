@@ -10,7 +10,7 @@ import type { WorkerServe } from './worker.ts';
  */
 export function resolveServes(persona: Persona): WorkerServe[] {
   return persona.serves.map((s, i) => {
-    let handler = findHandler(s.handler);
+    const handler = findHandler(s.handler);
     if (!handler) {
       throw new Error(
         `agent "${persona.name}" serves.${i}: unknown handler "${s.handler}" (known: ${HANDLER_NAMES.join(', ')})`,
@@ -22,7 +22,12 @@ export function resolveServes(persona: Persona): WorkerServe[] {
       );
     }
     const systemPrompt = handler.needsLlm ? persona.systemPrompt : '';
-    return { kind: s.kind, handler: handlerFor(s.handler, systemPrompt) ?? handler, priceMsats: s.priceMsats, systemPrompt };
+    return {
+      kind: s.kind,
+      handler: handlerFor(s.handler, systemPrompt) ?? handler,
+      priceMsats: s.priceMsats,
+      systemPrompt,
+    };
   });
 }
 

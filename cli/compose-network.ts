@@ -54,6 +54,8 @@ export interface NetworkOptions {
   publisher: ProfilePublisher;
   personaFile: string;
   clock?: Clock;
+  /** The model router; default: built from `config.llm` (tests pass one over a scripted provider). */
+  llm?: CascadeRouter;
 }
 
 /** The file of the instance's job log under its data directory. */
@@ -80,7 +82,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   }
 
   const log = JobLog.open({ path: jobLogPath(options.dataDir), logger, clock });
-  const router = createLlmRouter(config.llm, { logger, clock });
+  const router = options.llm ?? createLlmRouter(config.llm, { logger, clock });
   const liveness = new Liveness(clock, config.dvm.agentTimeoutMs);
   const outboxes = new Map(
     agents.map((a) => [a.pubkey, new Outbox({ log, relay: a.client, author: a.pubkey, logger })]),
@@ -134,7 +136,10 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   coordinator.start();
   for (const w of workers) w.start();
   logger.info(
-    { workers: local.map((a) => `${a.name}:${a.kinds.join('/')}`), llm: router.stats().map((s) => s.provider) },
+    {
+      workers: local.map((a) => `${a.name}:${a.kinds.join('/')}`),
+      llm: router.stats().map((s) => s.provider),
+    },
     'DVM network started',
   );
 

@@ -16,12 +16,12 @@ function input(text: string): ResolvedInput {
 }
 
 function job(inputs: ResolvedInput[]): JobInput {
-  return { id: 'e1', kind: 5600, customer: 'c', inputs, params: {}, output: '' };
+  return { id: 'e1', kind: 5700, customer: 'c', inputs, params: {}, output: '' };
 }
 
 test('echo describes itself', () => {
   assert.equal(echo.name, 'echo');
-  assert.deepEqual(echo.kinds, [5600]);
+  assert.deepEqual(echo.kinds, [5700]);
   assert.equal(echo.needsLlm, false);
 });
 

@@ -1,12 +1,12 @@
 /**
- * Kind 5600 (a project-defined test kind): the result is the input. It is the benchmark's job, so it does
+ * Kind 5700 (a project-defined test kind): the result is the input. It is the benchmark's job, so it does
  * nothing but join the inputs' text.
  */
 import { type HandlerOutput, type JobHandler, type JobInput, JobInputError } from '../../dvm/handler.ts';
 
 export const echo: JobHandler = {
   name: 'echo',
-  kinds: [5600],
+  kinds: [5700],
   needsLlm: false,
   async run(job: JobInput): Promise<HandlerOutput> {
     const { inputs } = job;

@@ -47,6 +47,9 @@ const DEFAULT_RATIO = 0.2;
 const DEFAULT_MAX_SENTENCES = 7;
 /** A candidate overlapping a picked sentence this much (cosine of their term sets) is a near-duplicate. */
 const DUPLICATE_OVERLAP = 0.65;
+/** Candidates considered by the selection: the best-scored max(POOL_MIN, POOL_FACTOR × expected picks). */
+const POOL_MIN = 200;
+const POOL_FACTOR = 4;
 
 interface Candidate {
   index: number;
@@ -143,32 +146,45 @@ function score(sentences: readonly Sentence[]): Candidate[] {
   });
 }
 
-/** Greedy selection: best discounted score first, within the sentence and word budgets. */
+/**
+ * Greedy selection within the sentence and word budgets: each round takes the candidate with the best
+ * score discounted by its overlap with the sentences already picked. Discounts only grow, so candidates
+ * are visited best score first and a round stops at the first one whose full score cannot win; overlaps
+ * are computed lazily, only for candidates visited.
+ */
 function pick(candidates: readonly Candidate[], maxSentences: number, maxWords: number): Candidate[] {
+  // Only the best-scored few hundred can matter; this bounds the work on very long texts.
+  const averageWords = candidates.reduce((sum, c) => sum + c.words, 0) / Math.max(1, candidates.length);
+  const expected = Math.min(maxSentences, Math.ceil(maxWords / Math.max(1, averageWords)));
+  const order = [...candidates]
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, Math.max(POOL_MIN, POOL_FACTOR * expected));
   const picked: Candidate[] = [];
-  /** Per candidate: its largest overlap with a picked sentence (-1 once picked itself). */
+  /** Per candidate index: largest overlap with picked[0 .. compared), or -1 once out (picked or duplicate). */
   const similarity = candidates.map(() => 0);
+  const compared = candidates.map(() => 0);
   let usedWords = 0;
   while (picked.length < maxSentences) {
-    let best = -1;
+    let best: Candidate | undefined;
     let bestValue = Number.NEGATIVE_INFINITY;
-    candidates.forEach((c, i) => {
-      const s = similarity[i] ?? 0;
-      if (s < 0 || s >= DUPLICATE_OVERLAP || usedWords + c.words > maxWords) return;
+    for (const c of order) {
+      if (c.score <= bestValue) break;
+      let s = similarity[c.index] ?? 0;
+      if (s < 0 || usedWords + c.words > maxWords) continue;
+      for (let k = compared[c.index] ?? 0; k < picked.length; k++)
+        s = Math.max(s, overlap(c.terms, picked[k]?.terms ?? new Set()));
+      compared[c.index] = picked.length;
+      similarity[c.index] = s >= DUPLICATE_OVERLAP ? -1 : s;
       const value = c.score * (1 - 0.5 * s);
-      if (value > bestValue) {
-        best = i;
+      if (s < DUPLICATE_OVERLAP && value > bestValue) {
+        best = c;
         bestValue = value;
       }
-    });
-    const chosen = candidates[best];
-    if (chosen === undefined) break;
-    picked.push(chosen);
-    usedWords += chosen.words;
-    candidates.forEach((c, i) => {
-      const s = similarity[i] ?? 0;
-      similarity[i] = i === best ? -1 : s < 0 ? s : Math.max(s, overlap(c.terms, chosen.terms));
-    });
+    }
+    if (best === undefined) break;
+    picked.push(best);
+    similarity[best.index] = -1;
+    usedWords += best.words;
   }
   return picked;
 }

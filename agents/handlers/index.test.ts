@@ -22,7 +22,7 @@ test('findHandler and isHandlerName', () => {
 
 test('kinds and model needs', () => {
   const byName = Object.fromEntries(builtinHandlers().map((h) => [h.name, h]));
-  assert.deepEqual(byName.echo?.kinds, [5600]);
+  assert.deepEqual(byName.echo?.kinds, [5700]);
   assert.deepEqual(byName['extractive-summary']?.kinds, [5001]);
   assert.deepEqual(byName['text-extraction']?.kinds, [5000]);
   assert.deepEqual(byName['text-generation']?.kinds, [5050]);

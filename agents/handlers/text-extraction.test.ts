@@ -3,12 +3,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../../core/logger.ts';
 import { type HandlerContext, type JobInput, JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
 import { decodeEntities, htmlToText } from './html.ts';
-import {
-  formatOf,
-  OCR_UNAVAILABLE,
-  SPEECH_TO_TEXT_UNAVAILABLE,
-  textExtraction,
-} from './text-extraction.ts';
+import { formatOf, OCR_UNAVAILABLE, SPEECH_TO_TEXT_UNAVAILABLE, textExtraction } from './text-extraction.ts';
 
 const ctx: HandlerContext = {
   llm: () => Promise.reject(new Error('text extraction must not call the model')),

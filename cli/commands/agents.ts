@@ -21,7 +21,9 @@ interface AgentRow {
 export function registerAgents(program: Command, io: CliIo, result: { code: number }): void {
   program
     .command('agents')
-    .description('the agents of this instance: npub, job kinds served, liveness and load (from the running instance)')
+    .description(
+      'the agents of this instance: npub, job kinds served, liveness and load (from the running instance)',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const ctx = await makeContext(io, program.opts());
@@ -29,10 +31,12 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
       let rows: AgentRow[] | undefined;
       let running = false;
       if (record.state === 'running') {
-        const res = await fetch(`${record.record.localHttpUrl}/api/status`, { signal: AbortSignal.timeout(3000) }).catch(
-          () => undefined,
-        );
-        const body = (await res?.json().catch(() => undefined)) as { agents?: (AgentRow & { pubkey: string })[] } | undefined;
+        const res = await fetch(`${record.record.localHttpUrl}/api/status`, {
+          signal: AbortSignal.timeout(3000),
+        }).catch(() => undefined);
+        const body = (await res?.json().catch(() => undefined)) as
+          | { agents?: (AgentRow & { pubkey: string })[] }
+          | undefined;
         if (body?.agents) {
           running = true;
           rows = body.agents.map((a) => ({ ...a, npub: encodeNpub(a.pubkey) }));
@@ -60,11 +64,21 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
         printJson(io.stdout, { running, agents: rows });
         return;
       }
-      if (!running) println(io.stdout, `no instance is running with data directory ${ctx.dataDir}; from the persona file:`);
+      if (!running)
+        println(
+          io.stdout,
+          `no instance is running with data directory ${ctx.dataDir}; from the persona file:`,
+        );
       for (const a of rows) {
         const kinds = a.kinds.map((k) => `${k} ${jobKindInfo(k)?.name ?? ''}`.trim()).join(', ');
         const state =
-          a.alive === undefined ? '' : a.role === 'coordinator' ? 'coordinator' : a.alive ? `alive, load ${a.load ?? 0}` : 'NOT BEATING';
+          a.alive === undefined
+            ? ''
+            : a.role === 'coordinator'
+              ? 'coordinator'
+              : a.alive
+                ? `alive, load ${a.load ?? 0}`
+                : 'NOT BEATING';
         println(io.stdout, `${a.name.padEnd(8)} ${state.padEnd(16)} ${a.npub ?? '(no key yet)'}`);
         if (kinds) println(io.stdout, `${''.padEnd(8)} serves ${kinds}`);
       }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
-import { FEEDBACK_KIND, jobKindInfo, resultKindFor } from '../../dvm/kinds.ts';
 import { parseFeedback } from '../../dvm/feedback.ts';
-import { buildEncryptedJobRequest, buildJobRequest, type InputType, INPUT_TYPES } from '../../dvm/request.ts';
+import { FEEDBACK_KIND, jobKindInfo, resultKindFor } from '../../dvm/kinds.ts';
+import { buildEncryptedJobRequest, buildJobRequest, INPUT_TYPES, type InputType } from '../../dvm/request.ts';
 import { parseResult } from '../../dvm/result.ts';
 import { parsePubkey } from '../../identity/nip19.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
@@ -37,7 +37,11 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
     .command('submit')
     .description('publish a NIP-90 job request as a customer, print its feedback, wait for the result')
     .argument('<input...>', 'the input (text, or a URL / event id / job id with --input-type)')
-    .option('-k, --kind <n>', 'job kind (5001 summary, 5050 text generation, 5002 translation, 5600 echo…)', '5001')
+    .option(
+      '-k, --kind <n>',
+      'job kind (5001 summary, 5050 text generation, 5002 translation, 5700 echo…)',
+      '5001',
+    )
     .option('-t, --input-type <type>', `how to read the input: ${INPUT_TYPES.join(', ')}`, 'text')
     .option(
       '-p, --param <name=value>',
@@ -47,7 +51,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
     )
     .option('--output <mime>', 'wanted output MIME type (NIP-90 output tag)')
     .option('--bid <msats>', 'the most you offer to pay, in millisats')
-    .option('--to <agent>', "address one agent: its name on this instance, its npub, or hex pubkey")
+    .option('--to <agent>', 'address one agent: its name on this instance, its npub, or hex pubkey')
     .option('--encrypt', 'encrypt the inputs and params to the addressed agent (NIP-44; needs --to)')
     .option('--relay <url>', "relay to use (default: the running instance's relay)")
     .option('--timeout <seconds>', 'how long to wait for the result', '120')
@@ -60,7 +64,8 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       if (!(INPUT_TYPES as readonly string[]).includes(opts.inputType))
         throw new CliError(`--input-type must be one of ${INPUT_TYPES.join(', ')}`, 2);
       const timeoutS = Number(opts.timeout);
-      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('--timeout must be a positive number of seconds', 2);
+      if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+        throw new CliError('--timeout must be a positive number of seconds', 2);
       const params: [string, string][] = opts.param.map((p) => {
         const eq = p.indexOf('=');
         if (eq <= 0) throw new CliError(`--param must look like name=value, got "${p}"`, 2);
@@ -69,7 +74,8 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       let bidMsats: number | undefined;
       if (opts.bid !== undefined) {
         bidMsats = Number(opts.bid);
-        if (!Number.isSafeInteger(bidMsats) || bidMsats < 0) throw new CliError('--bid must be a whole number of millisats', 2);
+        if (!Number.isSafeInteger(bidMsats) || bidMsats < 0)
+          throw new CliError('--bid must be a whole number of millisats', 2);
       }
       const record = await readInstanceRecord(ctx.dataDir);
       const relayUrl = opts.relay ?? (record.state === 'running' ? record.record.localRelayUrl : undefined);
@@ -93,67 +99,78 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         bidMsats,
         relays: [relayUrl],
       };
-      const template = opts.encrypt && to
-        ? await buildEncryptedJobRequest({ ...spec, provider: to }, customer)
-        : buildJobRequest({ ...spec, providers: to ? [to] : undefined });
+      const template =
+        opts.encrypt && to
+          ? await buildEncryptedJobRequest({ ...spec, provider: to }, customer)
+          : buildJobRequest({ ...spec, providers: to ? [to] : undefined });
       const request = await customer.signEvent(template);
       const client = new RelayClient({ url: relayUrl, logger: silentLogger });
       const feedback: { status: string; message: string; from: string; at: number }[] = [];
       try {
         await client.connect().catch((err: unknown) => {
-          throw new CliError(`cannot reach the relay ${relayUrl}: ${err instanceof Error ? err.message : String(err)}`, 1);
+          throw new CliError(
+            `cannot reach the relay ${relayUrl}: ${err instanceof Error ? err.message : String(err)}`,
+            1,
+          );
         });
-        const outcome = await new Promise<{ result?: NostrEvent; error?: string; timedOut?: boolean }>((resolve) => {
-          const timer = setTimeout(() => resolve({ timedOut: true }), timeoutS * 1000);
-          const sub = client.subscribe(
-            [{ kinds: [FEEDBACK_KIND, resultKindFor(kind)], '#e': [request.id] }],
-            {
-              onEvent: (e) => {
-                if (e.kind === FEEDBACK_KIND) {
-                  let f: ReturnType<typeof parseFeedback>;
-                  try {
-                    f = parseFeedback(e);
-                  } catch {
-                    return;
-                  }
-                  feedback.push({ status: f.status, message: f.message, from: e.pubkey, at: e.created_at });
-                  if (!opts.json) println(io.stderr, `[${f.status}] ${f.message}`);
-                  if (f.status === 'error') {
+        const outcome = await new Promise<{ result?: NostrEvent; error?: string; timedOut?: boolean }>(
+          (resolve) => {
+            const timer = setTimeout(() => resolve({ timedOut: true }), timeoutS * 1000);
+            const sub = client.subscribe(
+              [{ kinds: [FEEDBACK_KIND, resultKindFor(kind)], '#e': [request.id] }],
+              {
+                onEvent: (e) => {
+                  if (e.kind === FEEDBACK_KIND) {
+                    let f: ReturnType<typeof parseFeedback>;
+                    try {
+                      f = parseFeedback(e);
+                    } catch {
+                      return;
+                    }
+                    feedback.push({ status: f.status, message: f.message, from: e.pubkey, at: e.created_at });
+                    if (!opts.json) println(io.stderr, `[${f.status}] ${f.message}`);
+                    if (f.status === 'error') {
+                      clearTimeout(timer);
+                      sub.close();
+                      resolve({ error: f.message || 'the service provider reported an error' });
+                    }
+                  } else {
                     clearTimeout(timer);
                     sub.close();
-                    resolve({ error: f.message || 'the service provider reported an error' });
+                    resolve({ result: e });
                   }
-                } else {
-                  clearTimeout(timer);
-                  sub.close();
-                  resolve({ result: e });
-                }
+                },
               },
-            },
-          );
-          if (!opts.json) {
-            const info = jobKindInfo(kind);
-            println(io.stderr, `job ${request.id} (kind ${kind}${info ? ` ${info.name}` : ''}) published to ${relayUrl}`);
-          }
-          client.publish(request).catch((err: unknown) => {
-            clearTimeout(timer);
-            sub.close();
-            resolve({ error: `the relay refused the request: ${err instanceof Error ? err.message : String(err)}` });
-          });
-        });
+            );
+            if (!opts.json) {
+              const info = jobKindInfo(kind);
+              println(
+                io.stderr,
+                `job ${request.id} (kind ${kind}${info ? ` ${info.name}` : ''}) published to ${relayUrl}`,
+              );
+            }
+            client.publish(request).catch((err: unknown) => {
+              clearTimeout(timer);
+              sub.close();
+              resolve({
+                error: `the relay refused the request: ${err instanceof Error ? err.message : String(err)}`,
+              });
+            });
+          },
+        );
         let content: string | undefined;
         if (outcome.result) {
           const parsed = parseResult(outcome.result);
-          content = parsed.encrypted
-            ? await decryptResult(customer, outcome.result)
-            : parsed.content;
+          content = parsed.encrypted ? await decryptResult(customer, outcome.result) : parsed.content;
         }
         if (opts.json) {
           printJson(io.stdout, {
             request: request.id,
             kind,
             feedback,
-            result: outcome.result ? { id: outcome.result.id, from: outcome.result.pubkey, content } : undefined,
+            result: outcome.result
+              ? { id: outcome.result.id, from: outcome.result.pubkey, content }
+              : undefined,
             error: outcome.error,
             timedOut: outcome.timedOut ?? false,
           });
@@ -162,7 +179,11 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
           if (!opts.json) println(io.stderr, `timmy: job failed: ${outcome.error}`);
           result.code = 1;
         } else if (outcome.timedOut) {
-          if (!opts.json) println(io.stderr, `timmy: no result within ${timeoutS} s (the job may still finish: \`timmy job show ${request.id.slice(0, 12)}\`)`);
+          if (!opts.json)
+            println(
+              io.stderr,
+              `timmy: no result within ${timeoutS} s (the job may still finish: \`timmy job show ${request.id.slice(0, 12)}\`)`,
+            );
           result.code = TIMEOUT_EXIT;
         }
       } finally {
@@ -171,12 +192,18 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
     });
 }
 
-async function decryptResult(customer: ReturnType<typeof generateLocalSigner>, result: NostrEvent): Promise<string> {
+async function decryptResult(
+  customer: ReturnType<typeof generateLocalSigner>,
+  result: NostrEvent,
+): Promise<string> {
   const cipher = result.content.includes('?iv=') ? customer.nip04 : customer.nip44;
   try {
     return await cipher.decrypt(result.pubkey, result.content);
   } catch (err) {
-    throw new CliError(`the result is encrypted but does not decrypt: ${err instanceof Error ? err.message : String(err)}`, 1);
+    throw new CliError(
+      `the result is encrypted but does not decrypt: ${err instanceof Error ? err.message : String(err)}`,
+      1,
+    );
   }
 }
 
@@ -189,13 +216,24 @@ async function resolveAgent(to: string, httpUrl: string | undefined): Promise<st
       throw new CliError(`--to ${to} is not a valid npub or hex pubkey`, 2);
     }
   }
-  if (!httpUrl) throw new CliError(`--to ${to}: agent names are looked up on the running instance, and none is running`, 3);
-  const res = await fetch(`${httpUrl}/api/status`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-  const body = (await res?.json().catch(() => undefined)) as { agents?: { name: string; pubkey: string }[] } | undefined;
+  if (!httpUrl)
+    throw new CliError(
+      `--to ${to}: agent names are looked up on the running instance, and none is running`,
+      3,
+    );
+  const res = await fetch(`${httpUrl}/api/status`, { signal: AbortSignal.timeout(3000) }).catch(
+    () => undefined,
+  );
+  const body = (await res?.json().catch(() => undefined)) as
+    | { agents?: { name: string; pubkey: string }[] }
+    | undefined;
   const agent = body?.agents?.find((a) => a.name === to);
   if (!agent) {
     const names = body?.agents?.map((a) => a.name).join(', ') ?? '';
-    throw new CliError(`no agent named "${to}" on the running instance${names ? ` (agents: ${names})` : ''}`, 2);
+    throw new CliError(
+      `no agent named "${to}" on the running instance${names ? ` (agents: ${names})` : ''}`,
+      2,
+    );
   }
   return agent.pubkey;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { handlerFor } from '../../agents/roster.ts';
 import { replayJob } from '../../agents/replay.ts';
+import { handlerFor } from '../../agents/roster.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, JOB_STATES, type JobStateName, type JobView } from '../../dvm/job-state.ts';
 import { jobKindInfo } from '../../dvm/kinds.ts';
@@ -133,7 +133,11 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
               ? log.append(view.id, { type: 'approved', by: opts.by }).view
               : log.append(view.id, { type: 'rejected', by: opts.by, reason: opts.reason }).view;
           if (opts.json) printJson(io.stdout, { id: after.id, state: after.state });
-          else println(io.stdout, `job ${after.id.slice(0, 12)} ${verb === 'approve' ? 'approved' : 'rejected'}: now ${after.state}`);
+          else
+            println(
+              io.stdout,
+              `job ${after.id.slice(0, 12)} ${verb === 'approve' ? 'approved' : 'rejected'}: now ${after.state}`,
+            );
         } finally {
           log.close();
         }
@@ -151,7 +155,10 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
       try {
         const view = findJob(log, id);
         if (!isTerminal(view.state))
-          throw new CliError(`job ${view.id.slice(0, 12)} is still ${view.state}; replay runs finished jobs`, 1);
+          throw new CliError(
+            `job ${view.id.slice(0, 12)} is still ${view.state}; replay runs finished jobs`,
+            1,
+          );
         const report = await replayJob(log.entries(view.id), {
           handlerFor,
           maxInputBytes: ctx.config.dvm.maxInputBytes,
@@ -161,8 +168,12 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
           println(io.stdout, `recorded: ${report.recorded.join(' → ')}`);
           println(io.stdout, `replayed: ${report.replayed.join(' → ')}`);
           for (const a of report.attempts) {
-            const show = (o: typeof a.recorded): string => (o.ok ? `result ${clip(o.content, 60)}` : `error: ${o.error}`);
-            println(io.stdout, `attempt ${a.attempt} (${a.agent}, ${a.handler}): ${a.same ? 'same' : 'DIFFERENT'}`);
+            const show = (o: typeof a.recorded): string =>
+              o.ok ? `result ${clip(o.content, 60)}` : `error: ${o.error}`;
+            println(
+              io.stdout,
+              `attempt ${a.attempt} (${a.agent}, ${a.handler}): ${a.same ? 'same' : 'DIFFERENT'}`,
+            );
             if (!a.same) {
               println(io.stdout, `  recorded ${show(a.recorded)}`);
               println(io.stdout, `  replayed ${show(a.replayed)}`);
@@ -199,7 +210,8 @@ function findJob(log: JobLog, id: string): JobView {
   if (exact) return exact;
   const matches = log.list({ limit: 1000 }).filter((s) => s.id.startsWith(wanted));
   if (matches.length === 0) throw new CliError(`no job ${id} in the job log`, 1);
-  if (matches.length > 1) throw new CliError(`"${id}" matches ${matches.length} jobs; give more characters`, 2);
+  if (matches.length > 1)
+    throw new CliError(`"${id}" matches ${matches.length} jobs; give more characters`, 2);
   return log.get((matches[0] as { id: string }).id) as JobView;
 }
 
@@ -217,7 +229,10 @@ function kindLabel(kind: number): string {
   return info ? `${kind} ${info.name}` : String(kind);
 }
 
-function describeEntry(entry: ReturnType<JobLog['entries']>[number]['entry'], names: Map<string, string>): string {
+function describeEntry(
+  entry: ReturnType<JobLog['entries']>[number]['entry'],
+  names: Map<string, string>,
+): string {
   switch (entry.type) {
     case 'posted':
       return `posted by ${nameOf(names, entry.request.pubkey)}`;
@@ -256,5 +271,8 @@ function clip(text: string, n: number): string {
 }
 
 function pad(cols: string[], widths: number[]): string {
-  return cols.map((c, i) => (i < widths.length ? c.padEnd(widths[i] ?? 0) : c)).join(' ').trimEnd();
+  return cols
+    .map((c, i) => (i < widths.length ? c.padEnd(widths[i] ?? 0) : c))
+    .join(' ')
+    .trimEnd();
 }

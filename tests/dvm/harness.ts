@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePersonaFile } from '../../agents/persona.ts';
+import { ProfilePublisher } from '../../agents/profile-publisher.ts';
+import { type RunningNetwork, startNetwork } from '../../cli/compose-network.ts';
+import { systemClock } from '../../core/clock.ts';
+import { type Config, configSchema } from '../../core/config.ts';
+import { type Logger, silentLogger } from '../../core/logger.ts';
+import type { EventTemplate, Filter, NostrEvent } from '../../core/nostr.ts';
+import { FEEDBACK_KIND } from '../../dvm/kinds.ts';
+import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
+import { CircuitBreaker } from '../../llm/circuit-breaker.ts';
+import type { LlmProvider } from '../../llm/provider.ts';
+import { CascadeRouter } from '../../llm/router.ts';
+import { RelayClient } from '../../relay/client.ts';
+
+/** Persona files for tests: Timmy plus the given workers. */
+export function personas(
+  workers: { name: string; serves: { kind: number; handler: string }[]; systemPrompt?: string }[],
+) {
+  return parsePersonaFile({
+    agents: [
+      { name: 'timmy', displayName: 'Timmy', role: 'coordinator' },
+      ...workers.map((w) => ({ displayName: w.name, ...w })),
+    ],
+  }).agents;
+}
+
+export interface TestNetworkOptions {
+  relayUrl: string;
+  agents: ReturnType<typeof personas>;
+  /** Fixed keys per agent name (to restart "the same" instance); fresh ones otherwise. */
+  keys?: Map<string, LocalSigner>;
+  dataDir?: string;
+  dvm?: Partial<Config['dvm']>;
+  providers?: { provider: LlmProvider; timeoutMs?: number }[];
+  logger?: Logger;
+}
+
+export interface TestNetwork {
+  network: RunningNetwork;
+  keys: Map<string, LocalSigner>;
+  dataDir: string;
+  clients: RelayClient[];
+  pubkeyOf(name: string): string;
+  /** Stops the network and its connections (the data directory stays). */
+  stop(): Promise<void>;
+}
+
+/** A DVM network like `timmy start` wires it, over a relay the test started, with scripted models. */
+export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwork> {
+  const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'timmy-dvm-')));
+  const config = configSchema.parse({
+    dvm: { heartbeatIntervalMs: 200, agentTimeoutMs: 1500, ...o.dvm },
+  });
+  const logger = o.logger ?? silentLogger;
+  const keys = o.keys ?? new Map(o.agents.map((p) => [p.name, generateLocalSigner()]));
+  const clients: RelayClient[] = [];
+  const agents = o.agents.map((persona) => {
+    const signer = keys.get(persona.name) as LocalSigner;
+    const client = new RelayClient({ url: o.relayUrl, logger, authSigner: signer });
+    clients.push(client);
+    return { persona, pubkey: signer.pubkey, signer, client };
+  });
+  const router = new CascadeRouter({
+    entries: (o.providers ?? []).map((p) => ({
+      provider: p.provider,
+      timeoutMs: p.timeoutMs ?? 5000,
+      breaker: new CircuitBreaker({
+        failureThreshold: 3,
+        cooldownMs: 30_000,
+        halfOpenSuccesses: 1,
+        clock: systemClock,
+      }),
+    })),
+    logger,
+  });
+  const publisher = new ProfilePublisher({ logger, retryMs: 100 });
+  const network = await startNetwork({
+    config,
+    dataDir,
+    logger,
+    agents,
+    publisher,
+    personaFile: '(test)',
+    llm: router,
+  });
+  return {
+    network,
+    keys,
+    dataDir,
+    clients,
+    pubkeyOf: (name) => (keys.get(name) as LocalSigner).pubkey,
+    stop: async () => {
+      publisher.stop();
+      await network.close();
+      for (const c of clients) c.close();
+    },
+  };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+export interface JobOutcome {
+  request: NostrEvent;
+  feedback: NostrEvent[];
+  result?: NostrEvent;
+  error?: string;
+}
+
+/** A customer with its own key and connection, as any Nostr client would be. */
+export class Customer {
+  readonly signer = generateLocalSigner();
+  readonly client: RelayClient;
+
+  constructor(relayUrl: string) {
+    this.client = new RelayClient({ url: relayUrl, logger: silentLogger });
+  }
+
+  /** Publishes a request and waits for its result or an error feedback (or the timeout). */
+  async submit(template: EventTemplate, timeoutMs = 10_000): Promise<JobOutcome> {
+    const request = await this.signer.signEvent(template);
+    return this.follow(request, timeoutMs, true);
+  }
+
+  /** Follows a request (publishing it first when asked) until a result or an error feedback. */
+  follow(request: NostrEvent, timeoutMs: number, publish = false): Promise<JobOutcome> {
+    const out: JobOutcome = { request, feedback: [] };
+    const filters: Filter[] = [{ kinds: [FEEDBACK_KIND, request.kind + 1000], '#e': [request.id] }];
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.close();
+        resolve(out);
+      }, timeoutMs);
+      const sub = this.client.subscribe(filters, {
+        onEvent: (e) => {
+          if (e.kind === FEEDBACK_KIND) {
+            out.feedback.push(e);
+            const status = e.tags.find((t) => t[0] === 'status');
+            if (status?.[1] === 'error') {
+              out.error = status[2] ?? '';
+              clearTimeout(timer);
+              sub.close();
+              resolve(out);
+            }
+          } else {
+            out.result = e;
+            clearTimeout(timer);
+            sub.close();
+            resolve(out);
+          }
+        },
+      });
+      if (publish) this.client.publish(request).catch(reject);
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
