@@ -96,9 +96,11 @@ export class Coordinator {
     for (const view of active) void this.process(view.id);
     const sweep = setInterval(() => this.sweep(), Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)));
     const poll = setInterval(() => this.pollChanges(), this.options.pollMs ?? 500);
+    const reconcile = setInterval(() => void this.reconcile(), Math.max(1000, dvm.heartbeatIntervalMs));
     sweep.unref();
     poll.unref();
-    this.timers.push(sweep, poll);
+    reconcile.unref();
+    this.timers.push(sweep, poll, reconcile);
     this.announceRejections();
   }
 
@@ -327,6 +329,30 @@ export class Coordinator {
         void this.process(view.id);
       }
     }
+  }
+
+  /**
+   * Asks the relay for the feedback and results of jobs in the agents' hands. Live delivery can miss an
+   * event (a reconnect resubscribes from the last second seen); this makes the job log converge anyway.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    const busy = this.options.log.active().filter((v) => v.state === 'assigned' || v.state === 'executing');
+    if (busy.length === 0) return;
+    const kinds = [...new Set(busy.map((v) => resultKindFor(v.kind)))];
+    const agents = [...new Set(busy.map((v) => v.agent).filter((a): a is string => a !== undefined))];
+    let events: NostrEvent[];
+    try {
+      events = await this.options.relay.query(
+        [{ kinds: [FEEDBACK_KIND, ...kinds], authors: agents, '#e': busy.map((v) => v.id) }],
+        { timeoutMs: 5000 },
+      );
+    } catch {
+      return; // the relay is away; the next round tries again
+    }
+    events.sort((a, b) => a.created_at - b.created_at || a.kind - b.kind);
+    for (const e of events)
+      await this.onAgentEvent(e).catch((err: unknown) => this.crash('agent event', err));
   }
 
   /** Picks up appends made by another process (the `timmy job approve|reject` commands). */

@@ -14,7 +14,7 @@ export interface OutboxOptions {
   /** Pubkey of that agent: `flush` republishes only its events. */
   author: string;
   logger: Logger;
-  /** First retry delay for events the relay did not take; doubles up to 30 s. */
+  /** First retry delay for events the relay did not take; doubles up to 10 s. */
   retryMs?: number;
 }
 
@@ -34,7 +34,7 @@ export class Outbox {
 
   constructor(private readonly options: OutboxOptions) {
     this.log = options.logger.child({ component: 'outbox' });
-    this.retryDelay = options.retryMs ?? 1000;
+    this.retryDelay = options.retryMs ?? 500;
   }
 
   /**
@@ -116,12 +116,12 @@ export class Outbox {
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.retryDelay;
-    this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+    this.retryDelay = Math.min(this.retryDelay * 2, 10_000);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.flush().then(
         () => {
-          this.retryDelay = this.options.retryMs ?? 1000;
+          this.retryDelay = this.options.retryMs ?? 500;
         },
         () => {},
       );

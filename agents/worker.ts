@@ -71,6 +71,10 @@ export class DvmWorker {
     this.capacity = options.capacity ?? 4;
   }
 
+  get pubkey(): string {
+    return this.options.pubkey;
+  }
+
   get kinds(): number[] {
     return this.options.serves.map((s) => s.kind);
   }

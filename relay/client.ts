@@ -46,6 +46,8 @@ export class RelayClient implements Publish, Subscribe {
       enableReconnect: true,
     });
     this.relay.publishTimeout = options.publishTimeoutMs ?? 10_000;
+    // nostr-tools waits 10 s before the first reconnect; a local relay that restarts is back much sooner.
+    this.relay.resubscribeBackoff = [300, 1000, 2000, 5000, 10_000, 20_000, 30_000];
     this.relay.onnotice = (msg) => this.log.warn({ notice: msg }, 'relay notice');
     const signer = options.authSigner;
     if (signer)

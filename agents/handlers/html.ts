@@ -177,7 +177,7 @@ function scan(html: string, preformatted: boolean, preserved: string[]): string 
       if (close === -1) unclosed.add(name);
       if (name === 'pre') {
         const body = scan(html.slice(i, close === -1 ? html.length : close), true, preserved);
-        preserved.push(decodeEntities(body).replace(/^\n+|\s+$/g, ''));
+        preserved.push(decodeEntities(body).replace(/^\n+/, '').trimEnd());
         out.push(`\n\n${PRE_OPEN}${preserved.length - 1}${PRE_CLOSE}\n\n`);
       } else if (close === -1 && RAW_TEXT.has(name)) {
         break;

@@ -5,6 +5,7 @@
  * language name are passed on to the model as written.
  */
 import { JobInputError } from '../../dvm/handler.ts';
+import { shown } from './params.ts';
 
 const CODES: Record<string, string> = Object.fromEntries(
   (
@@ -95,7 +96,8 @@ export function resolveLanguage(raw: string | undefined): string {
   if (tag) {
     const code = (tag[1] ?? '').toLowerCase();
     const name = CODES[code];
-    if (name === undefined) throw new JobInputError(`unknown language code "${value}": ${LANGUAGE_HOW_TO}`);
+    if (name === undefined)
+      throw new JobInputError(`unknown language code "${shown(value)}": ${LANGUAGE_HOW_TO}`);
     if (value.length === 2) return name;
     const subtag = lower.split(/[-_]/)[1] ?? '';
     return (code === 'zh' ? CHINESE_SCRIPTS[subtag] : undefined) ?? `${name} (${value})`;
@@ -103,5 +105,5 @@ export function resolveLanguage(raw: string | undefined): string {
   const code = NAMES.get(lower) ?? ALIASES[lower];
   if (code !== undefined) return CODES[code] ?? value;
   if (/^\p{L}[\p{L}\p{M} '()-]{1,39}$/u.test(value)) return value;
-  throw new JobInputError(`"${value}" is not a language: ${LANGUAGE_HOW_TO}`);
+  throw new JobInputError(`"${shown(value)}" is not a language: ${LANGUAGE_HOW_TO}`);
 }

@@ -9,6 +9,9 @@ interface Range {
   max: number;
 }
 
+/** Longer values are refused before any pattern runs on them. */
+const MAX_NUMBER_LENGTH = 24;
+
 function present(params: Record<string, string>, name: string): string | undefined {
   const raw = params[name];
   if (raw === undefined) return undefined;
@@ -16,14 +19,19 @@ function present(params: Record<string, string>, name: string): string | undefin
   return trimmed === '' ? undefined : trimmed;
 }
 
+/** The value as quoted back in an error message: long values are cut. */
+export function shown(raw: string): string {
+  return raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+}
+
 /** An integer param within [min, max], or undefined when absent or empty. */
 export function intParam(params: Record<string, string>, name: string, range: Range): number | undefined {
   const raw = present(params, name);
   if (raw === undefined) return undefined;
-  const value = /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  const value = raw.length <= MAX_NUMBER_LENGTH && /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < range.min || value > range.max)
     throw new JobInputError(
-      `param "${name}" must be a whole number from ${range.min} to ${range.max}, got "${raw}" ` +
+      `param "${name}" must be a whole number from ${range.min} to ${range.max}, got "${shown(raw)}" ` +
         `(e.g. ["param", "${name}", "${range.min}"])`,
     );
   return value;
@@ -33,10 +41,11 @@ export function intParam(params: Record<string, string>, name: string, range: Ra
 export function numberParam(params: Record<string, string>, name: string, range: Range): number | undefined {
   const raw = present(params, name);
   if (raw === undefined) return undefined;
-  const value = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(raw) ? Number(raw) : Number.NaN;
+  const value =
+    raw.length <= MAX_NUMBER_LENGTH && /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value) || value < range.min || value > range.max)
     throw new JobInputError(
-      `param "${name}" must be a number from ${range.min} to ${range.max}, got "${raw}" ` +
+      `param "${name}" must be a number from ${range.min} to ${range.max}, got "${shown(raw)}" ` +
         `(e.g. ["param", "${name}", "${range.max / 2}"])`,
     );
   return value;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../../core/logger.ts';
 import { type HandlerContext, type JobInput, JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
-import { decodeEntities, htmlToText } from './html.ts';
+import { htmlToText } from './html.ts';
 import { formatOf, OCR_UNAVAILABLE, SPEECH_TO_TEXT_UNAVAILABLE, textExtraction } from './text-extraction.ts';
 
 const ctx: HandlerContext = {
@@ -83,16 +83,6 @@ test('HTML without a content type is recognised by its look', async () => {
   assert.equal(formatOf({ contentType: '', text: '  <body><p>x</p></body>' }), 'html');
   // A lone tag in prose is not enough to treat it as HTML.
   assert.equal(await run([text('Use <b> for bold, e.g. <b>x</b>.')]), 'Use <b> for bold, e.g. <b>x</b>.');
-});
-
-test('decodeEntities: named, numeric, hex, invalid and unknown references', () => {
-  assert.equal(decodeEntities('&lt;&gt;&amp;&quot;&apos;'), `<>&"'`);
-  assert.equal(decodeEntities('&eacute;&Ouml;&ntilde;&ccedil;&szlig;&euro;&hellip;'), 'éÖñçß€…');
-  assert.equal(decodeEntities('&#65;&#x42;&#X43;&#128512;'), 'ABC😀');
-  assert.equal(decodeEntities('&#0;&#xD800;&#1114112;'), '\ufffd\ufffd\ufffd');
-  assert.equal(decodeEntities('&#146;&#151;'), '’—'); // Windows-1252 range, as browsers read it
-  assert.equal(decodeEntities('&amp;lt; is not decoded twice'), '&lt; is not decoded twice');
-  assert.equal(decodeEntities('&bogus; &eacute &amp'), '&bogus; &eacute &');
 });
 
 test('plain text passes through; JSON is pretty-printed', async () => {

@@ -95,7 +95,7 @@ export const textExtraction: JobHandler = {
   async run(job: JobInput, ctx: HandlerContext): Promise<HandlerOutput> {
     if (job.inputs.length === 0) throw new JobInputError('a text-extraction job needs at least one input');
     const parts = job.inputs
-      .map((input) => extractText(input).replace(/^\n+|\s+$/g, ''))
+      .map((input) => extractText(input).replace(/^\n+/, '').trimEnd())
       .filter((part) => part.trim() !== '');
     if (parts.length === 0) throw new JobInputError('no text could be extracted from the input');
     ctx.logger.debug({ job: job.id, inputs: job.inputs.length }, 'text extracted');
