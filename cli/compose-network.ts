@@ -11,19 +11,19 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
+import type { Publish, Subscribe } from '../core/transport.ts';
 import { buildHandlerInfo, sameHandlerInfo } from '../dvm/announcement.ts';
 import { JobLog } from '../dvm/job-log.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
 import { createLlmRouter } from '../llm/from-config.ts';
 import type { CascadeRouter } from '../llm/router.ts';
-import type { RelayClient } from '../relay/client.ts';
 
 export interface NetworkAgent {
   persona: Persona;
   pubkey: string;
   signer: Signer;
   /** This agent's own connection to the instance's relay (NIP-42 AUTH is per pubkey). */
-  client: RelayClient;
+  client: Publish & Subscribe;
 }
 
 export interface AgentStatus {

@@ -8,6 +8,7 @@ import { systemClock } from '../../core/clock.ts';
 import { type Config, configSchema } from '../../core/config.ts';
 import { type Logger, silentLogger } from '../../core/logger.ts';
 import type { EventTemplate, Filter, NostrEvent } from '../../core/nostr.ts';
+import type { Publish, Subscribe } from '../../core/transport.ts';
 import { FEEDBACK_KIND } from '../../dvm/kinds.ts';
 import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
 import { CircuitBreaker } from '../../llm/circuit-breaker.ts';
@@ -36,6 +37,8 @@ export interface TestNetworkOptions {
   dvm?: Partial<Config['dvm']>;
   providers?: { provider: LlmProvider; timeoutMs?: number }[];
   logger?: Logger;
+  /** Crash simulation: publishes for which this returns true never reach the relay (they hang until stop). */
+  swallow?: (agent: string, event: NostrEvent) => boolean;
 }
 
 export interface TestNetwork {
@@ -61,7 +64,15 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     const signer = keys.get(persona.name) as LocalSigner;
     const client = new RelayClient({ url: o.relayUrl, logger, authSigner: signer });
     clients.push(client);
-    return { persona, pubkey: signer.pubkey, signer, client };
+    const swallow = o.swallow;
+    const via: Publish & Subscribe = swallow
+      ? {
+          publish: (e) => (swallow(persona.name, e) ? new Promise<void>(() => {}) : client.publish(e)),
+          subscribe: (f, h) => client.subscribe(f, h),
+          query: (f, q) => client.query(f, q),
+        }
+      : client;
+    return { persona, pubkey: signer.pubkey, signer, client: via };
   });
   const router = new CascadeRouter({
     entries: (o.providers ?? []).map((p) => ({

@@ -1,0 +1,196 @@
+/**
+ * NIP-89 handler information (kind 31990): how an agent announces the job kinds it serves, with kind 0-style
+ * metadata in the content and, project-defined, its prices as `price` tags (docs/protocol.md).
+ */
+import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
+import { DvmEventError, HANDLER_INFO_KIND, parseNonNegativeInt, quote } from './kinds.ts';
+
+export class HandlerInfoError extends DvmEventError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HandlerInfoError';
+  }
+}
+
+/** Kind 0-style metadata (NIP-01, NIP-24), plus the data-vending-machines registry's `encryptionSupported`. */
+export interface HandlerMetadata {
+  name: string;
+  display_name?: string;
+  about?: string;
+  picture?: string;
+  website?: string;
+  nip05?: string;
+  lud16?: string;
+  /** Whether the handler accepts NIP-90 encrypted params. */
+  encryptionSupported?: boolean;
+}
+
+export type PriceUnit = 'job' | 'token' | 'second';
+export const PRICE_UNITS: readonly PriceUnit[] = ['job', 'token', 'second'];
+
+/** Project-defined: ["price", "<kind>", "<msats>", "<unit>"], what one unit of a job of that kind costs. */
+export interface HandlerPrice {
+  kind: number;
+  msats: number;
+  unit: PriceUnit;
+}
+
+export interface HandlerInfoSpec {
+  /** The `d` tag: which of the pubkey's handler announcements this is (one per agent is enough). */
+  d: string;
+  /** The job request kinds served: one `k` tag each. */
+  kinds: number[];
+  metadata: HandlerMetadata;
+  pricing?: { kind: number; msats: number; unit?: PriceUnit }[];
+  /** More tags, appended as given (e.g. ["t", "bitcoin"]). */
+  extraTags?: string[][];
+  createdAt?: number;
+}
+
+const METADATA_STRINGS = ['name', 'display_name', 'about', 'picture', 'website', 'nip05', 'lud16'] as const;
+
+function isKindNumber(k: number): boolean {
+  return Number.isInteger(k) && k >= 0 && k <= 65535;
+}
+
+/**
+ * A kind 31990 template: ["d", d], ["k", kind] per kind (in the given order, without repeats), ["price",
+ * kind, msats, unit] per price, extra tags; content = the metadata as JSON. Throws RangeError on an empty d,
+ * no kinds, a bad kind, or a price for a kind not served.
+ */
+export function buildHandlerInfo(spec: HandlerInfoSpec): EventTemplate {
+  if (spec.d === '') throw new RangeError('the d tag of a handler announcement must not be empty');
+  if (spec.kinds.length === 0) throw new RangeError('a handler announcement needs at least one kind');
+  const kinds: number[] = [];
+  for (const k of spec.kinds) {
+    if (!isKindNumber(k)) throw new RangeError(`kind ${String(k)} is not an event kind`);
+    if (!kinds.includes(k)) kinds.push(k);
+  }
+  const tags: string[][] = [['d', spec.d], ...kinds.map((k) => ['k', String(k)])];
+  for (const p of spec.pricing ?? []) {
+    if (!kinds.includes(p.kind)) throw new RangeError(`a price for kind ${p.kind}, which is not announced`);
+    if (!Number.isSafeInteger(p.msats) || p.msats < 0)
+      throw new RangeError(`the price of kind ${p.kind} must be a non-negative integer of millisats`);
+    tags.push(['price', String(p.kind), String(p.msats), p.unit ?? 'job']);
+  }
+  tags.push(...(spec.extraTags ?? []).map((t) => [...t]));
+  const metadata: Record<string, unknown> = {};
+  for (const key of METADATA_STRINGS)
+    if (spec.metadata[key] !== undefined) metadata[key] = spec.metadata[key];
+  if (spec.metadata.encryptionSupported !== undefined)
+    metadata.encryptionSupported = spec.metadata.encryptionSupported;
+  return {
+    kind: HANDLER_INFO_KIND,
+    created_at: spec.createdAt ?? Math.floor(Date.now() / 1000),
+    tags,
+    content: JSON.stringify(metadata),
+  };
+}
+
+export interface HandlerInfo {
+  pubkey: string;
+  d: string;
+  kinds: number[];
+  /** From the content; `name` is '' when the content is empty (NIP-89: then the author's kind 0 applies). */
+  metadata: HandlerMetadata;
+  pricing: HandlerPrice[];
+  createdAt: number;
+}
+
+function parseMetadata(content: string): HandlerMetadata {
+  if (content.trim() === '') return { name: '' };
+  let value: unknown;
+  try {
+    value = JSON.parse(content);
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new HandlerInfoError(
+      'the content of a handler announcement must be empty or a JSON object of metadata',
+    );
+  const v = value as Record<string, unknown>;
+  const out: HandlerMetadata = { name: typeof v.name === 'string' ? v.name : '' };
+  for (const key of METADATA_STRINGS) {
+    const field = v[key];
+    if (key !== 'name' && typeof field === 'string') out[key] = field;
+  }
+  if (typeof v.encryptionSupported === 'boolean') out.encryptionSupported = v.encryptionSupported;
+  return out;
+}
+
+/** Reads a kind 31990 event. Throws HandlerInfoError on a missing d, a malformed k or price tag, bad content. */
+export function parseHandlerInfo(event: NostrEvent): HandlerInfo {
+  if (event.kind !== HANDLER_INFO_KIND)
+    throw new HandlerInfoError(
+      `kind ${String(event.kind)} is not a handler announcement (NIP-89 kind ${HANDLER_INFO_KIND})`,
+    );
+  const d = event.tags.find((t) => t[0] === 'd')?.[1];
+  if (d === undefined) throw new HandlerInfoError('a handler announcement needs a d tag');
+  const kinds: number[] = [];
+  const pricing: HandlerPrice[] = [];
+  for (const t of event.tags) {
+    if (t[0] === 'k') {
+      const k = parseNonNegativeInt(t[1]);
+      if (k === undefined || !isKindNumber(k))
+        throw new HandlerInfoError(`the k tag ${quote(String(t[1]))} is not an event kind`);
+      if (!kinds.includes(k)) kinds.push(k);
+    } else if (t[0] === 'price') {
+      const kind = parseNonNegativeInt(t[1]);
+      const msats = parseNonNegativeInt(t[2]);
+      const unit = t[3] ?? 'job';
+      if (kind === undefined || msats === undefined || !(PRICE_UNITS as readonly string[]).includes(unit))
+        throw new HandlerInfoError(
+          `the price tag ${quote(JSON.stringify(t))} must be ["price", "<kind>", "<msats>", "job"|"token"|"second"]`,
+        );
+      pricing.push({ kind, msats, unit: unit as PriceUnit });
+    }
+  }
+  return {
+    pubkey: event.pubkey,
+    d,
+    kinds,
+    metadata: parseMetadata(event.content),
+    pricing,
+    createdAt: event.created_at,
+  };
+}
+
+/** JSON with object keys sorted, for comparing values regardless of key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function canonicalContent(content: string): string {
+  try {
+    return canonical(JSON.parse(content));
+  } catch {
+    return content;
+  }
+}
+
+function tagSet(tags: readonly (readonly string[])[]): string {
+  return tags
+    .map((t) => JSON.stringify(t))
+    .sort()
+    .join('\n');
+}
+
+/**
+ * Whether the published announcement already says what `template` says: same kind, same tags in any order,
+ * same content (as JSON, key order aside); created_at is ignored. An agent republishes only when this is false.
+ */
+export function sameHandlerInfo(template: EventTemplate, published: NostrEvent): boolean {
+  return (
+    template.kind === published.kind &&
+    tagSet(template.tags) === tagSet(published.tags) &&
+    canonicalContent(template.content) === canonicalContent(published.content)
+  );
+}
