@@ -2,8 +2,11 @@
  * `npm run bench`: runs every benchmark and prints a table per benchmark with the ratio against the
  * baseline measured in the same run (these machines are noisy; only same-run ratios mean something).
  * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable);
- * BENCH_ONLY=ingest or BENCH_ONLY=query to run one part.
+ * BENCH_ONLY=<parts> to run some parts only, comma-separated: relay (ingest and query), ingest, query,
+ * dvm (job round trip), job-log (append latency). Every part runs when BENCH_ONLY is not set.
  */
+import { benchDvm } from './dvm.bench.ts';
+import { benchJobLog } from './job-log.bench.ts';
 import { relayBench } from './relay.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -22,62 +25,93 @@ function table(headers: string[], rows: (string | number)[][]): string {
   ].join('\n');
 }
 
-const ingestEvents = quick ? 2000 : 10_000;
-const storedEvents = quick ? 10_000 : 100_000;
-const queries = quick ? 100 : 500;
-log(
-  `relay benchmark: ingest ${ingestEvents} signed events, query over ${storedEvents} stored events (${queries} queries)`,
+const parts = new Set(
+  (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== ''),
 );
-const onlyEnv = process.env.BENCH_ONLY;
-const only = onlyEnv === 'ingest' || onlyEnv === 'query' ? onlyEnv : undefined;
-const r = await relayBench({ ingestEvents, storedEvents, queries, only, log });
+const known = ['relay', 'ingest', 'query', 'dvm', 'job-log'];
+for (const p of parts)
+  if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
+const wants = (part: string): boolean => parts.size === 0 || parts.has(part);
+const relayOnly =
+  parts.size === 0 || parts.has('relay') || (parts.has('ingest') && parts.has('query'))
+    ? undefined
+    : parts.has('ingest')
+      ? 'ingest'
+      : parts.has('query')
+        ? 'query'
+        : undefined;
 
-const ingestRows: (string | number)[][] = [];
-for (const clients of [1, 50]) {
-  const ours = r.ingest.find((x) => x.clients === clients && x.relay.startsWith('timmy'));
-  const base = r.ingest.find((x) => x.clients === clients && !x.relay.startsWith('timmy'));
-  if (!ours || !base) continue;
-  ingestRows.push([
-    clients,
-    ours.eventsPerSecond.toFixed(0),
-    base.eventsPerSecond.toFixed(0),
-    `${(ours.eventsPerSecond / base.eventsPerSecond).toFixed(1)}x`,
-    ours.eventsPerSecond >= 5000 ? 'yes' : 'NO',
-  ]);
-}
-if (ingestRows.length > 0) {
-  console.log('\n## Relay ingest (signed events, verified and stored; OK received for each)\n');
-  const headers = [
-    'clients',
-    'timmy events/s',
-    'baseline events/s',
-    'ratio (timmy/baseline)',
-    'target >= 5,000/s met',
-  ];
-  console.log(table(headers, ingestRows));
-}
-
-const [qo, qb] = r.query;
-if (qo && qb) {
-  console.log(
-    `\n## Query latency: {kinds:[1], authors:[10], since, limit:100} over ${storedEvents} events, REQ to EOSE\n`,
+async function runRelay(): Promise<void> {
+  const ingestEvents = quick ? 2000 : 10_000;
+  const storedEvents = quick ? 10_000 : 100_000;
+  const queries = quick ? 100 : 500;
+  log(
+    `relay benchmark: ingest ${ingestEvents} signed events, query over ${storedEvents} stored events (${queries} queries)`,
   );
-  console.log(
-    table(
-      ['relay', 'p50 ms', 'p99 ms', 'mean ms', 'p99 ratio (baseline/timmy)', 'target p99 <= 20 ms met'],
-      [
+  const r = await relayBench({ ingestEvents, storedEvents, queries, only: relayOnly, log });
+
+  const ingestRows: (string | number)[][] = [];
+  for (const clients of [1, 50]) {
+    const ours = r.ingest.find((x) => x.clients === clients && x.relay.startsWith('timmy'));
+    const base = r.ingest.find((x) => x.clients === clients && !x.relay.startsWith('timmy'));
+    if (!ours || !base) continue;
+    ingestRows.push([
+      clients,
+      ours.eventsPerSecond.toFixed(0),
+      base.eventsPerSecond.toFixed(0),
+      `${(ours.eventsPerSecond / base.eventsPerSecond).toFixed(1)}x`,
+      ours.eventsPerSecond >= 5000 ? 'yes' : 'NO',
+    ]);
+  }
+  if (ingestRows.length > 0) {
+    console.log('\n## Relay ingest (signed events, verified and stored; OK received for each)\n');
+    const headers = [
+      'clients',
+      'timmy events/s',
+      'baseline events/s',
+      'ratio (timmy/baseline)',
+      'target >= 5,000/s met',
+    ];
+    console.log(table(headers, ingestRows));
+  }
+
+  const [qo, qb] = r.query;
+  if (qo && qb) {
+    console.log(
+      `\n## Query latency: {kinds:[1], authors:[10], since, limit:100} over ${storedEvents} events, REQ to EOSE\n`,
+    );
+    console.log(
+      table(
+        ['relay', 'p50 ms', 'p99 ms', 'mean ms', 'p99 ratio (baseline/timmy)', 'target p99 <= 20 ms met'],
         [
-          qo.relay,
-          qo.p50.toFixed(2),
-          qo.p99.toFixed(2),
-          qo.mean.toFixed(2),
-          `${(qb.p99 / qo.p99).toFixed(1)}x`,
-          qo.p99 <= 20 ? 'yes' : 'NO',
+          [
+            qo.relay,
+            qo.p50.toFixed(2),
+            qo.p99.toFixed(2),
+            qo.mean.toFixed(2),
+            `${(qb.p99 / qo.p99).toFixed(1)}x`,
+            qo.p99 <= 20 ? 'yes' : 'NO',
+          ],
+          [qb.relay, qb.p50.toFixed(2), qb.p99.toFixed(2), qb.mean.toFixed(2), '1.0x', '-'],
         ],
-        [qb.relay, qb.p50.toFixed(2), qb.p99.toFixed(2), qb.mean.toFixed(2), '1.0x', '-'],
-      ],
-    ),
-  );
+      ),
+    );
+  }
+}
+
+if (wants('relay') || wants('ingest') || wants('query')) await runRelay();
+
+if (wants('dvm')) {
+  log(`DVM benchmark: echo job round trip with 1 and 100 customers${quick ? ' (quick)' : ''}`);
+  console.log(`\n${await benchDvm({ quick, log })}`);
+}
+
+if (wants('job-log')) {
+  log(`job log benchmark${quick ? ' (quick)' : ''}`);
+  console.log(`\n${await benchJobLog({ quick })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

@@ -131,7 +131,7 @@ describe('JobLog: storage', () => {
       [
         `{"type":"assigned","agent":"${AGENT}","attempt":7}`,
         'assigned',
-        /illegal 'assigned' entry in state posted: attempt 7/,
+        new RegExp(`: job ${id}: illegal 'assigned' entry in state posted: attempt 7, expected 1$`),
       ],
     ];
     for (const [data, type, detail] of cases) {
@@ -153,6 +153,21 @@ describe('JobLog: storage', () => {
       } finally {
         reopened.close();
       }
+    }
+    // A posted row filed under another job's id.
+    const db = new Database(path);
+    db.prepare('UPDATE entries SET job_id = ? WHERE seq = 1').run(hex(77));
+    db.close();
+    const reopened = open(path);
+    try {
+      assert.throws(
+        () => reopened.get(hex(77)),
+        new RegExp(
+          `^InvalidEntryError: job log row seq 1 is corrupted: filed under job ${hex(77)} but posts request ${id}$`,
+        ),
+      );
+    } finally {
+      reopened.close();
     }
   });
 });
@@ -494,10 +509,12 @@ describe('JobLog: queries', () => {
       const id = jobs[rand(jobs.length)]!;
       const view = log.get(id)!;
       const options: JobEntry[] = [{ type: 'note', text: `n${i}` }];
-      if (view.state === 'posted')
+      if (view.state === 'posted') {
         options.push({ type: 'assigned', agent: AGENT, attempt: view.attempt + 1 });
-      if (view.state === 'assigned')
+      }
+      if (view.state === 'assigned') {
         options.push({ type: 'started', agent: AGENT }, { type: 'agent-lost', agent: AGENT, reason: 'x' });
+      }
       if (view.state === 'executing') {
         options.push(
           { type: 'effect', key: `e${i}`, value: i },

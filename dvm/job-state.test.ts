@@ -440,8 +440,9 @@ function legalNext(view: JobView | undefined, n: number, end: boolean): JobEntry
     default:
       break;
   }
-  if (end && !isTerminal(view.state))
+  if (end && !isTerminal(view.state)) {
     out.push({ type: 'failed', reason: `f${n}` }, { type: 'cancelled', reason: `c${n}` });
+  }
   return out;
 }
 
@@ -511,12 +512,13 @@ describe('job state machine: fold properties', () => {
           else if (isTerminal(v.state)) terminalAt = i;
           assert.equal(transitions(v).length, v.history.length);
           const before = views[i - 1];
-          if (before)
+          if (before) {
             assert.equal(
               v.history === before.history,
               isRecord(entry),
               'only records leave the history as it was',
             );
+          }
         });
       }),
       { numRuns: 200 },

@@ -186,8 +186,9 @@ export function transitions(view: JobView): JobStateName[] {
 export function foldJob(entries: readonly JobLogEntry[]): JobView {
   let view: JobView | undefined;
   for (const e of entries) view = applyEntry(view, e.entry, e);
-  if (!view)
+  if (!view) {
     throw new IllegalTransitionError('', undefined, '(none)', 'a job needs at least its posted entry');
+  }
   return view;
 }
 
@@ -390,8 +391,9 @@ export function parseEntry(json: unknown, seq?: number): JobEntry {
     case 'cancelled':
       return { type, reason: str('reason', false) };
     case 'effect':
-      if (!('value' in o) || o.value === undefined)
+      if (!('value' in o) || o.value === undefined) {
         return fail('effect.value: missing (use null for "nothing")');
+      }
       return { type, key: str('key'), value: o.value };
     case 'outbox':
       return { type, key: str('key'), event: event('event') };
@@ -408,8 +410,9 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 function eventProblem(v: unknown): string | undefined {
   if (!isObject(v)) return `expected a Nostr event, got ${describe(v)}`;
-  if (typeof v.id !== 'string' || !HEX64.test(v.id))
+  if (typeof v.id !== 'string' || !HEX64.test(v.id)) {
     return `id: expected 64 hex digits, got ${describe(v.id)}`;
+  }
   if (typeof v.pubkey !== 'string' || !HEX64.test(v.pubkey)) {
     return `pubkey: expected 64 hex digits, got ${describe(v.pubkey)}`;
   }

@@ -90,7 +90,7 @@ describe('timmy start: the whole instance as a user runs it', () => {
     assert.match(human.stdout, /running \(pid \d+/);
     const keys = await runTimmy(['keys', 'list', '--json'], { TIMMY_DATA_DIR: dataDir });
     assert.equal(keys.code, 0, keys.stderr);
-    assert.equal((JSON.parse(keys.stdout) as unknown[]).length, 5);
+    assert.equal((JSON.parse(keys.stdout) as unknown[]).length, 6);
   });
 
   test('a second instance on the same data directory is refused', async () => {
