@@ -4,7 +4,7 @@ import { jobLogPath } from '../../cli/compose-network.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { transitions } from '../../dvm/job-state.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
-import { buildJobRequest } from '../../dvm/request.ts';
+import { buildEncryptedJobRequest, buildJobRequest } from '../../dvm/request.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { startTestRelay, type TestRelay } from '../relay/harness.ts';
 import { until } from '../relay/raw-client.ts';
@@ -173,6 +173,20 @@ describe('the DVM network over a real relay', () => {
     llm.queue({ garbage: true });
     const out = await customer.submit(buildJobRequest({ kind: 5050, inputs: [text('hi')] }));
     assert.match(out.error ?? '', /scripted/);
+  });
+
+  test('encrypted params (NIP-44) to one agent: it decrypts them and answers encrypted', async () => {
+    const template = await buildEncryptedJobRequest(
+      { kind: ECHO_KIND, inputs: [text('a secret')], provider: net.pubkeyOf('echo') },
+      customer.signer,
+    );
+    assert.ok(!JSON.stringify(template).includes('a secret'));
+    const out = await customer.submit(template);
+    assert.equal(out.error, undefined, out.error);
+    assert.ok(out.result?.tags.some((t) => t[0] === 'encrypted'));
+    assert.ok(!out.result?.content.includes('a secret'), 'the result is not in the clear');
+    const plain = await customer.signer.nip44.decrypt(net.pubkeyOf('echo'), out.result?.content ?? '');
+    assert.equal(plain, 'a secret');
   });
 
   test('the job log is readable by a second process (the CLI) while the instance runs', () => {
