@@ -200,6 +200,9 @@ async function announce(
         .query([{ kinds: [HANDLER_INFO_KIND], authors: [a.pubkey], '#d': [d] }], { timeoutMs: 3000 })
         .catch(() => []);
       if (existing.some((e) => sameHandlerInfo(template, e))) return undefined;
+      // A change must replace what the relay has, even within the same second.
+      const newest = Math.max(0, ...existing.map((e) => e.created_at));
+      template.created_at = Math.max(template.created_at, newest + 1);
       return { name: a.persona.name, event: await a.signer.signEvent(template), via: a.client };
     }),
   );

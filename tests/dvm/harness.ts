@@ -18,7 +18,11 @@ import { RelayClient } from '../../relay/client.ts';
 
 /** Persona files for tests: Timmy plus the given workers. */
 export function personas(
-  workers: { name: string; serves: { kind: number; handler: string }[]; systemPrompt?: string }[],
+  workers: {
+    name: string;
+    serves: { kind: number; handler: string; priceMsats?: number }[];
+    systemPrompt?: string;
+  }[],
 ) {
   return parsePersonaFile({
     agents: [

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { jobLogPath } from '../../cli/compose-network.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import { parseHandlerInfo } from '../../dvm/announcement.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { transitions } from '../../dvm/job-state.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
@@ -52,6 +54,15 @@ describe('the DVM network over a real relay', () => {
     await net.stop();
     await relay.close();
     await removeDir(net.dataDir);
+  });
+
+  test('each worker announces its kinds and price hints (NIP-89, kind 31990)', async () => {
+    const infos = await customer.client.query([{ kinds: [31990], authors: [net.pubkeyOf('seer')] }]);
+    assert.equal(infos.length, 1);
+    const info = parseHandlerInfo(infos[0] as NostrEvent);
+    assert.deepEqual([...info.kinds].sort(), [5000, 5001]);
+    assert.equal(info.metadata.name, 'seer');
+    assert.deepEqual(info.pricing.map((p) => p.kind).sort(), [5000, 5001]);
   });
 
   test('an echo job: processing feedback, then the result, and the job log tells the story', async () => {

@@ -182,3 +182,33 @@ test('a request published while the instance was down is picked up at start', as
     await end(w);
   }
 });
+
+test('announcements are republished only when they change', async () => {
+  const w = await world();
+  try {
+    const first = await run(w, {});
+    await first.stop();
+    const echo = (w.keys as Map<string, LocalSigner>).get('echo')?.pubkey as string;
+    const before = await w.customer.client.query([{ kinds: [31990], authors: [echo] }]);
+    const second = await run(w, {});
+    await second.stop();
+    const same = await w.customer.client.query([{ kinds: [31990], authors: [echo] }]);
+    assert.equal(same[0]?.id, before[0]?.id, 'unchanged: not republished');
+    const repriced = personas([
+      { name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 5 }] },
+      { name: 'quill', serves: [{ kind: 5050, handler: 'text-generation' }] },
+    ]);
+    const third = await startTestNetwork({
+      relayUrl: w.relay.url,
+      agents: repriced,
+      keys: w.keys,
+      dataDir: w.dataDir,
+    });
+    await third.stop();
+    const after = await w.customer.client.query([{ kinds: [31990], authors: [echo] }]);
+    assert.notEqual(after[0]?.id, before[0]?.id, 'changed: republished');
+    assert.ok(after[0]?.tags.some((t) => t[0] === 'price' && t[2] === '5'));
+  } finally {
+    await end(w);
+  }
+});
