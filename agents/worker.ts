@@ -63,6 +63,7 @@ export class DvmWorker {
   private readonly queued = new Set<string>();
   private subscription: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private firstBeat: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
   private readonly done = new Set<Promise<void>>();
 
@@ -99,7 +100,11 @@ export class DvmWorker {
         this.enqueue(view.id, view.attempt);
       }
     }
-    void this.beat();
+    // The first beat goes out shortly after start, once the coordinator's subscription is in place; then
+    // one every interval. (Until then the coordinator counts a silent agent as alive: see Liveness.)
+    const first = setTimeout(() => void this.beat(), Math.min(500, this.options.dvm.heartbeatIntervalMs));
+    first.unref();
+    this.firstBeat = first;
     this.heartbeat = setInterval(() => void this.beat(), this.options.dvm.heartbeatIntervalMs);
     this.heartbeat.unref();
   }
@@ -109,6 +114,7 @@ export class DvmWorker {
     this.stopping.abort(new Error('the agent is stopping'));
     this.subscription?.close();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.firstBeat) clearTimeout(this.firstBeat);
     this.queue.length = 0;
     await Promise.allSettled([...this.done]);
   }
