@@ -36,6 +36,14 @@ const personaSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** What a job costs this agent (its sealed bids are its true cost: docs/auctions.md). */
+  cost: z
+    .strictObject({
+      perTokenMsats: z.number().min(0).default(0),
+      perSecondMsats: z.number().min(0).default(0),
+      loadSurchargePct: z.number().min(0).max(1000).default(10),
+    })
+    .prefault({}),
   /** System prompt for the language-model handlers of this agent (its voice); empty for the handler's default. */
   systemPrompt: z.string().max(4000).default(''),
 });

@@ -84,6 +84,13 @@ export const configSchema = z.strictObject({
       approvalAgents: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
+  auction: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      bidWindowMs: count(50).default(2000),
+      revealGraceMs: count(0).default(1000),
+    })
+    .prefault({}),
   llm: z
     .strictObject({
       order: z.array(z.enum(['llamaCpp', 'ollama', 'openai'])).default(['llamaCpp', 'ollama', 'openai']),
