@@ -60,9 +60,31 @@ export class Outbox {
     return { event, published: this.publish(jobId, key, event) };
   }
 
+  /**
+   * Records and publishes an event signed elsewhere (a NIP-59 gift wrap is signed by a throwaway key). Its
+   * key must end with `:<author>` so this outbox's `flush` republishes it after a crash.
+   */
+  async sendSigned(
+    jobId: string,
+    key: string,
+    event: NostrEvent,
+  ): Promise<{ event: NostrEvent; published: Promise<boolean> }> {
+    if (!key.endsWith(`:${this.options.author}`))
+      throw new Error(`outbox key ${key} of a foreign-signed event must end with :${this.options.author}`);
+    const existing = this.options.log.get(jobId)?.outbox.find((o) => o.key === key);
+    if (existing) {
+      if (existing.published) return { event: existing.event, published: Promise.resolve(true) };
+      return { event: existing.event, published: this.publish(jobId, key, existing.event) };
+    }
+    this.options.log.append(jobId, { type: 'outbox', key, event });
+    return { event, published: this.publish(jobId, key, event) };
+  }
+
   /** Publishes every recorded event not yet marked published (at start, and on a timer after failures). */
   async flush(): Promise<void> {
-    const pending = this.options.log.pendingOutbox().filter((p) => p.event.pubkey === this.options.author);
+    const mine = (p: { key: string; event: NostrEvent }): boolean =>
+      p.event.pubkey === this.options.author || p.key.endsWith(`:${this.options.author}`);
+    const pending = this.options.log.pendingOutbox().filter(mine);
     const results = await Promise.all(pending.map((p) => this.publish(p.jobId, p.key, p.event)));
     if (results.some((ok) => !ok)) throw new Error('some job events are not published yet');
   }
