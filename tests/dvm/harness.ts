@@ -39,6 +39,8 @@ export interface TestNetworkOptions {
   keys?: Map<string, LocalSigner>;
   dataDir?: string;
   dvm?: Partial<Config['dvm']>;
+  /** Auctions are off unless asked for (the DVM tests assign directly; tests/auction/ turns them on). */
+  auction?: Partial<Config['auction']>;
   providers?: { provider: LlmProvider; timeoutMs?: number }[];
   logger?: Logger;
   /** Crash simulation: publishes for which this returns true never reach the relay (they hang until stop). */
@@ -60,6 +62,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'timmy-dvm-')));
   const config = configSchema.parse({
     dvm: { heartbeatIntervalMs: 200, agentTimeoutMs: 1500, ...o.dvm },
+    auction: { enabled: false, ...o.auction },
   });
   const logger = o.logger ?? silentLogger;
   const keys = o.keys ?? new Map(o.agents.map((p) => [p.name, generateLocalSigner()]));
