@@ -10,6 +10,7 @@ import { DuplicateJobError, type JobLog } from '../dvm/job-log.ts';
 import type { JobView } from '../dvm/job-state.ts';
 import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../dvm/kinds.ts';
 import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+import type { Auctioneer } from './auctioneer.ts';
 import type { Liveness } from './liveness.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -31,6 +32,8 @@ export interface CoordinatorOptions {
   dvm: Config['dvm'];
   clock: Clock;
   logger: Logger;
+  /** Runs the sealed-bid auctions; without it (auction.enabled false) jobs go to the least-loaded agent. */
+  auctioneer?: Auctioneer;
   /** How often external changes to the job log (approvals from `timmy job approve`) are picked up. */
   pollMs?: number;
 }
@@ -48,6 +51,7 @@ export class Coordinator {
   private readonly subs: Subscription[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly locks = new Map<string, Promise<void>>();
+  private readonly settleTimers = new Map<string, NodeJS.Timeout>();
   private readonly ours: Set<string>;
   private lastSeq = 0;
   private stopped = false;
@@ -93,6 +97,7 @@ export class Coordinator {
         }),
       );
     }
+    this.options.auctioneer?.start();
     for (const view of active) void this.process(view.id);
     const sweep = setInterval(() => this.sweep(), Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)));
     const poll = setInterval(() => this.pollChanges(), this.options.pollMs ?? 500);
@@ -108,6 +113,8 @@ export class Coordinator {
     this.stopped = true;
     for (const s of this.subs) s.close();
     for (const t of this.timers) clearInterval(t);
+    for (const t of this.settleTimers.values()) clearTimeout(t);
+    this.options.auctioneer?.stop();
     await Promise.allSettled([...this.locks.values()]);
   }
 
@@ -148,6 +155,7 @@ export class Coordinator {
       if (this.stopped) return;
       const view = this.options.log.get(jobId);
       if (view?.state === 'posted') await this.assign(view);
+      else if (view?.state === 'bidding') await this.settle(view);
     });
   }
 
@@ -189,8 +197,10 @@ export class Coordinator {
       );
       return; // the sweep tries again when an agent beats
     }
+    const auctioneer = this.options.auctioneer;
     const agent = this.choose(view, alive);
-    const approval = this.approvalReason(request.kind, agent.name);
+    // With auctions the winner is not known yet: when an agent that needs approval may win, ask first.
+    const approval = this.approvalReason(request.kind, auctioneer ? alive.map((a) => a.name) : [agent.name]);
     if (approval && !view.approved) {
       log.append(view.id, { type: 'approval-required', reason: approval });
       await this.options.outbox.send(
@@ -202,15 +212,78 @@ export class Coordinator {
       this.log.info({ job: view.id, reason: approval }, 'job awaits approval');
       return;
     }
+    if (auctioneer) {
+      const open = auctioneer.currentAuction(view) ?? (await auctioneer.open(view));
+      const until = log.get(view.id)?.biddingUntil ?? open.created_at * 1000;
+      this.scheduleSettle(view.id, auctioneer.settleAt(Math.floor(until / 1000)));
+      return;
+    }
+    await this.assignTo(view, agent);
+  }
+
+  private async assignTo(
+    view: JobView,
+    agent: LocalAgent,
+    auction?: { record: string; priceMsats?: number },
+  ): Promise<void> {
     const attempt = view.attempt + 1;
-    log.append(view.id, { type: 'assigned', agent: agent.pubkey, attempt });
-    await this.options.outbox.send(
-      view.id,
-      `assign:${attempt}`,
-      this.options.signer,
-      buildAssignment({ request, agent: agent.pubkey, attempt }),
+    this.options.log.append(view.id, { type: 'assigned', agent: agent.pubkey, attempt });
+    const template = buildAssignment({ request: view.request, agent: agent.pubkey, attempt });
+    if (auction) {
+      template.tags.push(['auction', auction.record]);
+      if (auction.priceMsats !== undefined) template.tags.push(['price', String(auction.priceMsats)]);
+    }
+    await this.options.outbox.send(view.id, `assign:${attempt}`, this.options.signer, template);
+    this.log.info(
+      { job: view.id, agent: agent.name, attempt, priceMsats: auction?.priceMsats },
+      'job assigned',
     );
-    this.log.info({ job: view.id, agent: agent.name, attempt }, 'job assigned');
+  }
+
+  private scheduleSettle(jobId: string, at: number): void {
+    if (this.settleTimers.has(jobId) || this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.settleTimers.delete(jobId);
+        void this.process(jobId);
+      },
+      Math.max(0, at - this.options.clock.now()),
+    );
+    timer.unref();
+    this.settleTimers.set(jobId, timer);
+  }
+
+  /** After the deadline (plus the reveal grace): settle, publish the record, assign the winner. */
+  private async settle(view: JobView): Promise<void> {
+    const auctioneer = this.options.auctioneer;
+    if (!auctioneer) return;
+    const at = auctioneer.settleAt(Math.floor((view.biddingUntil ?? 0) / 1000));
+    if (this.options.clock.now() < at) {
+      this.scheduleSettle(view.id, at);
+      return;
+    }
+    const candidates = this.options.agents.filter((a) => a.kinds.includes(view.kind));
+    const { settlement, record } = await auctioneer.settle(
+      view,
+      candidates.map((a) => a.pubkey),
+    );
+    const byKey = new Map(candidates.map((a) => [a.pubkey, a]));
+    // The best-ranked bidder that is still alive gets the job (the record names the auction's winner).
+    const winner = settlement.ranked
+      .map((b) => byKey.get(b.bidder))
+      .find((a): a is LocalAgent => a !== undefined && this.options.liveness.isAlive(a.pubkey));
+    if (winner) {
+      await this.assignTo(view, winner, { record: record.id, priceMsats: settlement.priceMsats });
+      return;
+    }
+    // No valid bid: fail over to the least-loaded live agent (docs/auctions.md).
+    const alive = candidates.filter((a) => this.options.liveness.isAlive(a.pubkey));
+    if (alive.length === 0) return this.fail(view, `no valid bid and no live agent for kind ${view.kind}`);
+    this.options.log.append(view.id, {
+      type: 'note',
+      text: 'no valid bid: assigned to the least-loaded live agent',
+    });
+    await this.assignTo(view, this.choose(view, alive), { record: record.id });
   }
 
   /** Least loaded live agent, preferring ones that have not had this job yet; ties spread by job id. */
@@ -230,11 +303,11 @@ export class Coordinator {
     )[0] as LocalAgent;
   }
 
-  private approvalReason(kind: number, agentName: string): string | undefined {
+  private approvalReason(kind: number, agentNames: readonly string[]): string | undefined {
     if (this.options.dvm.approvalKinds.includes(kind))
       return `kind ${kind} jobs need the operator's approval`;
-    if (this.options.dvm.approvalAgents.includes(agentName))
-      return `jobs for ${agentName} need the operator's approval`;
+    const gated = agentNames.filter((n) => this.options.dvm.approvalAgents.includes(n));
+    if (gated.length > 0) return `jobs that may go to ${gated.join(', ')} need the operator's approval`;
     return undefined;
   }
 
@@ -325,7 +398,7 @@ export class Coordinator {
           });
           this.log.warn({ job: view.id, agent }, 'agent stopped beating; reassigning its job');
         }).then(() => this.process(view.id));
-      } else if (view.state === 'posted') {
+      } else if (view.state === 'posted' || view.state === 'bidding') {
         void this.process(view.id);
       }
     }

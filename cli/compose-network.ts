@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { Auctioneer } from '../agents/auctioneer.ts';
+import { Bidder } from '../agents/bidder.ts';
 import { Coordinator, type LocalAgent } from '../agents/coordinator.ts';
 import { InputResolver } from '../agents/inputs.ts';
 import { Liveness } from '../agents/liveness.ts';
@@ -117,7 +119,43 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     pubkey: a.pubkey,
     kinds: (serves.get(a.pubkey) ?? []).map((s) => s.kind),
   }));
+  const auctioneer = config.auction.enabled
+    ? new Auctioneer({
+        signer: boss.signer,
+        pubkey: boss.pubkey,
+        relay: boss.client,
+        log,
+        outbox: outboxes.get(boss.pubkey) as Outbox,
+        config: config.auction,
+        clock,
+        logger,
+      })
+    : undefined;
+  const bidders = config.auction.enabled
+    ? workerAgents.map((a, i) => {
+        const list = serves.get(a.pubkey) ?? [];
+        const worker = workers[i] as DvmWorker;
+        return new Bidder({
+          name: a.persona.name,
+          signer: a.signer,
+          pubkey: a.pubkey,
+          coordinator: boss.pubkey,
+          prices: new Map(list.map((s) => [s.kind, s.priceMsats])),
+          llmKinds: new Set(list.filter((s) => s.handler.needsLlm).map((s) => s.kind)),
+          cost: a.persona.cost,
+          relay: a.client,
+          log,
+          outbox: outboxes.get(a.pubkey) as Outbox,
+          load: () => worker.load,
+          llm: config.llm,
+          lookbackSeconds: config.dvm.requestLookbackSeconds,
+          clock,
+          logger,
+        });
+      })
+    : [];
   const coordinator = new Coordinator({
+    auctioneer,
     signer: boss.signer,
     pubkey: boss.pubkey,
     relay: boss.client,
@@ -135,6 +173,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   await Promise.all([...outboxes.values()].map((o) => o.flush().catch(() => {})));
   coordinator.start();
   for (const w of workers) w.start();
+  for (const b of bidders) b.start();
   logger.info(
     {
       workers: local.map((a) => `${a.name}:${a.kinds.join('/')}`),
@@ -166,6 +205,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     close: async () => {
       if (closed) return;
       closed = true;
+      for (const b of bidders) b.stop();
       await Promise.all(workers.map((w) => w.stop()));
       await coordinator.stop();
       for (const o of outboxes.values()) o.stop();

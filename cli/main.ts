@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.ts';
 import { KeyStoreError } from '../identity/keystore.ts';
 import { PassphraseFileError } from '../identity/passphrase.ts';
 import { registerAgents } from './commands/agents.ts';
+import { registerAuction } from './commands/auction.ts';
 import { registerJob } from './commands/job.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerModels } from './commands/models.ts';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   registerStatus(program, io, result);
   registerJob(program, io, result);
   registerAgents(program, io, result);
+  registerAuction(program, io, result);
   registerModels(program, io, result);
   return program;
 }

@@ -1,0 +1,225 @@
+import { chainHead } from '../auction/chain.ts';
+import { buildAuctionOpen, buildAuctionRecord, parseCommitment } from '../auction/events.ts';
+import { unwrapOpening } from '../auction/gift-wrap.ts';
+import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../auction/kinds.ts';
+import { type BidOpening, type SealedBid, type Settlement, settleVickrey } from '../auction/settle.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import type { Signer } from '../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
+import { parseHandlerInfo } from '../dvm/announcement.ts';
+import type { JobLog } from '../dvm/job-log.ts';
+import type { JobView } from '../dvm/job-state.ts';
+import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
+import type { Outbox } from './outbox.ts';
+
+export interface AuctioneerOptions {
+  signer: Signer;
+  pubkey: string;
+  relay: Publish & Subscribe;
+  log: JobLog;
+  outbox: Outbox;
+  config: Config['auction'];
+  clock: Clock;
+  logger: Logger;
+  /** Reputation score per pubkey for tie-breaks (the reputation module later; 0 until then). */
+  reputation?: (pubkey: string) => number;
+}
+
+/** A recorded opening (the effect `opening:<commitment event id>` of the job). */
+interface RecordedOpening extends BidOpening {
+  auctionId: string;
+}
+
+export interface AuctionOutcome {
+  settlement: Settlement;
+  record: NostrEvent;
+}
+
+/**
+ * Timmy's side of the sealed-bid auctions (docs/auctions.md): opens an auction for a job (kind 7610 with the
+ * deadline and the customer's bid as reserve), receives the bidders' openings gift-wrapped to him (NIP-59)
+ * and records each in the job log as it arrives, and at the deadline settles from the commitments on the
+ * relay (kind 7611) and the recorded openings, then publishes the auction record (kind 7613) that anyone
+ * can recompute with `timmy auction verify`.
+ */
+export class Auctioneer {
+  private readonly log: Logger;
+  private sub: Subscription | undefined;
+
+  constructor(private readonly options: AuctioneerOptions) {
+    this.log = options.logger.child({ component: 'auctioneer' });
+  }
+
+  start(): void {
+    // Gift wraps carry a randomized created_at (NIP-59): never filtered by `since`.
+    this.sub = this.options.relay.subscribe([{ kinds: [GIFT_WRAP_KIND], '#p': [this.options.pubkey] }], {
+      onEvent: (e) => void this.onWrap(e),
+    });
+  }
+
+  stop(): void {
+    this.sub?.close();
+  }
+
+  /** The deadline (unix seconds) for an auction opened now. */
+  deadlineFromNow(): number {
+    return Math.ceil((this.options.clock.now() + this.options.config.bidWindowMs) / 1000);
+  }
+
+  /** When to settle an auction with this deadline: after its last second, plus the reveal grace. */
+  settleAt(deadline: number): number {
+    return (deadline + 1) * 1000 + this.options.config.revealGraceMs;
+  }
+
+  /** Records `bidding` and publishes the auction (kind 7610) for the job's next attempt. */
+  async open(view: JobView): Promise<NostrEvent> {
+    const n = view.attempt + 1;
+    const deadline = this.deadlineFromNow();
+    const bid = Number(view.request.tags.find((t) => t[0] === 'bid')?.[1]);
+    const reserveMsats = Number.isSafeInteger(bid) && bid >= 0 ? bid : undefined;
+    this.options.log.append(view.id, { type: 'bidding', until: deadline * 1000 });
+    const { event } = await this.options.outbox.send(
+      view.id,
+      `auction:${n}`,
+      this.options.signer,
+      buildAuctionOpen({ request: view.request, deadline, reserveMsats }),
+    );
+    this.log.info({ job: view.id, auction: event.id, deadline, reserveMsats }, 'auction opened');
+    return event;
+  }
+
+  /** The open event of the job's current auction, if one was opened for its next attempt. */
+  currentAuction(view: JobView): NostrEvent | undefined {
+    return view.outbox.find((o) => o.key === `auction:${view.attempt + 1}`)?.event;
+  }
+
+  /**
+   * Settles the job's current auction among `candidates` (local agents serving the kind; each must also
+   * have announced the kind with NIP-89), publishes the record, and returns the outcome.
+   */
+  async settle(view: JobView, candidates: readonly string[]): Promise<AuctionOutcome> {
+    const open = this.currentAuction(view);
+    if (!open) throw new Error(`job ${view.id} has no open auction`);
+    const n = view.attempt + 1;
+    const recorded = view.outbox.find((o) => o.key === `auction-record:${n}`);
+    const commitmentEvents = await this.options.relay.query(
+      [{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }],
+      { timeoutMs: 10_000 },
+    );
+    const bids: SealedBid[] = [];
+    for (const e of commitmentEvents) {
+      try {
+        const c = parseCommitment(e);
+        bids.push({
+          bidder: c.bidder,
+          commitment: c.commitment,
+          commitmentEventId: c.id,
+          createdAt: c.createdAt,
+        });
+      } catch (err) {
+        this.log.info({ job: view.id, event: e.id, err: String(err) }, 'ignoring a malformed commitment');
+      }
+    }
+    const openings = Object.entries(view.effects)
+      .filter(([k]) => k.startsWith('opening:'))
+      .map(([, v]) => v as RecordedOpening)
+      .filter((o) => o.auctionId === open.id)
+      .map(({ bidder, commitmentEventId, amountMsats, nonce }) => ({
+        bidder,
+        commitmentEventId,
+        amountMsats,
+        nonce,
+      }));
+    const bidders = [...new Set(bids.map((b) => b.bidder))];
+    const announced = new Set<string>();
+    if (bidders.length > 0) {
+      const infos = await this.options.relay.query([{ kinds: [HANDLER_INFO_KIND], authors: bidders }], {
+        timeoutMs: 10_000,
+      });
+      for (const e of infos) {
+        try {
+          if (parseHandlerInfo(e).kinds.includes(view.kind)) announced.add(e.pubkey);
+        } catch {
+          // an announcement we cannot read does not make its author eligible
+        }
+      }
+    }
+    const eligible = candidates.filter((pk) => announced.has(pk));
+    const reputations: Record<string, number> = {};
+    for (const b of bidders) reputations[b] = this.options.reputation?.(b) ?? 0;
+    const deadline = Math.floor((view.biddingUntil ?? 0) / 1000);
+    const reserve = Number(open.tags.find((t) => t[0] === 'reserve')?.[1]);
+    const settlement = settleVickrey(
+      {
+        jobId: view.id,
+        kind: view.kind,
+        deadline,
+        reserveMsats: Number.isSafeInteger(reserve) ? reserve : undefined,
+        eligible,
+      },
+      bids,
+      openings,
+      (pk) => reputations[pk] ?? 0,
+    );
+    if (recorded) return { settlement, record: recorded.event };
+    const head = chainHead(
+      open.id,
+      commitmentEvents.map((e) => ({ id: e.id, createdAt: e.created_at })),
+    );
+    const { event: record } = await this.options.outbox.send(
+      view.id,
+      `auction-record:${n}`,
+      this.options.signer,
+      buildAuctionRecord({
+        open,
+        settlement,
+        commitments: commitmentEvents,
+        openings,
+        reputations,
+        chainHead: head,
+      }),
+    );
+    if (settlement.invalid.length > 0) {
+      // Until the reputation module exists, penalties are recorded for it (docs/auctions.md).
+      this.options.log.append(view.id, {
+        type: 'effect',
+        key: `penalties:${n}`,
+        value: settlement.invalid.map((i) => ({ bidder: i.bidder, reason: i.reason, detail: i.detail })),
+      });
+    }
+    this.log.info(
+      {
+        job: view.id,
+        auction: open.id,
+        bids: bids.length,
+        valid: settlement.ranked.length,
+        winner: settlement.winner?.bidder,
+        priceMsats: settlement.priceMsats,
+      },
+      'auction settled',
+    );
+    return { settlement, record };
+  }
+
+  private async onWrap(wrap: NostrEvent): Promise<void> {
+    let opening: Awaited<ReturnType<typeof unwrapOpening>>;
+    try {
+      opening = await unwrapOpening(wrap, this.options.signer);
+    } catch (err) {
+      this.log.debug({ wrap: wrap.id, err: String(err) }, 'a gift wrap that is not a bid opening for us');
+      return;
+    }
+    const view = this.options.log.get(opening.jobId);
+    if (!view) return;
+    const key = `opening:${opening.commitmentEventId}`;
+    if (key in view.effects) return;
+    try {
+      this.options.log.append(view.id, { type: 'effect', key, value: opening });
+    } catch (err) {
+      this.log.debug({ job: view.id, err: String(err) }, 'opening not recorded');
+    }
+  }
+}

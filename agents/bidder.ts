@@ -1,0 +1,139 @@
+import { commitBid, newNonce } from '../auction/commitment.ts';
+import { buildCommitment, parseAuctionOpen } from '../auction/events.ts';
+import { wrapOpening } from '../auction/gift-wrap.ts';
+import { AUCTION_OPEN_KIND, BID_COMMITMENT_KIND } from '../auction/kinds.ts';
+import { type CostModel, estimateCost, truthfulBid } from '../auction/strategy.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import type { Signer } from '../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
+import type { JobLog } from '../dvm/job-log.ts';
+import type { Outbox } from './outbox.ts';
+
+export interface BidderOptions {
+  name: string;
+  signer: Signer;
+  pubkey: string;
+  coordinator: string;
+  /** Kinds served, each with its base price (the persona's priceMsats). */
+  prices: ReadonlyMap<number, number>;
+  /** Kinds whose handler calls a language model (their cost grows with tokens). */
+  llmKinds: ReadonlySet<number>;
+  cost: Omit<CostModel, 'baseMsats'>;
+  relay: Publish & Subscribe;
+  log: JobLog;
+  outbox: Outbox;
+  /** Jobs in hand now (the load surcharge). */
+  load: () => number;
+  llm: Pick<Config['llm'], 'maxTokens'>;
+  lookbackSeconds: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * A worker's side of the auctions: for every auction Timmy opens for a kind it serves, it bids its true
+ * cost (second-price: truthful bidding is its best strategy, docs/decisions/0005-vickrey-auctions.md). The
+ * bid is a commitment (kind 7611: sha256 over job, bidder, amount, nonce; chained to the latest commitment
+ * it saw) and an opening gift-wrapped to Timmy (NIP-59), both recorded in the job log before they are sent,
+ * so a restarted agent never bids twice or with a different amount.
+ */
+export class Bidder {
+  private readonly log: Logger;
+  private sub: Subscription | undefined;
+
+  constructor(private readonly options: BidderOptions) {
+    this.log = options.logger.child({ agent: options.name, component: 'bidder' });
+  }
+
+  start(): void {
+    const since = Math.floor(this.options.clock.now() / 1000) - this.options.lookbackSeconds;
+    this.sub = this.options.relay.subscribe(
+      [{ kinds: [AUCTION_OPEN_KIND], authors: [this.options.coordinator], since }],
+      {
+        onEvent: (e) =>
+          void this.onOpen(e).catch((err: unknown) => this.log.warn({ err: String(err) }, 'bid failed')),
+      },
+    );
+  }
+
+  stop(): void {
+    this.sub?.close();
+  }
+
+  private async onOpen(event: NostrEvent): Promise<void> {
+    let open: ReturnType<typeof parseAuctionOpen>;
+    try {
+      open = parseAuctionOpen(event);
+    } catch (err) {
+      this.log.debug({ event: event.id, err: String(err) }, 'ignoring a malformed auction');
+      return;
+    }
+    const base = this.options.prices.get(open.kind);
+    if (base === undefined) return;
+    const nowS = Math.floor(this.options.clock.now() / 1000);
+    if (nowS > open.deadline) return;
+    const view = this.options.log.get(open.jobId);
+    if (!view || view.state !== 'bidding') return;
+    const me = this.options.pubkey;
+    const bidKey = `bid:${open.id}:${me}`;
+    let bid = view.effects[bidKey] as { amountMsats: number; nonce: string } | undefined;
+    if (!bid) {
+      const maxTokens = Number(view.request.tags.find((t) => t[0] === 'param' && t[1] === 'max_tokens')?.[2]);
+      const inputBytes = view.request.tags
+        .filter((t) => t[0] === 'i')
+        .reduce((n, t) => n + (t[1]?.length ?? 0), 0);
+      const expectedTokens = this.options.llmKinds.has(open.kind)
+        ? Number.isSafeInteger(maxTokens) && maxTokens > 0
+          ? maxTokens
+          : this.options.llm.maxTokens
+        : Math.ceil(inputBytes / 4);
+      const cost = estimateCost(
+        { baseMsats: base, ...this.options.cost },
+        { expectedTokens, expectedSeconds: 0, load: this.options.load() },
+      );
+      bid = { amountMsats: truthfulBid(cost), nonce: newNonce() };
+      this.options.log.append(open.jobId, { type: 'effect', key: bidKey, value: bid });
+    }
+    const commitment = commitBid({
+      jobId: open.jobId,
+      bidder: me,
+      amountMsats: bid.amountMsats,
+      nonce: bid.nonce,
+    });
+    const latest = await this.options.relay
+      .query([{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }], { timeoutMs: 3000 })
+      .catch(() => [] as NostrEvent[]);
+    const createdAt = Math.min(nowS, open.deadline);
+    // The newest commitment this bidder has seen (never one dated after its own: the chain runs forward).
+    const prev =
+      latest
+        .filter((e) => e.created_at <= createdAt)
+        .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1))[0]?.id ?? open.id;
+    const { event: sealed } = await this.options.outbox.send(
+      open.jobId,
+      `commit:${open.id}:${me}`,
+      this.options.signer,
+      buildCommitment({ open: { id: open.id, jobId: open.jobId }, commitment, prev, createdAt }),
+    );
+    const revealKey = `reveal:${open.id}:${me}`;
+    const already = this.options.log.get(open.jobId)?.outbox.find((o) => o.key === revealKey);
+    const wrap =
+      already?.event ??
+      (await wrapOpening({
+        opening: {
+          auctionId: open.id,
+          jobId: open.jobId,
+          commitmentEventId: sealed.id,
+          amountMsats: bid.amountMsats,
+          nonce: bid.nonce,
+        },
+        bidder: this.options.signer,
+        recipient: this.options.coordinator,
+      }));
+    await this.options.outbox.sendSigned(open.jobId, revealKey, wrap);
+    this.log.debug({ job: open.jobId, auction: open.id, amountMsats: bid.amountMsats }, 'bid sent');
+  }
+}

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Auctioneer } from '../../agents/auctioneer.ts';
+import { Outbox } from '../../agents/outbox.ts';
+import { commitBid, newNonce } from '../../auction/commitment.ts';
+import { buildCommitment, parseAuctionRecord } from '../../auction/events.ts';
+import { wrapOpening } from '../../auction/gift-wrap.ts';
+import { verifyAuction } from '../../auction/verify.ts';
+import { systemClock } from '../../core/clock.ts';
+import { silentLogger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import { buildHandlerInfo } from '../../dvm/announcement.ts';
+import { JobLog } from '../../dvm/job-log.ts';
+import { buildJobRequest } from '../../dvm/request.ts';
+import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
+import { RelayClient } from '../../relay/client.ts';
+import { startTestRelay, type TestRelay } from '../relay/harness.ts';
+import { until } from '../relay/raw-client.ts';
+
+/**
+ * The auctioneer against hand-made bids over a real relay: every kind of bad bid the issue names is
+ * excluded with its reason, the honest lowest bid wins at the second price, and the published record
+ * verifies from relay events alone.
+ */
+let relay: TestRelay;
+let client: RelayClient;
+let dir: string;
+let log: JobLog;
+const timmy = generateLocalSigner();
+const customer = generateLocalSigner();
+const KIND = 5001;
+
+before(async () => {
+  relay = await startTestRelay();
+  // Kind 1059 is readable only by its recipient after NIP-42 AUTH: Timmy's connection authenticates.
+  client = new RelayClient({ url: relay.url, logger: silentLogger, authSigner: timmy });
+  dir = await mkdtemp(join(tmpdir(), 'timmy-auction-'));
+  log = JobLog.open({ path: join(dir, 'jobs.sqlite') });
+});
+after(async () => {
+  client.close();
+  log.close();
+  await relay.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function announce(agent: LocalSigner, kinds: number[]): Promise<void> {
+  await client.publish(
+    await agent.signEvent(buildHandlerInfo({ d: 'a', kinds, metadata: { name: agent.pubkey.slice(0, 6) } })),
+  );
+}
+
+async function commit(
+  agent: LocalSigner,
+  open: NostrEvent,
+  jobId: string,
+  amountMsats: number,
+  options: { createdAt?: number; reveal?: 'ok' | 'none' | 'wrong-amount'; committedFor?: string } = {},
+): Promise<NostrEvent> {
+  const nonce = newNonce();
+  // committedFor: a commitment made for another job, replayed into this auction
+  const commitment = commitBid({
+    jobId: options.committedFor ?? jobId,
+    bidder: agent.pubkey,
+    amountMsats,
+    nonce,
+  });
+  const event = await agent.signEvent(
+    buildCommitment({
+      open: { id: open.id, jobId },
+      commitment,
+      prev: open.id,
+      createdAt: options.createdAt,
+    }),
+  );
+  await client.publish(event);
+  const reveal = options.reveal ?? 'ok';
+  if (reveal !== 'none') {
+    const wrap = await wrapOpening({
+      opening: {
+        auctionId: open.id,
+        jobId,
+        commitmentEventId: event.id,
+        amountMsats: reveal === 'wrong-amount' ? amountMsats - 1 : amountMsats,
+        nonce,
+      },
+      bidder: agent,
+      recipient: timmy.pubkey,
+    });
+    await client.publish(wrap);
+  }
+  return event;
+}
+
+test('bad bids are excluded with their reason; the lowest honest bid wins at the second price; the record verifies', async () => {
+  const outbox = new Outbox({ log, relay: client, author: timmy.pubkey, logger: silentLogger });
+  const auctioneer = new Auctioneer({
+    signer: timmy,
+    pubkey: timmy.pubkey,
+    relay: client,
+    log,
+    outbox,
+    config: { enabled: true, bidWindowMs: 1500, revealGraceMs: 200 },
+    clock: systemClock,
+    logger: silentLogger,
+  });
+  auctioneer.start();
+  const request = await customer.signEvent(
+    buildJobRequest({ kind: KIND, inputs: [{ data: 'x', type: 'text' }], bidMsats: 9000 }),
+  );
+  log.append(request.id, { type: 'posted', request });
+  const open = await auctioneer.open(log.get(request.id) as never);
+  const other = 'b'.repeat(64); // another job: an opening replayed from there must not count here
+
+  const [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late] = Array.from(
+    { length: 9 },
+    () => generateLocalSigner(),
+  ) as LocalSigner[];
+  for (const a of [honest1, honest2, lazy, liar, twice, pricey, replayer, late] as LocalSigner[])
+    await announce(a, [KIND]);
+  await announce(outsider as LocalSigner, [5050]); // announced, but not this kind
+
+  const deadline = Number(open.tags.find((t) => t[0] === 'deadline')?.[1]);
+  await commit(honest1 as LocalSigner, open, request.id, 3000);
+  await commit(honest2 as LocalSigner, open, request.id, 5000);
+  await commit(lazy as LocalSigner, open, request.id, 1000, { reveal: 'none' });
+  await commit(liar as LocalSigner, open, request.id, 1500, { reveal: 'wrong-amount' });
+  await commit(twice as LocalSigner, open, request.id, 4000, { createdAt: deadline - 1 });
+  await commit(twice as LocalSigner, open, request.id, 100, { createdAt: deadline });
+  await commit(outsider as LocalSigner, open, request.id, 200);
+  await commit(pricey as LocalSigner, open, request.id, 9500);
+  await commit(replayer as LocalSigner, open, request.id, 300, { committedFor: other });
+  await commit(late as LocalSigner, open, request.id, 50, { createdAt: deadline + 5 });
+
+  const everyone = [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late].map(
+    (a) => (a as LocalSigner).pubkey,
+  );
+  await until(
+    () =>
+      Object.keys(log.get(request.id)?.effects ?? {}).filter((k) => k.startsWith('opening:')).length === 8,
+    10_000,
+    'openings recorded',
+  );
+  // Timmy settles only after the deadline (the verifier checks that too).
+  await new Promise((r) => setTimeout(r, Math.max(0, auctioneer.settleAt(deadline) - Date.now())));
+  const { settlement, record } = await auctioneer.settle(log.get(request.id) as never, everyone);
+  auctioneer.stop();
+
+  assert.equal(settlement.winner?.bidder, (honest1 as LocalSigner).pubkey);
+  assert.equal(settlement.priceMsats, 4000, "second price: the duplicate bidder's first (earliest) bid");
+  const reasons = new Map(settlement.invalid.map((i) => [i.bidder, i.reason]));
+  assert.equal(reasons.get((lazy as LocalSigner).pubkey), 'no-opening');
+  assert.equal(reasons.get((liar as LocalSigner).pubkey), 'mismatch');
+  assert.equal(reasons.get((twice as LocalSigner).pubkey), 'duplicate');
+  assert.equal(reasons.get((outsider as LocalSigner).pubkey), 'not-eligible');
+  assert.equal(reasons.get((pricey as LocalSigner).pubkey), 'above-reserve');
+  assert.equal(reasons.get((replayer as LocalSigner).pubkey), 'mismatch');
+  assert.equal(reasons.get((late as LocalSigner).pubkey), 'late');
+  assert.ok(log.get(request.id)?.effects['penalties:1'], 'penalties recorded for the reputation module');
+
+  for (let i = 0; i < 50 && (await client.query([{ ids: [record.id] }])).length === 0; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  const relayCommitments = await client.query([{ kinds: [7611], '#e': [open.id] }]);
+  const announcements = await client.query([{ kinds: [31990], authors: everyone }]);
+  const report = verifyAuction({ open, record, relayCommitments, announcements });
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.ok, true);
+  assert.equal(parseAuctionRecord(record).priceMsats, 4000);
+});
