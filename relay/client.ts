@@ -30,8 +30,10 @@ export interface RelayClientOptions {
 
 /**
  * `Publish` and `Subscribe` over one relay URL (the embedded relay or strfry alike), on nostr-tools'
- * relay client with `ws`. Reconnects by itself; a publish refused with `auth-required:` is retried once
- * after NIP-42 AUTH when an auth signer was given.
+ * relay client with `ws`. Reconnects by itself (and resubscribes). With an auth signer, a publish refused
+ * with `auth-required:` and a subscription or query closed with `auth-required:` are retried once after
+ * NIP-42 AUTH. AUTH is done here on demand, not by nostr-tools on every challenge: its automatic AUTH
+ * rethrows a failure (a connection closed while authenticating) as an unhandled rejection.
  */
 export class RelayClient implements Publish, Subscribe {
   private readonly relay: AbstractRelay;
@@ -50,10 +52,19 @@ export class RelayClient implements Publish, Subscribe {
     // nostr-tools waits 10 s before the first reconnect; a local relay that restarts is back much sooner.
     this.relay.resubscribeBackoff = [300, 1000, 2000, 5000, 10_000, 20_000, 30_000];
     this.relay.onnotice = (msg) => this.log.warn({ notice: msg }, 'relay notice');
-    const signer = options.authSigner;
-    if (signer)
-      this.relay.onauth = (template) =>
-        signer.signEvent(template) as ReturnType<NonNullable<AbstractRelay['onauth']>>;
+  }
+
+  /** NIP-42 AUTH with the auth signer on the current connection; false when there is none or it fails. */
+  private async authenticate(): Promise<boolean> {
+    const signer = this.options.authSigner;
+    if (!signer) return false;
+    try {
+      await this.relay.auth((t) => signer.signEvent(t) as ReturnType<NonNullable<AbstractRelay['onauth']>>);
+      return true;
+    } catch (err) {
+      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'NIP-42 AUTH failed');
+      return false;
+    }
   }
 
   get url(): string {
@@ -74,9 +85,7 @@ export class RelayClient implements Publish, Subscribe {
       await this.relay.publish(event);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (message.startsWith('auth-required') && this.options.authSigner) {
-        const signer = this.options.authSigner;
-        await this.relay.auth((t) => signer.signEvent(t) as ReturnType<NonNullable<AbstractRelay['onauth']>>);
+      if (message.startsWith('auth-required') && (await this.authenticate())) {
         await this.relay.publish(event);
         return;
       }
@@ -87,15 +96,25 @@ export class RelayClient implements Publish, Subscribe {
   subscribe(filters: Filter[], handlers: SubscriptionHandlers): Subscription {
     let sub: ReturnType<AbstractRelay['subscribe']> | undefined;
     let closed = false;
+    let retried = false;
+    const open = (): void => {
+      if (closed) return;
+      sub = this.relay.subscribe(filters, {
+        onevent: (e) => handlers.onEvent(e),
+        oneose: () => handlers.onEose?.(),
+        onclose: (reason) => {
+          if (closed) return;
+          if (reason.startsWith('auth-required') && !retried && this.options.authSigner) {
+            retried = true;
+            void this.authenticate().then((ok) => (ok ? open() : handlers.onClose?.(reason)));
+            return;
+          }
+          handlers.onClose?.(reason);
+        },
+      });
+    };
     this.connect()
-      .then(() => {
-        if (closed) return;
-        sub = this.relay.subscribe(filters, {
-          onevent: (e) => handlers.onEvent(e),
-          oneose: () => handlers.onEose?.(),
-          onclose: (reason) => handlers.onClose?.(reason),
-        });
-      })
+      .then(open)
       .catch((err: unknown) =>
         handlers.onClose?.(`error: ${err instanceof Error ? err.message : String(err)}`),
       );
@@ -108,6 +127,17 @@ export class RelayClient implements Publish, Subscribe {
   }
 
   async query(filters: Filter[], options: { timeoutMs?: number } = {}): Promise<NostrEvent[]> {
+    try {
+      return await this.queryOnce(filters, options);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (reason.startsWith('auth-required') && (await this.authenticate()))
+        return this.queryOnce(filters, options);
+      throw err;
+    }
+  }
+
+  private async queryOnce(filters: Filter[], options: { timeoutMs?: number }): Promise<NostrEvent[]> {
     await this.connect();
     return new Promise<NostrEvent[]>((resolve, reject) => {
       const events: NostrEvent[] = [];
