@@ -2,7 +2,13 @@ import { chainHead } from '../auction/chain.ts';
 import { buildAuctionOpen, buildAuctionRecord, parseCommitment } from '../auction/events.ts';
 import { unwrapOpening } from '../auction/gift-wrap.ts';
 import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../auction/kinds.ts';
-import { type BidOpening, type SealedBid, type Settlement, settleVickrey } from '../auction/settle.ts';
+import {
+  type BidOpening,
+  type SealedBid,
+  type Settlement,
+  settleFirstPrice,
+  settleVickrey,
+} from '../auction/settle.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -26,6 +32,8 @@ export interface AuctioneerOptions {
   logger: Logger;
   /** Reputation score per pubkey for tie-breaks (the reputation module later; 0 until then). */
   reputation?: (pubkey: string) => number;
+  /** Settlement rule: Vickrey (the default and the point); first-price only as the benchmark's baseline. */
+  mechanism?: 'vickrey' | 'first-price';
 }
 
 /** A recorded opening (the effect `opening:<commitment event id>` of the job). */
@@ -152,7 +160,8 @@ export class Auctioneer {
     for (const b of bidders) reputations[b] = this.options.reputation?.(b) ?? 0;
     const deadline = Math.floor((view.biddingUntil ?? 0) / 1000);
     const reserve = Number(open.tags.find((t) => t[0] === 'reserve')?.[1]);
-    const settlement = settleVickrey(
+    const settle = this.options.mechanism === 'first-price' ? settleFirstPrice : settleVickrey;
+    const settlement = settle(
       {
         jobId: view.id,
         kind: view.kind,

@@ -3,8 +3,9 @@
  * baseline measured in the same run (these machines are noisy; only same-run ratios mean something).
  * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable);
  * BENCH_ONLY=<parts> to run some parts only, comma-separated: relay (ingest and query), ingest, query,
- * dvm (job round trip), job-log (append latency). Every part runs when BENCH_ONLY is not set.
+ * dvm (job round trip), job-log (append latency), auction (settlement at 10/100/1,000 bidders). Every part runs when BENCH_ONLY is not set.
  */
+import { benchAuction } from './auction.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
 import { relayBench } from './relay.bench.ts';
@@ -31,7 +32,7 @@ const parts = new Set(
     .map((p) => p.trim())
     .filter((p) => p !== ''),
 );
-const known = ['relay', 'ingest', 'query', 'dvm', 'job-log'];
+const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction'];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
 const wants = (part: string): boolean => parts.size === 0 || parts.has(part);
@@ -112,6 +113,10 @@ if (wants('dvm')) {
 if (wants('job-log')) {
   log(`job log benchmark${quick ? ' (quick)' : ''}`);
   console.log(`\n${await benchJobLog({ quick })}`);
+}
+if (wants('auction')) {
+  log(`auction benchmark: settlement with 10, 100${quick ? '' : ' and 1,000'} bidders`);
+  console.log(`\n${await benchAuction({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

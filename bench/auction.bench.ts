@@ -1,0 +1,168 @@
+/**
+ * Auction settlement over the embedded relay: N bidders (10, 100, 1,000) commit and send gift-wrapped
+ * openings during the bid window (not timed); the clock runs from the deadline to the auction record being
+ * acknowledged by the relay: fetching the commitments and the bidders' announcements, validating every
+ * opening, settling, hashing the chain, signing and publishing the record. The baseline is the same
+ * pipeline settling the same bids first-price (lowest bid pays its own bid), so the ratio is the cost of the
+ * mechanism itself.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Auctioneer } from '../agents/auctioneer.ts';
+import { Outbox } from '../agents/outbox.ts';
+import { commitBid, newNonce } from '../auction/commitment.ts';
+import { buildCommitment } from '../auction/events.ts';
+import { wrapOpening } from '../auction/gift-wrap.ts';
+import { systemClock } from '../core/clock.ts';
+import { silentLogger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import { buildHandlerInfo } from '../dvm/announcement.ts';
+import { JobLog } from '../dvm/job-log.ts';
+import type { JobView } from '../dvm/job-state.ts';
+import { buildJobRequest } from '../dvm/request.ts';
+import { generateLocalSigner, type LocalSigner } from '../identity/signer.ts';
+import { RelayClient } from '../relay/client.ts';
+import { RelayServer } from '../relay/server.ts';
+import { SqliteEventStore } from '../relay/sqlite-store.ts';
+
+interface Row {
+  bidders: number;
+  vickreyMs: number;
+  firstPriceMs: number;
+}
+
+const KIND = 5001;
+
+async function oneAuction(
+  o: { client: RelayClient; log: JobLog; timmy: LocalSigner; bidders: LocalSigner[]; amounts: number[] },
+  mechanism: 'vickrey' | 'first-price',
+): Promise<number> {
+  const outbox = new Outbox({ log: o.log, relay: o.client, author: o.timmy.pubkey, logger: silentLogger });
+  const auctioneer = new Auctioneer({
+    signer: o.timmy,
+    pubkey: o.timmy.pubkey,
+    relay: o.client,
+    log: o.log,
+    outbox,
+    config: { enabled: true, bidWindowMs: 1000, revealGraceMs: 0 },
+    clock: systemClock,
+    logger: silentLogger,
+    mechanism,
+  });
+  auctioneer.start();
+  const customer = generateLocalSigner();
+  const request = await customer.signEvent(
+    buildJobRequest({ kind: KIND, inputs: [{ data: 'bench', type: 'text' }], bidMsats: 1_000_000 }),
+  );
+  o.log.append(request.id, { type: 'posted', request });
+  const open = await auctioneer.open(o.log.get(request.id) as JobView);
+  const deadline = Number(open.tags.find((t) => t[0] === 'deadline')?.[1]);
+  // The bid window (not timed): every bidder commits and sends its sealed opening.
+  const events: NostrEvent[] = [];
+  for (const [i, bidder] of o.bidders.entries()) {
+    const amountMsats = o.amounts[i] as number;
+    const nonce = newNonce();
+    const commitment = commitBid({ jobId: request.id, bidder: bidder.pubkey, amountMsats, nonce });
+    const c = await bidder.signEvent(
+      buildCommitment({ open: { id: open.id, jobId: request.id }, commitment, prev: open.id }),
+    );
+    events.push(c);
+    events.push(
+      await wrapOpening({
+        opening: { auctionId: open.id, jobId: request.id, commitmentEventId: c.id, amountMsats, nonce },
+        bidder,
+        recipient: o.timmy.pubkey,
+      }),
+    );
+  }
+  for (let i = 0; i < events.length; i += 200)
+    await Promise.all(events.slice(i, i + 200).map((e) => o.client.publish(e)));
+  const openings = (): number =>
+    Object.keys(o.log.get(request.id)?.effects ?? {}).filter((k) => k.startsWith('opening:')).length;
+  while (openings() < o.bidders.length) await new Promise((r) => setTimeout(r, 20));
+  const wait = (deadline + 1) * 1000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+
+  const started = performance.now();
+  const view = o.log.get(request.id) as JobView;
+  const { record } = await auctioneer.settle(
+    view,
+    o.bidders.map((b) => b.pubkey),
+  );
+  const sent = o.log.get(request.id)?.outbox.find((x) => x.event.id === record.id);
+  if (!sent?.published) {
+    while (!o.log.get(request.id)?.outbox.find((x) => x.event.id === record.id)?.published)
+      await new Promise((r) => setTimeout(r, 1));
+  }
+  const ms = performance.now() - started;
+  auctioneer.stop();
+  outbox.stop();
+  return ms;
+}
+
+export async function benchAuction(options: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'timmy-bench-auction-'));
+  const store = new SqliteEventStore({ path: join(dir, 'relay.sqlite'), logger: silentLogger });
+  const server = new RelayServer({
+    store,
+    logger: silentLogger,
+    info: { name: 'bench', description: 'bench' },
+    // Records of 1,000 bidders are large; the rate limit is for strangers, not for this bench.
+    limits: {
+      maxMessageBytes: 4 * 1024 * 1024,
+      maxContentBytes: 4 * 1024 * 1024,
+      eventsPerSecond: 100_000,
+      eventsBurst: 100_000,
+    },
+  });
+  const url = await server.listen(0);
+  const timmy = generateLocalSigner();
+  const client = new RelayClient({ url, logger: silentLogger, authSigner: timmy });
+  const bidderClient = new RelayClient({ url, logger: silentLogger });
+  const log = JobLog.open({ path: join(dir, 'jobs.sqlite') });
+  const rows: Row[] = [];
+  try {
+    const sizes = options.quick ? [10, 100] : [10, 100, 1000];
+    for (const n of sizes) {
+      const bidders = Array.from({ length: n }, () => generateLocalSigner());
+      for (const b of bidders)
+        await bidderClient.publish(
+          await b.signEvent(buildHandlerInfo({ d: 'bench', kinds: [KIND], metadata: { name: 'b' } })),
+        );
+      const amounts = bidders.map((_, i) => 1000 + ((i * 7919) % (n * 10)));
+      const runs = options.quick ? 1 : 3;
+      const v: number[] = [];
+      const f: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        v.push(await oneAuction({ client, log, timmy, bidders, amounts }, 'vickrey'));
+        f.push(await oneAuction({ client, log, timmy, bidders, amounts }, 'first-price'));
+      }
+      const median = (xs: number[]): number =>
+        [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+      rows.push({ bidders: n, vickreyMs: median(v), firstPriceMs: median(f) });
+      options.log(
+        `  ${n} bidders: vickrey ${median(v).toFixed(1)} ms, first-price ${median(f).toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    client.close();
+    bidderClient.close();
+    log.close();
+    await server.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const lines = [
+    '| bidders | Vickrey: deadline → record acknowledged (ms, median) | first-price, same bids (ms) | ratio | target <= 250 ms at 100 |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.bidders} | ${r.vickreyMs.toFixed(1)} | ${r.firstPriceMs.toFixed(1)} | ${(r.vickreyMs / r.firstPriceMs).toFixed(2)}x | ${r.bidders === 100 ? (r.vickreyMs <= 250 ? 'yes' : 'NO') : '-'} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
