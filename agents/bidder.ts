@@ -37,12 +37,14 @@ export interface BidderOptions {
  * A worker's side of the auctions: for every auction Timmy opens for a kind it serves, it bids its true
  * cost (second-price: truthful bidding is its best strategy, docs/decisions/0005-vickrey-auctions.md). The
  * bid is a commitment (kind 7611: sha256 over job, bidder, amount, nonce; chained to the latest commitment
- * it saw) and an opening gift-wrapped to Timmy (NIP-59), both recorded in the job log before they are sent,
- * so a restarted agent never bids twice or with a different amount.
+ * it saw) published before the deadline, and the opening, gift-wrapped to Timmy (NIP-59), sent only after the
+ * deadline. Both are recorded in the job log before they are sent, so a restarted agent never bids twice or
+ * with a different amount.
  */
 export class Bidder {
   private readonly log: Logger;
   private sub: Subscription | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: BidderOptions) {
     this.log = options.logger.child({ agent: options.name, component: 'bidder' });
@@ -61,6 +63,8 @@ export class Bidder {
 
   stop(): void {
     this.sub?.close();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   private async onOpen(event: NostrEvent): Promise<void> {
@@ -74,10 +78,15 @@ export class Bidder {
     const base = this.options.prices.get(open.kind);
     if (base === undefined) return;
     const nowS = Math.floor(this.options.clock.now() / 1000);
-    if (nowS > open.deadline) return;
     const view = this.options.log.get(open.jobId);
     if (!view || view.state !== 'bidding') return;
     const me = this.options.pubkey;
+    const committed = view.outbox.find((o) => o.key === `commit:${open.id}:${me}`);
+    if (nowS > open.deadline) {
+      // Too late to bid; but a bid committed before a restart is still revealed (in the grace period).
+      if (committed) await this.reveal(open, committed.event);
+      return;
+    }
     const bidKey = `bid:${open.id}:${me}`;
     let bid = view.effects[bidKey] as { amountMsats: number; nonce: string } | undefined;
     if (!bid) {
@@ -106,7 +115,7 @@ export class Bidder {
     const latest = await this.options.relay
       .query([{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }], { timeoutMs: 3000 })
       .catch(() => [] as NostrEvent[]);
-    const createdAt = Math.min(nowS, open.deadline);
+    const createdAt = nowS;
     // The newest commitment this bidder has seen (never one dated after its own: the chain runs forward).
     const prev =
       latest
@@ -118,15 +127,38 @@ export class Bidder {
       this.options.signer,
       buildCommitment({ open: { id: open.id, jobId: open.jobId }, commitment, prev, createdAt }),
     );
+    this.log.debug({ job: open.jobId, auction: open.id, amountMsats: bid.amountMsats }, 'bid committed');
+    // Commit now, reveal after the deadline: until then nobody, Timmy included, knows the amount.
+    const wait = (open.deadline + 1) * 1000 - this.options.clock.now();
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.reveal(open, sealed).catch((err: unknown) =>
+          this.log.warn({ err: String(err) }, 'reveal failed'),
+        );
+      },
+      Math.max(0, wait),
+    );
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Sends the opening of this agent's commitment to Timmy, gift-wrapped (NIP-59), once per auction. */
+  private async reveal(open: ReturnType<typeof parseAuctionOpen>, commitment: NostrEvent): Promise<void> {
+    const me = this.options.pubkey;
+    const view = this.options.log.get(open.jobId);
+    if (!view || view.state !== 'bidding') return;
+    const bid = view.effects[`bid:${open.id}:${me}`] as { amountMsats: number; nonce: string } | undefined;
+    if (!bid) return;
     const revealKey = `reveal:${open.id}:${me}`;
-    const already = this.options.log.get(open.jobId)?.outbox.find((o) => o.key === revealKey);
+    const already = view.outbox.find((o) => o.key === revealKey);
     const wrap =
       already?.event ??
       (await wrapOpening({
         opening: {
           auctionId: open.id,
           jobId: open.jobId,
-          commitmentEventId: sealed.id,
+          commitmentEventId: commitment.id,
           amountMsats: bid.amountMsats,
           nonce: bid.nonce,
         },
@@ -134,6 +166,6 @@ export class Bidder {
         recipient: this.options.coordinator,
       }));
     await this.options.outbox.sendSigned(open.jobId, revealKey, wrap);
-    this.log.debug({ job: open.jobId, auction: open.id, amountMsats: bid.amountMsats }, 'bid sent');
+    this.log.debug({ job: open.jobId, auction: open.id }, 'bid revealed');
   }
 }

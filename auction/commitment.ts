@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isHex64 } from '../dvm/kinds.ts';
 
 /**
  * Sealed-bid commitments (commit/reveal). A bidder publishes `commitBid(...)` on the relay before the
@@ -19,13 +20,6 @@ export interface BidPreimage {
   amountMsats: number;
   /** 32 random bytes as 64 lowercase hex (see newNonce). */
   nonce: string;
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-
-/** True for a string of exactly 64 lowercase hex digits. */
-export function isHex64(value: unknown): value is string {
-  return typeof value === 'string' && HEX64.test(value);
 }
 
 /** True for a non-negative safe integer (a valid msat amount). */

@@ -15,6 +15,7 @@ import {
   quote,
 } from '../dvm/kinds.ts';
 import { parseEventShape } from '../identity/verify-event.ts';
+import { chainHead } from './chain.ts';
 import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, AuctionEventError, BID_COMMITMENT_KIND } from './kinds.ts';
 import type {
   AuctionTerms,
@@ -27,6 +28,13 @@ import type {
 } from './settle.ts';
 
 const now = (): number => Math.floor(Date.now() / 1000);
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Commitment events in chain order: created_at, then id. */
+function byChainOrder(a: NostrEvent, b: NostrEvent): number {
+  return a.created_at - b.created_at || cmp(a.id, b.id);
+}
 
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
@@ -228,6 +236,37 @@ export function sealedBid(c: Commitment): SealedBid {
   return { bidder: c.bidder, commitment: c.commitment, commitmentEventId: c.id, createdAt: c.createdAt };
 }
 
+/** A commitment event with what it says. */
+export interface CommitmentOf {
+  event: NostrEvent;
+  commitment: Commitment;
+}
+
+/**
+ * The commitments that count in an auction, out of what a relay returned for `#e` = its id: kind 7611,
+ * well formed, whose (first) `e` tag is the auction and `job` tag its job; once each, in chain order
+ * (created_at, id). Anything else is nobody's bid: the record leaves it out and verifyAuction ignores it.
+ * Signatures are not checked here (the relay checked them; verifyAuction checks them again).
+ */
+export function auctionCommitments(
+  open: Pick<AuctionOpen, 'id' | 'jobId'>,
+  events: readonly NostrEvent[],
+): CommitmentOf[] {
+  const byId = new Map<string, CommitmentOf>();
+  for (const event of events) {
+    if (event.kind !== BID_COMMITMENT_KIND || byId.has(event.id)) continue;
+    let commitment: Commitment;
+    try {
+      commitment = parseCommitment(event);
+    } catch {
+      continue;
+    }
+    if (commitment.auctionId === open.id && commitment.jobId === open.jobId)
+      byId.set(event.id, { event, commitment });
+  }
+  return [...byId.values()].sort((a, b) => byChainOrder(a.event, b.event));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Kind 7613: auction record
 
@@ -243,13 +282,6 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Commitment events in chain order: created_at, then id. */
-function byChainOrder(a: NostrEvent, b: NostrEvent): number {
-  return a.created_at - b.created_at || cmp(a.id, b.id);
-}
-
 function byOpening(a: BidOpening, b: BidOpening): number {
   return (
     cmp(a.commitmentEventId, b.commitmentEventId) ||
@@ -263,14 +295,20 @@ export interface AuctionRecordSpec {
   /** The signed auction open. */
   open: NostrEvent;
   settlement: Settlement;
-  /** Every kind 7611 of this auction as seen on the relay (late ones included), signed. */
+  /**
+   * Every kind 7611 of this auction as seen on the relay (late ones included), signed; what
+   * auctionCommitments does not count is left out.
+   */
   commitments: NostrEvent[];
   /** Every opening received (unwrapOpening); those of no commitment in `commitments` are left out. */
   openings: BidOpening[];
   /** The reputations the settlement used; kept for the bidders only, completed from `settlement.ranked`. */
   reputations: Record<string, number>;
-  /** chainHead(open.id, commitments) of auction/chain.ts. */
-  chainHead: string;
+  /**
+   * chainHead of auction/chain.ts over the commitments kept (auctionCommitments): computed when left out;
+   * when given, it must be that value.
+   */
+  chainHead?: string;
   createdAt?: number;
 }
 
@@ -278,21 +316,22 @@ export interface AuctionRecordSpec {
  * A kind 7613 template: ["e", auction id], ["job", job request id], ["winner", pubkey, msats] and ["price",
  * msats] when there is a winner, ["head", chain head], ["mechanism", settlement mechanism]. Content: the
  * canonical JSON of {commitments (the full signed events, chain order), openings, reputations, ranked,
- * invalid}. Throws RangeError on a commitment of another auction, a reputation that is not a finite number
- * or that disagrees with the settlement's, a bad head.
+ * invalid}. Throws RangeError on a reputation that is not a finite number or that disagrees with the
+ * settlement's, a chain head that is not the commitments' (AuctionEventError on a malformed open).
  */
 export function buildAuctionRecord(spec: AuctionRecordSpec): EventTemplate {
   const open = parseAuctionOpen(spec.open);
-  requireHex(spec.chainHead, 'the chain head');
-  const byId = new Map<string, NostrEvent>();
-  for (const e of spec.commitments) {
-    if (e.kind !== BID_COMMITMENT_KIND)
-      throw new RangeError(`event ${e.id} is kind ${e.kind}, not a bid commitment (${BID_COMMITMENT_KIND})`);
-    if (e.tags.find((t) => t[0] === 'e')?.[1] !== open.id)
-      throw new RangeError(`commitment ${e.id} is not for auction ${open.id}`);
-    byId.set(e.id, plainEvent(e));
-  }
-  const commitments = [...byId.values()].sort(byChainOrder);
+  const kept = auctionCommitments(open, spec.commitments);
+  const commitments = kept.map((c) => plainEvent(c.event));
+  const byId = new Map(commitments.map((e) => [e.id, e]));
+  const head = chainHead(
+    open.id,
+    kept.map((c) => c.commitment),
+  );
+  if (spec.chainHead !== undefined && spec.chainHead !== head)
+    throw new RangeError(
+      `the chain head ${spec.chainHead} is not the head of the auction's ${commitments.length} commitments (${head})`,
+    );
   const openingKeys = new Set<string>();
   const openings: BidOpening[] = [];
   for (const o of spec.openings) {
@@ -334,7 +373,7 @@ export function buildAuctionRecord(spec: AuctionRecordSpec): EventTemplate {
     tags.push(['winner', s.winner.bidder, String(s.winner.amountMsats)]);
     if (s.priceMsats !== undefined) tags.push(['price', String(s.priceMsats)]);
   }
-  tags.push(['head', spec.chainHead], ['mechanism', s.mechanism]);
+  tags.push(['head', head], ['mechanism', s.mechanism]);
   const content = canonicalJson({
     commitments,
     openings,

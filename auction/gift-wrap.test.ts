@@ -5,8 +5,21 @@ import { getEventHash } from 'nostr-tools/pure';
 import type { NostrEvent } from '../core/nostr.ts';
 import { generateLocalSigner } from '../identity/signer.ts';
 import { newNonce } from './commitment.ts';
-import { createRumor, type OpeningPayload, sealRumor, unwrapOpening, wrapOpening, wrapSeal } from './gift-wrap.ts';
-import { AuctionEventError, BID_OPENING_KIND, GIFT_WRAP_KIND, GIFT_WRAP_MAX_AGE_SECONDS, SEAL_KIND } from './kinds.ts';
+import {
+  createRumor,
+  type OpeningPayload,
+  sealRumor,
+  unwrapOpening,
+  wrapOpening,
+  wrapSeal,
+} from './gift-wrap.ts';
+import {
+  AuctionEventError,
+  BID_OPENING_KIND,
+  GIFT_WRAP_KIND,
+  GIFT_WRAP_MAX_AGE_SECONDS,
+  SEAL_KIND,
+} from './kinds.ts';
 
 const hex = (label: string): string => createHash('sha256').update(label).digest('hex');
 const bidder = generateLocalSigner();
@@ -125,9 +138,15 @@ describe('wrapOpening / unwrapOpening', () => {
 
   test('a tampered wrap, a seal with tags, a signed or altered rumor, another kind are refused', async () => {
     const wrap = await wrapOpening({ opening, bidder, recipient: coordinator.pubkey });
-    await rejects({ ...wrap, content: `${wrap.content.slice(0, -4)}AAA=` }, /gift wrap is not validly signed/);
+    await rejects(
+      { ...wrap, content: `${wrap.content.slice(0, -4)}AAA=` },
+      /gift wrap is not validly signed/,
+    );
     await rejects({ ...wrap, kind: 4 }, /kind 4 is not a gift wrap/);
-    await rejects(await handMade(JSON.stringify(opening), { sealTags: [['p', coordinator.pubkey]] }), /no tags/);
+    await rejects(
+      await handMade(JSON.stringify(opening), { sealTags: [['p', coordinator.pubkey]] }),
+      /no tags/,
+    );
     await rejects(await handMade(JSON.stringify(opening), { kind: 1 }), /kind 1, not a bid opening/);
 
     const signedRumor = await bidder.signEvent({

@@ -34,15 +34,28 @@ interface Profile {
 }
 type Settle = typeof settleVickrey;
 
+const NONCES = Array.from({ length: 12 }, (_, k) => sha(`nonce ${k}`));
+const EVENT_IDS = Array.from({ length: 12 }, (_, k) => sha(`event ${k}`));
+/** Commitments by `pubkey amount`: the simulation settles the same bids many times. */
+const commitments = new Map<string, string>();
+function committed(bidder: string, amountMsats: number, nonce: string): string {
+  const key = `${bidder} ${amountMsats}`;
+  let c = commitments.get(key);
+  if (c === undefined) {
+    c = commitBid({ jobId: JOB, bidder, amountMsats, nonce });
+    commitments.set(key, c);
+  }
+  return c;
+}
+
 /** The utility of agent `i` when the agents bid `bids` (by index): price − cost if it wins, else 0. */
 function utility(settle: Settle, p: Profile, bids: readonly number[], i: number): number {
   const sealed: SealedBid[] = [];
   const openings: BidOpening[] = [];
   p.agents.forEach((a, k) => {
     const amountMsats = bids[k]!;
-    const nonce = sha(`nonce ${k}`);
-    const commitmentEventId = sha(`event ${k}`);
-    const commitment = commitBid({ jobId: JOB, bidder: a.pubkey, amountMsats, nonce });
+    const [nonce, commitmentEventId] = [NONCES[k]!, EVENT_IDS[k]!];
+    const commitment = committed(a.pubkey, amountMsats, nonce);
     sealed.push({ bidder: a.pubkey, commitment, commitmentEventId, createdAt: a.createdAt });
     openings.push({ bidder: a.pubkey, commitmentEventId, amountMsats, nonce });
   });

@@ -1,3 +1,5 @@
+// Every assert.ok here carries a message: without one, node builds it by re-parsing the source, which
+// under tsx stalled fast-check shrinking for minutes per failure.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -438,9 +440,10 @@ describe('settleVickrey: properties over random auctions', () => {
           v.invalid.map((i) => `${i.bidder} ${i.commitmentEventId} ${i.reason}`).sort(),
           [...sc.invalid].sort(),
         );
-        for (const i of v.invalid) assert.ok(i.detail.length > 0);
+        for (const i of v.invalid) assert.ok(i.detail.length > 0, 'every invalid bid has a detail');
         // Ranking: best first by amount, reputation, time, pubkey.
-        for (let k = 1; k < v.ranked.length; k++) assert.ok(ranksBefore(v.ranked[k - 1]!, v.ranked[k]!));
+        for (let k = 1; k < v.ranked.length; k++)
+          assert.ok(ranksBefore(v.ranked[k - 1]!, v.ranked[k]!), `ranked[${k - 1}] before ranked[${k}]`);
         const amounts = [...sc.valid.values()].sort((x, y) => x - y);
         if (amounts.length === 0) {
           assert.equal(v.winner, undefined);
@@ -449,11 +452,12 @@ describe('settleVickrey: properties over random auctions', () => {
           // The winner is the lowest valid bid, never an invalid one.
           assert.equal(v.winner, v.ranked[0]);
           assert.equal(v.winner!.amountMsats, amounts[0]);
-          assert.ok(sc.valid.has(v.winner!.bidder));
+          assert.ok(sc.valid.has(v.winner!.bidder), 'the winner is a valid bid');
           const expected = amounts.length > 1 ? amounts[1] : (sc.terms.reserveMsats ?? amounts[0]);
           assert.equal(v.priceMsats, expected);
-          assert.ok(v.priceMsats! >= v.winner!.amountMsats);
-          if (sc.terms.reserveMsats !== undefined) assert.ok(v.priceMsats! <= sc.terms.reserveMsats);
+          assert.ok(v.priceMsats! >= v.winner!.amountMsats, 'price >= winning bid');
+          if (sc.terms.reserveMsats !== undefined)
+            assert.ok(v.priceMsats! <= sc.terms.reserveMsats, 'price <= reserve');
         }
         // The input order of bids and openings does not matter (winner, price, ranked, invalid, details).
         const again = settleVickrey(

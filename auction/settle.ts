@@ -1,4 +1,5 @@
-import { checkOpening, isHex64, isMsats } from './commitment.ts';
+import { isHex64 } from '../dvm/kinds.ts';
+import { checkOpening, isMsats } from './commitment.ts';
 
 /**
  * Settlement of a sealed-bid procurement auction (lowest bid wins). Pure: the same terms, bids, openings
@@ -68,6 +69,7 @@ export interface Settlement {
   invalid: InvalidBid[];
 }
 
+/** A bidder's reputation score; higher wins ties. NaN (or a non-number) counts as 0. */
 export type Reputation = (pubkey: string) => number;
 
 const short = (hex: string): string => (hex.length > 12 ? `${hex.slice(0, 8)}…` : JSON.stringify(hex));
@@ -75,9 +77,15 @@ const short = (hex: string): string => (hex.length > 12 ? `${hex.slice(0, 8)}…
 /** Negative: `a` ranks before `b`. Lower amount, higher reputation, earlier commitment, lower pubkey. */
 export function compareRanked(a: RankedBid, b: RankedBid): number {
   if (a.amountMsats !== b.amountMsats) return a.amountMsats - b.amountMsats;
-  if (a.reputation !== b.reputation) return b.reputation > a.reputation ? -1 : 1;
+  if (a.reputation !== b.reputation) return b.reputation > a.reputation ? 1 : -1;
   if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
   return cmpStr(a.bidder, b.bidder) || cmpStr(a.commitmentEventId, b.commitmentEventId);
+}
+
+function push<T>(m: Map<string, T[]>, key: string, value: T): void {
+  const list = m.get(key);
+  if (list === undefined) m.set(key, [value]);
+  else list.push(value);
 }
 
 function cmpStr(a: string, b: string): number {
@@ -182,9 +190,11 @@ export function validateBids(
         `committed at ${b.createdAt}, ${b.createdAt - terms.deadline} s after the deadline ${terms.deadline}`,
       );
     } else {
-      onTime.set(b.bidder, [...(onTime.get(b.bidder) ?? []), b]);
+      push(onTime, b.bidder, b);
     }
   }
+  const openingsOf = new Map<string, BidOpening[]>();
+  for (const o of openings) push(openingsOf, o.commitmentEventId, o);
   const ranked: RankedBid[] = [];
   for (const [bidder, mine] of onTime) {
     const [counted, ...later] = [...mine].sort(bySeniority);
@@ -196,9 +206,7 @@ export function validateBids(
         `bidder already committed in ${short(counted.commitmentEventId)} at ${counted.createdAt}`,
       );
     }
-    const own = openings.filter(
-      (o) => o.bidder === bidder && o.commitmentEventId === counted.commitmentEventId,
-    );
+    const own = (openingsOf.get(counted.commitmentEventId) ?? []).filter((o) => o.bidder === bidder);
     const verdict = judgeOpenings(terms, counted, own);
     if (!verdict.ok) {
       reject(counted, verdict.reason, verdict.detail);
@@ -210,7 +218,7 @@ export function validateBids(
       commitmentEventId: counted.commitmentEventId,
       amountMsats: verdict.amountMsats,
       createdAt: counted.createdAt,
-      reputation: Number.isNaN(r) ? 0 : r,
+      reputation: typeof r === 'number' && !Number.isNaN(r) ? r : 0,
     });
   }
   ranked.sort(compareRanked);

@@ -54,11 +54,11 @@ describe('estimateCost', () => {
     fc.assert(
       fc.property(model, job, (m, j) => {
         const c = estimateCost(m, j);
-        assert.ok(Number.isSafeInteger(c) && c >= 0);
+        assert.ok(Number.isSafeInteger(c) && c >= 0, `whole msats: ${c}`);
         assert.equal(estimateCost({ ...m }, { ...j }), c);
-        assert.ok(estimateCost(m, { ...j, load: j.load + 1 }) >= c);
-        assert.ok(estimateCost(m, { ...j, expectedTokens: j.expectedTokens + 1 }) >= c);
-        assert.ok(estimateCost({ ...m, baseMsats: m.baseMsats + 1 }, j) >= c);
+        assert.ok(estimateCost(m, { ...j, load: j.load + 1 }) >= c, 'monotone in load');
+        assert.ok(estimateCost(m, { ...j, expectedTokens: j.expectedTokens + 1 }) >= c, 'monotone in tokens');
+        assert.ok(estimateCost({ ...m, baseMsats: m.baseMsats + 1 }, j) >= c, 'monotone in base');
       }),
       { numRuns: 500 },
     );

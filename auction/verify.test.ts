@@ -30,7 +30,12 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const coordinator = generateLocalSigner();
 const customer = generateLocalSigner();
 const request = await customer.signEvent(
-  buildJobRequest({ kind: KIND, inputs: [{ data: 'a haiku', type: 'text' }], bidMsats: 10_000, createdAt: T }),
+  buildJobRequest({
+    kind: KIND,
+    inputs: [{ data: 'a haiku', type: 'text' }],
+    bidMsats: 10_000,
+    createdAt: T,
+  }),
 );
 const openEvent = await coordinator.signEvent(
   buildAuctionOpen({ request, deadline: DEADLINE, reserveMsats: 10_000, createdAt: T }),
@@ -192,7 +197,8 @@ describe('verifyAuction: a correct auction', () => {
   });
 
   test('a bidder that never opened, and a late bid, are listed invalid: still PASS', async () => {
-    const late = await bid(generateLocalSigner(), 100, idOf('E'), DEADLINE + 1);
+    const a = bidders[0] as Bidder; // A bids again, too late
+    const late = await bid(a.signer, 100, idOf('E'), DEADLINE + 1);
     const all = [...commitments, late.commitment];
     const noD = openings.filter((o) => o.bidder !== pk('D'));
     const rec = await record({ commitments: all, openings: [...noD, late.opening] });
@@ -227,7 +233,9 @@ describe('verifyAuction: each tampering fails with a specific problem', () => {
     });
     fails(
       verify(rec),
-      new RegExp(`commitment ${idOf('D')} by ${esc(short(pk('D')))} is on the relay but not in the record \\(a dropped bid\\)`),
+      new RegExp(
+        `commitment ${idOf('D')} by ${esc(short(pk('D')))} is on the relay but not in the record \\(a dropped bid\\)`,
+      ),
     );
   });
 
@@ -285,14 +293,19 @@ describe('verifyAuction: each tampering fails with a specific problem', () => {
     const impostor = generateLocalSigner();
     fails(
       verify(await record({ by: impostor })),
-      new RegExp(`record is signed by ${impostor.pubkey}, not by the auction's coordinator ${coordinator.pubkey}`),
+      new RegExp(
+        `record is signed by ${impostor.pubkey}, not by the auction's coordinator ${coordinator.pubkey}`,
+      ),
     );
   });
 
   test('a forged signature: on the record, on a commitment it holds, on an announcement', async () => {
     const honest = await record();
     const forgedRecord = { ...honest, sig: openEvent.sig };
-    fails(verify(forgedRecord), new RegExp(`the record ${honest.id} is not validly signed \\(bad signature\\)`));
+    fails(
+      verify(forgedRecord),
+      new RegExp(`the record ${honest.id} is not validly signed \\(bad signature\\)`),
+    );
 
     const rec = await edited((c) => {
       const e = c.commitments.find((x) => x.pubkey === pk('A'));
@@ -304,7 +317,10 @@ describe('verifyAuction: each tampering fails with a specific problem', () => {
 
     const ann = announcements[0] as NostrEvent;
     const forgedAnn = { ...ann, tags: [...ann.tags, ['k', '5002']] };
-    fails(verify(honest, commitments, [forgedAnn, ...announcements.slice(1)]), /announcement .* not validly signed/);
+    fails(
+      verify(honest, commitments, [forgedAnn, ...announcements.slice(1)]),
+      /announcement .* not validly signed/,
+    );
   });
 
   test('an ineligible bidder counted as valid', async () => {
@@ -319,8 +335,12 @@ describe('verifyAuction: each tampering fails with a specific problem', () => {
     });
     fails(
       verify(rec, all, anns),
-      new RegExp(`recomputed: ${esc(short(g.pubkey))}'s bid ${gBid.commitment.id} is invalid \\(not-eligible`),
-      new RegExp(`record says winner ${esc(short(g.pubkey))} at 1000 msats; recomputed ${esc(short(pk('B')))}`),
+      new RegExp(
+        `recomputed: ${esc(short(g.pubkey))}'s bid ${gBid.commitment.id} is invalid \\(not-eligible`,
+      ),
+      new RegExp(
+        `record says winner ${esc(short(g.pubkey))} at 1000 msats; recomputed ${esc(short(pk('B')))}`,
+      ),
     );
   });
 

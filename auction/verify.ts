@@ -10,8 +10,14 @@ import { checkEventSignature } from '../identity/verify-event.ts';
 import { chainHead, checkChain } from './chain.ts';
 import { checkOpening } from './commitment.ts';
 import type { AuctionOpen, AuctionRecord, Commitment } from './events.ts';
-import { auctionTerms, parseAuctionOpen, parseAuctionRecord, parseCommitment, sealedBid } from './events.ts';
-import { BID_COMMITMENT_KIND } from './kinds.ts';
+import {
+  auctionCommitments,
+  auctionTerms,
+  parseAuctionOpen,
+  parseAuctionRecord,
+  parseCommitment,
+  sealedBid,
+} from './events.ts';
 import type { InvalidBid, RankedBid, Settlement } from './settle.ts';
 import { settleFirstPrice, settleVickrey } from './settle.ts';
 
@@ -96,28 +102,18 @@ function recordedCommitments(
   return recorded;
 }
 
-/** The relay's commitments of this auction: well formed, same job; a bad signature is a problem. */
+/** The relay's commitments that count in this auction (auctionCommitments); a bad signature is a problem. */
 function relayCommitmentsOf(
   open: AuctionOpen,
   events: readonly NostrEvent[],
   problems: string[],
 ): Map<string, Commitment> {
   const relay = new Map<string, Commitment>();
-  for (const e of events) {
-    if (e.kind !== BID_COMMITMENT_KIND) continue;
-    let c: Commitment;
-    try {
-      c = parseCommitment(e);
-    } catch {
-      continue; // not a commitment anybody can count: neither the coordinator nor a verifier
-    }
-    if (c.auctionId !== open.id || c.jobId !== open.jobId) continue;
-    const bad = checkEventSignature(e);
-    if (bad !== undefined) {
-      problems.push(`commitment ${e.id} from the relay is not validly signed (${bad})`);
-      continue;
-    }
-    relay.set(c.id, c);
+  for (const { event, commitment } of auctionCommitments(open, events)) {
+    const bad = checkEventSignature(event);
+    if (bad !== undefined)
+      problems.push(`commitment ${event.id} from the relay is not validly signed (${bad})`);
+    else relay.set(commitment.id, commitment);
   }
   return relay;
 }
