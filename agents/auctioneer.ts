@@ -1,5 +1,10 @@
-import { chainHead } from '../auction/chain.ts';
-import { buildAuctionOpen, buildAuctionRecord, parseCommitment } from '../auction/events.ts';
+import {
+  auctionCommitments,
+  buildAuctionOpen,
+  buildAuctionRecord,
+  parseAuctionOpen,
+  sealedBid,
+} from '../auction/events.ts';
 import { unwrapOpening } from '../auction/gift-wrap.ts';
 import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../auction/kinds.ts';
 import {
@@ -82,8 +87,8 @@ export class Auctioneer {
     return (deadline + 1) * 1000 + this.options.config.revealGraceMs;
   }
 
-  /** Records `bidding` and publishes the auction (kind 7610) for the job's next attempt. */
-  async open(view: JobView): Promise<NostrEvent> {
+  /** Records `bidding` and publishes the auction (kind 7610) for the job's next attempt, inviting `invited`. */
+  async open(view: JobView, invited: readonly string[]): Promise<NostrEvent> {
     const n = view.attempt + 1;
     const deadline = this.deadlineFromNow();
     const bid = Number(view.request.tags.find((t) => t[0] === 'bid')?.[1]);
@@ -93,7 +98,7 @@ export class Auctioneer {
       view.id,
       `auction:${n}`,
       this.options.signer,
-      buildAuctionOpen({ request: view.request, deadline, reserveMsats }),
+      buildAuctionOpen({ request: view.request, deadline, reserveMsats, invited }),
     );
     this.log.info({ job: view.id, auction: event.id, deadline, reserveMsats }, 'auction opened');
     return event;
@@ -105,10 +110,10 @@ export class Auctioneer {
   }
 
   /**
-   * Settles the job's current auction among `candidates` (local agents serving the kind; each must also
-   * have announced the kind with NIP-89), publishes the record, and returns the outcome.
+   * Settles the job's current auction among the agents it invited that also announced the kind (NIP-89),
+   * publishes the record, and returns the outcome: the same rules as `verifyAuction`, from the same events.
    */
-  async settle(view: JobView, candidates: readonly string[]): Promise<AuctionOutcome> {
+  async settle(view: JobView): Promise<AuctionOutcome> {
     const open = this.currentAuction(view);
     if (!open) throw new Error(`job ${view.id} has no open auction`);
     const n = view.attempt + 1;
@@ -117,20 +122,9 @@ export class Auctioneer {
       [{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }],
       { timeoutMs: 10_000 },
     );
-    const bids: SealedBid[] = [];
-    for (const e of commitmentEvents) {
-      try {
-        const c = parseCommitment(e);
-        bids.push({
-          bidder: c.bidder,
-          commitment: c.commitment,
-          commitmentEventId: c.id,
-          createdAt: c.createdAt,
-        });
-      } catch (err) {
-        this.log.info({ job: view.id, event: e.id, err: String(err) }, 'ignoring a malformed commitment');
-      }
-    }
+    // The commitments that count: well formed, for this auction and job, deduplicated (as the verifier).
+    const counted = auctionCommitments({ id: open.id, jobId: view.id }, commitmentEvents);
+    const bids: SealedBid[] = counted.map((c) => sealedBid(c.commitment));
     const openings = Object.entries(view.effects)
       .filter(([k]) => k.startsWith('opening:'))
       .map(([, v]) => v as RecordedOpening)
@@ -155,7 +149,8 @@ export class Auctioneer {
         }
       }
     }
-    const eligible = candidates.filter((pk) => announced.has(pk));
+    const invited = parseAuctionOpen(open).invited;
+    const eligible = [...announced].filter((pk) => invited.length === 0 || invited.includes(pk));
     const reputations: Record<string, number> = {};
     for (const b of bidders) reputations[b] = this.options.reputation?.(b) ?? 0;
     const deadline = Math.floor((view.biddingUntil ?? 0) / 1000);
@@ -174,10 +169,6 @@ export class Auctioneer {
       (pk) => reputations[pk] ?? 0,
     );
     if (recorded) return { settlement, record: recorded.event };
-    const head = chainHead(
-      open.id,
-      commitmentEvents.map((e) => ({ id: e.id, createdAt: e.created_at })),
-    );
     const { event: record } = await this.options.outbox.send(
       view.id,
       `auction-record:${n}`,
@@ -185,10 +176,9 @@ export class Auctioneer {
       buildAuctionRecord({
         open,
         settlement,
-        commitments: commitmentEvents,
+        commitments: counted.map((c) => c.event),
         openings,
         reputations,
-        chainHead: head,
       }),
     );
     if (settlement.invalid.length > 0) {

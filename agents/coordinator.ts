@@ -213,7 +213,8 @@ export class Coordinator {
       return;
     }
     if (auctioneer) {
-      const open = auctioneer.currentAuction(view) ?? (await auctioneer.open(view));
+      const invited = alive.map((a) => a.pubkey);
+      const open = auctioneer.currentAuction(view) ?? (await auctioneer.open(view, invited));
       const until = log.get(view.id)?.biddingUntil ?? open.created_at * 1000;
       this.scheduleSettle(view.id, auctioneer.settleAt(Math.floor(until / 1000)));
       return;
@@ -263,10 +264,7 @@ export class Coordinator {
       return;
     }
     const candidates = this.options.agents.filter((a) => a.kinds.includes(view.kind));
-    const { settlement, record } = await auctioneer.settle(
-      view,
-      candidates.map((a) => a.pubkey),
-    );
+    const { settlement, record } = await auctioneer.settle(view);
     const byKey = new Map(candidates.map((a) => [a.pubkey, a]));
     // The best-ranked bidder that is still alive gets the job (the record names the auction's winner).
     const winner = settlement.ranked

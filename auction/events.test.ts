@@ -70,11 +70,29 @@ describe('auction open (kind 7610)', () => {
       kind: 5050,
       deadline: DEADLINE,
       reserveMsats: 10_000,
+      invited: [],
       customer: customer.pubkey,
       createdAt: T,
     });
     const bare = await coordinator.signEvent(buildAuctionOpen({ request, deadline: DEADLINE, createdAt: T }));
     assert.ok(!('reserveMsats' in parseAuctionOpen(bare)));
+    const a = 'a'.repeat(64);
+    const b = 'b'.repeat(64);
+    const invitation = await coordinator.signEvent(
+      buildAuctionOpen({ request, deadline: DEADLINE, createdAt: T, invited: [a, b] }),
+    );
+    assert.deepEqual(
+      invitation.tags.filter((t) => t[0] === 'bidder'),
+      [
+        ['bidder', a],
+        ['bidder', b],
+      ],
+    );
+    assert.deepEqual(parseAuctionOpen(invitation).invited, [a, b]);
+    assert.throws(
+      () => buildAuctionOpen({ request, deadline: DEADLINE, createdAt: T, invited: ['nope'] }),
+      /invited bidder/,
+    );
     assert.deepEqual(auctionTerms(parseAuctionOpen(open), ['x']), {
       jobId: request.id,
       kind: 5050,

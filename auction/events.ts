@@ -85,12 +85,17 @@ export interface AuctionOpenSpec {
   deadline: number;
   /** The most the customer pays, in millisats (usually the request's `bid` tag): higher bids are invalid. */
   reserveMsats?: number;
+  /**
+   * The agents invited to bid (one ["bidder", pubkey] tag each); only they can be eligible, and each must
+   * also have announced the kind (NIP-89). Empty or absent: everyone who announced the kind.
+   */
+  invited?: readonly string[];
   createdAt?: number;
 }
 
 /**
  * A kind 7610 template: ["e", request id], ["k", request kind], ["deadline", unix s], ["reserve", msats]
- * when set, ["p", customer]; content empty. Throws RangeError on a bad request, a deadline not after
+ * when set, ["bidder", pubkey] per invited agent, ["p", customer]; content empty. Throws RangeError on a bad request, a deadline not after
  * created_at, or a bad reserve.
  */
 export function buildAuctionOpen(spec: AuctionOpenSpec): EventTemplate {
@@ -111,6 +116,10 @@ export function buildAuctionOpen(spec: AuctionOpenSpec): EventTemplate {
     ['deadline', String(spec.deadline)],
   ];
   if (spec.reserveMsats !== undefined) tags.push(['reserve', String(spec.reserveMsats)]);
+  for (const pk of spec.invited ?? []) {
+    requireHex(pk, 'an invited bidder');
+    tags.push(['bidder', pk]);
+  }
   tags.push(['p', spec.request.pubkey]);
   return { kind: AUCTION_OPEN_KIND, created_at: createdAt, tags, content: '' };
 }
@@ -125,6 +134,8 @@ export interface AuctionOpen {
   kind: number;
   deadline: number;
   reserveMsats?: number;
+  /** Invited bidders (["bidder", pubkey] tags); empty: anyone who announced the kind. */
+  invited: string[];
   customer: string;
   createdAt: number;
 }
@@ -148,12 +159,20 @@ export function parseAuctionOpen(event: NostrEvent): AuctionOpen {
     );
   const reserveMsats = countTag(event, 'reserve', 'the reserve in millisats');
   const customer = hexTag(event, 'p', "the customer's pubkey");
+  const invited: string[] = [];
+  for (const t of event.tags) {
+    if (t[0] !== 'bidder') continue;
+    if (!isHex64(t[1]))
+      throw new AuctionEventError(`a bidder tag must hold a pubkey, got ${quote(String(t[1]))}`);
+    if (!invited.includes(t[1])) invited.push(t[1]);
+  }
   const open: AuctionOpen = {
     id: event.id,
     coordinator: event.pubkey,
     jobId,
     kind,
     deadline,
+    invited,
     customer,
     createdAt: event.created_at,
   };

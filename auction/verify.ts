@@ -266,7 +266,11 @@ export function verifyAuction(input: AuctionEvidence): AuctionVerification {
   checkOpenings(rec, recorded, problems);
 
   const announcements = input.announcements.filter((a) => signed(a, 'announcement'));
-  const terms = auctionTerms(open, eligibleBidders(announcements, open.kind));
+  const announced = eligibleBidders(announcements, open.kind);
+  const terms = auctionTerms(
+    open,
+    open.invited.length > 0 ? announced.filter((pk) => open.invited.includes(pk)) : announced,
+  );
   const settle = rec.mechanism === 'first-price' ? settleFirstPrice : settleVickrey;
   const settlement = settle(terms, chain.map(sealedBid), rec.openings, (pk) => rec.reputations[pk] ?? 0);
   for (const b of settlement.ranked)

@@ -56,7 +56,10 @@ async function oneAuction(
     buildJobRequest({ kind: KIND, inputs: [{ data: 'bench', type: 'text' }], bidMsats: 1_000_000 }),
   );
   o.log.append(request.id, { type: 'posted', request });
-  const open = await auctioneer.open(o.log.get(request.id) as JobView);
+  const open = await auctioneer.open(
+    o.log.get(request.id) as JobView,
+    o.bidders.map((b) => b.pubkey),
+  );
   const deadline = Number(open.tags.find((t) => t[0] === 'deadline')?.[1]);
   // The bid window (not timed): every bidder commits and sends its sealed opening.
   const events: NostrEvent[] = [];
@@ -86,10 +89,7 @@ async function oneAuction(
 
   const started = performance.now();
   const view = o.log.get(request.id) as JobView;
-  const { record } = await auctioneer.settle(
-    view,
-    o.bidders.map((b) => b.pubkey),
-  );
+  const { record } = await auctioneer.settle(view);
   const sent = o.log.get(request.id)?.outbox.find((x) => x.event.id === record.id);
   if (!sent?.published) {
     while (!o.log.get(request.id)?.outbox.find((x) => x.event.id === record.id)?.published)

@@ -112,13 +112,18 @@ test('bad bids are excluded with their reason; the lowest honest bid wins at the
     buildJobRequest({ kind: KIND, inputs: [{ data: 'x', type: 'text' }], bidMsats: 9000 }),
   );
   log.append(request.id, { type: 'posted', request });
-  const open = await auctioneer.open(log.get(request.id) as never);
   const other = 'b'.repeat(64); // another job: an opening replayed from there must not count here
 
-  const [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late] = Array.from(
-    { length: 9 },
+  const [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late, stranger] = Array.from(
+    { length: 10 },
     () => generateLocalSigner(),
   ) as LocalSigner[];
+  // Everyone but the stranger is invited (the stranger announced the kind, but is not one of Timmy's agents).
+  const invited = [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late].map(
+    (a) => (a as LocalSigner).pubkey,
+  );
+  const open = await auctioneer.open(log.get(request.id) as never, invited);
+  await announce(stranger as LocalSigner, [KIND]);
   for (const a of [honest1, honest2, lazy, liar, twice, pricey, replayer, late] as LocalSigner[])
     await announce(a, [KIND]);
   await announce(outsider as LocalSigner, [5050]); // announced, but not this kind
@@ -134,19 +139,20 @@ test('bad bids are excluded with their reason; the lowest honest bid wins at the
   await commit(pricey as LocalSigner, open, request.id, 9500);
   await commit(replayer as LocalSigner, open, request.id, 300, { committedFor: other });
   await commit(late as LocalSigner, open, request.id, 50, { createdAt: deadline + 5 });
+  await commit(stranger as LocalSigner, open, request.id, 10);
 
-  const everyone = [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late].map(
+  const everyone = [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late, stranger].map(
     (a) => (a as LocalSigner).pubkey,
   );
   await until(
     () =>
-      Object.keys(log.get(request.id)?.effects ?? {}).filter((k) => k.startsWith('opening:')).length === 8,
+      Object.keys(log.get(request.id)?.effects ?? {}).filter((k) => k.startsWith('opening:')).length >= 10,
     10_000,
     'openings recorded',
   );
   // Timmy settles only after the deadline (the verifier checks that too).
   await new Promise((r) => setTimeout(r, Math.max(0, auctioneer.settleAt(deadline) - Date.now())));
-  const { settlement, record } = await auctioneer.settle(log.get(request.id) as never, everyone);
+  const { settlement, record } = await auctioneer.settle(log.get(request.id) as never);
   auctioneer.stop();
 
   assert.equal(settlement.winner?.bidder, (honest1 as LocalSigner).pubkey);
@@ -159,6 +165,7 @@ test('bad bids are excluded with their reason; the lowest honest bid wins at the
   assert.equal(reasons.get((pricey as LocalSigner).pubkey), 'above-reserve');
   assert.equal(reasons.get((replayer as LocalSigner).pubkey), 'mismatch');
   assert.equal(reasons.get((late as LocalSigner).pubkey), 'late');
+  assert.equal(reasons.get((stranger as LocalSigner).pubkey), 'not-eligible', 'not invited');
   assert.ok(log.get(request.id)?.effects['penalties:1'], 'penalties recorded for the reputation module');
 
   for (let i = 0; i < 50 && (await client.query([{ ids: [record.id] }])).length === 0; i++)
