@@ -87,8 +87,8 @@ export const configSchema = z.strictObject({
   auction: z
     .strictObject({
       enabled: z.boolean().default(true),
-      bidWindowMs: count(50).default(2000),
-      revealGraceMs: count(0).default(1000),
+      bidWindowMs: count(50).default(1000),
+      revealGraceMs: count(0).default(500),
     })
     .prefault({}),
   llm: z

@@ -108,7 +108,7 @@ export function registerAuction(program: Command, io: CliIo, result: { code: num
         println(io.stdout, `record   ${record.id}  head ${record.head.slice(0, 16)}…`);
         println(
           io.stdout,
-          `winner   ${record.winner ? `${nameOf(ctx.names, record.winner.bidder)} (bid ${record.winner.amountMsats} msats), paid ${record.priceMsats ?? '?'} msats (second price)` : 'none'}`,
+          `winner   ${record.winner ? `${nameOf(ctx.names, record.winner.bidder)} (bid ${record.winner.amountMsats} msats), paid ${record.priceMsats ?? '?'} msats (the second-lowest valid bid, or the reserve)` : 'none'}`,
         );
         println(io.stdout, '');
         println(io.stdout, 'ranked valid bids:');
