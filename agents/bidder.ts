@@ -79,7 +79,7 @@ export class Bidder {
     if (base === undefined) return;
     const nowS = Math.floor(this.options.clock.now() / 1000);
     const view = this.options.log.get(open.jobId);
-    if (!view || view.state !== 'bidding') return;
+    if (view?.state !== 'bidding') return;
     const me = this.options.pubkey;
     const committed = view.outbox.find((o) => o.key === `commit:${open.id}:${me}`);
     if (nowS > open.deadline) {
@@ -147,7 +147,7 @@ export class Bidder {
   private async reveal(open: ReturnType<typeof parseAuctionOpen>, commitment: NostrEvent): Promise<void> {
     const me = this.options.pubkey;
     const view = this.options.log.get(open.jobId);
-    if (!view || view.state !== 'bidding') return;
+    if (view?.state !== 'bidding') return;
     const bid = view.effects[`bid:${open.id}:${me}`] as { amountMsats: number; nonce: string } | undefined;
     if (!bid) return;
     const revealKey = `reveal:${open.id}:${me}`;

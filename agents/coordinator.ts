@@ -449,7 +449,7 @@ export class Coordinator {
   private announceRejection(jobId: string): Promise<void> {
     return this.withJob(jobId, async () => {
       const view = this.options.log.get(jobId);
-      if (!view || view.state !== 'cancelled' || view.outbox.some((o) => o.key === 'rejected')) return;
+      if (view?.state !== 'cancelled' || view.outbox.some((o) => o.key === 'rejected')) return;
       const rejected = this.options.log.entries(jobId).some((e) => e.entry.type === 'rejected');
       if (!rejected) return;
       await this.options.outbox.send(

@@ -126,7 +126,10 @@ test('kill -9 while a job awaits approval; `timmy job approve` while down; it ru
     assert.equal(got[0]?.content, 'approve me');
     const replay = await runTimmy(['job', 'replay', request.id], env);
     assert.equal(replay.code, 0, replay.stdout + replay.stderr);
-    assert.match(replay.stdout, /posted → awaiting-approval → posted → bidding → assigned → executing → completed/);
+    assert.match(
+      replay.stdout,
+      /posted → awaiting-approval → posted → bidding → assigned → executing → completed/,
+    );
     assert.match(replay.stdout, /SAME/);
     await kill(second.run);
   } finally {
