@@ -218,7 +218,12 @@ describe('KeyStore', () => {
       ['bad-version', JSON.stringify({ ...raw, name: 'bad-version', version: 2 })],
       [
         'bad-bech32',
-        JSON.stringify({ ...raw, name: 'bad-bech32', ncryptsec: `${String(raw.ncryptsec).slice(0, -1)}x` }),
+        // the last bech32 character changed (to one it is not), so the checksum fails
+        JSON.stringify({
+          ...raw,
+          name: 'bad-bech32',
+          ncryptsec: `${String(raw.ncryptsec).slice(0, -1)}${String(raw.ncryptsec).endsWith('x') ? 'y' : 'x'}`,
+        }),
       ],
       ['not-ncryptsec', JSON.stringify({ ...raw, name: 'not-ncryptsec', ncryptsec: 'ncryptsec1qqqq' })],
       ['wrong-name', JSON.stringify(raw)], // holds "good"
