@@ -1,12 +1,7 @@
-import {
-  auctionCommitments,
-  buildAuctionOpen,
-  buildAuctionRecord,
-  parseAuctionOpen,
-  sealedBid,
-} from '../auction/events.ts';
+import { auctionCommitments, buildAuctionOpen, parseAuctionOpen, sealedBid } from '../auction/events.ts';
 import { unwrapOpening } from '../auction/gift-wrap.ts';
 import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../auction/kinds.ts';
+import { buildAuctionRecord } from '../auction/record.ts';
 import {
   type BidOpening,
   type SealedBid,

@@ -11,15 +11,13 @@ import {
   auctionCommitments,
   auctionTerms,
   buildAuctionOpen,
-  buildAuctionRecord,
   buildCommitment,
-  canonicalJson,
   parseAuctionOpen,
-  parseAuctionRecord,
   parseCommitment,
   sealedBid,
 } from './events.ts';
 import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, AuctionEventError, BID_COMMITMENT_KIND } from './kinds.ts';
+import { buildAuctionRecord, canonicalJson, parseAuctionRecord } from './record.ts';
 import { type BidOpening, settleVickrey } from './settle.ts';
 
 const hex = (label: string): string => createHash('sha256').update(label).digest('hex');

@@ -10,13 +10,13 @@ import { commitBid, newNonce } from './commitment.ts';
 import {
   auctionTerms,
   buildAuctionOpen,
-  buildAuctionRecord,
   buildCommitment,
   parseAuctionOpen,
   parseCommitment,
   sealedBid,
 } from './events.ts';
 import { unwrapOpening, wrapOpening } from './gift-wrap.ts';
+import { buildAuctionRecord } from './record.ts';
 import type { BidOpening } from './settle.ts';
 import { settleVickrey } from './settle.ts';
 import { eligibleBidders, verifyAuction } from './verify.ts';

@@ -9,15 +9,9 @@ import { parseHandlerInfo } from '../dvm/announcement.ts';
 import { checkEventSignature } from '../identity/verify-event.ts';
 import { chainHead, checkChain } from './chain.ts';
 import { checkOpening } from './commitment.ts';
-import type { AuctionOpen, AuctionRecord, Commitment } from './events.ts';
-import {
-  auctionCommitments,
-  auctionTerms,
-  parseAuctionOpen,
-  parseAuctionRecord,
-  parseCommitment,
-  sealedBid,
-} from './events.ts';
+import type { AuctionOpen, Commitment } from './events.ts';
+import { auctionCommitments, auctionTerms, parseAuctionOpen, parseCommitment, sealedBid } from './events.ts';
+import { type AuctionRecord, parseAuctionRecord } from './record.ts';
 import type { InvalidBid, RankedBid, Settlement } from './settle.ts';
 import { settleFirstPrice, settleVickrey } from './settle.ts';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadPersonaFile } from '../../agents/persona.ts';
-import { parseAuctionRecord } from '../../auction/events.ts';
 import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
+import { parseAuctionRecord } from '../../auction/record.ts';
 import { verifyAuction } from '../../auction/verify.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';

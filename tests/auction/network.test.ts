@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { parseAuctionRecord } from '../../auction/events.ts';
 import { AUCTION_RECORD_KIND } from '../../auction/kinds.ts';
+import { parseAuctionRecord } from '../../auction/record.ts';
 import { transitions } from '../../dvm/job-state.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
