@@ -16,7 +16,7 @@
  * Records (`effect`, `outbox`, `published`, `note`) change no state and are allowed in every state, the
  * terminal ones included (a failed job's error feedback is an outbox event appended after `failed`).
  */
-import type { NostrEvent } from '../core/nostr.ts';
+import { type NostrEvent, plainEvent } from '../core/nostr.ts';
 
 export type JobStateName =
   | 'posted'
@@ -352,16 +352,7 @@ export function parseEntry(json: unknown, seq?: number): JobEntry {
     const v = o[name];
     const problem = eventProblem(v);
     if (problem !== undefined) return fail(`${String(type)}.${name}: ${problem}`);
-    const e = v as NostrEvent;
-    return {
-      id: e.id,
-      pubkey: e.pubkey,
-      created_at: e.created_at,
-      kind: e.kind,
-      tags: e.tags,
-      content: e.content,
-      sig: e.sig,
-    };
+    return plainEvent(v as NostrEvent);
   };
   switch (type) {
     case 'posted':

@@ -3,7 +3,7 @@
  * reason (ECONNREFUSED → "is the server running?"), an HTTP error carries the server's own message.
  */
 import { abortError } from './abort.ts';
-import { LlmUnavailableError } from './provider.ts';
+import { LlmResponseError, LlmUnavailableError } from './provider.ts';
 
 /** Fetches `url`; network failures become an LlmUnavailableError naming the URL, aborts an AbortError. */
 export async function providerFetch(provider: string, url: string, init: RequestInit): Promise<Response> {
@@ -45,4 +45,18 @@ export async function errorDetail(res: Response): Promise<string> {
     // not JSON: the text itself
   }
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * What a provider throws when reading its answer stream failed: the caller's abort as an AbortError, the
+ * provider's own clear errors as they are, anything else (a connection cut mid-answer) as an
+ * LlmResponseError naming the provider.
+ */
+export function streamFailure(provider: string, err: unknown, signal: AbortSignal | undefined): Error {
+  if (signal?.aborted) return abortError(signal);
+  if (err instanceof LlmResponseError || err instanceof LlmUnavailableError) return err;
+  return new LlmResponseError(
+    provider,
+    `the answer stream broke off: ${err instanceof Error ? err.message : String(err)}`,
+  );
 }

@@ -4,8 +4,8 @@
  * `prompt_eval_count` and `eval_count` (token counts; estimated when missing).
  */
 import { type Clock, systemClock } from '../core/clock.ts';
-import { abortError, throwIfAborted } from './abort.ts';
-import { errorDetail, providerFetch } from './http-fetch.ts';
+import { throwIfAborted } from './abort.ts';
+import { errorDetail, providerFetch, streamFailure } from './http-fetch.ts';
 import { readLines } from './http-stream.ts';
 import {
   type Completion,
@@ -77,9 +77,7 @@ export class OllamaProvider implements LlmProvider {
     try {
       return await this.readStream(res.body, request, started);
     } catch (err) {
-      if (request.signal?.aborted) throw abortError(request.signal);
-      if (err instanceof LlmResponseError || err instanceof LlmUnavailableError) throw err;
-      throw new LlmResponseError(this.name, `the answer stream broke off: ${(err as Error).message}`);
+      throw streamFailure(this.name, err, request.signal);
     }
   }
 

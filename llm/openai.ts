@@ -6,8 +6,8 @@
  * characters a token). The API key, when set, goes in `Authorization: Bearer` and nowhere else.
  */
 import { type Clock, systemClock } from '../core/clock.ts';
-import { abortError, throwIfAborted } from './abort.ts';
-import { errorDetail, providerFetch } from './http-fetch.ts';
+import { throwIfAborted } from './abort.ts';
+import { errorDetail, providerFetch, streamFailure } from './http-fetch.ts';
 import { readLines, readSseData } from './http-stream.ts';
 import {
   type Completion,
@@ -102,9 +102,7 @@ export class OpenAiProvider implements LlmProvider {
         latencyMs: this.clock.now() - started,
       };
     } catch (err) {
-      if (request.signal?.aborted) throw abortError(request.signal);
-      if (err instanceof LlmResponseError || err instanceof LlmUnavailableError) throw err;
-      throw new LlmResponseError(this.name, `the answer stream broke off: ${(err as Error).message}`);
+      throw streamFailure(this.name, err, request.signal);
     }
   }
 
