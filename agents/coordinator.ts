@@ -11,14 +11,12 @@ import type { JobView } from '../dvm/job-state.ts';
 import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../dvm/kinds.ts';
 import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
 import type { Auctioneer } from './auctioneer.ts';
+import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
 import type { Liveness } from './liveness.ts';
-import type { Outbox } from './outbox.ts';
 
-export interface LocalAgent {
-  name: string;
-  pubkey: string;
-  kinds: readonly number[];
-}
+export type { LocalAgent } from './dispatch.ts';
+
+import type { Outbox } from './outbox.ts';
 
 export interface CoordinatorOptions {
   signer: Signer;
@@ -198,9 +196,13 @@ export class Coordinator {
       return; // the sweep tries again when an agent beats
     }
     const auctioneer = this.options.auctioneer;
-    const agent = this.choose(view, alive);
+    const agent = chooseAgent(view, alive, this.options);
     // With auctions the winner is not known yet: when an agent that needs approval may win, ask first.
-    const approval = this.approvalReason(request.kind, auctioneer ? alive.map((a) => a.name) : [agent.name]);
+    const approval = approvalReason(
+      this.options.dvm,
+      request.kind,
+      auctioneer ? alive.map((a) => a.name) : [agent.name],
+    );
     if (approval && !view.approved) {
       log.append(view.id, { type: 'approval-required', reason: approval });
       await this.options.outbox.send(
@@ -281,32 +283,7 @@ export class Coordinator {
       type: 'note',
       text: 'no valid bid: assigned to the least-loaded live agent',
     });
-    await this.assignTo(view, this.choose(view, alive), { record: record.id });
-  }
-
-  /** Least loaded live agent, preferring ones that have not had this job yet; ties spread by job id. */
-  private choose(view: JobView, alive: readonly LocalAgent[]): LocalAgent {
-    const tried = new Set(
-      this.options.log.entries(view.id).flatMap((e) => (e.entry.type === 'assigned' ? [e.entry.agent] : [])),
-    );
-    const fresh = alive.filter((a) => !tried.has(a.pubkey));
-    const pool = fresh.length > 0 ? fresh : alive;
-    const inHand = new Map<string, number>();
-    for (const v of this.options.log.active())
-      if (v.agent) inHand.set(v.agent, (inHand.get(v.agent) ?? 0) + 1);
-    const score = (a: LocalAgent): number =>
-      (inHand.get(a.pubkey) ?? 0) + this.options.liveness.load(a.pubkey);
-    return [...pool].sort(
-      (a, b) => score(a) - score(b) || spread(view.id, a.pubkey) - spread(view.id, b.pubkey),
-    )[0] as LocalAgent;
-  }
-
-  private approvalReason(kind: number, agentNames: readonly string[]): string | undefined {
-    if (this.options.dvm.approvalKinds.includes(kind))
-      return `kind ${kind} jobs need the operator's approval`;
-    const gated = agentNames.filter((n) => this.options.dvm.approvalAgents.includes(n));
-    if (gated.length > 0) return `jobs that may go to ${gated.join(', ')} need the operator's approval`;
-    return undefined;
+    await this.assignTo(view, chooseAgent(view, alive, this.options), { record: record.id });
   }
 
   /** Records the error feedback first (so a crash cannot lose it), then the failure, then publishes. */
@@ -464,11 +441,4 @@ export class Coordinator {
       );
     });
   }
-}
-
-/** A stable pseudo-random order of agents per job, so equal agents share the work. */
-function spread(jobId: string, pubkey: string): number {
-  let h = 0;
-  for (let i = 0; i < 8; i++) h = (h * 31 + (jobId.charCodeAt(i) ^ pubkey.charCodeAt(i))) >>> 0;
-  return h;
 }
