@@ -1,7 +1,13 @@
-import { auctionCommitments, buildAuctionOpen, parseAuctionOpen, sealedBid } from '../auction/events.ts';
+import {
+  auctionCommitments,
+  auctionTerms,
+  buildAuctionOpen,
+  parseAuctionOpen,
+  sealedBid,
+} from '../auction/events.ts';
 import { unwrapOpening } from '../auction/gift-wrap.ts';
 import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../auction/kinds.ts';
-import { buildAuctionRecord } from '../auction/record.ts';
+import { type AuctionRecord, buildAuctionRecord, parseAuctionRecord } from '../auction/record.ts';
 import {
   type BidOpening,
   type SealedBid,
@@ -9,13 +15,13 @@ import {
   settleFirstPrice,
   settleVickrey,
 } from '../auction/settle.ts';
+import { invitedAndAnnounced } from '../auction/verify.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
-import { parseHandlerInfo } from '../dvm/announcement.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import type { JobView } from '../dvm/job-state.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
@@ -112,7 +118,11 @@ export class Auctioneer {
     const open = this.currentAuction(view);
     if (!open) throw new Error(`job ${view.id} has no open auction`);
     const n = view.attempt + 1;
+    // Settled before a restart: the published record is the outcome (openings arriving since change nothing).
     const recorded = view.outbox.find((o) => o.key === `auction-record:${n}`);
+    if (recorded)
+      return { settlement: settlementOf(parseAuctionRecord(recorded.event)), record: recorded.event };
+    const terms = parseAuctionOpen(open);
     const commitmentEvents = await this.options.relay.query(
       [{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }],
       { timeoutMs: 10_000 },
@@ -131,39 +141,29 @@ export class Auctioneer {
         nonce,
       }));
     const bidders = [...new Set(bids.map((b) => b.bidder))];
-    const announced = new Set<string>();
-    if (bidders.length > 0) {
-      const infos = await this.options.relay.query([{ kinds: [HANDLER_INFO_KIND], authors: bidders }], {
-        timeoutMs: 10_000,
-      });
-      for (const e of infos) {
-        try {
-          if (parseHandlerInfo(e).kinds.includes(view.kind)) announced.add(e.pubkey);
-        } catch {
-          // an announcement we cannot read does not make its author eligible
-        }
-      }
-    }
-    const invited = parseAuctionOpen(open).invited;
-    const eligible = [...announced].filter((pk) => invited.length === 0 || invited.includes(pk));
+    const announcements =
+      bidders.length > 0
+        ? await this.options.relay.query([{ kinds: [HANDLER_INFO_KIND], authors: bidders }], {
+            timeoutMs: 10_000,
+          })
+        : [];
     const reputations: Record<string, number> = {};
     for (const b of bidders) reputations[b] = this.options.reputation?.(b) ?? 0;
-    const deadline = Math.floor((view.biddingUntil ?? 0) / 1000);
-    const reserve = Number(open.tags.find((t) => t[0] === 'reserve')?.[1]);
     const settle = this.options.mechanism === 'first-price' ? settleFirstPrice : settleVickrey;
     const settlement = settle(
-      {
-        jobId: view.id,
-        kind: view.kind,
-        deadline,
-        reserveMsats: Number.isSafeInteger(reserve) ? reserve : undefined,
-        eligible,
-      },
+      auctionTerms(terms, invitedAndAnnounced(terms, announcements)),
       bids,
       openings,
       (pk) => reputations[pk] ?? 0,
     );
-    if (recorded) return { settlement, record: recorded.event };
+    if (settlement.invalid.length > 0 && !(`penalties:${n}` in view.effects)) {
+      // Until the reputation module exists, penalties are recorded for it (docs/auctions.md).
+      this.options.log.append(view.id, {
+        type: 'effect',
+        key: `penalties:${n}`,
+        value: settlement.invalid.map((i) => ({ bidder: i.bidder, reason: i.reason, detail: i.detail })),
+      });
+    }
     const { event: record } = await this.options.outbox.send(
       view.id,
       `auction-record:${n}`,
@@ -176,14 +176,6 @@ export class Auctioneer {
         reputations,
       }),
     );
-    if (settlement.invalid.length > 0) {
-      // Until the reputation module exists, penalties are recorded for it (docs/auctions.md).
-      this.options.log.append(view.id, {
-        type: 'effect',
-        key: `penalties:${n}`,
-        value: settlement.invalid.map((i) => ({ bidder: i.bidder, reason: i.reason, detail: i.detail })),
-      });
-    }
     this.log.info(
       {
         job: view.id,
@@ -216,4 +208,12 @@ export class Auctioneer {
       this.log.debug({ job: view.id, err: String(err) }, 'opening not recorded');
     }
   }
+}
+
+/** The settlement a published record states. */
+function settlementOf(r: AuctionRecord): Settlement {
+  const settlement: Settlement = { mechanism: r.mechanism, ranked: r.ranked, invalid: r.invalid };
+  if (r.ranked[0]) settlement.winner = r.ranked[0];
+  if (r.priceMsats !== undefined) settlement.priceMsats = r.priceMsats;
+  return settlement;
 }

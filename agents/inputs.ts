@@ -3,6 +3,7 @@ import type { Filter, NostrEvent } from '../core/nostr.ts';
 import { tagValue } from '../core/nostr.ts';
 import type { Subscribe } from '../core/transport.ts';
 import { JobInputError, type ResolvedInput } from '../dvm/handler.ts';
+import { networkReason } from '../llm/http-fetch.ts';
 
 /** One `i` tag of a job request, as parsed (dvm/request.ts). */
 export interface RequestedInput {
@@ -92,7 +93,7 @@ export class InputResolver {
       if (timeout.aborted)
         throw new JobInputError(`input url ${url} did not answer within ${this.options.timeoutMs} ms`);
       if (signal.aborted) throw err;
-      throw new JobInputError(`cannot fetch input url ${url}: ${causeOf(err)}`);
+      throw new JobInputError(`cannot fetch input url ${url}: ${networkReason(err)}`);
     }
     if (!res.ok) {
       await res.body?.cancel();
@@ -117,7 +118,7 @@ export class InputResolver {
         } catch (err) {
           if (timeout.aborted)
             throw new JobInputError(`input url ${url} did not finish within ${this.options.timeoutMs} ms`);
-          throw new JobInputError(`reading input url ${url} failed: ${causeOf(err)}`);
+          throw new JobInputError(`reading input url ${url} failed: ${networkReason(err)}`);
         }
         if (chunk.done) break;
         size += chunk.value.byteLength;
@@ -199,16 +200,7 @@ export class InputResolver {
     try {
       return await this.options.relay.query(filters, { timeoutMs: this.options.timeoutMs });
     } catch (err) {
-      throw new JobInputError(`looking up ${what} failed: ${causeOf(err)}`);
+      throw new JobInputError(`looking up ${what} failed: ${networkReason(err)}`);
     }
   }
-}
-
-function causeOf(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as Error & { cause?: unknown }).cause;
-    if (cause instanceof Error) return cause.message;
-    return err.message;
-  }
-  return String(err);
 }

@@ -52,6 +52,15 @@ export function eligibleBidders(announcements: readonly NostrEvent[], kind: numb
   return [...out].sort();
 }
 
+/**
+ * Who may bid in this auction: the pubkeys whose NIP-89 announcement covers its kind, and when the open
+ * names its bidders (`bidder` tags), only those. The auctioneer settles and the verifier checks with this.
+ */
+export function invitedAndAnnounced(open: AuctionOpen, announcements: readonly NostrEvent[]): string[] {
+  const announced = eligibleBidders(announcements, open.kind);
+  return open.invited.length > 0 ? announced.filter((pk) => open.invited.includes(pk)) : announced;
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -260,11 +269,7 @@ export function verifyAuction(input: AuctionEvidence): AuctionVerification {
   checkOpenings(rec, recorded, problems);
 
   const announcements = input.announcements.filter((a) => signed(a, 'announcement'));
-  const announced = eligibleBidders(announcements, open.kind);
-  const terms = auctionTerms(
-    open,
-    open.invited.length > 0 ? announced.filter((pk) => open.invited.includes(pk)) : announced,
-  );
+  const terms = auctionTerms(open, invitedAndAnnounced(open, announcements));
   const settle = rec.mechanism === 'first-price' ? settleFirstPrice : settleVickrey;
   const settlement = settle(terms, chain.map(sealedBid), rec.openings, (pk) => rec.reputations[pk] ?? 0);
   for (const b of settlement.ranked)

@@ -8,24 +8,16 @@ import NDK, {
   NDKKind,
   NDKPrivateKeySigner,
 } from '@nostr-dev-kit/ndk';
-import WebSocket from 'ws';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
 import { startTestRelay, type TestRelay } from '../relay/harness.ts';
+import { prepareNdkForNode } from '../setup/ndk-node.ts';
 
 /**
  * An outside Nostr client: NDK 3 builds, signs and publishes a NIP-90 request to the instance's relay, and
  * reads the feedback and the result with its own DVM classes. NDK needs a global WebSocket on Node 20.
  */
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-
-// NDK 3.0.3 re-arms long timers forever; unref them so the test process can exit (see tests/relay/interop.test.ts).
-const realSetTimeout = globalThis.setTimeout;
-globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-  const timer = realSetTimeout(fn, ms, ...args) as unknown as NodeJS.Timeout;
-  if ((ms ?? 0) >= 5000 && new Error().stack?.includes('@nostr-dev-kit')) timer.unref();
-  return timer;
-}) as typeof setTimeout;
+prepareNdkForNode();
 
 let relay: TestRelay;
 let net: TestNetwork;

@@ -5,6 +5,7 @@ import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import WebSocket from 'ws';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
+import { prepareNdkForNode } from '../setup/ndk-node.ts';
 import { startTestRelay, type TestRelay } from './harness.ts';
 import { until } from './raw-client.ts';
 
@@ -14,17 +15,7 @@ import { until } from './raw-client.ts';
  * The relay runs with auth 'write', so both authenticate (NIP-42) before they can publish.
  */
 useWebSocketImplementation(WebSocket);
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-
-// NDK 3.0.3 arms timers it never clears: every NDKRelay re-arms a 30 s setTimeout forever
-// (updateValidationRatio), and count() leaves its 5 s timeout running. Unref NDK's long timers so this test
-// process can exit when its tests are done.
-const realSetTimeout = globalThis.setTimeout;
-globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-  const timer = realSetTimeout(fn, ms, ...args) as unknown as NodeJS.Timeout;
-  if ((ms ?? 0) >= 5000 && new Error().stack?.includes('@nostr-dev-kit')) timer.unref();
-  return timer;
-}) as typeof setTimeout;
+prepareNdkForNode();
 
 const now = (): number => Math.floor(Date.now() / 1000);
 
