@@ -7,7 +7,7 @@ import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
 import { buildAssignment, parseHeartbeat } from '../dvm/coordination.ts';
 import { buildFeedback, parseFeedback } from '../dvm/feedback.ts';
 import { DuplicateJobError, type JobLog } from '../dvm/job-log.ts';
-import type { JobView } from '../dvm/job-state.ts';
+import { isTerminal, type JobView } from '../dvm/job-state.ts';
 import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../dvm/kinds.ts';
 import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
 import type { Auctioneer } from './auctioneer.ts';
@@ -295,8 +295,7 @@ export class Coordinator {
       buildFeedback({ request: view.request, status: 'error', message: reason }),
     );
     const now = this.options.log.get(view.id);
-    if (now && !['completed', 'failed', 'cancelled'].includes(now.state))
-      this.options.log.append(view.id, { type: 'failed', reason });
+    if (now && !isTerminal(now.state)) this.options.log.append(view.id, { type: 'failed', reason });
     this.log.info({ job: view.id, reason, feedback: event.id }, 'job failed');
   }
 

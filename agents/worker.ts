@@ -9,7 +9,7 @@ import { buildFeedback } from '../dvm/feedback.ts';
 import type { JobHandler } from '../dvm/handler.ts';
 import { JobInputError } from '../dvm/handler.ts';
 import type { JobLog } from '../dvm/job-log.ts';
-import { isTerminal } from '../dvm/job-state.ts';
+import { isTerminal, type JobView } from '../dvm/job-state.ts';
 import { ASSIGNMENT_KIND } from '../dvm/kinds.ts';
 import { decryptJobRequest, isEncryptedRequest } from '../dvm/request.ts';
 import { buildResult } from '../dvm/result.ts';
@@ -137,12 +137,11 @@ export class DvmWorker {
       this.log.warn({ id: event.id, err: errorText(err) }, 'ignoring a malformed assignment');
       return;
     }
-    const view = this.options.log.get(a.requestId);
-    if (!view || view.agent !== this.options.pubkey || view.attempt !== a.attempt || isTerminal(view.state)) {
+    if (!this.stillMine(a.requestId, a.attempt)) {
       this.log.debug({ job: a.requestId, attempt: a.attempt }, 'ignoring a stale assignment');
       return;
     }
-    this.enqueue(view.id, view.attempt);
+    this.enqueue(a.requestId, a.attempt);
   }
 
   private enqueue(jobId: string, attempt: number): void {
@@ -176,8 +175,7 @@ export class DvmWorker {
   private async execute(jobId: string, attempt: number): Promise<void> {
     const { log, outbox, signer } = this.options;
     const view = log.get(jobId);
-    if (!view || view.agent !== this.options.pubkey || view.attempt !== attempt || isTerminal(view.state))
-      return;
+    if (!this.mine(view, attempt)) return;
     const request = view.request;
     const resultKey = `result:${attempt}`;
     const errorKey = `error:${attempt}`;
@@ -257,10 +255,17 @@ export class DvmWorker {
     }
   }
 
+  /** The job is assigned to this agent for this attempt and not finished (an assignment is not stale). */
   private stillMine(jobId: string, attempt: number): boolean {
-    const view = this.options.log.get(jobId);
+    return this.mine(this.options.log.get(jobId), attempt);
+  }
+
+  private mine(view: JobView | undefined, attempt: number): view is JobView {
     return (
-      !!view && view.agent === this.options.pubkey && view.attempt === attempt && !isTerminal(view.state)
+      view !== undefined &&
+      view.agent === this.options.pubkey &&
+      view.attempt === attempt &&
+      !isTerminal(view.state)
     );
   }
 
