@@ -4,8 +4,8 @@ import { jobKindInfo } from '../../dvm/kinds.ts';
 import { encodeNpub } from '../../identity/nip19.ts';
 import { agentNames } from '../agent-names.ts';
 import { makeContext } from '../context.ts';
-import { readInstanceRecord } from '../instance-record.ts';
 import { type CliIo, printJson, println } from '../io.ts';
+import { runningAgents } from '../running-instance.ts';
 
 interface AgentRow {
   name: string;
@@ -27,21 +27,10 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const ctx = await makeContext(io, program.opts());
-      const record = await readInstanceRecord(ctx.dataDir);
       let rows: AgentRow[] | undefined;
-      let running = false;
-      if (record.state === 'running') {
-        const res = await fetch(`${record.record.localHttpUrl}/api/status`, {
-          signal: AbortSignal.timeout(3000),
-        }).catch(() => undefined);
-        const body = (await res?.json().catch(() => undefined)) as
-          | { agents?: (AgentRow & { pubkey: string })[] }
-          | undefined;
-        if (body?.agents) {
-          running = true;
-          rows = body.agents.map((a) => ({ ...a, npub: encodeNpub(a.pubkey) }));
-        }
-      }
+      const live = await runningAgents(ctx.dataDir);
+      const running = live !== undefined;
+      if (live) rows = live.map((a) => ({ ...a, npub: encodeNpub(a.pubkey) }));
       if (!rows) {
         // Not running: what the persona file and the key store say.
         const { personas } = await loadPersonaFile(ctx.config.agents.personaFile);

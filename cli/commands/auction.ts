@@ -10,8 +10,8 @@ import { parsePubkey } from '../../identity/nip19.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { agentNames, nameOf } from '../agent-names.ts';
 import { makeContext } from '../context.ts';
-import { readInstanceRecord } from '../instance-record.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
+import { relayUrlFor } from '../running-instance.ts';
 
 interface RelayOpts {
   relay?: string;
@@ -181,13 +181,7 @@ async function withRelay(
   fn: (client: RelayClient, ctx: RelayContext) => Promise<void>,
 ): Promise<void> {
   const ctx = await makeContext(io, program.opts());
-  const record = await readInstanceRecord(ctx.dataDir);
-  const url = opts.relay ?? (record.state === 'running' ? record.record.localRelayUrl : undefined);
-  if (!url)
-    throw new CliError(
-      `no instance is running with data directory ${ctx.dataDir}: start one, or pass --relay`,
-      3,
-    );
+  const url = await relayUrlFor(ctx.dataDir, opts.relay);
   const names = await agentNames(ctx.dataDir);
   let coordinator: string | undefined;
   if (opts.coordinator) {

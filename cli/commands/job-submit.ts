@@ -9,8 +9,8 @@ import { parsePubkey } from '../../identity/nip19.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { makeContext } from '../context.ts';
-import { readInstanceRecord } from '../instance-record.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
+import { relayUrlFor, runningAgents } from '../running-instance.ts';
 
 interface SubmitOptions {
   kind: string;
@@ -77,17 +77,8 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         if (!Number.isSafeInteger(bidMsats) || bidMsats < 0)
           throw new CliError('--bid must be a whole number of millisats', 2);
       }
-      const record = await readInstanceRecord(ctx.dataDir);
-      const relayUrl = opts.relay ?? (record.state === 'running' ? record.record.localRelayUrl : undefined);
-      if (!relayUrl) {
-        throw new CliError(
-          `no instance is running with data directory ${ctx.dataDir}: start one with \`timmy start\`, or pass --relay`,
-          3,
-        );
-      }
-      const to = opts.to
-        ? await resolveAgent(opts.to, record.state === 'running' ? record.record.localHttpUrl : undefined)
-        : undefined;
+      const relayUrl = await relayUrlFor(ctx.dataDir, opts.relay);
+      const to = opts.to ? await resolveAgent(opts.to, ctx.dataDir) : undefined;
       if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
 
       const customer = generateLocalSigner();
@@ -208,7 +199,7 @@ async function decryptResult(
 }
 
 /** An agent name (looked up on the running instance), an npub, or a hex pubkey → hex pubkey. */
-async function resolveAgent(to: string, httpUrl: string | undefined): Promise<string> {
+async function resolveAgent(to: string, dataDir: string): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(to) || to.startsWith('npub1')) {
     try {
       return parsePubkey(to);
@@ -216,20 +207,15 @@ async function resolveAgent(to: string, httpUrl: string | undefined): Promise<st
       throw new CliError(`--to ${to} is not a valid npub or hex pubkey`, 2);
     }
   }
-  if (!httpUrl)
+  const agents = await runningAgents(dataDir);
+  if (!agents)
     throw new CliError(
       `--to ${to}: agent names are looked up on the running instance, and none is running`,
       3,
     );
-  const res = await fetch(`${httpUrl}/api/status`, { signal: AbortSignal.timeout(3000) }).catch(
-    () => undefined,
-  );
-  const body = (await res?.json().catch(() => undefined)) as
-    | { agents?: { name: string; pubkey: string }[] }
-    | undefined;
-  const agent = body?.agents?.find((a) => a.name === to);
+  const agent = agents.find((a) => a.name === to);
   if (!agent) {
-    const names = body?.agents?.map((a) => a.name).join(', ') ?? '';
+    const names = agents.map((a) => a.name).join(', ');
     throw new CliError(
       `no agent named "${to}" on the running instance${names ? ` (agents: ${names})` : ''}`,
       2,
