@@ -18,6 +18,17 @@ const httpUrl = z
   .string()
   .refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), 'must be an http:// or https:// URL (or empty)');
 
+const nwcUrl = z
+  .string()
+  .refine(
+    (s) => s === '' || /^nostr\+walletconnect:\/\/[0-9a-f]{64}\?\S+$/.test(s),
+    'must be a nostr+walletconnect://<64 hex wallet pubkey>?relay=…&secret=… URL (or empty)',
+  );
+/** "PATH=MSATS": an HTTP path (exact, or ending in "*" for a prefix) and its price in millisatoshis. */
+const l402Route = z
+  .string()
+  .refine((s) => /^\/\S*=[1-9][0-9]*$/.test(s), 'must be "PATH=MSATS", e.g. "/api/status=1000"');
+
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./.timmy'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -128,15 +139,64 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  payments: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      wallet: z.enum(['embedded', 'nwc']).default('embedded'),
+      nwcUrl: nwcUrl.default(''),
+      feePct: z.number().min(0).max(100).default(10),
+      feeMsats: count(0).default(0),
+      minPriceMsats: count(0).default(1000),
+      invoiceExpirySeconds: count(10).default(600),
+      trustedCustomers: z.array(z.string().min(1)).default([]),
+      walletTimeoutMs: count(100).default(30_000),
+      walletRetryMs: count(10).default(2000),
+      unreachableGraceMs: count(0).default(120_000),
+      sweep: z
+        .strictObject({
+          thresholdMsats: count(0).default(0),
+          keepMsats: count(0).default(0),
+          nwcUrl: nwcUrl.default(''),
+        })
+        .prefault({}),
+      withdrawals: z
+        .strictObject({
+          autoApproveMsats: count(0).default(0),
+        })
+        .prefault({}),
+      embedded: z
+        .strictObject({
+          customerBalanceMsats: count(0).default(1_000_000),
+          holdTimeoutSeconds: count(10).default(86_400),
+        })
+        .prefault({}),
+      l402: z
+        .strictObject({
+          routes: z.array(l402Route).default([]),
+          tokenTtlSeconds: count(10).default(3600),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 /** Fields that hold secrets: never logged, and a warning at start when they come from the environment. */
-export const SECRET_FIELDS: readonly string[] = ['identity.passphrase', 'llm.openai.apiKey'];
+export const SECRET_FIELDS: readonly string[] = [
+  'identity.passphrase',
+  'llm.openai.apiKey',
+  'payments.nwcUrl',
+  'payments.sweep.nwcUrl',
+];
 
 /** List fields whose items are strings (the others are lists of integers), for environment parsing. */
-const STRING_LIST_FIELDS: readonly string[] = ['llm.order', 'dvm.approvalAgents'];
+const STRING_LIST_FIELDS: readonly string[] = [
+  'llm.order',
+  'dvm.approvalAgents',
+  'payments.trustedCustomers',
+  'payments.l402.routes',
+];
 
 export type Leaf = string | number | boolean | readonly number[] | readonly string[];
 
