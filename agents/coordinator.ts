@@ -11,6 +11,7 @@ import { isTerminal, type JobView } from '../dvm/job-state.ts';
 import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../dvm/kinds.ts';
 import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
 import type { Auctioneer } from './auctioneer.ts';
+import type { Billing } from './billing.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
 import type { Liveness } from './liveness.ts';
 
@@ -32,6 +33,8 @@ export interface CoordinatorOptions {
   logger: Logger;
   /** Runs the sealed-bid auctions; without it (auction.enabled false) jobs go to the least-loaded agent. */
   auctioneer?: Auctioneer;
+  /** Charges customers and pays agents; without it (payments.enabled false) jobs are free. */
+  billing?: Billing;
   /** How often external changes to the job log (approvals from `timmy job approve`) are picked up. */
   pollMs?: number;
 }
@@ -96,6 +99,14 @@ export class Coordinator {
       );
     }
     this.options.auctioneer?.start();
+    void this.options.billing?.start({
+      paid: (jobId) => void this.process(jobId),
+      expired: (jobId, reason) =>
+        void this.withJob(jobId, async () => {
+          const view = this.options.log.get(jobId);
+          if (view && !isTerminal(view.state)) await this.fail(view, reason);
+        }),
+    });
     for (const view of active) void this.process(view.id);
     const sweep = setInterval(() => this.sweep(), Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)));
     const poll = setInterval(() => this.pollChanges(), this.options.pollMs ?? 500);
@@ -113,6 +124,7 @@ export class Coordinator {
     for (const t of this.timers) clearInterval(t);
     for (const t of this.settleTimers.values()) clearTimeout(t);
     this.options.auctioneer?.stop();
+    this.options.billing?.stop();
     await Promise.allSettled([...this.locks.values()]);
   }
 
@@ -221,7 +233,16 @@ export class Coordinator {
       this.scheduleSettle(view.id, auctioneer.settleAt(Math.floor(until / 1000)));
       return;
     }
-    await this.assignTo(view, agent);
+    if (await this.charged(view, agent, agent.prices?.get(request.kind) ?? 0)) await this.assignTo(view, agent);
+  }
+
+  /** True when the job may go to `agent` now (paid, or free); otherwise billing waits or the job failed. */
+  private async charged(view: JobView, agent: LocalAgent, priceMsats: number): Promise<boolean> {
+    const billing = this.options.billing;
+    if (!billing) return true;
+    const outcome = await billing.charge(view, agent.pubkey, priceMsats);
+    if (outcome.kind === 'fail') await this.fail(view, outcome.reason);
+    return outcome.kind === 'ready';
   }
 
   private async assignTo(
@@ -273,17 +294,21 @@ export class Coordinator {
       .map((b) => byKey.get(b.bidder))
       .find((a): a is LocalAgent => a !== undefined && this.options.liveness.isAlive(a.pubkey));
     if (winner) {
-      await this.assignTo(view, winner, { record: record.id, priceMsats: settlement.priceMsats });
+      const price = settlement.priceMsats ?? winner.prices?.get(view.kind) ?? 0;
+      if (await this.charged(view, winner, price))
+        await this.assignTo(view, winner, { record: record.id, priceMsats: settlement.priceMsats });
       return;
     }
     // No valid bid: fail over to the least-loaded live agent (docs/auctions.md).
     const alive = candidates.filter((a) => this.options.liveness.isAlive(a.pubkey));
     if (alive.length === 0) return this.fail(view, `no valid bid and no live agent for kind ${view.kind}`);
+    const fallback = chooseAgent(view, alive, this.options);
+    if (!(await this.charged(view, fallback, fallback.prices?.get(view.kind) ?? 0))) return;
     this.options.log.append(view.id, {
       type: 'note',
       text: 'no valid bid: assigned to the least-loaded live agent',
     });
-    await this.assignTo(view, chooseAgent(view, alive, this.options), { record: record.id });
+    await this.assignTo(view, fallback, { record: record.id });
   }
 
   /** Records the error feedback first (so a crash cannot lose it), then the failure, then publishes. */
@@ -297,6 +322,13 @@ export class Coordinator {
     const now = this.options.log.get(view.id);
     if (now && !isTerminal(now.state)) this.options.log.append(view.id, { type: 'failed', reason });
     this.log.info({ job: view.id, reason, feedback: event.id }, 'job failed');
+    this.ended(view.id);
+  }
+
+  /** A job reached a terminal state: its payment is settled or refunded (outside the job's lock). */
+  private ended(jobId: string): void {
+    const billing = this.options.billing;
+    if (billing) queueMicrotask(() => void billing.finish(jobId));
   }
 
   private async onAgentEvent(event: NostrEvent): Promise<void> {
@@ -325,6 +357,7 @@ export class Coordinator {
             reason: message || 'the agent reported an error',
           });
           this.log.info({ job: view.id, reason: message }, 'job failed at the agent');
+          this.ended(view.id);
         }
         return;
       }
@@ -334,6 +367,7 @@ export class Coordinator {
       ) {
         this.options.log.append(view.id, { type: 'completed', result: event, agent: event.pubkey });
         this.log.info({ job: view.id, result: event.id }, 'job completed');
+        this.ended(view.id);
       }
     });
   }

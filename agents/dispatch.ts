@@ -8,6 +8,8 @@ export interface LocalAgent {
   name: string;
   pubkey: string;
   kinds: readonly number[];
+  /** The agent's listed price per job kind (msats), charged when no auction sets one. */
+  prices?: ReadonlyMap<number, number>;
 }
 
 /**

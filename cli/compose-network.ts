@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Auctioneer } from '../agents/auctioneer.ts';
+import { Billing } from '../agents/billing.ts';
 import { Bidder } from '../agents/bidder.ts';
 import { Coordinator, type LocalAgent } from '../agents/coordinator.ts';
 import { InputResolver } from '../agents/inputs.ts';
@@ -19,6 +20,8 @@ import { JobLog } from '../dvm/job-log.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
 import { createLlmRouter } from '../llm/from-config.ts';
 import type { CascadeRouter } from '../llm/router.ts';
+import type { Treasury } from '../payments/treasury.ts';
+import type { Wallet } from '../payments/wallet.ts';
 
 export interface NetworkAgent {
   persona: Persona;
@@ -58,6 +61,8 @@ export interface NetworkOptions {
   clock?: Clock;
   /** The model router; default: built from `config.llm` (tests pass one over a scripted provider). */
   llm?: CascadeRouter;
+  /** The instance's wallet and treasury; without them (or with payments.enabled false) jobs are free. */
+  payments?: { wallet: Wallet; treasury: Treasury };
 }
 
 /** The file of the instance's job log under its data directory. */
@@ -118,7 +123,23 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     name: a.persona.name,
     pubkey: a.pubkey,
     kinds: (serves.get(a.pubkey) ?? []).map((s) => s.kind),
+    prices: new Map((serves.get(a.pubkey) ?? []).map((s) => [s.kind, s.priceMsats])),
   }));
+  const names = new Map(agents.map((a) => [a.pubkey, a.persona.name]));
+  const billing =
+    options.payments && config.payments.enabled
+      ? new Billing({
+          wallet: options.payments.wallet,
+          treasury: options.payments.treasury,
+          log,
+          outbox: outboxes.get(boss.pubkey) as Outbox,
+          signer: boss.signer,
+          payments: config.payments,
+          agentName: (pubkey) => names.get(pubkey) ?? pubkey,
+          clock,
+          logger,
+        })
+      : undefined;
   const auctioneer = config.auction.enabled
     ? new Auctioneer({
         signer: boss.signer,
@@ -156,6 +177,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     : [];
   const coordinator = new Coordinator({
     auctioneer,
+    billing,
     signer: boss.signer,
     pubkey: boss.pubkey,
     relay: boss.client,

@@ -14,8 +14,10 @@ import { RelayClient } from '../relay/client.ts';
 import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
-import { HttpServer, type InstanceView } from '../web/http-server.ts';
+import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/http-server.ts';
+import { L402Gate, loadOrCreateRootKey } from '../web/l402.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
+import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
 import { VERSION } from './context.ts';
 import { CliError } from './io.ts';
 
@@ -51,6 +53,8 @@ export interface RunningInstance {
   agents: AgentInfo[];
   /** The DVM network: job log, coordinator, workers, model router. */
   network: RunningNetwork;
+  /** Wallet, treasury and (embedded) wallet service; undefined when payments.enabled is false. */
+  payments: RunningPayments | undefined;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -150,7 +154,8 @@ export async function startInstance(
   const relay = await startRelay(config, dataDir, logger);
   const clients: RelayClient[] = [];
   let network: RunningNetwork | undefined;
-  const http = new HttpServer({
+  let payments: RunningPayments | undefined;
+  const httpOptions: HttpServerOptions = {
     logger,
     view: (): InstanceView => ({
       name: 'Timmy Time',
@@ -175,9 +180,11 @@ export async function startInstance(
         };
       }),
       llm: network?.router.stats() ?? [],
+      payments: payments ? paymentsView(payments) : { enabled: false },
     }),
     nostrJson: (name) => answerNip05Query(nostrJson, name),
-  });
+  };
+  const http = new HttpServer(httpOptions);
   const nostrJson = buildNostrJson(
     agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey })),
     [relay.publicUrl],
@@ -192,7 +199,27 @@ export async function startInstance(
       agents.map((a, i) => ({ name: a.persona.name, event: a.profile, via: clients[i] as RelayClient })),
     );
     logger.info({ relay: relay.url, published }, 'agent profiles (kind 0) published');
+    if (config.payments.enabled)
+      payments = await startPayments({
+        config,
+        dataDir,
+        keystore,
+        relayUrl: relay.url,
+        publicRelayUrl: relay.publicUrl,
+        logger,
+      });
+    if (payments && config.payments.l402.routes.length > 0) {
+      httpOptions.l402 = new L402Gate({
+        wallet: payments.wallet,
+        rootKey: await loadOrCreateRootKey(join(dataDir, 'l402-root-key')),
+        routes: config.payments.l402.routes,
+        tokenTtlSeconds: config.payments.l402.tokenTtlSeconds,
+        logger,
+        location: config.http.publicUrl || undefined,
+      });
+    }
     network = await startNetwork({
+      payments,
       config,
       dataDir,
       logger,
@@ -218,10 +245,12 @@ export async function startInstance(
       embeddedRelay: relay.embedded,
       agents,
       network: net,
+      payments,
       startedAt,
       close: async () => {
         publisher.stop();
         await net.close();
+        await payments?.close();
         for (const c of clients) c.close();
         await http.close();
         await relay.close();
@@ -230,6 +259,7 @@ export async function startInstance(
   } catch (err) {
     publisher.stop();
     await network?.close();
+    await payments?.close();
     for (const c of clients) c.close();
     await http.close();
     await relay.close();

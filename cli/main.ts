@@ -11,6 +11,7 @@ import { registerModels } from './commands/models.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerWallet } from './commands/wallet.ts';
 import { VERSION } from './context.ts';
 import { CliError, type CliIo, println, processIo } from './io.ts';
 
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   registerAgents(program, io, result);
   registerAuction(program, io, result);
   registerModels(program, io, result);
+  registerWallet(program, io);
   return program;
 }
 

@@ -114,6 +114,8 @@ const LEGAL: [JobStateName, JobTransitionEntry['type'], JobStateName][] = [
   ['assigned', 'started', 'executing'],
   ['assigned', 'agent-lost', 'posted'],
   ['executing', 'agent-lost', 'posted'],
+  ['posted', 'payment-required', 'awaiting-payment'],
+  ['bidding', 'payment-required', 'awaiting-payment'],
   ['assigned', 'payment-required', 'awaiting-payment'],
   ['executing', 'payment-required', 'awaiting-payment'],
   ['awaiting-payment', 'paid', 'assigned'],

@@ -9,7 +9,8 @@
  *   posted ──bidding──▶ bidding
  *   posted | bidding ──assigned──▶ assigned ──started──▶ executing
  *   assigned | executing ──agent-lost──▶ posted (reassignable; the attempt counter keeps counting)
- *   assigned | executing ──payment-required──▶ awaiting-payment ──paid──▶ (back to where it came from)
+ *   posted | bidding | assigned | executing ──payment-required──▶ awaiting-payment ──paid──▶ (back to
+ *     where it came from: Timmy asks for payment once the price is known, before assigning the winner)
  *   assigned | executing ──completed──▶ completed
  *   any non-terminal ──failed──▶ failed, ──cancelled──▶ cancelled
  *
@@ -268,7 +269,7 @@ export function applyEntry(
       if (from === 'assigned' || from === 'executing') checkAgent(view, entry.agent, illegal);
       return move('posted', ['assigned', 'executing'], { agent: undefined });
     case 'payment-required':
-      return move('awaiting-payment', ['assigned', 'executing'], {
+      return move('awaiting-payment', ['posted', 'bidding', 'assigned', 'executing'], {
         payment: { amountMsats: entry.amountMsats, bolt11: entry.bolt11, paid: false },
       });
     case 'paid': {
@@ -276,7 +277,8 @@ export function applyEntry(
       // awaiting-payment only ever leaves by `paid`, `failed` or `cancelled`: the entry before it in the
       // history is the state it was entered from.
       const back = view.history[view.history.length - 2]?.state;
-      if (back !== 'assigned' && back !== 'executing') throw illegal(`cannot tell where to return (${back})`);
+      if (back !== 'posted' && back !== 'bidding' && back !== 'assigned' && back !== 'executing')
+        throw illegal(`cannot tell where to return (${back})`);
       const payment: JobPayment =
         entry.preimage === undefined
           ? { ...view.payment, paid: true }

@@ -228,6 +228,23 @@ export class KeyStore {
   }
 
   /**
+   * The secret key as hex, for the few components that must hold a raw key rather than a Signer: a Nostr
+   * Wallet Connect client (its connection secret) and the invoice-signing node key of the embedded wallet.
+   * Logged at debug level, without the key.
+   */
+  async secretHex(name: string): Promise<string> {
+    const file = this.pathOf(name);
+    const k = await this.#readFile(name, file);
+    const secretKey = this.#decrypt(k, file);
+    try {
+      this.#log.debug({ name, pubkey: k.pubkey }, 'secret key handed to a wallet component');
+      return Buffer.from(secretKey).toString('hex');
+    } finally {
+      secretKey.fill(0);
+    }
+  }
+
+  /**
    * The secret key as an nsec, for `timmy keys show --secret` only. Decrypts the file again (the cached
    * signer does not hand its key out) and logs that an export happened, without the key.
    */

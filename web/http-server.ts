@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.ts';
 import { renderHomePage } from './home-page.ts';
+import type { L402Gate } from './l402.ts';
 
 /** What the HTTP server shows about the running instance; read fresh on every request. */
 export interface InstanceView {
@@ -28,6 +29,8 @@ export interface InstanceView {
   }[];
   /** Per-provider language-model statistics (calls, failures, tokens, latency, circuit state). */
   llm: unknown[];
+  /** The wallet and the treasury's balances (test sats flagged), or `{ enabled: false }`. */
+  payments?: unknown;
 }
 
 export interface HttpServerOptions {
@@ -35,11 +38,23 @@ export interface HttpServerOptions {
   view: () => InstanceView;
   /** The NIP-05 document for `?name=` (or all names when undefined). */
   nostrJson: (name: string | undefined) => unknown;
+  /**
+   * Paid access (L402): every request for an existing page passes `l402.check` before its handler; a
+   * priced page is served once the request carries a valid token. `/api/l402` (always free) lists the
+   * priced routes.
+   */
+  l402?: L402Gate;
 }
+
+/** The discovery document: always free, so clients can learn the prices before they pay. */
+export const L402_DISCOVERY_PATH = '/api/l402';
+
+type Handler = (url: URL, res: ServerResponse) => void;
 
 /**
  * The instance's HTTP server: the home page (the dashboard replaces it later), NIP-05
- * (`/.well-known/nostr.json`), `/api/status` (what `timmy status` reads) and `/healthz`.
+ * (`/.well-known/nostr.json`), `/api/status` (what `timmy status` reads), `/healthz`, and `/api/l402` (the
+ * L402 price list). With an `l402` gate, the configured routes cost sats (see web/l402.ts).
  */
 export class HttpServer {
   private server: Server | undefined;
@@ -83,19 +98,17 @@ export class HttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    try {
-      this.route(req, res);
-    } catch (err) {
+    this.route(req, res).catch((err: unknown) => {
       this.log.error(
         { err: err instanceof Error ? err.message : String(err), url: req.url },
         'request failed',
       );
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
-    }
+    });
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {
@@ -107,24 +120,51 @@ export class HttpServer {
       sendJson(res, 405, { error: `method ${method} not allowed` }, { Allow: 'GET, HEAD, OPTIONS' });
       return;
     }
-    switch (url.pathname) {
-      case '/':
-        sendHtml(res, renderHomePage(this.options.view()));
-        return;
-      case '/.well-known/nostr.json': {
-        const name = url.searchParams.get('name') ?? undefined;
-        sendJson(res, 200, this.options.nostrJson(name));
+    const handler = this.handlerFor(url.pathname);
+    if (!handler) {
+      sendJson(res, 404, { error: `no such page: ${url.pathname}` });
+      return;
+    }
+    const gate = this.options.l402;
+    if (gate && url.pathname !== L402_DISCOVERY_PATH) {
+      const decision = await gate.check(method, url.pathname, req.headers.authorization);
+      if (!decision.allowed) {
+        if (!res.writableEnded) sendJson(res, decision.status, decision.body, decision.headers);
         return;
       }
-      case '/api/status':
-        sendJson(res, 200, this.options.view());
-        return;
-      case '/healthz':
-        sendJson(res, 200, { ok: true });
-        return;
-      default:
-        sendJson(res, 404, { error: `no such page: ${url.pathname}` });
     }
+    handler(url, res);
+  }
+
+  /** The handler of an existing page; undefined for a 404 (which is never charged for). */
+  private handlerFor(pathname: string): Handler | undefined {
+    switch (pathname) {
+      case '/':
+        return (_url, res) => sendHtml(res, renderHomePage(this.options.view()));
+      case '/.well-known/nostr.json':
+        return (url, res) =>
+          sendJson(res, 200, this.options.nostrJson(url.searchParams.get('name') ?? undefined));
+      case '/api/status':
+        return (_url, res) => sendJson(res, 200, this.options.view());
+      case '/healthz':
+        return (_url, res) => sendJson(res, 200, { ok: true });
+      case L402_DISCOVERY_PATH:
+        return (_url, res) => sendJson(res, 200, this.l402Document());
+      default:
+        return undefined;
+    }
+  }
+
+  private l402Document(): unknown {
+    const gate = this.options.l402;
+    if (!gate) return { enabled: false, routes: [] };
+    return {
+      enabled: true,
+      scheme: 'L402',
+      authorization: 'L402 <base64 macaroon>:<hex preimage>',
+      tokenTtlSeconds: gate.tokenTtlSeconds,
+      routes: gate.describe(),
+    };
   }
 }
 
@@ -133,6 +173,7 @@ function corsHeaders(): Record<string, string> {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Expose-Headers': 'WWW-Authenticate, Retry-After',
   };
 }
 

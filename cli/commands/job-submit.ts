@@ -8,7 +8,10 @@ import { parseResult } from '../../dvm/result.ts';
 import { parsePubkey } from '../../identity/nip19.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { RelayClient } from '../../relay/client.ts';
+import { customerWallet } from '../customer-wallet.ts';
 import { makeContext } from '../context.ts';
+import { JobPayer } from '../job-payer.ts';
+import { formatMsats } from '../../payments/wallet.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 import { relayUrlFor, runningAgents } from '../running-instance.ts';
 
@@ -23,7 +26,13 @@ interface SubmitOptions {
   relay?: string;
   timeout: string;
   json?: boolean;
+  nwc?: string;
+  maxPay?: string;
+  pay: boolean;
 }
+
+/** What a job may cost without --max-pay or --bid: 100 sats. */
+const DEFAULT_MAX_PAY_MSATS = 100_000;
 
 /** Exit code when no result came in time. */
 const TIMEOUT_EXIT = 4;
@@ -56,6 +65,12 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
     .option('--relay <url>', "relay to use (default: the running instance's relay)")
     .option('--timeout <seconds>', 'how long to wait for the result', '120')
     .option('--json', 'print the request, the feedback and the result as JSON')
+    .option(
+      '--nwc <url>',
+      "pay with this NWC wallet (default: the instance's demo customer wallet of test sats, when the embedded wallet runs)",
+    )
+    .option('--max-pay <msats>', `the most to pay without asking (default: --bid, else ${DEFAULT_MAX_PAY_MSATS})`)
+    .option('--no-pay', 'never pay: a job that asks for payment ends with an error')
     .action(async (words: string[], opts: SubmitOptions) => {
       const ctx = await makeContext(io, program.opts());
       const kind = Number(opts.kind);
@@ -77,7 +92,18 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         if (!Number.isSafeInteger(bidMsats) || bidMsats < 0)
           throw new CliError('--bid must be a whole number of millisats', 2);
       }
+      if (opts.maxPay !== undefined && !(Number.isSafeInteger(Number(opts.maxPay)) && Number(opts.maxPay) >= 0))
+        throw new CliError('--max-pay must be a whole number of millisats', 2);
       const relayUrl = await relayUrlFor(ctx.dataDir, opts.relay);
+      const payWith = opts.pay ? await customerWallet(ctx, opts.nwc, relayUrl) : undefined;
+      const wallet = payWith?.wallet;
+      const payer = new JobPayer(
+        wallet,
+        JobPayer.limit(opts.maxPay, bidMsats, DEFAULT_MAX_PAY_MSATS),
+        (line) => {
+          if (!opts.json) println(io.stderr, line);
+        },
+      );
       const to = opts.to ? await resolveAgent(opts.to, ctx.dataDir) : undefined;
       if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
 
@@ -119,8 +145,17 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
                       return;
                     }
                     feedback.push({ status: f.status, message: f.message, from: e.pubkey, at: e.created_at });
-                    if (!opts.json) println(io.stderr, `[${f.status}] ${f.message}`);
-                    if (f.status === 'error') {
+                    if (!opts.json)
+                      println(
+                        io.stderr,
+                        `[${f.status}] ${f.message}${f.amountMsats !== undefined ? ` (${formatMsats(f.amountMsats)}${payWith?.testSats ? ', test sats' : ''})` : ''}`,
+                      );
+                    const refused = payer.onFeedback(f);
+                    if (refused) {
+                      clearTimeout(timer);
+                      sub.close();
+                      resolve({ error: refused });
+                    } else if (f.status === 'error') {
                       clearTimeout(timer);
                       sub.close();
                       resolve({ error: f.message || 'the service provider reported an error' });
@@ -154,11 +189,13 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
           const parsed = parseResult(outcome.result);
           content = parsed.encrypted ? await decryptResult(customer, outcome.result) : parsed.content;
         }
+        const paid = await payer.settle(outcome.result ? 5000 : 0);
         if (opts.json) {
           printJson(io.stdout, {
             request: request.id,
             kind,
             feedback,
+            payments: paid,
             result: outcome.result
               ? { id: outcome.result.id, from: outcome.result.pubkey, content }
               : undefined,
@@ -179,6 +216,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         }
       } finally {
         client.close();
+        wallet?.close();
       }
     });
 }

@@ -14,6 +14,8 @@ import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts'
 import { CircuitBreaker } from '../../llm/circuit-breaker.ts';
 import type { LlmProvider } from '../../llm/provider.ts';
 import { CascadeRouter } from '../../llm/router.ts';
+import type { Treasury } from '../../payments/treasury.ts';
+import type { PayResult, Wallet } from '../../payments/wallet.ts';
 import { RelayClient } from '../../relay/client.ts';
 
 /** Persona files for tests: Timmy plus the given workers. */
@@ -45,6 +47,8 @@ export interface TestNetworkOptions {
   logger?: Logger;
   /** Crash simulation: publishes for which this returns true never reach the relay (they hang until stop). */
   swallow?: (agent: string, event: NostrEvent) => boolean;
+  /** Payments are off unless a wallet and a treasury are given. */
+  payments?: { wallet: Wallet; treasury: Treasury; config?: Partial<Config['payments']> };
 }
 
 export interface TestNetwork {
@@ -63,6 +67,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
   const config = configSchema.parse({
     dvm: { heartbeatIntervalMs: 200, agentTimeoutMs: 1500, ...o.dvm },
     auction: { enabled: false, ...o.auction },
+    payments: { enabled: o.payments !== undefined, walletRetryMs: 200, ...o.payments?.config },
   });
   const logger = o.logger ?? silentLogger;
   const keys = o.keys ?? new Map(o.agents.map((p) => [p.name, generateLocalSigner()]));
@@ -103,6 +108,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     publisher,
     personaFile: '(test)',
     llm: router,
+    payments: o.payments,
   });
   return {
     network,
@@ -127,14 +133,20 @@ export interface JobOutcome {
   feedback: NostrEvent[];
   result?: NostrEvent;
   error?: string;
+  /** Invoices the customer paid (or tried to) from `payment-required` feedback. */
+  payments: { bolt11: string; amountMsats: number; outcome: Promise<PayResult> }[];
 }
 
 /** A customer with its own key and connection, as any Nostr client would be. */
 export class Customer {
-  readonly signer = generateLocalSigner();
   readonly client: RelayClient;
 
-  constructor(relayUrl: string) {
+  /** With a wallet, the customer pays every `payment-required` invoice it is sent (once each). */
+  constructor(
+    relayUrl: string,
+    readonly wallet?: Wallet,
+    readonly signer: LocalSigner = generateLocalSigner(),
+  ) {
     this.client = new RelayClient({ url: relayUrl, logger: silentLogger });
   }
 
@@ -146,7 +158,7 @@ export class Customer {
 
   /** Follows a request (publishing it first when asked) until a result or an error feedback. */
   follow(request: NostrEvent, timeoutMs: number, publish = false): Promise<JobOutcome> {
-    const out: JobOutcome = { request, feedback: [] };
+    const out: JobOutcome = { request, feedback: [], payments: [] };
     const filters: Filter[] = [{ kinds: [FEEDBACK_KIND, request.kind + 1000], '#e': [request.id] }];
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -158,6 +170,15 @@ export class Customer {
           if (e.kind === FEEDBACK_KIND) {
             out.feedback.push(e);
             const status = e.tags.find((t) => t[0] === 'status');
+            const amount = e.tags.find((t) => t[0] === 'amount');
+            const bolt11 = amount?.[2];
+            if (this.wallet && status?.[1] === 'payment-required' && bolt11) {
+              if (!out.payments.some((p) => p.bolt11 === bolt11)) {
+                const outcome = this.wallet.payInvoice({ invoice: bolt11 });
+                outcome.catch(() => {});
+                out.payments.push({ bolt11, amountMsats: Number(amount[1]), outcome });
+              }
+            }
             if (status?.[1] === 'error') {
               out.error = status[2] ?? '';
               clearTimeout(timer);

@@ -1,0 +1,388 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Signer } from '../core/signer.ts';
+import { buildFeedback } from '../dvm/feedback.ts';
+import type { JobLog } from '../dvm/job-log.ts';
+import { isTerminal, type JobView } from '../dvm/job-state.ts';
+import { isEncryptedRequest, parseJobRequest } from '../dvm/request.ts';
+import type { Escrow, Treasury } from '../payments/treasury.ts';
+import { supportsHoldInvoices, type Wallet, WalletError, type WalletNotification } from '../payments/wallet.ts';
+import type { Outbox } from './outbox.ts';
+
+/**
+ * Timmy's till: asks customers to pay for jobs and pays the agents that deliver them.
+ *
+ * Once the price is known (the auction's second price, or the agent's listed price without an auction) the
+ * customer gets a kind 7000 `payment-required` with the amount (price + the instance's fee) and a BOLT11
+ * invoice. With a wallet that has hold invoices the payment is escrow: held while the job runs, settled
+ * when the result is delivered, cancelled (the customer is refunded) when the job fails. Without them, a
+ * plain invoice is paid up front and a failure books a refund owed to the customer. Trusted customers
+ * (`payments.trustedCustomers`) get the result first and a plain invoice after it.
+ *
+ * The invoice and its preimage are recorded in the treasury before the customer sees them; payment is
+ * noticed from the wallet's notifications and, as a fallback that also covers restarts, by looking open
+ * invoices up every `walletRetryMs`. Settling, refunding and booking the agent's earnings are idempotent,
+ * so a process killed anywhere between payment and delivery resumes without paying or charging twice.
+ */
+
+export interface BillingOptions {
+  wallet: Wallet;
+  treasury: Treasury;
+  log: JobLog;
+  outbox: Outbox;
+  /** Timmy: the author of payment feedback. */
+  signer: Signer;
+  payments: Config['payments'];
+  /** An agent's name by pubkey (treasury accounts are per agent name). */
+  agentName(pubkey: string): string;
+  clock: Clock;
+  logger: Logger;
+}
+
+export type ChargeOutcome =
+  /** Paid (or nothing to pay before the work): assign the agent. */
+  | { kind: 'ready' }
+  /** Waiting for the customer (or for the wallet to answer): do nothing now. */
+  | { kind: 'waiting' }
+  /** The job cannot be charged: fail it with this reason. */
+  | { kind: 'fail'; reason: string };
+
+export interface BillingEvents {
+  /** The customer paid: move the job on. */
+  paid(jobId: string): void;
+  /** The invoice expired unpaid: cancel the job. */
+  expired(jobId: string, reason: string): void;
+}
+
+const sha256 = (hex: string): string => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
+
+export class Billing {
+  private readonly log: Logger;
+  private readonly trusted: Set<string>;
+  private readonly unreachableSince = new Map<string, number>();
+  private readonly busy = new Set<string>();
+  private holdInvoices: boolean | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private events: BillingEvents | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: BillingOptions) {
+    this.log = options.logger.child({ component: 'billing' });
+    this.trusted = new Set(options.payments.trustedCustomers);
+  }
+
+  get enabled(): boolean {
+    return this.options.payments.enabled;
+  }
+
+  /** What the customer pays for work priced `priceMsats`: the price plus the fee, at least the minimum. */
+  quote(priceMsats: number): { priceMsats: number; amountMsats: number } {
+    const p = this.options.payments;
+    const price = Math.max(priceMsats, p.minPriceMsats);
+    const fee = p.feeMsats + Math.ceil((price * p.feePct) / 100);
+    return { priceMsats: price, amountMsats: price + fee };
+  }
+
+  async start(events: BillingEvents): Promise<void> {
+    this.events = events;
+    this.subscribeWithRetry();
+    this.timer = setInterval(() => void this.reconcile(), this.options.payments.walletRetryMs);
+    this.timer.unref();
+    void this.reconcile();
+  }
+
+  private subscribeWithRetry(): void {
+    if (this.stopped) return;
+    this.options.wallet.subscribe((n) => this.onNotification(n)).then(
+      (unsubscribe) => {
+        if (this.stopped) unsubscribe();
+        else this.unsubscribe = unsubscribe;
+      },
+      (err: unknown) => {
+        this.log.warn({ err: message(err) }, 'wallet notifications unavailable; polling invoices instead');
+      },
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async hold(): Promise<boolean> {
+    if (this.holdInvoices === undefined) {
+      const info = await this.options.wallet.getInfo();
+      this.holdInvoices = supportsHoldInvoices(info);
+      this.options.treasury.setMeta('wallet', { ...info, seenAt: Math.floor(this.options.clock.now() / 1000) });
+    }
+    return this.holdInvoices;
+  }
+
+  /**
+   * Called before the job is assigned to `agent` at `priceMsats`: charges the customer once per job. A job
+   * already paid is `ready` (a reassignment after a lost agent is not charged again; the new agent's price
+   * is what it will earn).
+   */
+  async charge(view: JobView, agent: string, priceMsats: number): Promise<ChargeOutcome> {
+    const { treasury, payments } = { treasury: this.options.treasury, payments: this.options.payments };
+    if (!payments.enabled) return { kind: 'ready' };
+    const existing = treasury.escrow(view.id);
+    if (existing) {
+      if (existing.state === 'held') {
+        const price = Math.min(this.quote(priceMsats).priceMsats, existing.amountMsats);
+        if (existing.agent !== this.options.agentName(agent) || existing.priceMsats !== price)
+          treasury.setAgent(view.id, this.options.agentName(agent), price);
+        return { kind: 'ready' };
+      }
+      if (existing.state === 'invoiced') {
+        await this.announce(view, existing);
+        return { kind: 'waiting' };
+      }
+      return { kind: 'fail', reason: `the payment for this job is ${existing.state}` };
+    }
+    if (this.trusted.has(view.customer)) return { kind: 'ready' };
+    const { priceMsats: price, amountMsats } = this.quote(priceMsats);
+    const bid = bidOf(view);
+    if (bid !== undefined && amountMsats > bid)
+      return {
+        kind: 'fail',
+        reason: `the price is ${amountMsats} msats (${price} for the work + the instance's fee), above your bid of ${bid} msats`,
+      };
+    let escrow: Escrow;
+    try {
+      escrow = await this.invoice(view, agent, price, amountMsats, 'before');
+    } catch (err) {
+      return this.walletTrouble(view, err);
+    }
+    this.unreachableSince.delete(view.id);
+    await this.announce(view, escrow);
+    return { kind: 'waiting' };
+  }
+
+  private async invoice(
+    view: JobView,
+    agent: string,
+    priceMsats: number,
+    amountMsats: number,
+    mode: 'before' | 'after',
+  ): Promise<Escrow> {
+    const { wallet, treasury, payments } = this.options;
+    const description = `Timmy Time job ${view.id.slice(0, 12)} (kind ${view.kind})`;
+    const hold = mode === 'before' && (await this.hold());
+    let invoice: string;
+    let paymentHash: string;
+    let preimage = '';
+    if (hold) {
+      preimage = randomBytes(32).toString('hex');
+      paymentHash = sha256(preimage);
+      const t = await wallet.makeHoldInvoice({
+        amountMsats,
+        description,
+        expirySeconds: payments.invoiceExpirySeconds,
+        paymentHash,
+      });
+      invoice = t.invoice;
+    } else {
+      const t = await wallet.makeInvoice({ amountMsats, description, expirySeconds: payments.invoiceExpirySeconds });
+      invoice = t.invoice;
+      paymentHash = t.paymentHash;
+    }
+    return treasury.openEscrow({
+      jobId: view.id,
+      customer: view.customer,
+      mode,
+      hold,
+      invoice,
+      paymentHash,
+      preimage,
+      amountMsats,
+      priceMsats,
+      agent: this.options.agentName(agent),
+      expiresAt: Math.floor(this.options.clock.now() / 1000) + payments.invoiceExpirySeconds,
+    });
+  }
+
+  /** Records `payment-required` in the job log (pay-first jobs) and sends the invoice to the customer. */
+  private async announce(view: JobView, escrow: Escrow): Promise<void> {
+    const { log, outbox, signer } = this.options;
+    const now = log.get(view.id);
+    if (escrow.mode === 'before' && now && !isTerminal(now.state) && now.state !== 'awaiting-payment' && !now.payment)
+      log.append(view.id, { type: 'payment-required', amountMsats: escrow.amountMsats, bolt11: escrow.invoice });
+    const parts = [
+      escrow.mode === 'after' ? 'the result is out; please pay' : 'pay to start the job',
+      escrow.hold ? '(escrow: refunded if the job fails)' : '',
+    ];
+    await outbox.send(
+      view.id,
+      `payment-required:${escrow.mode}`,
+      signer,
+      buildFeedback({
+        request: view.request,
+        status: 'payment-required',
+        message: parts.filter(Boolean).join(' '),
+        amountMsats: escrow.amountMsats,
+        bolt11: escrow.invoice,
+      }),
+    );
+  }
+
+  private walletTrouble(view: JobView, err: unknown): ChargeOutcome {
+    if (err instanceof WalletError && err.transient) {
+      const since = this.unreachableSince.get(view.id) ?? this.options.clock.now();
+      this.unreachableSince.set(view.id, since);
+      const waited = this.options.clock.now() - since;
+      if (waited >= this.options.payments.unreachableGraceMs) {
+        this.unreachableSince.delete(view.id);
+        return {
+          kind: 'fail',
+          reason: `the wallet did not answer for ${Math.round(waited / 1000)} s; nothing was charged`,
+        };
+      }
+      this.log.warn({ job: view.id, err: err.message }, 'the wallet did not answer; the job waits');
+      return { kind: 'waiting' };
+    }
+    return { kind: 'fail', reason: `could not make an invoice: ${message(err)}` };
+  }
+
+  /** The job ended (delivered, failed or cancelled): settle or refund its payment. */
+  async finish(jobId: string): Promise<void> {
+    if (!this.options.payments.enabled || this.busy.has(jobId)) return;
+    const view = this.options.log.get(jobId);
+    if (!view || !isTerminal(view.state)) return;
+    this.busy.add(jobId);
+    try {
+      const escrow = this.options.treasury.escrow(jobId);
+      if (view.state === 'completed') {
+        if (!escrow) {
+          if (this.trusted.has(view.customer)) await this.billAfter(view);
+          return;
+        }
+        if (escrow.state === 'held') await this.settle(escrow);
+      } else if (escrow && (escrow.state === 'held' || escrow.state === 'invoiced')) {
+        await this.refund(escrow, view.reason ?? view.state);
+      }
+    } catch (err) {
+      this.log.warn({ job: jobId, err: message(err) }, 'settling the payment failed; will retry');
+    } finally {
+      this.busy.delete(jobId);
+    }
+  }
+
+  private async billAfter(view: JobView): Promise<void> {
+    const agent = view.agent ?? '';
+    const priceTag = view.outbox
+      .map((o) => o.event.tags.find((t) => t[0] === 'price')?.[1])
+      .filter((p): p is string => p !== undefined)
+      .pop();
+    const { priceMsats, amountMsats } = this.quote(Number(priceTag ?? 0) || 0);
+    const escrow = await this.invoice(view, agent, priceMsats, amountMsats, 'after');
+    await this.announce(view, escrow);
+  }
+
+  private async settle(escrow: Escrow): Promise<void> {
+    const { wallet, treasury } = this.options;
+    if (escrow.hold) {
+      try {
+        await wallet.settleHoldInvoice(escrow.preimage);
+      } catch (err) {
+        // Settled before a crash? Then book it; otherwise try again later.
+        const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
+        if (t.state !== 'settled') throw err;
+      }
+    }
+    treasury.markSettled(escrow.jobId);
+    this.log.info({ job: escrow.jobId, amountMsats: escrow.amountMsats, agent: escrow.agent }, 'payment settled');
+  }
+
+  private async refund(escrow: Escrow, reason: string): Promise<void> {
+    const { wallet, treasury } = this.options;
+    if (escrow.hold) {
+      try {
+        await wallet.cancelHoldInvoice(escrow.paymentHash);
+      } catch (err) {
+        const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
+        if (t.state !== 'failed') throw err;
+      }
+    }
+    treasury.markRefunded(escrow.jobId, reason);
+    this.options.log.append(escrow.jobId, {
+      type: 'note',
+      text:
+        escrow.state === 'held'
+          ? escrow.hold
+            ? `payment refunded (hold invoice cancelled): ${reason}`
+            : `refund of ${escrow.amountMsats} msats owed to the customer: ${reason}`
+          : 'invoice cancelled before payment',
+    });
+  }
+
+  private onNotification(n: WalletNotification): void {
+    if (n.type === 'payment_sent') return;
+    const escrow = this.options.treasury.escrowByHash(n.transaction.paymentHash);
+    if (escrow?.state === 'invoiced') void this.paid(escrow).catch((err: unknown) => this.warn(escrow, err));
+  }
+
+  private warn(escrow: Escrow, err: unknown): void {
+    this.log.warn({ job: escrow.jobId, err: message(err) }, 'handling a payment failed');
+  }
+
+  private async paid(escrow: Escrow): Promise<void> {
+    const { treasury, log } = this.options;
+    const e = treasury.markPaid(escrow.jobId);
+    if (e.mode === 'after') {
+      treasury.markSettled(e.jobId);
+      return;
+    }
+    const view = log.get(e.jobId);
+    if (view?.state === 'awaiting-payment') log.append(e.jobId, { type: 'paid' });
+    this.log.info({ job: e.jobId, amountMsats: e.amountMsats, hold: e.hold }, 'customer paid');
+    if (view && isTerminal(view.state)) await this.finish(e.jobId);
+    else this.events?.paid(e.jobId);
+  }
+
+  /** Looks up every open invoice: payments missed while down, expiries, settlements still to do. */
+  async reconcile(): Promise<void> {
+    if (this.stopped || !this.options.payments.enabled) return;
+    const nowS = Math.floor(this.options.clock.now() / 1000);
+    for (const escrow of this.options.treasury.openEscrows()) {
+      if (this.stopped) return;
+      const view = this.options.log.get(escrow.jobId);
+      try {
+        if (escrow.state === 'held') {
+          if (view && isTerminal(view.state)) await this.finish(escrow.jobId);
+          continue;
+        }
+        const t = await this.options.wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
+        if (t.state === 'accepted' || t.state === 'settled') await this.paid(escrow);
+        else if (t.state === 'failed' || escrow.expiresAt <= nowS) await this.expire(escrow, view);
+        else if (view && isTerminal(view.state) && escrow.mode === 'before') await this.refund(escrow, view.state);
+      } catch (err) {
+        if (!(err instanceof WalletError && err.transient)) this.warn(escrow, err);
+      }
+    }
+  }
+
+  private async expire(escrow: Escrow, view: JobView | undefined): Promise<void> {
+    const reason = 'the invoice expired before it was paid';
+    if (escrow.hold) await this.options.wallet.cancelHoldInvoice(escrow.paymentHash).catch(() => {});
+    this.options.treasury.markRefunded(escrow.jobId, reason);
+    if (escrow.mode === 'before' && view && !isTerminal(view.state)) this.events?.expired(escrow.jobId, reason);
+  }
+}
+
+function bidOf(view: JobView): number | undefined {
+  if (isEncryptedRequest(view.request)) return undefined;
+  try {
+    return parseJobRequest(view.request).bidMsats;
+  } catch {
+    return undefined;
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import { type Clock, systemClock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { KeyStore } from '../identity/keystore.ts';
+import { nodePublicKey } from '../payments/bolt11.ts';
+import { NwcWallet } from '../payments/nwc-wallet.ts';
+import { Payouts } from '../payments/payouts.ts';
+import { Treasury } from '../payments/treasury.ts';
+import type { Wallet } from '../payments/wallet.ts';
+import { EmbeddedWalletService } from '../payments/wallet-service.ts';
+import { RelayClient } from '../relay/client.ts';
+import { CliError } from './io.ts';
+import { readNwcConnection } from './nwc-connection.ts';
+
+/**
+ * Wires payments for `timmy start`: the wallet (the embedded test-sats NIP-47 service over the instance's
+ * relay, or an external NWC wallet), the treasury, and the payouts loop. The instance's own wallet is
+ * always reached over NWC, the embedded service included, so both paths run the same code.
+ */
+
+export const KEY_WALLET_SERVICE = 'wallet-service';
+export const KEY_WALLET_NODE = 'wallet-node';
+export const KEY_WALLET_TREASURY = 'wallet-treasury';
+export const KEY_WALLET_CUSTOMER = 'wallet-customer';
+/** A connection stored with `timmy wallet connect` (its secret in the key store, encrypted at rest). */
+export const KEY_WALLET_NWC = 'wallet-nwc';
+
+export function treasuryPath(dataDir: string): string {
+  return join(dataDir, 'treasury.sqlite');
+}
+
+export function walletServicePath(dataDir: string): string {
+  return join(dataDir, 'wallet.sqlite');
+}
+
+export interface RunningPayments {
+  wallet: Wallet;
+  treasury: Treasury;
+  /** The embedded wallet service, when payments.wallet is "embedded". */
+  service: EmbeddedWalletService | undefined;
+  /** The demo customer's connection string (embedded wallet only), for `timmy job submit`. */
+  customerUrl: string | undefined;
+  testSats: boolean;
+  close(): Promise<void>;
+}
+
+export interface PaymentsOptions {
+  config: Config;
+  dataDir: string;
+  keystore: KeyStore;
+  /** Where this process reaches the instance's relay. */
+  relayUrl: string;
+  /** The relay URL to put in connection strings for others. */
+  publicRelayUrl: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export async function startPayments(options: PaymentsOptions): Promise<RunningPayments> {
+  const { config, dataDir, keystore, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const p = config.payments;
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    let service: EmbeddedWalletService | undefined;
+    let walletUrl: string;
+    let customerUrl: string | undefined;
+    if (p.wallet === 'embedded') {
+      const serviceKey = await keystore.getOrCreate(KEY_WALLET_SERVICE);
+      await keystore.getOrCreate(KEY_WALLET_NODE);
+      const client = new RelayClient({ url: options.relayUrl, logger, authSigner: serviceKey.signer });
+      closers.push(() => client.close());
+      service = await EmbeddedWalletService.open({
+        relay: client,
+        signer: serviceKey.signer,
+        relayUrl: options.publicRelayUrl,
+        path: walletServicePath(dataDir),
+        nodeSecretKey: await keystore.secretHex(KEY_WALLET_NODE),
+        holdTimeoutSeconds: p.embedded.holdTimeoutSeconds,
+        logger,
+        clock,
+      });
+      const svc = service;
+      closers.push(() => svc.stop());
+      await service.start();
+      const treasuryKey = await keystore.getOrCreate(KEY_WALLET_TREASURY);
+      const customerKey = await keystore.getOrCreate(KEY_WALLET_CUSTOMER);
+      await service.addConnection({ name: 'treasury', clientPubkey: treasuryKey.pubkey });
+      await service.addConnection({
+        name: 'customer',
+        clientPubkey: customerKey.pubkey,
+        balanceMsats: p.embedded.customerBalanceMsats,
+      });
+      walletUrl = service.connectionUri(await keystore.secretHex(KEY_WALLET_TREASURY));
+      customerUrl = service.connectionUri(await keystore.secretHex(KEY_WALLET_CUSTOMER));
+      logger.info(
+        { walletPubkey: service.pubkey, invoiceNode: nodePublicKey(await keystore.secretHex(KEY_WALLET_NODE)) },
+        'embedded wallet service started: TEST SATS, not real bitcoin',
+      );
+    } else {
+      walletUrl = p.nwcUrl || (await storedNwcUrl(keystore, dataDir));
+    }
+    const wallet = new NwcWallet({ url: walletUrl, logger, timeoutMs: p.walletTimeoutMs });
+    closers.push(() => wallet.close());
+    const treasury = Treasury.open({ path: treasuryPath(dataDir), logger, clock });
+    closers.push(() => treasury.close());
+    const coldWallet = p.sweep.nwcUrl
+      ? new NwcWallet({ url: p.sweep.nwcUrl, logger, timeoutMs: p.walletTimeoutMs })
+      : undefined;
+    if (coldWallet) closers.push(() => coldWallet.close());
+    const payouts = new Payouts({ treasury, wallet, payments: p, coldWallet, clock, logger });
+    payouts.start();
+    closers.push(() => payouts.stop());
+    return {
+      wallet,
+      treasury,
+      service,
+      customerUrl,
+      testSats: p.wallet === 'embedded',
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The connection stored by `timmy wallet connect`: relay and wallet pubkey in clear, the secret encrypted. */
+async function storedNwcUrl(keystore: KeyStore, dataDir: string): Promise<string> {
+  const stored = await readNwcConnection(dataDir);
+  if (!stored || !(await keystore.has(KEY_WALLET_NWC)))
+    throw new CliError(
+      'payments.wallet is "nwc" but no connection is configured: set TIMMY_PAYMENTS_NWC_URL or run `timmy wallet connect <nostr+walletconnect://…>`',
+      2,
+    );
+  const secret = await keystore.secretHex(KEY_WALLET_NWC);
+  const relays = stored.relays.map((r) => `relay=${encodeURIComponent(r)}`).join('&');
+  return `nostr+walletconnect://${stored.walletPubkey}?${relays}&secret=${secret}`;
+}
+
+/** What `/api/status` and `timmy status` show about payments. */
+export function paymentsView(p: RunningPayments): unknown {
+  const wallet = p.treasury.meta('wallet') as { alias?: string; network?: string } | undefined;
+  return {
+    enabled: true,
+    testSats: p.testSats,
+    unit: p.testSats ? 'test sats (not real bitcoin)' : 'sats',
+    wallet: wallet ? { alias: wallet.alias, network: wallet.network } : undefined,
+    holdingsMsats: p.treasury.holdingsMsats(),
+    accounts: p.treasury.balances().filter((b) => b.account !== 'lightning'),
+  };
+}

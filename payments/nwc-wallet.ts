@@ -1,0 +1,225 @@
+import {
+  Nip47NetworkError,
+  type Nip47Notification,
+  Nip47TimeoutError,
+  type Nip47Transaction,
+  Nip47WalletError,
+  NWCClient,
+} from '@getalby/sdk/nwc';
+import type { Logger } from '../core/logger.ts';
+import {
+  type ListTransactionsRequest,
+  type MakeHoldInvoiceRequest,
+  type MakeInvoiceRequest,
+  type PayInvoiceRequest,
+  type PayResult,
+  type Transaction,
+  WALLET_ERROR_CODES,
+  type Wallet,
+  WalletError,
+  type WalletErrorCode,
+  type WalletInfo,
+  type WalletNotification,
+} from './wallet.ts';
+import { ensureGlobalWebSocket } from './websocket-global.ts';
+
+/**
+ * A `Wallet` over Nostr Wallet Connect (NIP-47) with @getalby/sdk's NWCClient: Alby Hub, LNbits, any NIP-47
+ * wallet service, and the embedded test-sats service (payments/wallet-service.ts). Every call is bounded by
+ * `timeoutMs`; a call that gets no answer rejects with `UNREACHABLE` (it may still have been executed: the
+ * caller looks the invoice up before trying again). Wallet error responses keep their NIP-47 code.
+ */
+export interface NwcWalletOptions {
+  /** nostr+walletconnect://<wallet pubkey>?relay=…&secret=… */
+  url: string;
+  logger: Logger;
+  /** Per request (default 30 s). Paying a hold invoice waits until it is settled, up to `payTimeoutMs`. */
+  timeoutMs?: number;
+  /** For pay_invoice (default: 60 s, the SDK's own limit). */
+  payTimeoutMs?: number;
+}
+
+/** The parts of a connection string that may be shown (never the secret). */
+export function describeNwcUrl(url: string): { walletPubkey: string; relays: string[] } {
+  try {
+    const o = NWCClient.parseWalletConnectUrl(url);
+    return { walletPubkey: o.walletPubkey, relays: o.relayUrls };
+  } catch (err) {
+    throw new WalletError(
+      'INVALID_INPUT',
+      `not a nostr+walletconnect:// connection string (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+}
+
+export class NwcWallet implements Wallet {
+  private readonly client: NWCClient;
+  private readonly timeoutMs: number;
+  private readonly payTimeoutMs: number;
+  private readonly log: Logger;
+
+  constructor(options: NwcWalletOptions) {
+    ensureGlobalWebSocket();
+    const { relays } = describeNwcUrl(options.url);
+    if (relays.length === 0) throw new WalletError('INVALID_INPUT', 'the connection string names no relay');
+    this.client = new NWCClient({ nostrWalletConnectUrl: options.url });
+    if (!this.client.secret) throw new WalletError('INVALID_INPUT', 'the connection string has no secret');
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.payTimeoutMs = options.payTimeoutMs ?? 60_000;
+    this.log = options.logger.child({ wallet: 'nwc', walletPubkey: this.client.walletPubkey });
+  }
+
+  /** The client's own pubkey (the connection's identity at the wallet service). */
+  get clientPubkey(): string {
+    return this.client.publicKey;
+  }
+
+  get walletPubkey(): string {
+    return this.client.walletPubkey;
+  }
+
+  private async call<T>(method: string, run: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new WalletError('UNREACHABLE', `${method}: no answer from the wallet in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      return await Promise.race([run(), timeout]);
+    } catch (err) {
+      throw toWalletError(method, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async getInfo(): Promise<WalletInfo> {
+    const info = await this.call('get_info', () => this.client.getInfo());
+    const network = info.network || 'unknown';
+    return {
+      alias: info.alias || 'NWC wallet',
+      network,
+      methods: info.methods ?? [],
+      notifications: info.notifications ?? [],
+      testSats: network === 'regtest' || /test sats/i.test(info.alias ?? ''),
+    };
+  }
+
+  async getBalance(): Promise<{ balanceMsats: number }> {
+    const r = await this.call('get_balance', () => this.client.getBalance());
+    return { balanceMsats: r.balance };
+  }
+
+  async makeInvoice(request: MakeInvoiceRequest): Promise<Transaction> {
+    const t = await this.call('make_invoice', () =>
+      this.client.makeInvoice({
+        amount: request.amountMsats,
+        description: request.description,
+        expiry: request.expirySeconds,
+      }),
+    );
+    return fromNip47(t);
+  }
+
+  async makeHoldInvoice(request: MakeHoldInvoiceRequest): Promise<Transaction> {
+    const t = await this.call('make_hold_invoice', () =>
+      this.client.makeHoldInvoice({
+        amount: request.amountMsats,
+        description: request.description,
+        expiry: request.expirySeconds,
+        payment_hash: request.paymentHash,
+      }),
+    );
+    return fromNip47(t);
+  }
+
+  async settleHoldInvoice(preimage: string): Promise<void> {
+    await this.call('settle_hold_invoice', () => this.client.settleHoldInvoice({ preimage }));
+  }
+
+  async cancelHoldInvoice(paymentHash: string): Promise<void> {
+    await this.call('cancel_hold_invoice', () =>
+      this.client.cancelHoldInvoice({ payment_hash: paymentHash }),
+    );
+  }
+
+  async payInvoice(request: PayInvoiceRequest): Promise<PayResult> {
+    const r = await this.call(
+      'pay_invoice',
+      () =>
+        this.client.payInvoice(
+          request.amountMsats === undefined
+            ? { invoice: request.invoice }
+            : { invoice: request.invoice, amount: request.amountMsats },
+        ),
+      this.payTimeoutMs,
+    );
+    return { preimage: r.preimage, feesPaidMsats: r.fees_paid ?? 0 };
+  }
+
+  async lookupInvoice(query: { paymentHash?: string; invoice?: string }): Promise<Transaction> {
+    const t = await this.call('lookup_invoice', () =>
+      this.client.lookupInvoice(
+        query.paymentHash ? { payment_hash: query.paymentHash } : { invoice: query.invoice },
+      ),
+    );
+    return fromNip47(t);
+  }
+
+  async listTransactions(request: ListTransactionsRequest = {}): Promise<Transaction[]> {
+    const r = await this.call('list_transactions', () => this.client.listTransactions(request));
+    return r.transactions.map(fromNip47);
+  }
+
+  async subscribe(onNotification: (n: WalletNotification) => void): Promise<() => void> {
+    return this.client.subscribeNotifications((n: Nip47Notification) => {
+      try {
+        onNotification({ type: n.notification_type, transaction: fromNip47(n.notification) });
+      } catch (err) {
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'a notification handler threw',
+        );
+      }
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function fromNip47(t: Nip47Transaction): Transaction {
+  return {
+    type: t.type,
+    state: t.state,
+    invoice: t.invoice ?? '',
+    description: t.description ?? '',
+    paymentHash: t.payment_hash ?? '',
+    preimage: t.preimage ?? '',
+    amountMsats: t.amount ?? 0,
+    feesPaidMsats: t.fees_paid ?? 0,
+    createdAt: t.created_at ?? 0,
+    expiresAt: t.expires_at ?? 0,
+    settledAt: t.settled_at ?? 0,
+  };
+}
+
+function toWalletError(method: string, err: unknown): WalletError {
+  if (err instanceof WalletError) return err;
+  if (err instanceof Nip47TimeoutError || err instanceof Nip47NetworkError)
+    return new WalletError('UNREACHABLE', `${method}: ${err.message}`);
+  if (err instanceof Nip47WalletError) {
+    const code = (WALLET_ERROR_CODES as readonly string[]).includes(err.code)
+      ? (err.code as WalletErrorCode)
+      : 'OTHER';
+    return new WalletError(code, err.message);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  // Publish failures, a missing info event, a dropped connection: nothing was executed.
+  return new WalletError('UNREACHABLE', `${method}: ${message}`);
+}

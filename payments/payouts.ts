@@ -1,0 +1,122 @@
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { INSTANCE, type Treasury, type Withdrawal } from './treasury.ts';
+import { type Wallet, WalletError } from './wallet.ts';
+
+/**
+ * Pays what the treasury approved: withdrawals (approved by the operator with `timmy wallet approve`, or
+ * automatically up to `payments.withdrawals.autoApproveMsats`) and sweeps of the instance's fees to cold
+ * storage once they pass `payments.sweep.thresholdMsats`. Runs every `payments.walletRetryMs`.
+ *
+ * Never pays twice: before paying, the invoice is looked up in the wallet (a payment whose answer was lost,
+ * or made just before a crash, shows as settled and is booked instead); a wallet that does not answer
+ * leaves the withdrawal approved for the next round; a definitive refusal returns the reserved sats.
+ */
+export interface PayoutsOptions {
+  treasury: Treasury;
+  wallet: Wallet;
+  payments: Config['payments'];
+  /** Where sweeps go: a wallet that can make invoices (payments.sweep.nwcUrl). */
+  coldWallet?: Wallet;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class Payouts {
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: PayoutsOptions) {
+    this.log = options.logger.child({ component: 'payouts' });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.run(), this.options.payments.walletRetryMs);
+    this.timer.unref();
+    void this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round: every approved withdrawal, then the sweep. Rounds never overlap. */
+  run(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.running ??= this.round().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    for (const w of this.options.treasury.withdrawals(['approved'])) {
+      if (this.stopped) return;
+      await this.pay(w);
+    }
+    await this.sweep().catch((err: unknown) =>
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sweep failed; will retry'),
+    );
+  }
+
+  private async pay(w: Withdrawal): Promise<void> {
+    const { wallet, treasury } = this.options;
+    try {
+      const before = await wallet.lookupInvoice({ invoice: w.invoice }).catch((err: unknown) => {
+        if (err instanceof WalletError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      });
+      if (before?.type === 'outgoing' && before.state === 'settled') {
+        treasury.markWithdrawalPaid(w.id, before.preimage, before.feesPaidMsats);
+        this.log.info({ withdrawal: w.id }, 'withdrawal found paid; booked');
+        return;
+      }
+      if (before?.type === 'outgoing' && (before.state === 'pending' || before.state === 'accepted')) return;
+      const paid = await wallet.payInvoice({ invoice: w.invoice });
+      treasury.markWithdrawalPaid(w.id, paid.preimage, paid.feesPaidMsats);
+      this.log.info({ withdrawal: w.id, account: w.account, amountMsats: w.amountMsats }, 'withdrawal paid');
+    } catch (err) {
+      if (err instanceof WalletError && err.transient) {
+        this.log.warn(
+          { withdrawal: w.id, err: err.message },
+          'the wallet did not answer; the withdrawal waits',
+        );
+        return;
+      }
+      const reason = err instanceof Error ? err.message : String(err);
+      treasury.markWithdrawalFailed(w.id, reason);
+      this.log.warn({ withdrawal: w.id, reason }, 'withdrawal failed; the sats are back in the account');
+    }
+  }
+
+  /** Moves the instance's balance above the threshold (less `keepMsats`) to cold storage. */
+  private async sweep(): Promise<void> {
+    const { treasury, payments, coldWallet } = this.options;
+    const { thresholdMsats, keepMsats } = payments.sweep;
+    if (!coldWallet || thresholdMsats <= 0) return;
+    const balance = treasury.balance(INSTANCE);
+    if (balance <= thresholdMsats) return;
+    if (treasury.withdrawals(['pending', 'approved']).some((w) => w.requestedBy === 'sweep')) return;
+    const amountMsats = balance - Math.min(keepMsats, balance);
+    if (amountMsats <= 0) return;
+    const invoice = await coldWallet.makeInvoice({
+      amountMsats,
+      description: 'Timmy Time: sweep to cold storage',
+    });
+    const w = treasury.requestWithdrawal({
+      account: INSTANCE,
+      invoice: invoice.invoice,
+      paymentHash: invoice.paymentHash,
+      amountMsats,
+      requestedBy: 'sweep',
+      autoApproveMsats: Number.MAX_SAFE_INTEGER,
+    });
+    this.log.info({ withdrawal: w.id, amountMsats }, 'sweeping to cold storage');
+    await this.pay(w);
+  }
+}
