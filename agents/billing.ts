@@ -8,7 +8,12 @@ import type { JobLog } from '../dvm/job-log.ts';
 import { isTerminal, type JobView } from '../dvm/job-state.ts';
 import { isEncryptedRequest, parseJobRequest } from '../dvm/request.ts';
 import type { Escrow, Treasury } from '../payments/treasury.ts';
-import { supportsHoldInvoices, type Wallet, WalletError, type WalletNotification } from '../payments/wallet.ts';
+import {
+  supportsHoldInvoices,
+  type Wallet,
+  WalletError,
+  type WalletNotification,
+} from '../payments/wallet.ts';
 import type { Outbox } from './outbox.ts';
 
 /**
@@ -96,15 +101,17 @@ export class Billing {
 
   private subscribeWithRetry(): void {
     if (this.stopped) return;
-    this.options.wallet.subscribe((n) => this.onNotification(n)).then(
-      (unsubscribe) => {
-        if (this.stopped) unsubscribe();
-        else this.unsubscribe = unsubscribe;
-      },
-      (err: unknown) => {
-        this.log.warn({ err: message(err) }, 'wallet notifications unavailable; polling invoices instead');
-      },
-    );
+    this.options.wallet
+      .subscribe((n) => this.onNotification(n))
+      .then(
+        (unsubscribe) => {
+          if (this.stopped) unsubscribe();
+          else this.unsubscribe = unsubscribe;
+        },
+        (err: unknown) => {
+          this.log.warn({ err: message(err) }, 'wallet notifications unavailable; polling invoices instead');
+        },
+      );
   }
 
   stop(): void {
@@ -117,7 +124,10 @@ export class Billing {
     if (this.holdInvoices === undefined) {
       const info = await this.options.wallet.getInfo();
       this.holdInvoices = supportsHoldInvoices(info);
-      this.options.treasury.setMeta('wallet', { ...info, seenAt: Math.floor(this.options.clock.now() / 1000) });
+      this.options.treasury.setMeta('wallet', {
+        ...info,
+        seenAt: Math.floor(this.options.clock.now() / 1000),
+      });
     }
     return this.holdInvoices;
   }
@@ -144,7 +154,15 @@ export class Billing {
       }
       return { kind: 'fail', reason: `the payment for this job is ${existing.state}` };
     }
-    if (this.trusted.has(view.customer)) return { kind: 'ready' };
+    if (this.trusted.has(view.customer)) {
+      // Billed after the result, at the price of the agent that delivers it.
+      this.options.log.append(view.id, {
+        type: 'effect',
+        key: `payment:price:${view.attempt + 1}`,
+        value: { agent, priceMsats },
+      });
+      return { kind: 'ready' };
+    }
     const { priceMsats: price, amountMsats } = this.quote(priceMsats);
     const bid = bidOf(view);
     if (bid !== undefined && amountMsats > bid)
@@ -187,7 +205,11 @@ export class Billing {
       });
       invoice = t.invoice;
     } else {
-      const t = await wallet.makeInvoice({ amountMsats, description, expirySeconds: payments.invoiceExpirySeconds });
+      const t = await wallet.makeInvoice({
+        amountMsats,
+        description,
+        expirySeconds: payments.invoiceExpirySeconds,
+      });
       invoice = t.invoice;
       paymentHash = t.paymentHash;
     }
@@ -210,8 +232,18 @@ export class Billing {
   private async announce(view: JobView, escrow: Escrow): Promise<void> {
     const { log, outbox, signer } = this.options;
     const now = log.get(view.id);
-    if (escrow.mode === 'before' && now && !isTerminal(now.state) && now.state !== 'awaiting-payment' && !now.payment)
-      log.append(view.id, { type: 'payment-required', amountMsats: escrow.amountMsats, bolt11: escrow.invoice });
+    if (
+      escrow.mode === 'before' &&
+      now &&
+      !isTerminal(now.state) &&
+      now.state !== 'awaiting-payment' &&
+      !now.payment
+    )
+      log.append(view.id, {
+        type: 'payment-required',
+        amountMsats: escrow.amountMsats,
+        bolt11: escrow.invoice,
+      });
     const parts = [
       escrow.mode === 'after' ? 'the result is out; please pay' : 'pay to start the job',
       escrow.hold ? '(escrow: refunded if the job fails)' : '',
@@ -274,11 +306,8 @@ export class Billing {
 
   private async billAfter(view: JobView): Promise<void> {
     const agent = view.agent ?? '';
-    const priceTag = view.outbox
-      .map((o) => o.event.tags.find((t) => t[0] === 'price')?.[1])
-      .filter((p): p is string => p !== undefined)
-      .pop();
-    const { priceMsats, amountMsats } = this.quote(Number(priceTag ?? 0) || 0);
+    const recorded = view.effects[`payment:price:${view.attempt}`] as { priceMsats?: number } | undefined;
+    const { priceMsats, amountMsats } = this.quote(recorded?.priceMsats ?? 0);
     const escrow = await this.invoice(view, agent, priceMsats, amountMsats, 'after');
     await this.announce(view, escrow);
   }
@@ -295,7 +324,10 @@ export class Billing {
       }
     }
     treasury.markSettled(escrow.jobId);
-    this.log.info({ job: escrow.jobId, amountMsats: escrow.amountMsats, agent: escrow.agent }, 'payment settled');
+    this.log.info(
+      { job: escrow.jobId, amountMsats: escrow.amountMsats, agent: escrow.agent },
+      'payment settled',
+    );
   }
 
   private async refund(escrow: Escrow, reason: string): Promise<void> {
@@ -359,7 +391,8 @@ export class Billing {
         const t = await this.options.wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
         if (t.state === 'accepted' || t.state === 'settled') await this.paid(escrow);
         else if (t.state === 'failed' || escrow.expiresAt <= nowS) await this.expire(escrow, view);
-        else if (view && isTerminal(view.state) && escrow.mode === 'before') await this.refund(escrow, view.state);
+        else if (view && isTerminal(view.state) && escrow.mode === 'before')
+          await this.refund(escrow, view.state);
       } catch (err) {
         if (!(err instanceof WalletError && err.transient)) this.warn(escrow, err);
       }
@@ -370,7 +403,8 @@ export class Billing {
     const reason = 'the invoice expired before it was paid';
     if (escrow.hold) await this.options.wallet.cancelHoldInvoice(escrow.paymentHash).catch(() => {});
     this.options.treasury.markRefunded(escrow.jobId, reason);
-    if (escrow.mode === 'before' && view && !isTerminal(view.state)) this.events?.expired(escrow.jobId, reason);
+    if (escrow.mode === 'before' && view && !isTerminal(view.state))
+      this.events?.expired(escrow.jobId, reason);
   }
 }
 

@@ -233,7 +233,8 @@ export class Coordinator {
       this.scheduleSettle(view.id, auctioneer.settleAt(Math.floor(until / 1000)));
       return;
     }
-    if (await this.charged(view, agent, agent.prices?.get(request.kind) ?? 0)) await this.assignTo(view, agent);
+    if (await this.charged(view, agent, agent.prices?.get(request.kind) ?? 0))
+      await this.assignTo(view, agent);
   }
 
   /** True when the job may go to `agent` now (paid, or free); otherwise billing waits or the job failed. */

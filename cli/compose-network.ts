@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Auctioneer } from '../agents/auctioneer.ts';
-import { Billing } from '../agents/billing.ts';
 import { Bidder } from '../agents/bidder.ts';
+import { Billing } from '../agents/billing.ts';
 import { Coordinator, type LocalAgent } from '../agents/coordinator.ts';
 import { InputResolver } from '../agents/inputs.ts';
 import { Liveness } from '../agents/liveness.ts';

@@ -98,7 +98,10 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
       walletUrl = service.connectionUri(await keystore.secretHex(KEY_WALLET_TREASURY));
       customerUrl = service.connectionUri(await keystore.secretHex(KEY_WALLET_CUSTOMER));
       logger.info(
-        { walletPubkey: service.pubkey, invoiceNode: nodePublicKey(await keystore.secretHex(KEY_WALLET_NODE)) },
+        {
+          walletPubkey: service.pubkey,
+          invoiceNode: nodePublicKey(await keystore.secretHex(KEY_WALLET_NODE)),
+        },
         'embedded wallet service started: TEST SATS, not real bitcoin',
       );
     } else {

@@ -26,7 +26,8 @@ export async function customerWallet(
   }
   if (!ctx.config.payments.enabled || ctx.config.payments.wallet !== 'embedded') return undefined;
   const keystore = await openKeyStore(ctx.config, ctx.dataDir, silentLogger);
-  if (!(await keystore.has(KEY_WALLET_CUSTOMER)) || !(await keystore.has(KEY_WALLET_SERVICE))) return undefined;
+  if (!(await keystore.has(KEY_WALLET_CUSTOMER)) || !(await keystore.has(KEY_WALLET_SERVICE)))
+    return undefined;
   const service = await keystore.info(KEY_WALLET_SERVICE);
   const secret = await keystore.secretHex(KEY_WALLET_CUSTOMER);
   const url = `nostr+walletconnect://${service.pubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${secret}`;

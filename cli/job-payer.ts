@@ -28,7 +28,12 @@ export class JobPayer {
   onFeedback(f: JobFeedback): string | undefined {
     if (f.status !== 'payment-required' || !f.bolt11 || f.amountMsats === undefined) return undefined;
     if (this.payments.some((p) => p.bolt11 === f.bolt11)) return undefined; // asked again: already paying
-    const report: PaymentReport = { amountMsats: f.amountMsats, bolt11: f.bolt11, state: 'refused', detail: '' };
+    const report: PaymentReport = {
+      amountMsats: f.amountMsats,
+      bolt11: f.bolt11,
+      state: 'refused',
+      detail: '',
+    };
     this.payments.push(report);
     if (!this.wallet) {
       report.detail = 'no wallet to pay with (pass --nwc, or start the instance with the embedded wallet)';
@@ -55,7 +60,9 @@ export class JobPayer {
           const refunded = err instanceof WalletError && /cancel/i.test(err.message);
           report.state = refunded ? 'refunded' : 'failed';
           report.detail = err instanceof Error ? err.message : String(err);
-          this.say(refunded ? 'payment refunded (the job did not complete)' : `payment failed: ${report.detail}`);
+          this.say(
+            refunded ? 'payment refunded (the job did not complete)' : `payment failed: ${report.detail}`,
+          );
         },
       ),
     );

@@ -26,7 +26,11 @@ export async function readNwcConnection(dataDir: string): Promise<StoredNwcConne
   }
   const v = JSON.parse(text) as Partial<StoredNwcConnection>;
   if (typeof v.walletPubkey !== 'string' || !Array.isArray(v.relays)) return undefined;
-  return { walletPubkey: v.walletPubkey, relays: v.relays.map(String), connectedAt: Number(v.connectedAt ?? 0) };
+  return {
+    walletPubkey: v.walletPubkey,
+    relays: v.relays.map(String),
+    connectedAt: Number(v.connectedAt ?? 0),
+  };
 }
 
 export async function writeNwcConnection(dataDir: string, c: StoredNwcConnection): Promise<void> {

@@ -161,13 +161,9 @@ function prepare(db: Database.Database) {
 export class Ledger {
   private readonly clock: Clock;
   private readonly stmt: ReturnType<typeof prepare>;
-  private readonly transferTx: (
-    from: string,
-    to: string,
-    amount: number,
-    ref: string | null,
-    memo: string | null,
-  ) => number;
+  private readonly transferTx: Database.Transaction<
+    (from: string, to: string, amount: number, ref: string | null, memo: string | null) => number
+  >;
 
   constructor(
     private readonly db: Database.Database,
@@ -224,7 +220,7 @@ export class Ledger {
 
   /**
    * Moves `amountMsats` from one account to another: one journal row and both balances, atomically (a
-   * savepoint inside the caller's transaction). Returns the posting's id.
+   * savepoint inside the caller's transaction, else its own BEGIN IMMEDIATE). Returns the posting's id.
    */
   transfer(req: TransferRequest): number {
     const from = checkName(req.from);
@@ -237,7 +233,7 @@ export class Ledger {
       );
     }
     if (from === to) throw new LedgerError('invalid-account', `a transfer from ${from} to itself`);
-    return this.transferTx(from, to, amount, req.ref ?? null, req.memo ?? null);
+    return this.transferTx.immediate(from, to, amount, req.ref ?? null, req.memo ?? null);
   }
 
   /** The account's balance; throws `unknown-account`. */

@@ -41,15 +41,20 @@ export interface NwcWalletOptions {
 
 /** The parts of a connection string that may be shown (never the secret). */
 export function describeNwcUrl(url: string): { walletPubkey: string; relays: string[] } {
+  let o: ReturnType<typeof NWCClient.parseWalletConnectUrl>;
   try {
-    const o = NWCClient.parseWalletConnectUrl(url);
-    return { walletPubkey: o.walletPubkey, relays: o.relayUrls };
+    o = NWCClient.parseWalletConnectUrl(url);
   } catch (err) {
     throw new WalletError(
       'INVALID_INPUT',
       `not a nostr+walletconnect:// connection string (${err instanceof Error ? err.message : String(err)})`,
     );
   }
+  if (!/^[0-9a-f]{64}$/.test(o.walletPubkey ?? ''))
+    throw new WalletError('INVALID_INPUT', 'the connection string must name a 64-hex wallet pubkey');
+  if (!o.relayUrls?.length || o.relayUrls.some((r) => !/^wss?:\/\/\S+$/.test(r)))
+    throw new WalletError('INVALID_INPUT', 'the connection string must name ws:// or wss:// relays');
+  return { walletPubkey: o.walletPubkey, relays: o.relayUrls };
 }
 
 export class NwcWallet implements Wallet {

@@ -163,7 +163,9 @@ export function walletContract(name: string, setup: () => Promise<WalletPair>): 
       const b1 = await balances();
       assert.equal(b1.payee, b0.payee + 8_000);
       assert.equal(b1.payer, b0.payer - 8_000);
-      await rejectsWith(pair.payee.settleHoldInvoice(preimage), ['OTHER', 'NOT_FOUND'], 'settling twice');
+      // Settling again either changes nothing or is refused; it never pays twice.
+      await pair.payee.settleHoldInvoice(preimage).catch(() => {});
+      assert.deepEqual(await balances(), b1);
       await invariant();
     });
 
@@ -172,6 +174,7 @@ export function walletContract(name: string, setup: () => Promise<WalletPair>): 
       const b0 = await balances();
       const inv = await pair.payee.makeHoldInvoice({ amountMsats: 4_000, paymentHash: hash });
       const paying = pair.payer.payInvoice({ invoice: inv.invoice });
+      paying.catch(() => {}); // it rejects when cancelled, possibly before cancelHoldInvoice returns
       await waitFor(
         received,
         (n) => n.type === 'hold_invoice_accepted' && n.transaction.paymentHash === hash,

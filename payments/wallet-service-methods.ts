@@ -1,6 +1,6 @@
 /**
- * The embedded wallet's book-keeping: connections (one ledger account each), invoices, payments and hold
- * invoices, and the NIP-47 methods on them. Everything here is synchronous SQLite: a request is executed and
+ * The NIP-47 methods of the embedded wallet: invoices, payments and hold invoices between its accounts
+ * (payments/wallet-service-accounts.ts). Everything here is synchronous SQLite: a request is executed and
  * recorded (with its response and its notifications queued in the outbox) in one IMMEDIATE transaction, so
  * a request is executed once, and a kill at any point leaves the ledger balanced. The relay side (reading
  * requests, publishing the outbox) is payments/wallet-service.ts.
@@ -10,7 +10,8 @@ import type Database from 'better-sqlite3';
 import { type Clock, unixSeconds } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { decodeInvoice, InvoiceError, mintInvoice, paymentHashOf } from './bolt11.ts';
-import { Ledger, LedgerError } from './ledger.ts';
+import type { Ledger } from './ledger.ts';
+import { LedgerError } from './ledger.ts';
 import {
   errorResponse,
   Nip47Failure,
@@ -20,56 +21,27 @@ import {
   type Nip47Transaction,
   okResponse,
 } from './nip47.ts';
+import { HOLD_ACCOUNT, type WalletAccounts } from './wallet-service-accounts.ts';
+import type { ConnectionRow, InvoiceRow, WalletStatements } from './wallet-service-store.ts';
 import {
-  type ConnectionRow,
-  type InvoiceRow,
-  prepareWalletStatements,
-  type WalletStatements,
-} from './wallet-service-store.ts';
+  fail,
+  hexParam,
+  incomingTransaction,
+  intParam,
+  MAX_EXPIRY,
+  outgoingTransaction,
+  stringParam,
+  WALLET_ALIAS,
+  WALLET_METHODS,
+  WALLET_NOTIFICATIONS,
+} from './wallet-service-wire.ts';
 
-/** Where test sats come from: the only account allowed below zero. */
-export const MINT_ACCOUNT = 'mint';
-/** Where accepted hold payments wait for settle or cancel. */
-export const HOLD_ACCOUNT = 'hold';
-
-export const WALLET_METHODS = [
-  'get_info',
-  'get_balance',
-  'make_invoice',
-  'make_hold_invoice',
-  'settle_hold_invoice',
-  'cancel_hold_invoice',
-  'pay_invoice',
-  'lookup_invoice',
-  'list_transactions',
-] as const;
-
-export const WALLET_NOTIFICATIONS: readonly Nip47NotificationType[] = [
-  'payment_received',
-  'payment_sent',
-  'hold_invoice_accepted',
-];
-
-export const WALLET_ALIAS = 'Timmy Time embedded wallet (test sats, not real money)';
-
-export interface WalletInvariants {
-  ok: boolean;
-  /** Sum of every ledger balance: always 0. */
-  totalMsats: number;
-  /** Sum of the accepted hold payments (what the hold account must hold). */
-  holdMsats: number;
-  problems: string[];
-}
-
-export interface WalletBalances {
-  connections: Record<string, number>;
-  holdMsats: number;
-  /** Test sats minted so far (minus the mint account's balance). */
-  mintedMsats: number;
-}
+/** The most transaction JSON one list_transactions response carries. */
+const MAX_LIST_BYTES = 40_000;
 
 export interface WalletMethodsOptions {
   db: Database.Database;
+  accounts: WalletAccounts;
   nodeSecretKey: string;
   nodePubkey: string;
   clock: Clock;
@@ -78,86 +50,8 @@ export interface WalletMethodsOptions {
   defaultExpirySeconds: number;
 }
 
-const HEX32 = /^[0-9a-f]{64}$/;
-const MAX_EXPIRY = 10 * 365 * 86_400;
-
-function fail(code: Nip47Failure['code'], message: string): never {
-  throw new Nip47Failure(code, message);
-}
-
-function intParam(params: Record<string, unknown>, key: string, min: number, max = Number.MAX_SAFE_INTEGER) {
-  const v = params[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    return fail('OTHER', `invalid params: ${key} must be an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
-function stringParam(params: Record<string, unknown>, key: string): string | undefined {
-  const v = params[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') return fail('OTHER', `invalid params: ${key} must be a string`);
-  return v;
-}
-
-function hexParam(params: Record<string, unknown>, key: string): string | undefined {
-  const v = stringParam(params, key)?.toLowerCase();
-  if (v !== undefined && !HEX32.test(v))
-    return fail('OTHER', `invalid params: ${key} must be 32 bytes of hex`);
-  return v;
-}
-
-/** The payee's view of an invoice. Unpaid invoices past their expiry read as `failed`. */
-export function incomingTransaction(row: InvoiceRow, nowS: number): Nip47Transaction {
-  const state =
-    row.state === 'settled'
-      ? 'settled'
-      : row.state === 'accepted'
-        ? 'accepted'
-        : row.state === 'cancelled' || row.expires_at <= nowS
-          ? 'failed'
-          : 'pending';
-  return {
-    type: 'incoming',
-    state,
-    invoice: row.invoice,
-    description: row.description,
-    ...(row.description_hash ? { description_hash: row.description_hash } : {}),
-    ...(row.preimage ? { preimage: row.preimage } : {}),
-    payment_hash: row.payment_hash,
-    amount: row.paid_msats ?? row.amount_msats ?? 0,
-    fees_paid: 0,
-    created_at: row.created_at,
-    expires_at: row.expires_at,
-    ...(row.settled_at !== null ? { settled_at: row.settled_at } : {}),
-    ...(row.state === 'accepted' && row.settle_deadline !== null
-      ? { settle_deadline: row.settle_deadline }
-      : {}),
-  };
-}
-
-/** The payer's view: a held payment is `pending` until settled (`settled`) or refunded (`failed`). */
-export function outgoingTransaction(row: InvoiceRow): Nip47Transaction {
-  const state = row.state === 'settled' ? 'settled' : row.state === 'accepted' ? 'pending' : 'failed';
-  return {
-    type: 'outgoing',
-    state,
-    invoice: row.invoice,
-    description: row.description,
-    ...(row.description_hash ? { description_hash: row.description_hash } : {}),
-    ...(row.state === 'settled' && row.preimage ? { preimage: row.preimage } : {}),
-    payment_hash: row.payment_hash,
-    amount: row.paid_msats ?? 0,
-    fees_paid: 0,
-    created_at: row.paid_at ?? row.created_at,
-    expires_at: row.expires_at,
-    ...(row.settled_at !== null ? { settled_at: row.settled_at } : {}),
-  };
-}
-
 export class WalletMethods {
-  readonly ledger: Ledger;
+  private readonly ledger: Ledger;
   private readonly db: Database.Database;
   private readonly stmt: WalletStatements;
   private readonly log: Logger;
@@ -169,12 +63,8 @@ export class WalletMethods {
   constructor(private readonly o: WalletMethodsOptions) {
     this.db = o.db;
     this.log = o.logger;
-    this.ledger = new Ledger(o.db, { clock: o.clock });
-    this.stmt = prepareWalletStatements(o.db);
-    this.db.transaction(() => {
-      this.ledger.ensureAccount(MINT_ACCOUNT, { allowNegative: true });
-      this.ledger.ensureAccount(HOLD_ACCOUNT);
-    })();
+    this.ledger = o.accounts.ledger;
+    this.stmt = o.accounts.stmt;
     // The method runs in a savepoint: a method that fails half-way leaves nothing behind, and its error
     // response is recorded in the enclosing transaction.
     this.runTx = this.db.transaction((conn: ConnectionRow, req: Nip47Request) => this.dispatch(conn, req));
@@ -209,110 +99,6 @@ export class WalletMethods {
     return unixSeconds(this.o.clock);
   }
 
-  get statements(): WalletStatements {
-    return this.stmt;
-  }
-
-  // ---- connections ----
-
-  addConnection(opts: { name: string; clientPubkey: string; balanceMsats?: number }): {
-    created: boolean;
-    balanceMsats: number;
-  } {
-    const { name, clientPubkey } = opts;
-    if (typeof name !== 'string' || name.length === 0 || name.length > 100) {
-      throw new TypeError('a connection name is a non-empty string of at most 100 characters');
-    }
-    if (typeof clientPubkey !== 'string' || !HEX32.test(clientPubkey)) {
-      throw new TypeError('the client pubkey must be 32 bytes of lower-case hex');
-    }
-    const initial = opts.balanceMsats ?? 0;
-    if (!Number.isSafeInteger(initial) || initial < 0)
-      throw new TypeError('balanceMsats: a non-negative integer');
-    return this.db
-      .transaction(() => {
-        const existing = this.stmt.connectionByName.get(name);
-        if (existing) {
-          if (existing.client_pubkey !== clientPubkey) {
-            throw new Error(`wallet connection ${name} exists with another client pubkey`);
-          }
-          return { created: false, balanceMsats: this.ledger.balance(existing.account) };
-        }
-        const other = this.stmt.connectionByPubkey.get(clientPubkey);
-        if (other) throw new Error(`client pubkey ${clientPubkey} is already connection ${other.name}`);
-        const account = `conn:${name}`;
-        this.stmt.insertConnection.run(name, clientPubkey, account, this.nowS());
-        this.ledger.ensureAccount(account);
-        if (initial > 0) {
-          this.ledger.transfer({
-            from: MINT_ACCOUNT,
-            to: account,
-            amountMsats: initial,
-            ref: `fund:${name}`,
-            memo: 'initial test sats',
-          });
-        }
-        return { created: true, balanceMsats: initial };
-      })
-      .immediate();
-  }
-
-  connectionByPubkey(pubkey: string): ConnectionRow | undefined {
-    return this.stmt.connectionByPubkey.get(pubkey);
-  }
-
-  /** Mints test sats into a connection; returns its new balance. */
-  fund(name: string, msats: number): number {
-    return this.db
-      .transaction(() => {
-        const conn = this.stmt.connectionByName.get(name);
-        if (!conn) throw new Error(`no wallet connection ${name}`);
-        this.ledger.transfer({
-          from: MINT_ACCOUNT,
-          to: conn.account,
-          amountMsats: msats,
-          ref: `fund:${name}`,
-          memo: 'test sats',
-        });
-        return this.ledger.balance(conn.account);
-      })
-      .immediate();
-  }
-
-  balances(): WalletBalances {
-    const connections: Record<string, number> = {};
-    for (const c of this.stmt.connections.all()) connections[c.name] = this.ledger.balance(c.account);
-    return {
-      connections,
-      holdMsats: this.ledger.balance(HOLD_ACCOUNT),
-      mintedMsats: -this.ledger.balance(MINT_ACCOUNT),
-    };
-  }
-
-  checkInvariants(): WalletInvariants {
-    return this.db.transaction((): WalletInvariants => {
-      const problems: string[] = [];
-      const check = this.ledger.check();
-      if (check.totalMsats !== 0) problems.push(`the balances sum to ${check.totalMsats} msats, not 0`);
-      for (const n of check.negative) problems.push(`account ${n.name} is negative: ${n.balanceMsats} msats`);
-      for (const d of check.drift) {
-        problems.push(`account ${d.name} says ${d.storedMsats} msats, its postings ${d.journalMsats}`);
-      }
-      const held = this.stmt.heldMsats.get() ?? { msats: 0, n: 0 };
-      const holdMsats = held.msats ?? 0;
-      const holdBalance = this.ledger.balance(HOLD_ACCOUNT);
-      if (holdBalance !== holdMsats) {
-        problems.push(`the hold account has ${holdBalance} msats, the accepted hold payments ${holdMsats}`);
-      }
-      const orphans = this.stmt.paidWithoutPayer.get()?.n ?? 0;
-      if (orphans > 0) problems.push(`${orphans} paid invoices have no payer or amount`);
-      for (const r of this.stmt.deferredRequests.all()) {
-        if (r.held !== 1) problems.push(`request ${r.id} waits for a hold payment that is not accepted`);
-      }
-      return { ok: problems.length === 0, totalMsats: check.totalMsats, holdMsats, problems };
-    })();
-  }
-
   // ---- requests ----
 
   /**
@@ -325,6 +111,7 @@ export class WalletMethods {
 
   /** Cancels (refunds) the accepted hold payments past their settle deadline; returns how many. */
   expireHolds(): number {
+    if (this.stmt.dueHolds.all(this.nowS()).length === 0) return 0; // the usual case: no write transaction
     return this.db
       .transaction((): number => {
         const due = this.stmt.dueHolds.all(this.nowS());
@@ -337,11 +124,6 @@ export class WalletMethods {
         return due.length;
       })
       .immediate();
-  }
-
-  /** The earliest settle deadline of an accepted hold payment (unix seconds), if any. */
-  nextDeadline(): number | undefined {
-    return this.stmt.nextDeadline.get()?.deadline ?? undefined;
   }
 
   private dispatch(conn: ConnectionRow, req: Nip47Request): Nip47ResponseBody | undefined {
@@ -621,11 +403,17 @@ export class WalletMethods {
       limit: intParam(p, 'limit', 0, 1000) ?? 100,
       offset: intParam(p, 'offset', 0) ?? 0,
     });
-    return {
-      transactions: rows.map((r) =>
-        r.type === 'incoming' ? incomingTransaction(r, now) : outgoingTransaction(r),
-      ),
-      total_count: this.stmt.countTransactions.get(filter)?.n ?? 0,
-    };
+    // A response stays well under what relays take (strfry: 64 kB an event): the list stops at ~40 kB of
+    // transactions (at least one); total_count tells the client to page on with offset.
+    const transactions: Nip47Transaction[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      const tx = r.type === 'incoming' ? incomingTransaction(r, now) : outgoingTransaction(r);
+      const size = Buffer.byteLength(JSON.stringify(tx), 'utf8') + 1;
+      if (transactions.length > 0 && bytes + size > MAX_LIST_BYTES) break;
+      transactions.push(tx);
+      bytes += size;
+    }
+    return { transactions, total_count: this.stmt.countTransactions.get(filter)?.n ?? 0 };
   }
 }

@@ -24,7 +24,8 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
 
   CREATE TABLE wallet_invoices (
-    payment_hash TEXT PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,
+    payment_hash TEXT NOT NULL UNIQUE,
     invoice TEXT NOT NULL UNIQUE,
     payee TEXT NOT NULL REFERENCES wallet_connections (name),
     hold INTEGER NOT NULL,
@@ -43,7 +44,7 @@ const MIGRATIONS: readonly string[] = [
     pay_request_id TEXT,
     cancelled_at INTEGER,
     cancel_reason TEXT
-  ) STRICT, WITHOUT ROWID;
+  ) STRICT;
   CREATE INDEX wallet_invoices_payee ON wallet_invoices (payee, created_at);
   CREATE INDEX wallet_invoices_payer ON wallet_invoices (payer, paid_at) WHERE payer IS NOT NULL;
   CREATE INDEX wallet_invoices_held ON wallet_invoices (settle_deadline) WHERE state = 'accepted';
@@ -81,6 +82,8 @@ export interface ConnectionRow {
 export type InvoiceState = 'open' | 'accepted' | 'settled' | 'cancelled';
 
 export interface InvoiceRow {
+  /** Creation order. */
+  seq: number;
   payment_hash: string;
   invoice: string;
   payee: string;
@@ -220,9 +223,6 @@ export function prepareWalletStatements(db: Database.Database) {
     dueHolds: db.prepare<[number], InvoiceRow>(
       `SELECT * FROM wallet_invoices WHERE state = 'accepted' AND settle_deadline <= ? ORDER BY settle_deadline`,
     ),
-    nextDeadline: db.prepare<[], { deadline: number | null }>(
-      `SELECT MIN(settle_deadline) AS deadline FROM wallet_invoices WHERE state = 'accepted'`,
-    ),
     heldMsats: db.prepare<[], { msats: number | null; n: number }>(
       `SELECT SUM(paid_msats) AS msats, COUNT(*) AS n FROM wallet_invoices WHERE state = 'accepted'`,
     ),
@@ -249,7 +249,7 @@ export function prepareWalletStatements(db: Database.Database) {
        )
        WHERE at BETWEEN @from AND @until AND (@type IS NULL OR type = @type)
          AND (@unpaid = 1 OR state IN ${PAID_STATES})
-       ORDER BY at DESC, payment_hash LIMIT @limit OFFSET @offset`,
+       ORDER BY at DESC, seq DESC LIMIT @limit OFFSET @offset`,
     ),
     countTransactions: db.prepare<
       { name: string; from: number; until: number; type: string | null; unpaid: number },
@@ -271,6 +271,9 @@ export function prepareWalletStatements(db: Database.Database) {
     ),
     resolveRequest: db.prepare<[string, string]>(
       'UPDATE wallet_requests SET response = ? WHERE id = ? AND response IS NULL',
+    ),
+    replaceResponse: db.prepare<[string, string]>(
+      'UPDATE wallet_requests SET response = ?, response_event = NULL WHERE id = ?',
     ),
     setResponseEvent: db.prepare<[string, string]>(
       'UPDATE wallet_requests SET response_event = ? WHERE id = ? AND response_event IS NULL',

@@ -5,15 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NWCClient } from '@getalby/sdk';
+import Database from 'better-sqlite3';
+import { matchFilters } from 'nostr-tools/filter';
 import { type Clock, ManualClock } from '../core/clock.ts';
 import { MemoryLogger } from '../core/logger.ts';
-import type { NostrEvent } from '../core/nostr.ts';
+import type { Filter, NostrEvent } from '../core/nostr.ts';
+import type { Publish, Subscribe, SubscriptionHandlers } from '../core/transport.ts';
 import { generateLocalSigner, LocalSigner } from '../identity/signer.ts';
 import { RelayClient } from '../relay/client.ts';
 import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
-import { decodeInvoice, mintInvoice, paymentHashOf } from './bolt11.ts';
-import { NWC_REQUEST_KIND, NWC_RESPONSE_KIND } from './nip47.ts';
+import { decodeInvoice, mintInvoice, nodePublicKey, paymentHashOf } from './bolt11.ts';
+import { type Nip47ResponseBody, NWC_REQUEST_KIND, NWC_RESPONSE_KIND } from './nip47.ts';
 import { EmbeddedWalletService } from './wallet-service.ts';
+import { WalletAccounts } from './wallet-service-accounts.ts';
+import { WalletMethods } from './wallet-service-methods.ts';
+import { openWalletDatabase } from './wallet-service-store.ts';
 import { ensureGlobalWebSocket } from './websocket-global.ts';
 
 ensureGlobalWebSocket();
@@ -479,6 +485,29 @@ describe('EmbeddedWalletService over the relay, with @getalby/sdk clients', () =
       h.assertInvariants();
     });
 
+    it('a failure half-way through a payment (after the debit) leaves nothing behind', async () => {
+      const inv = await bob.makeInvoice({ amount: 3_000 });
+      const [a0, b0] = [h.balance('alice'), h.balance('bob')];
+      // Another connection to the file makes the invoice update fail after the transfer was written.
+      const side = new Database(join(dir, 'wallet.sqlite'));
+      side.exec(`CREATE TRIGGER boom BEFORE UPDATE OF state ON wallet_invoices
+                 WHEN NEW.payment_hash = '${inv.payment_hash}' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END`);
+      try {
+        await rejectsWith(alice.payInvoice({ invoice: inv.invoice }), 'INTERNAL');
+      } finally {
+        side.exec('DROP TRIGGER boom');
+        side.close();
+      }
+      assert.equal(h.balance('alice'), a0);
+      assert.equal(h.balance('bob'), b0);
+      assert.equal((await bob.lookupInvoice({ payment_hash: inv.payment_hash })).state, 'pending');
+      assert.ok(h.logger.records.some((r) => r.level === 'error' && r.msg === 'wallet method failed'));
+      h.assertInvariants();
+      await alice.payInvoice({ invoice: inv.invoice }); // a new request: it works now
+      assert.equal(h.balance('alice'), a0 - 3_000);
+      h.assertInvariants();
+    });
+
     it('a restart mid-hold: the held payment and the waiting pay_invoice survive in SQLite', async () => {
       const preimage = hex32();
       const hash = paymentHashOf(preimage);
@@ -574,5 +603,179 @@ describe('EmbeddedWalletService with a test clock: expiry and hold timeout', () 
       h.logger.records.find((r) => r.msg === 'NIP-47 request dropped' && r.fields.request === e.id),
     );
     h.assertInvariants();
+  });
+});
+
+describe('EmbeddedWalletService and a relay that refuses a response', () => {
+  let relay: TestRelay;
+  let h: Harness;
+
+  before(async () => {
+    relay = await startTestRelay({ limits: { maxContentBytes: 3000 } });
+    h = new Harness(relay, { path: ':memory:' });
+    await h.open();
+  });
+
+  after(async () => {
+    await h?.close();
+    await relay?.close();
+  });
+
+  it('a response too large for the relay becomes an INTERNAL error, and the outbox moves on', async () => {
+    const gina = await h.connect('gina', 0);
+    for (let i = 0; i < 8; i++) await gina.makeInvoice({ amount: 1_000 + i, description: `invoice ${i}` });
+    await rejectsWith(
+      gina.listTransactions({ unpaid: true }),
+      'INTERNAL',
+      /could not be delivered.*invalid:/,
+    );
+    assert.equal((await gina.listTransactions({ unpaid: true, limit: 2 })).transactions.length, 2);
+    assert.ok(h.logger.records.some((r) => r.msg === 'outbox item undeliverable'));
+    h.assertInvariants();
+  });
+});
+
+describe('WalletMethods without a relay', () => {
+  it('list_transactions stays under ~40 kB a response and pages on with offset', () => {
+    const logger = new MemoryLogger();
+    const db = openWalletDatabase(':memory:', logger);
+    const clock = new ManualClock(Date.now());
+    const accounts = new WalletAccounts(db, clock);
+    const nodeSecretKey = hex32();
+    const methods = new WalletMethods({
+      db,
+      accounts,
+      nodeSecretKey,
+      nodePubkey: nodePublicKey(nodeSecretKey),
+      clock,
+      logger,
+      holdTimeoutSeconds: 60,
+      defaultExpirySeconds: 3600,
+    });
+    const clientPubkey = generateLocalSigner().pubkey;
+    accounts.addConnection({ name: 'hal', clientPubkey });
+    const conn = accounts.connectionByName('hal') as NonNullable<
+      ReturnType<typeof accounts.connectionByName>
+    >;
+    const run = (method: string, params: Record<string, unknown>) => {
+      const id = hex32();
+      const req = { id, clientPubkey, encryption: 'nip44_v2' as const, createdAt: nowS(), method, params };
+      assert.deepEqual(methods.execute(conn, req), { duplicate: false });
+      assert.deepEqual(methods.execute(conn, req), { duplicate: true });
+      return JSON.parse(accounts.stmt.request.get(id)?.response ?? 'null') as {
+        result: { transactions: unknown[]; total_count: number };
+      };
+    };
+    for (let i = 0; i < 80; i++) {
+      clock.advance(1000);
+      run('make_invoice', { amount: 1000 + i, description: `${i} ${'x'.repeat(600)}` });
+    }
+    const first = run('list_transactions', { unpaid: true, limit: 1000 });
+    const n = first.result.transactions.length;
+    assert.equal(first.result.total_count, 80);
+    assert.ok(n > 10 && n < 80, `${n} transactions`);
+    assert.ok(JSON.stringify(first).length < 45_000);
+    const next = run('list_transactions', { unpaid: true, limit: 1000, offset: n });
+    assert.notDeepEqual(next.result.transactions[0], first.result.transactions[0]);
+    assert.equal(accounts.checkInvariants().ok, true);
+    db.close();
+  });
+});
+
+/** A relay that keeps every event (as strfry keeps ephemeral ones for a while) and serves them to new REQs. */
+class StoringRelay implements Publish, Subscribe {
+  readonly events: NostrEvent[] = [];
+  private readonly subs = new Set<{ filters: Filter[]; handlers: SubscriptionHandlers }>();
+
+  async publish(event: NostrEvent): Promise<void> {
+    this.events.push(event);
+    for (const s of this.subs) if (matchFilters(s.filters, event)) s.handlers.onEvent(event);
+  }
+
+  subscribe(filters: Filter[], handlers: SubscriptionHandlers) {
+    const sub = { filters, handlers };
+    queueMicrotask(() => {
+      for (const e of [...this.events]) if (matchFilters(filters, e)) handlers.onEvent(e);
+      handlers.onEose?.();
+      this.subs.add(sub);
+    });
+    return { close: () => this.subs.delete(sub) };
+  }
+
+  async query(filters: Filter[]): Promise<NostrEvent[]> {
+    return this.events.filter((e) => matchFilters(filters, e));
+  }
+
+  responsesTo(id: string): NostrEvent[] {
+    return this.events.filter(
+      (e) => e.kind === NWC_RESPONSE_KIND && e.tags.some((t) => t[0] === 'e' && t[1] === id),
+    );
+  }
+}
+
+describe('EmbeddedWalletService restart catch-up (a relay that keeps requests)', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'timmy-wallet-catchup-')), 'wallet.sqlite');
+  const relay = new StoringRelay();
+  const signer = generateLocalSigner();
+  const nodeSecretKey = hex32();
+  const erin = generateLocalSigner();
+  const fred = generateLocalSigner();
+  const open = () =>
+    EmbeddedWalletService.open({
+      relay,
+      signer,
+      relayUrl: 'ws://127.0.0.1:1/',
+      path,
+      nodeSecretKey,
+      logger: new MemoryLogger(),
+    });
+  const request = async (from: LocalSigner, method: string, params: Record<string, unknown>) =>
+    from.signEvent({
+      kind: NWC_REQUEST_KIND,
+      created_at: nowS(),
+      tags: [
+        ['p', signer.pubkey],
+        ['encryption', 'nip44_v2'],
+      ],
+      content: await from.nip44.encrypt(signer.pubkey, JSON.stringify({ method, params })),
+    });
+  const answer = async (from: LocalSigner, id: string): Promise<Nip47ResponseBody> => {
+    const r = await waitFor('a response', () => relay.responsesTo(id)[0]);
+    return JSON.parse(await from.nip44.decrypt(signer.pubkey, r.content)) as Nip47ResponseBody;
+  };
+
+  after(() => rmSync(join(path, '..'), { recursive: true, force: true }));
+
+  it('requests that arrived while stopped are executed on start; old ones are not executed twice', async () => {
+    let service = await open();
+    await service.start();
+    service.addConnection({ name: 'erin', clientPubkey: erin.pubkey, balanceMsats: 10_000 });
+    service.addConnection({ name: 'fred', clientPubkey: fred.pubkey });
+    const make = await request(fred, 'make_invoice', { amount: 2_000, description: 'while you were out' });
+    await relay.publish(make);
+    const made = await answer(fred, make.id);
+    const invoice = (made.result as { invoice: string }).invoice;
+    const firstResponse = relay.responsesTo(make.id)[0]?.id;
+    await service.stop();
+
+    const pay = await request(erin, 'pay_invoice', { invoice });
+    await relay.publish(pay); // nobody listening
+
+    service = await open();
+    await service.start(); // reads again from shortly before the last request: make (again) and pay
+    try {
+      const paid = await answer(erin, pay.id);
+      assert.equal(paid.error, null);
+      await waitFor('the repeated response', () => relay.responsesTo(make.id).length === 2);
+      assert.deepEqual(
+        relay.responsesTo(make.id).map((e) => e.id),
+        [firstResponse, firstResponse],
+        'the stored response, published again',
+      );
+      assert.deepEqual(service.balances().connections, { erin: 8_000, fred: 2_000 });
+      assert.deepEqual(service.checkInvariants(), { ok: true, totalMsats: 0, holdMsats: 0, problems: [] });
+    } finally {
+      await service.stop();
+    }
   });
 });

@@ -29,16 +29,12 @@ import {
   NWC_REQUEST_KIND,
   parseRequest,
 } from './nip47.ts';
-import {
-  WALLET_METHODS,
-  WALLET_NOTIFICATIONS,
-  type WalletBalances,
-  type WalletInvariants,
-  WalletMethods,
-} from './wallet-service-methods.ts';
-import { openWalletDatabase, type RequestRow } from './wallet-service-store.ts';
+import { WalletAccounts, type WalletBalances, type WalletInvariants } from './wallet-service-accounts.ts';
+import { WalletMethods } from './wallet-service-methods.ts';
+import { openWalletDatabase, type RequestRow, type WalletStatements } from './wallet-service-store.ts';
+import { WALLET_METHODS, WALLET_NOTIFICATIONS } from './wallet-service-wire.ts';
 
-export type { WalletBalances, WalletInvariants } from './wallet-service-methods.ts';
+export type { WalletBalances, WalletInvariants } from './wallet-service-accounts.ts';
 
 export interface EmbeddedWalletServiceOptions {
   /** A relay client connected (and NIP-42 authenticated) with the service signer. */
@@ -63,8 +59,12 @@ export interface EmbeddedWalletServiceOptions {
   eoseTimeoutMs?: number;
 }
 
-/** On start, requests from this long before the last processed one are read again (and deduplicated). */
-const RESUBSCRIBE_OVERLAP_S = 60;
+/**
+ * The request subscription starts this long before the last processed request (or now, if earlier): requests
+ * that a relay kept while the service was stopped are read again (and deduplicated by id), and a client
+ * whose clock is behind by up to this much is not filtered out by `since` right after a start.
+ */
+const RESUBSCRIBE_OVERLAP_S = 600;
 const RETRY_MS = 1000;
 
 export class EmbeddedWalletService {
@@ -72,7 +72,10 @@ export class EmbeddedWalletService {
   readonly pubkey: string;
   /** The Lightning node key of the invoices (33 bytes compressed, hex). */
   readonly nodePubkey: string;
+  private readonly accounts: WalletAccounts;
   private readonly methods: WalletMethods;
+  private readonly stmt: WalletStatements;
+  private readonly db: ReturnType<typeof openWalletDatabase>;
   private readonly log: Logger;
   private readonly clock: Clock;
   private subscription: Subscription | undefined;
@@ -94,8 +97,11 @@ export class EmbeddedWalletService {
     this.nodePubkey = nodePublicKey(o.nodeSecretKey);
     const db = openWalletDatabase(o.path, this.log);
     try {
+      this.accounts = new WalletAccounts(db, this.clock);
+      this.stmt = this.accounts.stmt;
       this.methods = new WalletMethods({
         db,
+        accounts: this.accounts,
         nodeSecretKey: o.nodeSecretKey,
         nodePubkey: this.nodePubkey,
         clock: this.clock,
@@ -110,8 +116,6 @@ export class EmbeddedWalletService {
     this.db = db;
   }
 
-  private readonly db: ReturnType<typeof openWalletDatabase>;
-
   /** Opens (creating or migrating) the wallet file; start() then serves it over the relay. */
   static async open(options: EmbeddedWalletServiceOptions): Promise<EmbeddedWalletService> {
     return new EmbeddedWalletService(options, await options.signer.getPublicKey());
@@ -125,16 +129,17 @@ export class EmbeddedWalletService {
   async start(): Promise<void> {
     if (this.closed) throw new Error('the embedded wallet service is stopped');
     if (this.running) return;
-    this.running = true;
+    const now = unixSeconds(this.clock);
     await this.o.relay.publish(
       await buildInfoEvent(
         this.o.signer,
         { methods: WALLET_METHODS, notifications: WALLET_NOTIFICATIONS },
-        unixSeconds(this.clock),
+        now,
       ),
     );
-    const last = this.methods.statements.lastRequestAt.get()?.at ?? null;
-    const since = (last ?? unixSeconds(this.clock)) - RESUBSCRIBE_OVERLAP_S;
+    this.running = true;
+    const last = this.stmt.lastRequestAt.get()?.at ?? now;
+    const since = Math.min(last, now) - RESUBSCRIBE_OVERLAP_S;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.o.eoseTimeoutMs ?? 5000);
       this.subscription = this.o.relay.subscribe(
@@ -181,7 +186,7 @@ export class EmbeddedWalletService {
     created: boolean;
     balanceMsats: number;
   } {
-    return this.methods.addConnection(opts);
+    return this.accounts.addConnection(opts);
   }
 
   /** `nostr+walletconnect://<service pubkey>?relay=<relay url>&secret=<client secret>`. */
@@ -191,16 +196,16 @@ export class EmbeddedWalletService {
 
   /** Mints test sats into a connection's account; returns its new balance. */
   fund(name: string, msats: number): number {
-    return this.methods.fund(name, msats);
+    return this.accounts.fund(name, msats);
   }
 
   balances(): WalletBalances {
-    return this.methods.balances();
+    return this.accounts.balances();
   }
 
   /** The ledger sums to zero, nothing is negative that may not be, the hold account matches the holds. */
   checkInvariants(): WalletInvariants {
-    return this.methods.checkInvariants();
+    return this.accounts.checkInvariants();
   }
 
   /** Cancels and refunds the hold payments past their deadline now (the sweep timer does it periodically). */
@@ -225,7 +230,7 @@ export class EmbeddedWalletService {
   }
 
   private async handle(event: NostrEvent): Promise<void> {
-    const seen = this.methods.statements.request.get(event.id);
+    const seen = this.stmt.request.get(event.id);
     if (seen) return this.replay(seen);
     const parsed = await parseRequest(event, this.o.signer, this.pubkey, unixSeconds(this.clock));
     if (!parsed.ok) {
@@ -245,7 +250,7 @@ export class EmbeddedWalletService {
       return;
     }
     const req = parsed.request;
-    const conn = this.methods.connectionByPubkey(req.clientPubkey);
+    const conn = this.accounts.connectionByPubkey(req.clientPubkey);
     if (!conn) {
       this.log.warn({ request: req.id, client: req.clientPubkey }, 'NIP-47 request from an unknown client');
       return this.answer(
@@ -298,27 +303,46 @@ export class EmbeddedWalletService {
   private async drain(): Promise<void> {
     do {
       this.drainAgain = false;
-      const items = this.methods.statements.outbox.all();
+      const items = this.stmt.outbox.all();
       for (const item of items) {
         if (this.closed) return;
         try {
           if (item.kind === 'response') await this.publishResponse(item.request_id ?? '');
           else await this.publishNotification(item.client_pubkey, item.body ?? '{}');
-          this.methods.statements.dequeue.run(item.seq);
         } catch (err) {
-          this.log.warn({ err, seq: item.seq, kind: item.kind }, 'outbox publish failed; retrying');
-          clearTimeout(this.retryTimer);
-          this.retryTimer = setTimeout(() => this.kick(), RETRY_MS);
-          this.retryTimer.unref();
-          return;
+          if (!(err instanceof Undeliverable)) {
+            this.log.warn({ err, seq: item.seq, kind: item.kind }, 'outbox publish failed; retrying');
+            clearTimeout(this.retryTimer);
+            this.retryTimer = setTimeout(() => this.kick(), RETRY_MS);
+            this.retryTimer.unref();
+            return;
+          }
+          // Retrying cannot help (the relay refuses the event, or it cannot be built): no head-of-line blocking.
+          this.log.error({ err: err.message, seq: item.seq, kind: item.kind }, 'outbox item undeliverable');
+          if (item.kind === 'response' && item.request_id)
+            await this.replaceUndeliverable(item.request_id, err);
         }
+        if (!this.closed) this.stmt.dequeue.run(item.seq);
       }
       if (items.length === 100) this.drainAgain = true;
     } while (this.drainAgain && !this.closed);
   }
 
+  /** A response the relay refused is replaced by a short INTERNAL error, so the client is not left waiting. */
+  private async replaceUndeliverable(requestId: string, err: Undeliverable): Promise<void> {
+    const row = this.stmt.request.get(requestId);
+    if (!row) return;
+    const body = errorResponse(row.method, 'INTERNAL', `the response could not be delivered: ${err.message}`);
+    this.stmt.replaceResponse.run(JSON.stringify(body), requestId);
+    try {
+      await this.publishResponse(requestId);
+    } catch (e) {
+      this.log.error({ err: e, request: requestId }, 'the error response is undeliverable too');
+    }
+  }
+
   private async publishResponse(requestId: string): Promise<void> {
-    const st = this.methods.statements;
+    const st = this.stmt;
     const row = st.request.get(requestId);
     if (!row || row.response === null) return;
     let event: NostrEvent;
@@ -330,26 +354,44 @@ export class EmbeddedWalletService {
         clientPubkey: row.client_pubkey,
         encryption: row.encryption === 'nip04' ? 'nip04' : 'nip44_v2',
       };
-      event = await buildResponse(
-        this.o.signer,
-        to,
-        JSON.parse(row.response) as Nip47ResponseBody,
-        unixSeconds(this.clock),
-      );
+      const body = JSON.parse(row.response) as Nip47ResponseBody;
+      event = await built(() => buildResponse(this.o.signer, to, body, unixSeconds(this.clock)));
       if (this.closed) return;
       // Stored before it is published: a repeated request gets this very event (same id).
       st.setResponseEvent.run(JSON.stringify(event), row.id);
     }
-    await this.o.relay.publish(event);
+    await this.publish(event);
   }
 
   private async publishNotification(clientPubkey: string, body: string): Promise<void> {
-    const events = await buildNotifications(
-      this.o.signer,
-      clientPubkey,
-      JSON.parse(body) as Nip47Notification,
-      unixSeconds(this.clock),
+    const n = JSON.parse(body) as Nip47Notification;
+    const events = await built(() =>
+      buildNotifications(this.o.signer, clientPubkey, n, unixSeconds(this.clock)),
     );
-    for (const e of events) await this.o.relay.publish(e);
+    for (const e of events) await this.publish(e);
+  }
+
+  /** Publishes; a refusal that will not change on retry (invalid:, blocked:, pow:, restricted:) is Undeliverable. */
+  private async publish(event: NostrEvent): Promise<void> {
+    try {
+      await this.o.relay.publish(event);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (PERMANENT_REFUSAL.test(reason)) throw new Undeliverable(`the relay refused it: ${reason}`);
+      throw err;
+    }
+  }
+}
+
+const PERMANENT_REFUSAL = /^(invalid|blocked|pow|restricted):/;
+
+/** An outbox item that retrying cannot deliver. */
+class Undeliverable extends Error {}
+
+async function built<T>(build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (err) {
+    throw new Undeliverable(`it cannot be built: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

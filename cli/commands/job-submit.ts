@@ -7,12 +7,12 @@ import { buildEncryptedJobRequest, buildJobRequest, INPUT_TYPES, type InputType 
 import { parseResult } from '../../dvm/result.ts';
 import { parsePubkey } from '../../identity/nip19.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
-import { RelayClient } from '../../relay/client.ts';
-import { customerWallet } from '../customer-wallet.ts';
-import { makeContext } from '../context.ts';
-import { JobPayer } from '../job-payer.ts';
 import { formatMsats } from '../../payments/wallet.ts';
+import { RelayClient } from '../../relay/client.ts';
+import { makeContext } from '../context.ts';
+import { customerWallet } from '../customer-wallet.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
+import { JobPayer } from '../job-payer.ts';
 import { relayUrlFor, runningAgents } from '../running-instance.ts';
 
 interface SubmitOptions {
@@ -69,7 +69,10 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       '--nwc <url>',
       "pay with this NWC wallet (default: the instance's demo customer wallet of test sats, when the embedded wallet runs)",
     )
-    .option('--max-pay <msats>', `the most to pay without asking (default: --bid, else ${DEFAULT_MAX_PAY_MSATS})`)
+    .option(
+      '--max-pay <msats>',
+      `the most to pay without asking (default: --bid, else ${DEFAULT_MAX_PAY_MSATS})`,
+    )
     .option('--no-pay', 'never pay: a job that asks for payment ends with an error')
     .action(async (words: string[], opts: SubmitOptions) => {
       const ctx = await makeContext(io, program.opts());
@@ -92,7 +95,10 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         if (!Number.isSafeInteger(bidMsats) || bidMsats < 0)
           throw new CliError('--bid must be a whole number of millisats', 2);
       }
-      if (opts.maxPay !== undefined && !(Number.isSafeInteger(Number(opts.maxPay)) && Number(opts.maxPay) >= 0))
+      if (
+        opts.maxPay !== undefined &&
+        !(Number.isSafeInteger(Number(opts.maxPay)) && Number(opts.maxPay) >= 0)
+      )
         throw new CliError('--max-pay must be a whole number of millisats', 2);
       const relayUrl = await relayUrlFor(ctx.dataDir, opts.relay);
       const payWith = opts.pay ? await customerWallet(ctx, opts.nwc, relayUrl) : undefined;

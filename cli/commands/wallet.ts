@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeInvoice, InvoiceError } from '../../payments/bolt11.ts';
-import { INSTANCE, Treasury, TreasuryError, type Withdrawal } from '../../payments/treasury.ts';
 import { describeNwcUrl } from '../../payments/nwc-wallet.ts';
+import { INSTANCE, Treasury, TreasuryError, type Withdrawal } from '../../payments/treasury.ts';
 import { formatMsats } from '../../payments/wallet.ts';
 import { openKeyStore } from '../compose.ts';
 import { KEY_WALLET_NWC, treasuryPath } from '../compose-payments.ts';
-import { nwcConnectionPath, readNwcConnection, writeNwcConnection } from '../nwc-connection.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
+import { nwcConnectionPath, readNwcConnection, writeNwcConnection } from '../nwc-connection.ts';
 
 /**
  * `timmy wallet …`: the instance's treasury. Reads and writes `<dataDir>/treasury.sqlite` directly, so it
@@ -61,7 +61,8 @@ export function registerWallet(program: Command, io: CliIo): void {
         }
         if (testSats) println(io.stdout, 'TEST SATS: not real bitcoin (the embedded wallet on regtest)');
         if (info?.alias) println(io.stdout, `wallet: ${info.alias} (${info.network ?? 'unknown network'})`);
-        for (const a of accounts) println(io.stdout, `${a.account.padEnd(28)} ${formatMsats(a.balanceMsats)}`);
+        for (const a of accounts)
+          println(io.stdout, `${a.account.padEnd(28)} ${formatMsats(a.balanceMsats)}`);
         println(io.stdout, `${'total held'.padEnd(28)} ${formatMsats(t.holdingsMsats())}`);
         if (!check.ok) println(io.stdout, `LEDGER CHECK FAILED: ${JSON.stringify(check)}`);
       } finally {
@@ -154,7 +155,10 @@ export function registerWallet(program: Command, io: CliIo): void {
   wallet
     .command('withdrawals')
     .description('the withdrawal queue, newest first')
-    .option('--state <states>', 'only these states, comma-separated (pending, approved, rejected, paid, failed)')
+    .option(
+      '--state <states>',
+      'only these states, comma-separated (pending, approved, rejected, paid, failed)',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { state?: string; json?: boolean }) => {
       const t = await open(false);
@@ -215,7 +219,9 @@ export function registerWalletConnect(wallet: Command, program: Command, io: Cli
       let secret: string | undefined;
       try {
         parsed = describeNwcUrl(url.trim());
-        secret = new URL(url.trim().replace(/^nostr\+walletconnect:/, 'http:')).searchParams.get('secret') ?? undefined;
+        secret =
+          new URL(url.trim().replace(/^nostr\+walletconnect:/, 'http:')).searchParams.get('secret') ??
+          undefined;
       } catch (err) {
         throw new CliError(err instanceof Error ? err.message : String(err), 2);
       }
@@ -229,7 +235,11 @@ export function registerWalletConnect(wallet: Command, program: Command, io: Cli
           1,
         );
       await keystore.import(KEY_WALLET_NWC, secret.toLowerCase());
-      const stored = { walletPubkey: parsed.walletPubkey, relays: parsed.relays, connectedAt: Math.floor(Date.now() / 1000) };
+      const stored = {
+        walletPubkey: parsed.walletPubkey,
+        relays: parsed.relays,
+        connectedAt: Math.floor(Date.now() / 1000),
+      };
       await writeNwcConnection(ctx.dataDir, stored);
       if (opts.json) printJson(io.stdout, stored);
       else
