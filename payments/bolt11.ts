@@ -1,9 +1,9 @@
 /**
  * BOLT #11 invoices for the embedded test-sats wallet: `mintInvoice` signs real regtest invoices (`lnbcrt…`)
- * with the wallet's node key (through the `bolt11` package's encoder and signer), and `decodeInvoice` reads
- * any network's invoice with the spec's reader rules: bech32 checksum, amount multipliers, tagged fields of
- * the wrong length skipped, unknown required features refused, and the signature checked against the `n`
- * field or recovered into the payee's node key (bcrypto's native secp256k1).
+ * with the wallet's node key, and `decodeInvoice` reads any network's invoice, both through the `bolt11`
+ * package (bech32 checksum, amount, tagged fields, signature recovery and the check against the `n` field).
+ * On top of it: tagged fields of the wrong length are skipped, unknown required features refused, and the
+ * library's errors become InvoiceErrors.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -13,15 +13,12 @@ const require = createRequire(import.meta.url);
 const secp256k1 = require('bcrypto/lib/secp256k1') as {
   publicKeyCreate(key: Buffer, compress?: boolean): Buffer;
   privateKeyVerify(key: Buffer): boolean;
-  recover(msg: Buffer, sig: Buffer, param: number, compress?: boolean): Buffer | null;
-  verify(msg: Buffer, sig: Buffer, key: Buffer): boolean;
-  signatureNormalize(sig: Buffer): Buffer;
 };
 
 /** Any input that is not a valid BOLT #11 invoice (or cannot be minted into one). */
 export class InvoiceError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'InvoiceError';
   }
 }
@@ -66,11 +63,6 @@ export interface MintInvoiceRequest {
   timestamp: number;
 }
 
-const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const CHARSET_INDEX = new Map([...CHARSET].map((c, i) => [c, i]));
-const GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
-const BECH32M_CONST = 0x2bc830a3;
-const SIGNATURE_WORDS = 104;
 const DEFAULT_EXPIRY = 3600;
 const DEFAULT_MIN_FINAL_CLTV = 18;
 const MIN_FINAL_CLTV = 18;
@@ -78,139 +70,89 @@ const MIN_FINAL_CLTV = 18;
 const KNOWN_FEATURES = new Set([8, 9, 14, 15, 16, 17, 48, 49]);
 const HEX32 = /^[0-9a-f]{64}$/;
 
-const NETWORKS: readonly (readonly [string, InvoiceNetwork])[] = [
-  ['bcrt', 'regtest'],
-  ['tbs', 'signet'],
-  ['bc', 'mainnet'],
-  ['tb', 'testnet'],
-  ['sb', 'simnet'],
+type Decoded = ReturnType<typeof bolt11.decode>;
+type FeatureBits = NonNullable<Decoded['tagsObject']['feature_bits']>;
+
+const NETWORKS: Record<string, InvoiceNetwork> = {
+  bc: 'mainnet',
+  tb: 'testnet',
+  tbs: 'signet',
+  bcrt: 'regtest',
+  sb: 'simnet',
+};
+/** The library knows bc, tb, bcrt and sb by itself; signet (`lntbs…`) has to be named. */
+const SIGNET = { bech32: 'tbs', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] };
+
+/** The library's error messages, as InvoiceError messages (the library's own texts may echo the input). */
+const LIBRARY_ERRORS: readonly (readonly [RegExp, string])[] = [
+  [/^Mixed-case/, 'not bolt11: mixed upper and lower case'],
+  [/^Invalid checksum/, 'bad checksum'],
+  [/^Signature is missing/, 'too short: the signature is missing or malformed'],
+  [
+    /^(Public key could not be recover|Signature could not be parsed)/,
+    'bad signature: no public key can be recovered from it',
+  ],
+  [
+    /signature pubkey does not match payee pubkey/,
+    'bad signature: it does not match the payee node key (n field)',
+  ],
+  [/^Not a valid (multiplier|human readable amount)/, 'invalid amount in the prefix'],
+  [
+    /^Amount is outside of valid range/,
+    'invalid amount: sub-millisatoshi precision or outside the valid range',
+  ],
+  [/^Unknown coin bech32 prefix/, 'not bolt11: unknown network prefix'],
+  [
+    /too short|^No separator|^Missing prefix|^Invalid prefix|^Unknown character|^Not a proper/,
+    'not bolt11: not a bech32 lightning invoice',
+  ],
 ];
 
-/** Tagged field types (the bech32 value of the field's letter). */
-const FIELD = { p: 1, r: 3, nine: 5, x: 6, f: 9, d: 13, s: 16, n: 19, h: 23, c: 24 } as const;
-
-function polymod(values: readonly number[]): number {
-  let chk = 1;
-  for (const v of values) {
-    const top = chk >>> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
-    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GENERATOR[i] as number;
+function libraryDecode(invoice: string): Decoded {
+  try {
+    return bolt11.decode(invoice, invoice.startsWith('lntbs') ? SIGNET : undefined);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const known = LIBRARY_ERRORS.find(([pattern]) => pattern.test(message));
+    throw new InvoiceError(known ? known[1] : 'malformed: the invoice cannot be parsed', { cause: err });
   }
-  return chk >>> 0;
 }
 
-function hrpExpand(hrp: string): number[] {
-  const out: number[] = [];
-  for (const c of hrp) out.push(c.charCodeAt(0) >> 5);
-  out.push(0);
-  for (const c of hrp) out.push(c.charCodeAt(0) & 31);
-  return out;
-}
+/** The library's bit-pair names for feature bits 0–19 (bit 2i: required, 2i + 1: supported). */
+const NAMED_FEATURES = [
+  'option_data_loss_protect',
+  'initial_routing_sync',
+  'option_upfront_shutdown_script',
+  'gossip_queries',
+  'var_onion_optin',
+  'gossip_queries_ex',
+  'option_static_remotekey',
+  'payment_secret',
+  'basic_mpp',
+  'option_support_large_channel',
+] as const;
 
-/** Bech32 (not bech32m) without the 90-character limit, as BOLT #11 uses it. */
-export function bech32Encode(hrp: string, words: readonly number[]): string {
-  const values = [...hrpExpand(hrp), ...words, 0, 0, 0, 0, 0, 0];
-  const mod = polymod(values) ^ 1;
-  const checksum = Array.from({ length: 6 }, (_, i) => (mod >>> (5 * (5 - i))) & 31);
-  return `${hrp}1${[...words, ...checksum].map((w) => CHARSET[w]).join('')}`;
-}
-
-/** Splits a bech32 string into its prefix and 5-bit words, checking the checksum. */
-export function bech32Decode(input: string): { hrp: string; words: number[] } {
-  if (input !== input.toLowerCase() && input !== input.toUpperCase()) {
-    throw new InvoiceError('not bolt11: mixed upper and lower case');
-  }
-  const s = input.toLowerCase();
-  const sep = s.lastIndexOf('1');
-  if (sep < 1) throw new InvoiceError('not bolt11: no bech32 separator "1" after a prefix');
-  const hrp = s.slice(0, sep);
-  for (const c of hrp) {
-    const code = c.charCodeAt(0);
-    if (code < 33 || code > 126) throw new InvoiceError('not bolt11: invalid character in the prefix');
-  }
-  const words: number[] = [];
-  for (const c of s.slice(sep + 1)) {
-    const w = CHARSET_INDEX.get(c);
-    if (w === undefined) throw new InvoiceError(`not bolt11: invalid bech32 character ${JSON.stringify(c)}`);
-    words.push(w);
-  }
-  if (words.length < 6) throw new InvoiceError('not bolt11: too short for a bech32 checksum');
-  const check = polymod([...hrpExpand(hrp), ...words]);
-  if (check === BECH32M_CONST) throw new InvoiceError('bad checksum: bech32m, not bech32');
-  if (check !== 1) throw new InvoiceError('bad checksum');
-  return { hrp, words: words.slice(0, -6) };
-}
-
-/** 5-bit words to bytes; `pad` keeps a last partial byte (zero-filled), otherwise it is dropped. */
-function wordsToBytes(words: readonly number[], pad: boolean): Buffer {
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const w of words) {
-    acc = ((acc << 5) | w) & 0xfff;
-    bits += 5;
-    while (bits >= 8) {
-      bits -= 8;
-      out.push((acc >> bits) & 0xff);
-    }
-  }
-  if (pad && bits > 0) out.push((acc << (8 - bits)) & 0xff);
-  return Buffer.from(out);
-}
-
-function wordsToInt(words: readonly number[], what: string): number {
-  if (words.length > 10) throw new InvoiceError(`${what} is too large`);
-  let n = 0;
-  for (const w of words) n = n * 32 + w;
-  return n;
-}
-
-const MULTIPLIER_MSATS: Record<string, bigint> = {
-  '': 100_000_000_000n,
-  m: 100_000_000n,
-  u: 100_000n,
-  n: 100n,
-};
-
-function parseAmount(amount: string): number | undefined {
-  if (amount === '') return undefined;
-  const m = /^([0-9]+)([munp]?)$/.exec(amount);
-  if (!m) throw new InvoiceError(`invalid amount ${JSON.stringify(amount)} in the prefix`);
-  const [, digits = '', multiplier = ''] = m;
-  if (digits.startsWith('0')) throw new InvoiceError('invalid amount: leading zero or zero amount');
-  const value = BigInt(digits);
-  let msats: bigint;
-  if (multiplier === 'p') {
-    if (value % 10n !== 0n) throw new InvoiceError('invalid amount: sub-millisatoshi precision');
-    msats = value / 10n;
-  } else {
-    msats = value * (MULTIPLIER_MSATS[multiplier] as bigint);
-  }
-  if (msats > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvoiceError('invalid amount: too large');
-  return Number(msats);
-}
-
-function parsePrefix(hrp: string): { network: InvoiceNetwork; amountMsats: number | undefined } {
-  if (!hrp.startsWith('ln')) throw new InvoiceError('not bolt11: the prefix does not start with "ln"');
-  const rest = hrp.slice(2);
-  for (const [prefix, network] of NETWORKS) {
-    if (rest.startsWith(prefix)) return { network, amountMsats: parseAmount(rest.slice(prefix.length)) };
-  }
-  throw new InvoiceError(`not bolt11: unknown network prefix ${JSON.stringify(hrp)}`);
-}
-
-function parseFeatures(words: readonly number[]): number[] {
+function featureBitsOf(features: FeatureBits | undefined): number[] {
+  if (!features) return [];
   const set: number[] = [];
-  const total = words.length * 5;
-  words.forEach((w, i) => {
-    for (let b = 0; b < 5; b++) {
-      if ((w >> (4 - b)) & 1) set.push(total - 1 - (i * 5 + b));
-    }
+  NAMED_FEATURES.forEach((name, i) => {
+    if (features[name]?.required) set.push(2 * i);
+    if (features[name]?.supported) set.push(2 * i + 1);
   });
-  return set.sort((a, b) => a - b);
+  const extra = features.extra_bits;
+  extra?.bits.forEach((on, i) => {
+    if (on) set.push(extra.start_bit + i);
+  });
+  return set;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+function safeInteger(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new InvoiceError(`malformed: the ${what} is too large`);
+  }
+  return value;
+}
 
 /**
  * Decodes and verifies a BOLT #11 invoice (any network). `nowS` (unix seconds, default the system time)
@@ -221,116 +163,53 @@ export function decodeInvoice(input: unknown, nowS: number = Math.floor(Date.now
   let s = input.trim();
   if (s.toLowerCase().startsWith('lightning:')) s = s.slice('lightning:'.length);
   if (s.length === 0) throw new InvoiceError('not bolt11: empty');
-  const { hrp, words } = bech32Decode(s);
-  const { network, amountMsats } = parsePrefix(hrp);
-  if (words.length < 7 + SIGNATURE_WORDS) {
-    throw new InvoiceError('not bolt11: too short for a timestamp and a signature');
+  const d = libraryDecode(s);
+  const invoice = s.toLowerCase();
+  const bech32Prefix = d.network?.bech32 ?? '';
+  const network = NETWORKS[bech32Prefix];
+  if (!network) throw new InvoiceError('not bolt11: unknown network prefix');
+  // Data words (after the prefix, "1" and before the 6 checksum characters): timestamp (7) and signature (104).
+  if (invoice.length - invoice.lastIndexOf('1') - 7 < 7 + 104) {
+    throw new InvoiceError('too short for a timestamp and a signature');
   }
-  const data = words.slice(0, -SIGNATURE_WORDS);
-  const createdAt = wordsToInt(data.slice(0, 7), 'timestamp');
+  if ((d.prefix ?? '').slice(2 + bech32Prefix.length).startsWith('0')) {
+    throw new InvoiceError('invalid amount: leading zero or zero amount');
+  }
+  const amountMsats = d.millisatoshis ? Number(d.millisatoshis) : undefined;
+  if (amountMsats !== undefined && !Number.isSafeInteger(amountMsats)) {
+    throw new InvoiceError('invalid amount: too large');
+  }
 
-  let paymentHash: string | undefined;
-  let paymentSecret: string | undefined;
-  let description: string | undefined;
-  let descriptionHash: string | undefined;
-  let nodeKey: Buffer | undefined;
-  let expirySeconds: number | undefined;
-  let minFinalCltvExpiry: number | undefined;
-  let features: number[] = [];
-  for (let i = 7; i < data.length; ) {
-    if (data.length - i < 3) throw new InvoiceError('malformed: truncated tagged field');
-    const type = data[i] as number;
-    const len = (data[i + 1] as number) * 32 + (data[i + 2] as number);
-    const field = data.slice(i + 3, i + 3 + len);
-    if (field.length < len) throw new InvoiceError('malformed: tagged field longer than the invoice');
-    i += 3 + len;
-    // Fields of the wrong length are skipped, as the spec requires; the first valid one of a kind counts.
-    switch (type) {
-      case FIELD.p:
-        if (len === 52 && paymentHash === undefined) paymentHash = wordsToBytes(field, false).toString('hex');
-        break;
-      case FIELD.s:
-        if (len === 52 && paymentSecret === undefined)
-          paymentSecret = wordsToBytes(field, false).toString('hex');
-        break;
-      case FIELD.h:
-        if (len === 52 && descriptionHash === undefined)
-          descriptionHash = wordsToBytes(field, false).toString('hex');
-        break;
-      case FIELD.n:
-        if (len === 53 && nodeKey === undefined) nodeKey = wordsToBytes(field, false);
-        break;
-      case FIELD.d:
-        if (description === undefined) {
-          try {
-            description = utf8.decode(wordsToBytes(field, false));
-          } catch {
-            throw new InvoiceError('malformed: the description is not valid UTF-8');
-          }
-        }
-        break;
-      case FIELD.x:
-        expirySeconds ??= wordsToInt(field, 'expiry');
-        break;
-      case FIELD.c:
-        minFinalCltvExpiry ??= wordsToInt(field, 'min_final_cltv_expiry');
-        break;
-      case FIELD.nine:
-        features = parseFeatures(field);
-        break;
-      default:
-        break; // r, f, m and unknown fields: not needed here
-    }
-  }
+  // The first field of a kind counts; fields of the wrong length are skipped, as the spec requires (the
+  // library decodes 32-byte fields to 64 hex digits only from the right length, 52 words).
+  const first = (name: string, valid: (data: unknown) => boolean = () => true): unknown =>
+    d.tags.find((t) => t.tagName === name && valid(t.data))?.data;
+  const hex32 = (data: unknown): boolean => typeof data === 'string' && data.length === 64;
+  const paymentHash = first('payment_hash', hex32) as string | undefined;
+  if (paymentHash === undefined) throw new InvoiceError('malformed: no payment hash');
+  const features = featureBitsOf(first('feature_bits') as FeatureBits | undefined);
   for (const bit of features) {
     if (bit % 2 === 0 && !KNOWN_FEATURES.has(bit)) {
       throw new InvoiceError(`unsupported invoice: unknown required feature bit ${bit}`);
     }
   }
-
-  const sigBytes = wordsToBytes(words.slice(-SIGNATURE_WORDS), false);
-  const signature = sigBytes.subarray(0, 64);
-  const recoveryId = sigBytes[64] as number;
-  if (recoveryId > 3) throw new InvoiceError('bad signature: invalid recovery id');
-  const digest = createHash('sha256')
-    .update(Buffer.concat([Buffer.from(hrp, 'utf8'), wordsToBytes(data, true)]))
-    .digest();
-  let payee: Buffer;
-  if (nodeKey !== undefined) {
-    let ok = false;
-    try {
-      ok = secp256k1.verify(digest, secp256k1.signatureNormalize(signature), nodeKey);
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw new InvoiceError('bad signature: it does not verify against the payee node key (n field)');
-    payee = nodeKey;
-  } else {
-    let recovered: Buffer | null = null;
-    try {
-      recovered = secp256k1.recover(digest, signature, recoveryId, true);
-    } catch {
-      recovered = null;
-    }
-    if (!recovered) throw new InvoiceError('bad signature: no public key can be recovered from it');
-    payee = recovered;
-  }
-  if (paymentHash === undefined) throw new InvoiceError('malformed: no payment hash');
-  const expiry = expirySeconds ?? DEFAULT_EXPIRY;
-  const expiresAt = createdAt + expiry;
+  const createdAt = d.timestamp ?? 0;
+  const expirySeconds = safeInteger(first('expire_time'), 'expiry') ?? DEFAULT_EXPIRY;
+  const expiresAt = createdAt + expirySeconds;
   return {
-    invoice: s.toLowerCase(),
+    invoice,
     network,
     paymentHash,
     amountMsats,
-    description: description ?? '',
-    descriptionHash,
-    paymentSecret,
+    description: (first('description') as string | undefined) ?? '',
+    descriptionHash: first('purpose_commit_hash', hex32) as string | undefined,
+    paymentSecret: first('payment_secret', hex32) as string | undefined,
     createdAt,
-    expirySeconds: expiry,
+    expirySeconds,
     expiresAt,
-    minFinalCltvExpiry: minFinalCltvExpiry ?? DEFAULT_MIN_FINAL_CLTV,
-    payeeNodeKey: payee.toString('hex'),
+    minFinalCltvExpiry:
+      safeInteger(first('min_final_cltv_expiry'), 'min_final_cltv_expiry') ?? DEFAULT_MIN_FINAL_CLTV,
+    payeeNodeKey: d.payeeNodeKey ?? '',
     features,
     expired: nowS >= expiresAt,
   };

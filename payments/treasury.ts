@@ -439,7 +439,7 @@ export class Treasury {
   markWithdrawalPaid(id: number, preimage: string, feesPaidMsats: number): Withdrawal {
     this.book(`withdrawal-paid:${id}`, () => {
       const w = this.withdrawal(id);
-      if (!w || w.state !== 'approved')
+      if (w?.state !== 'approved')
         throw new TreasuryError('invalid-state', `withdrawal ${id} is not approved`);
       this.ledger.transfer({
         from: WITHDRAWING,
@@ -467,7 +467,7 @@ export class Treasury {
   markWithdrawalFailed(id: number, reason: string): Withdrawal {
     this.book(`withdrawal-failed:${id}`, () => {
       const w = this.withdrawal(id);
-      if (!w || w.state !== 'approved')
+      if (w?.state !== 'approved')
         throw new TreasuryError('invalid-state', `withdrawal ${id} is not approved`);
       this.ledger.transfer({
         from: WITHDRAWING,

@@ -143,7 +143,7 @@ export function registerWallet(program: Command, io: CliIo): void {
         else
           println(
             io.stdout,
-            `withdrawal ${w.id}: ${formatMsats(w.amountMsats)} from ${w.account}, ${w.state === 'approved' ? 'approved (below payments.withdrawals.autoApproveMsats); the instance pays it' : 'waiting for approval: timmy wallet approve ' + String(w.id)}`,
+            `withdrawal ${w.id}: ${formatMsats(w.amountMsats)} from ${w.account}, ${w.state === 'approved' ? 'approved (below payments.withdrawals.autoApproveMsats); the instance pays it' : `waiting for approval: timmy wallet approve ${String(w.id)}`}`,
           );
       } catch (err) {
         throw treasuryError(err);
