@@ -48,6 +48,13 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
             httpUrl: instance.httpUrl,
             dashboardUrl: instance.httpUrl,
             embeddedRelay: instance.embeddedRelay,
+            payments: instance.payments
+              ? {
+                  wallet: config.payments.wallet,
+                  testSats: instance.payments.testSats,
+                  walletPubkey: instance.payments.service?.pubkey,
+                }
+              : null,
             dataDir,
             pid: process.pid,
             agents: instance.agents.map((a) => ({
@@ -64,6 +71,16 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
           );
           println(io.stdout, `  dashboard  ${instance.httpUrl}`);
           println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
+          println(
+            io.stdout,
+            `  wallet     ${
+              !instance.payments
+                ? 'off (payments.enabled is false: jobs are free)'
+                : instance.payments.testSats
+                  ? 'embedded, TEST SATS (not real bitcoin): `timmy job submit` pays from a demo wallet'
+                  : 'Nostr Wallet Connect (real sats)'
+            }`,
+          );
           println(io.stdout, 'Press Ctrl+C to stop.');
         }
         logger.info({ relay: instance.relayUrl, http: instance.httpUrl }, 'instance started');
