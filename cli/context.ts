@@ -7,6 +7,7 @@ import pino from 'pino';
 import { type Config, type Leaf, loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { routeLibraryConsole } from '../observability/library-console.ts';
 import { createLogger, type LogLevel } from '../observability/logger.ts';
 import type { CliIo } from './io.ts';
 
@@ -66,6 +67,8 @@ export async function makeContext(
     level: config.logLevel as LogLevel,
     destination: stderrDestination(io.stderr),
   });
+  // In the real process, libraries' console chatter goes to the log (at debug), not into command output.
+  if (io.stderr === process.stderr) routeLibraryConsole(logger);
   return {
     config,
     dataDir: resolve(io.cwd, config.dataDir),

@@ -81,6 +81,7 @@ export class EmbeddedWalletService {
   private subscription: Subscription | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private infoTimer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
   private draining: Promise<void> | undefined;
   private drainAgain = false;
@@ -130,14 +131,26 @@ export class EmbeddedWalletService {
     if (this.closed) throw new Error('the embedded wallet service is stopped');
     if (this.running) return;
     const now = unixSeconds(this.clock);
-    await this.o.relay.publish(
-      await buildInfoEvent(
-        this.o.signer,
-        { methods: WALLET_METHODS, notifications: WALLET_NOTIFICATIONS },
-        now,
-      ),
+    const info = await buildInfoEvent(
+      this.o.signer,
+      { methods: WALLET_METHODS, notifications: WALLET_NOTIFICATIONS },
+      now,
     );
     this.running = true;
+    // Clients read the info event (kind 13194) before their first request. A relay that is down now gets
+    // it when it comes back: the service starts anyway and its subscription reconnects.
+    const publishInfo = (delayMs: number): void => {
+      this.o.relay.publish(info).catch((err: unknown) => {
+        if (!this.running) return;
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err), retryInMs: delayMs },
+          'could not publish the wallet info event (kind 13194); will retry',
+        );
+        this.infoTimer = setTimeout(() => publishInfo(Math.min(delayMs * 2, 30_000)), delayMs);
+        this.infoTimer.unref();
+      });
+    };
+    publishInfo(1000);
     const last = this.stmt.lastRequestAt.get()?.at ?? now;
     const since = Math.min(last, now) - RESUBSCRIBE_OVERLAP_S;
     await new Promise<void>((resolve) => {
@@ -170,6 +183,7 @@ export class EmbeddedWalletService {
     this.subscription?.close();
     clearInterval(this.sweepTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.infoTimer);
     await this.queue;
     await this.draining;
     this.db.close();

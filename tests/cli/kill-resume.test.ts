@@ -16,7 +16,8 @@ import { FAST_KEYS, firstJson, type Running, runTimmy, spawnTimmy, tempDataDir }
 
 /** The real thing: `timmy start` killed with SIGKILL in the middle of a job, then started again. */
 
-const PORTS = { TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0' };
+/** Payments are off here (this file is about resuming jobs); tests/cli/kill-paid.test.ts kills paid ones. */
+const PORTS = { TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0', TIMMY_PAYMENTS_ENABLED: 'false' };
 
 async function start(env: Record<string, string>): Promise<{ run: Running; relayUrl: string }> {
   const run = spawnTimmy(['start', '--json'], env);

@@ -90,7 +90,13 @@ describe('timmy start: the whole instance as a user runs it', () => {
     assert.match(human.stdout, /running \(pid \d+/);
     const keys = await runTimmy(['keys', 'list', '--json'], { TIMMY_DATA_DIR: dataDir });
     assert.equal(keys.code, 0, keys.stderr);
-    assert.equal((JSON.parse(keys.stdout) as unknown[]).length, 6);
+    const names = (JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name);
+    assert.equal(names.filter((n) => !n.startsWith('wallet-')).length, 6, 'one key per agent');
+    assert.deepEqual(
+      names.filter((n) => n.startsWith('wallet-')).sort(),
+      ['wallet-customer', 'wallet-node', 'wallet-service', 'wallet-treasury'],
+      'the embedded wallet’s keys, encrypted at rest like the agents’',
+    );
   });
 
   test('a second instance on the same data directory is refused', async () => {
