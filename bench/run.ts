@@ -3,11 +3,13 @@
  * baseline measured in the same run (these machines are noisy; only same-run ratios mean something).
  * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable);
  * BENCH_ONLY=<parts> to run some parts only, comma-separated: relay (ingest and query), ingest, query,
- * dvm (job round trip), job-log (append latency), auction (settlement at 10/100/1,000 bidders). Every part runs when BENCH_ONLY is not set.
+ * dvm (job round trip), job-log (append latency), auction (settlement at 10/100/1,000 bidders), payments (NWC
+ * round trips, paid vs unpaid job). Every part runs when BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
+import { benchPayments } from './payments.bench.ts';
 import { relayBench } from './relay.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -32,7 +34,7 @@ const parts = new Set(
     .map((p) => p.trim())
     .filter((p) => p !== ''),
 );
-const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction'];
+const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction', 'payments'];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
 const wants = (part: string): boolean => parts.size === 0 || parts.has(part);
@@ -117,6 +119,9 @@ if (wants('job-log')) {
 if (wants('auction')) {
   log(`auction benchmark: settlement with 10, 100${quick ? '' : ' and 1,000'} bidders`);
   console.log(`\n${await benchAuction({ quick, log })}`);
+}
+if (wants('payments')) {
+  console.log(`\n${await benchPayments({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

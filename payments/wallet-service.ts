@@ -139,18 +139,17 @@ export class EmbeddedWalletService {
     this.running = true;
     // Clients read the info event (kind 13194) before their first request. A relay that is down now gets
     // it when it comes back: the service starts anyway and its subscription reconnects.
-    const publishInfo = (delayMs: number): void => {
+    const publishInfo = (delayMs: number): Promise<void> =>
       this.o.relay.publish(info).catch((err: unknown) => {
         if (!this.running) return;
         this.log.warn(
           { err: err instanceof Error ? err.message : String(err), retryInMs: delayMs },
           'could not publish the wallet info event (kind 13194); will retry',
         );
-        this.infoTimer = setTimeout(() => publishInfo(Math.min(delayMs * 2, 30_000)), delayMs);
+        this.infoTimer = setTimeout(() => void publishInfo(Math.min(delayMs * 2, 30_000)), delayMs);
         this.infoTimer.unref();
       });
-    };
-    publishInfo(1000);
+    await publishInfo(1000);
     const last = this.stmt.lastRequestAt.get()?.at ?? now;
     const since = Math.min(last, now) - RESUBSCRIBE_OVERLAP_S;
     await new Promise<void>((resolve) => {

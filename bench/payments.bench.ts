@@ -1,0 +1,229 @@
+/**
+ * Payments over Nostr Wallet Connect on the embedded relay, in one process (loopback, port 0, the relay as
+ * `timmy start` runs it):
+ *
+ * 1. NWC round trips: `get_balance`, `make_invoice`, and a payment (`make_invoice` by the payee then
+ *    `pay_invoice` by the payer, settled by the embedded test-sats wallet service), one after another,
+ *    through `NwcWallet` (@getalby/sdk's client). Baseline, same relay, same run: a bare request/response over
+ *    the relay — the client publishes a signed event addressed to a responder, which signs and publishes a
+ *    reply; the clock stops when the client receives it. NIP-47 adds to that: NIP-44 on both sides, the
+ *    service's SQLite transaction (synchronous=FULL), and for a payment a second round trip.
+ * 2. A paid job against an unpaid one: the same echo job (auctions off, so only payment differs) from a
+ *    customer's request to its result, on two networks that differ only in `payments.enabled`; the paid one
+ *    makes a hold invoice, waits for the customer's wallet to pay it (NWC), then runs the job and settles.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startRelay } from '../cli/compose.ts';
+import { configSchema } from '../core/config.ts';
+import { silentLogger } from '../core/logger.ts';
+import { ECHO_KIND } from '../dvm/kinds.ts';
+import { buildJobRequest } from '../dvm/request.ts';
+import { generateLocalSigner } from '../identity/signer.ts';
+import { Treasury } from '../payments/treasury.ts';
+import { RelayClient } from '../relay/client.ts';
+import { Customer, personas, startTestNetwork } from '../tests/dvm/harness.ts';
+import { startEmbeddedWallet } from '../tests/payments/embedded.ts';
+import { percentile } from './events.ts';
+
+export interface PaymentsBenchOptions {
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+interface Timing {
+  name: string;
+  n: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function time(name: string, n: number, fn: (i: number) => Promise<void>): Promise<Timing> {
+  const times: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await fn(i);
+    times.push(performance.now() - s);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  times.sort((a, b) => a - b);
+  return { name, n, perSecond: n / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** A responder that answers each kind 1 addressed to it with a signed kind 1 reply (the bare baseline). */
+function responder(url: string) {
+  const signer = generateLocalSigner();
+  const client = new RelayClient({ url, logger: silentLogger });
+  const sub = client.subscribe(
+    [{ kinds: [1], '#p': [signer.pubkey], since: Math.floor(Date.now() / 1000) }],
+    {
+      onEvent: (e) => {
+        void signer
+          .signEvent({
+            kind: 1,
+            created_at: Math.floor(Date.now() / 1000),
+            tags: [
+              ['e', e.id],
+              ['p', e.pubkey],
+            ],
+            content: 'ok',
+          })
+          .then((reply) => client.publish(reply));
+      },
+    },
+  );
+  return {
+    pubkey: signer.pubkey,
+    close: () => {
+      sub.close();
+      client.close();
+    },
+  };
+}
+
+async function bareRoundTrip(client: RelayClient, to: string): Promise<void> {
+  const signer = generateLocalSigner();
+  const request = await signer.signEvent({
+    kind: 1,
+    created_at: Math.floor(Date.now() / 1000),
+    tags: [['p', to]],
+    content: 'ping',
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bare round trip timed out')), 10_000);
+    const sub = client.subscribe([{ kinds: [1], '#e': [request.id] }], {
+      onEvent: () => {
+        clearTimeout(timer);
+        sub.close();
+        resolve();
+      },
+    });
+    client.publish(request).catch(reject);
+  });
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-pay-'));
+  const config = configSchema.parse({
+    relay: { port: 0, limits: { eventsPerSecond: 1_000_000, eventsBurst: 1_000_000 } },
+  });
+  const cleanups: (() => Promise<void> | void)[] = [() => rm(dir, { recursive: true, force: true })];
+  try {
+    const relay = await startRelay(config, join(dir, 'relay'), silentLogger);
+    cleanups.push(() => relay.close());
+    const embedded = await startEmbeddedWallet({ relayUrl: relay.url, path: join(dir, 'wallet.sqlite') });
+    cleanups.push(() => embedded.close());
+    const n = o.quick ? 30 : 200;
+    const payer = embedded.connect('payer', 1_000_000_000).wallet;
+    const payee = embedded.connect('payee').wallet;
+    await payer.getBalance(); // connect and read the info event before timing
+    await payee.getBalance();
+
+    const r = responder(relay.url);
+    cleanups.push(() => r.close());
+    const client = new RelayClient({ url: relay.url, logger: silentLogger });
+    cleanups.push(() => client.close());
+    await bareRoundTrip(client, r.pubkey);
+    o.log(`payments benchmark: ${n} sequential round trips each`);
+    const bare = await time('bare request/response (baseline)', n, () => bareRoundTrip(client, r.pubkey));
+    const balance = await time('NWC get_balance', n, async () => {
+      await payer.getBalance();
+    });
+    const invoice = await time('NWC make_invoice', n, async () => {
+      await payee.makeInvoice({ amountMsats: 1000, description: 'bench' });
+    });
+    const payment = await time('NWC make_invoice + pay_invoice', n, async () => {
+      const inv = await payee.makeInvoice({ amountMsats: 1000 });
+      await payer.payInvoice({ invoice: inv.invoice });
+    });
+    for (const t of [bare, balance, invoice, payment])
+      o.log(
+        `  ${t.name}: ${t.perSecond.toFixed(0)}/s, p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`,
+      );
+    const check = embedded.service.checkInvariants();
+    if (!check.ok) throw new Error(`wallet invariants broken: ${JSON.stringify(check)}`);
+
+    // Paid against unpaid job: two networks on two relays, identical but for payments.
+    const jobs = o.quick ? 10 : 60;
+    const relay2 = await startRelay(config, join(dir, 'relay2'), silentLogger);
+    cleanups.push(() => relay2.close());
+    const agents = personas([
+      { name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 1000 }] },
+    ]);
+    const treasury = Treasury.open({ path: join(dir, 'treasury.sqlite'), logger: silentLogger });
+    cleanups.push(() => treasury.close());
+    await mkdir(join(dir, 'unpaid'));
+    await mkdir(join(dir, 'paid'));
+    const unpaidNet = await startTestNetwork({ relayUrl: relay2.url, agents, dataDir: join(dir, 'unpaid') });
+    cleanups.push(() => unpaidNet.stop());
+    const paidNet = await startTestNetwork({
+      relayUrl: relay.url,
+      agents,
+      dataDir: join(dir, 'paid'),
+      payments: { wallet: embedded.connect('instance').wallet, treasury, config: { walletRetryMs: 2000 } },
+    });
+    cleanups.push(() => paidNet.stop());
+    const customerWallet = embedded.connect('customer', 1_000_000_000).wallet;
+    await new Promise((res) => setTimeout(res, 600)); // first heartbeats
+    const run = async (url: string, paid: boolean): Promise<Timing> => {
+      const customer = new Customer(url, paid ? customerWallet : undefined);
+      try {
+        return await time(paid ? 'paid echo job' : 'unpaid echo job', jobs, async (i) => {
+          const out = await customer.submit(
+            buildJobRequest({ kind: ECHO_KIND, inputs: [{ data: `job ${i}`, type: 'text' }] }),
+            20_000,
+          );
+          if (!out.result) throw new Error(`job failed: ${out.error ?? 'no result'}`);
+        });
+      } finally {
+        customer.close();
+      }
+    };
+    await run(relay2.url, false); // warm both paths up
+    await run(relay.url, true);
+    const unpaid = await run(relay2.url, false);
+    const paid = await run(relay.url, true);
+    o.log(`  unpaid job: p50 ${unpaid.p50.toFixed(1)} ms, p99 ${unpaid.p99.toFixed(1)} ms`);
+    o.log(`  paid job: p50 ${paid.p50.toFixed(1)} ms, p99 ${paid.p99.toFixed(1)} ms`);
+    const ledger = treasury.check();
+    if (!ledger.ok) throw new Error(`treasury ledger broken: ${JSON.stringify(ledger)}`);
+
+    const ratio = (a: Timing) => `${(a.p50 / bare.p50).toFixed(1)}x`;
+    return [
+      '## Payments over NWC (embedded wallet service, embedded relay, sequential)\n',
+      table(
+        ['exchange', 'per second', 'p50 ms', 'p99 ms', 'p50 vs bare round trip'],
+        [bare, balance, invoice, payment].map((t) => [
+          t.name,
+          t.perSecond.toFixed(0),
+          t.p50.toFixed(1),
+          t.p99.toFixed(1),
+          t === bare ? '1.0x' : ratio(t),
+        ]),
+      ),
+      '\n## A paid job against an unpaid one (echo, auctions off, same run)\n',
+      table(
+        ['job', 'jobs', 'p50 ms', 'p99 ms', 'p99 vs unpaid'],
+        [unpaid, paid].map((t) => [
+          t.name,
+          String(t.n),
+          t.p50.toFixed(1),
+          t.p99.toFixed(1),
+          `${(t.p99 / unpaid.p99).toFixed(1)}x`,
+        ]),
+      ),
+    ].join('\n');
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+}
