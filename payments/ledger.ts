@@ -147,6 +147,9 @@ function prepare(db: Database.Database) {
                         ORDER BY id DESC LIMIT @limit + @offset)
        ) ORDER BY id DESC LIMIT @limit OFFSET @offset`,
     ),
+    recent: db.prepare<{ limit: number; offset: number }, PostingRow>(
+      'SELECT * FROM ledger_postings ORDER BY id DESC LIMIT @limit OFFSET @offset',
+    ),
     byRef: db.prepare<[string], PostingRow>('SELECT * FROM ledger_postings WHERE ref = ? ORDER BY id'),
     journal: db.prepare<[], { name: string; msats: number }>(
       `SELECT name, SUM(msats) AS msats FROM (
@@ -250,9 +253,10 @@ export class Ledger {
   }
 
   /** The account's postings, newest first (default 50, at most 1000). */
-  history(name: string, options: { limit?: number; offset?: number } = {}): Posting[] {
+  history(name: string | undefined, options: { limit?: number; offset?: number } = {}): Posting[] {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 50), 0), 1000);
     const offset = Math.max(Math.trunc(options.offset ?? 0), 0);
+    if (name === undefined) return this.stmt.recent.all({ limit, offset }).map(toPosting);
     return this.stmt.history.all({ name, limit, offset }).map(toPosting);
   }
 

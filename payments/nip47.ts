@@ -7,6 +7,7 @@
 import type { NostrEvent } from '../core/nostr.ts';
 import { tagValue } from '../core/nostr.ts';
 import type { PeerCipher, Signer } from '../core/signer.ts';
+import type { WalletErrorCode } from './wallet.ts';
 
 export const NWC_INFO_KIND = 13194;
 export const NWC_REQUEST_KIND = 23194;
@@ -19,18 +20,8 @@ export const NWC_NOTIFICATION_KIND = 23197;
 export type Nip47Encryption = 'nip44_v2' | 'nip04';
 export const NIP47_ENCRYPTIONS: readonly Nip47Encryption[] = ['nip44_v2', 'nip04'];
 
-export type Nip47ErrorCode =
-  | 'RATE_LIMITED'
-  | 'NOT_IMPLEMENTED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'QUOTA_EXCEEDED'
-  | 'RESTRICTED'
-  | 'UNAUTHORIZED'
-  | 'INTERNAL'
-  | 'UNSUPPORTED_ENCRYPTION'
-  | 'PAYMENT_FAILED'
-  | 'NOT_FOUND'
-  | 'OTHER';
+/** NIP-47's error codes: the Wallet interface's, less the two it adds for requests that got no answer. */
+export type Nip47ErrorCode = Exclude<WalletErrorCode, 'UNREACHABLE' | 'INVALID_INPUT'>;
 
 export interface Nip47ErrorBody {
   code: Nip47ErrorCode;

@@ -499,28 +499,7 @@ export class Treasury {
       if (!this.ledger.hasAccount(account)) throw new TreasuryError('not-found', `no account "${account}"`);
       return this.ledger.history(account, { limit, offset });
     }
-    const rows = this.db
-      .prepare(
-        'SELECT id, from_account, to_account, amount_msats, ref, memo, at FROM ledger_postings ORDER BY id DESC LIMIT ? OFFSET ?',
-      )
-      .all(limit, offset) as {
-      id: number;
-      from_account: string;
-      to_account: string;
-      amount_msats: number;
-      ref: string | null;
-      memo: string | null;
-      at: number;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      from: r.from_account,
-      to: r.to_account,
-      amountMsats: r.amount_msats,
-      ref: r.ref,
-      memo: r.memo,
-      at: r.at,
-    }));
+    return this.ledger.history(undefined, { limit, offset });
   }
 
   /** What the wallet should hold for this instance: every account but the outside world. */

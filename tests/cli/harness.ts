@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JobLog } from '../../dvm/job-log.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/timmy.js');
@@ -87,4 +88,21 @@ export async function runClient(script: string, args: string[]): Promise<Record<
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`${script} exited ${code}: ${err}`);
   return JSON.parse(out.trim()) as Record<string, unknown>;
+}
+
+/** `timmy start --json` in a child process; resolves with its relay URL once it printed its JSON line. */
+export async function startTimmy(env: Record<string, string>): Promise<{ run: Running; relayUrl: string }> {
+  const run = spawnTimmy(['start', '--json'], env);
+  const info = await firstJson(run);
+  return { run, relayUrl: String(info.relayUrl) };
+}
+
+/** A job's state in the instance's job log (read-only, while the instance may be running). */
+export function jobState(dataDir: string, id: string): string | undefined {
+  const log = JobLog.open({ path: join(dataDir, 'jobs.sqlite'), readonly: true });
+  try {
+    return log.get(id)?.state;
+  } finally {
+    log.close();
+  }
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openKeyStore } from '../../cli/compose.ts';
@@ -13,7 +12,6 @@ import {
 import { configSchema } from '../../core/config.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
-import { JobLog } from '../../dvm/job-log.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
@@ -23,7 +21,7 @@ import { NwcWallet } from '../../payments/nwc-wallet.ts';
 import { agentAccount, Treasury } from '../../payments/treasury.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { until } from '../relay/raw-client.ts';
-import { FAST_KEYS, firstJson, type Running, spawnTimmy, tempDataDir } from './harness.ts';
+import { FAST_KEYS, jobState, type Running, startTimmy, tempDataDir } from './harness.ts';
 
 /**
  * The real `timmy start` with the embedded test-sats wallet, killed with SIGKILL after the customer paid
@@ -38,20 +36,7 @@ const ENV = {
 };
 const CUSTOMER_FUNDS = 1_000_000;
 
-async function start(env: Record<string, string>): Promise<{ run: Running; relayUrl: string }> {
-  const run = spawnTimmy(['start', '--json'], env);
-  const info = await firstJson(run);
-  return { run, relayUrl: String(info.relayUrl) };
-}
-
-function jobState(dataDir: string, id: string): string | undefined {
-  const log = JobLog.open({ path: join(dataDir, 'jobs.sqlite'), readonly: true });
-  try {
-    return log.get(id)?.state;
-  } finally {
-    log.close();
-  }
-}
+const start = startTimmy;
 
 async function customerWallet(dataDir: string, relayUrl: string): Promise<NwcWallet> {
   const config = configSchema.parse({ identity: { scryptLogN: 10 } });

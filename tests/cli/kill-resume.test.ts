@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
-import { JobLog } from '../../dvm/job-log.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
@@ -12,31 +10,18 @@ import { ScriptedProvider } from '../../llm/scripted.ts';
 import { startFakeOpenAi } from '../../llm/testing/openai-server.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { until } from '../relay/raw-client.ts';
-import { FAST_KEYS, firstJson, type Running, runTimmy, spawnTimmy, tempDataDir } from './harness.ts';
+import { FAST_KEYS, jobState, type Running, runTimmy, startTimmy, tempDataDir } from './harness.ts';
 
 /** The real thing: `timmy start` killed with SIGKILL in the middle of a job, then started again. */
 
 /** Payments are off here (this file is about resuming jobs); tests/cli/kill-paid.test.ts kills paid ones. */
 const PORTS = { TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0', TIMMY_PAYMENTS_ENABLED: 'false' };
 
-async function start(env: Record<string, string>): Promise<{ run: Running; relayUrl: string }> {
-  const run = spawnTimmy(['start', '--json'], env);
-  const info = await firstJson(run);
-  return { run, relayUrl: String(info.relayUrl) };
-}
+const start = startTimmy;
 
 async function kill(run: Running): Promise<void> {
   run.child.kill('SIGKILL');
   await run.exited;
-}
-
-function jobState(dataDir: string, id: string): string | undefined {
-  const log = JobLog.open({ path: join(dataDir, 'jobs.sqlite'), readonly: true });
-  try {
-    return log.get(id)?.state;
-  } finally {
-    log.close();
-  }
 }
 
 async function results(relayUrl: string, request: NostrEvent): Promise<NostrEvent[]> {
