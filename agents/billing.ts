@@ -68,6 +68,7 @@ export class Billing {
   private readonly trusted: Set<string>;
   private readonly unreachableSince = new Map<string, number>();
   private readonly busy = new Set<string>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private holdInvoices: boolean | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -114,10 +115,19 @@ export class Billing {
       );
   }
 
-  stop(): void {
+  /** Stops taking notifications and polling; waits for settlements and refunds in flight. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Tracks work that moves money, so `stop` can wait for it. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => {});
+    return p;
   }
 
   private async hold(): Promise<boolean> {
@@ -281,7 +291,12 @@ export class Billing {
   }
 
   /** The job ended (delivered, failed or cancelled): settle or refund its payment. */
-  async finish(jobId: string): Promise<void> {
+  finish(jobId: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return this.track(this.finishNow(jobId));
+  }
+
+  private async finishNow(jobId: string): Promise<void> {
     if (!this.options.payments.enabled || this.busy.has(jobId)) return;
     const view = this.options.log.get(jobId);
     if (!view || !isTerminal(view.state)) return;
@@ -355,7 +370,8 @@ export class Billing {
   private onNotification(n: WalletNotification): void {
     if (n.type === 'payment_sent') return;
     const escrow = this.options.treasury.escrowByHash(n.transaction.paymentHash);
-    if (escrow?.state === 'invoiced') void this.paid(escrow).catch((err: unknown) => this.warn(escrow, err));
+    if (escrow?.state === 'invoiced')
+      void this.track(this.paid(escrow)).catch((err: unknown) => this.warn(escrow, err));
   }
 
   private warn(escrow: Escrow, err: unknown): void {

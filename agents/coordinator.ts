@@ -124,7 +124,7 @@ export class Coordinator {
     for (const t of this.timers) clearInterval(t);
     for (const t of this.settleTimers.values()) clearTimeout(t);
     this.options.auctioneer?.stop();
-    this.options.billing?.stop();
+    await this.options.billing?.stop();
     await Promise.allSettled([...this.locks.values()]);
   }
 
