@@ -333,8 +333,16 @@ export class Billing {
       try {
         await wallet.settleHoldInvoice(escrow.preimage);
       } catch (err) {
-        // Settled before a crash? Then book it; otherwise try again later.
+        // Settled before a crash? Then book it. Cancelled by the wallet (its hold limit passed before the
+        // result)? The customer has the sats back: nothing to book. Otherwise try again later.
         const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
+        if (t.state === 'failed') {
+          const reason = 'the wallet cancelled the held payment before the result (hold limit)';
+          treasury.markRefunded(escrow.jobId, reason);
+          this.options.log.append(escrow.jobId, { type: 'note', text: `payment refunded: ${reason}` });
+          this.log.warn({ job: escrow.jobId }, reason);
+          return;
+        }
         if (t.state !== 'settled') throw err;
       }
     }

@@ -232,4 +232,17 @@ describe('paid jobs (memory wallet)', () => {
     assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
   });
+  test('the wallet cancels a held payment before the result (its hold limit): refunded, nothing booked', async () => {
+    const w = await world();
+    w.llm.queue({ text: 'late poem', delayMs: 1500 });
+    const pending = w.customer.submit(buildJobRequest({ kind: 5050, inputs: [text('slow')] }), 15_000);
+    await until(() => w.treasury.openEscrows().some((e) => e.state === 'held'), 10_000, 'held');
+    const escrow = w.treasury.openEscrows()[0];
+    await w.wallet.cancelHoldInvoice(escrow?.paymentHash ?? '');
+    const out = await pending;
+    assert.equal(out.result?.content, 'late poem', 'the result is still delivered');
+    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded', 10_000, 'refunded');
+    assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS);
+    assert.equal(w.treasury.holdingsMsats(), 0);
+  });
 });
