@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openKeyStore } from '../../cli/compose.ts';
+import { KEY_WALLET_CUSTOMER, KEY_WALLET_SERVICE } from '../../cli/compose-payments.ts';
+import { configSchema } from '../../core/config.ts';
+import { silentLogger } from '../../core/logger.ts';
 import { JobLog } from '../../dvm/job-log.ts';
+import { NwcWallet } from '../../payments/nwc-wallet.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/timmy.js');
@@ -105,4 +110,16 @@ export function jobState(dataDir: string, id: string): string | undefined {
   } finally {
     log.close();
   }
+}
+
+/** The demo customer's NWC wallet of a `timmy start` data directory (its key from the key store). */
+export async function demoCustomerWallet(dataDir: string, relayUrl: string): Promise<NwcWallet> {
+  const config = configSchema.parse({
+    identity: { scryptLogN: Number(FAST_KEYS.TIMMY_IDENTITY_SCRYPT_LOG_N) },
+  });
+  const keys = await openKeyStore(config, dataDir, silentLogger);
+  const service = await keys.info(KEY_WALLET_SERVICE);
+  const secret = await keys.secretHex(KEY_WALLET_CUSTOMER);
+  const url = `nostr+walletconnect://${service.pubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${secret}`;
+  return new NwcWallet({ url, logger: silentLogger, timeoutMs: 10_000, payTimeoutMs: 2_000 });
 }

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { openKeyStore } from '../../cli/compose.ts';
-import {
-  KEY_WALLET_CUSTOMER,
-  KEY_WALLET_SERVICE,
-  treasuryPath,
-  walletServicePath,
-} from '../../cli/compose-payments.ts';
-import { configSchema } from '../../core/config.ts';
+import { treasuryPath, walletServicePath } from '../../cli/compose-payments.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
@@ -17,11 +10,10 @@ import { generateLocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { startFakeOpenAi } from '../../llm/testing/openai-server.ts';
 import { Ledger } from '../../payments/ledger.ts';
-import { NwcWallet } from '../../payments/nwc-wallet.ts';
 import { agentAccount, Treasury } from '../../payments/treasury.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { until } from '../relay/raw-client.ts';
-import { FAST_KEYS, jobState, type Running, startTimmy, tempDataDir } from './harness.ts';
+import { demoCustomerWallet, FAST_KEYS, jobState, type Running, startTimmy, tempDataDir } from './harness.ts';
 
 /**
  * The real `timmy start` with the embedded test-sats wallet, killed with SIGKILL after the customer paid
@@ -37,15 +29,6 @@ const ENV = {
 const CUSTOMER_FUNDS = 1_000_000;
 
 const start = startTimmy;
-
-async function customerWallet(dataDir: string, relayUrl: string): Promise<NwcWallet> {
-  const config = configSchema.parse({ identity: { scryptLogN: 10 } });
-  const keys = await openKeyStore(config, dataDir, silentLogger);
-  const service = await keys.info(KEY_WALLET_SERVICE);
-  const secret = await keys.secretHex(KEY_WALLET_CUSTOMER);
-  const url = `nostr+walletconnect://${service.pubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${secret}`;
-  return new NwcWallet({ url, logger: silentLogger, timeoutMs: 10_000, payTimeoutMs: 2_000 });
-}
 
 async function query(relayUrl: string, filter: Filter): Promise<NostrEvent[]> {
   const client = new RelayClient({ url: relayUrl, logger: silentLogger });
@@ -86,7 +69,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
     assert.equal(jobState(dataDir, request.id), 'awaiting-payment');
     client.close();
     assert.ok(bolt11.startsWith('lnbcrt'), 'a regtest invoice');
-    const wallet = await customerWallet(dataDir, first.relayUrl);
+    const wallet = await demoCustomerWallet(dataDir, first.relayUrl);
     // A hold invoice: the payment is held until the job ends, so this call does not return now.
     wallet.payInvoice({ invoice: bolt11 }).catch(() => {});
     await until(
@@ -116,7 +99,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
       20_000,
       'escrow settled',
     );
-    const paidAgain = await customerWallet(dataDir, second.relayUrl);
+    const paidAgain = await demoCustomerWallet(dataDir, second.relayUrl);
     const balance = (await paidAgain.getBalance()).balanceMsats;
     paidAgain.close();
     second.run.child.kill('SIGINT');
