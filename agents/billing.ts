@@ -69,6 +69,7 @@ export class Billing {
   private readonly unreachableSince = new Map<string, number>();
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private reconciling: Promise<void> | undefined;
   private holdInvoices: boolean | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -166,11 +167,9 @@ export class Billing {
     }
     if (this.trusted.has(view.customer)) {
       // Billed after the result, at the price of the agent that delivers it.
-      this.options.log.append(view.id, {
-        type: 'effect',
-        key: `payment:price:${view.attempt + 1}`,
-        value: { agent, priceMsats },
-      });
+      const key = `payment:price:${view.attempt + 1}`;
+      if (!Object.hasOwn(view.effects, key))
+        this.options.log.append(view.id, { type: 'effect', key, value: { agent, priceMsats } });
       return { kind: 'ready' };
     }
     const { priceMsats: price, amountMsats } = this.quote(priceMsats);
@@ -203,6 +202,7 @@ export class Billing {
     const hold = mode === 'before' && (await this.hold());
     let invoice: string;
     let paymentHash: string;
+    let expiresAt: number;
     let preimage = '';
     if (hold) {
       preimage = randomBytes(32).toString('hex');
@@ -214,6 +214,7 @@ export class Billing {
         paymentHash,
       });
       invoice = t.invoice;
+      expiresAt = t.expiresAt;
     } else {
       const t = await wallet.makeInvoice({
         amountMsats,
@@ -222,7 +223,11 @@ export class Billing {
       });
       invoice = t.invoice;
       paymentHash = t.paymentHash;
+      expiresAt = t.expiresAt;
     }
+    // The wallet's expiry counts (NIP-47's `expiry` is only a wish); ours when it says none.
+    if (!(expiresAt > 0))
+      expiresAt = Math.floor(this.options.clock.now() / 1000) + payments.invoiceExpirySeconds;
     return treasury.openEscrow({
       jobId: view.id,
       customer: view.customer,
@@ -234,7 +239,7 @@ export class Billing {
       amountMsats,
       priceMsats,
       agent: this.options.agentName(agent),
-      expiresAt: Math.floor(this.options.clock.now() / 1000) + payments.invoiceExpirySeconds,
+      expiresAt,
     });
   }
 
@@ -380,6 +385,11 @@ export class Billing {
     const escrow = this.options.treasury.escrowByHash(n.transaction.paymentHash);
     if (escrow?.state === 'invoiced')
       void this.track(this.paid(escrow)).catch((err: unknown) => this.warn(escrow, err));
+    else if (escrow?.state === 'expired' && n.type === 'payment_received' && !escrow.hold) {
+      // A plain invoice paid after we gave up on it: the sats came in, and are owed back.
+      this.options.treasury.markLatePayment(escrow.jobId);
+      this.log.warn({ job: escrow.jobId }, 'payment after the invoice expired: booked as a refund owed');
+    }
   }
 
   private warn(escrow: Escrow, err: unknown): void {
@@ -400,27 +410,71 @@ export class Billing {
     else this.events?.paid(e.jobId);
   }
 
-  /** Looks up every open invoice: payments missed while down, expiries, settlements still to do. */
-  async reconcile(): Promise<void> {
-    if (this.stopped || !this.options.payments.enabled) return;
-    const nowS = Math.floor(this.options.clock.now() / 1000);
-    for (const escrow of this.options.treasury.openEscrows()) {
+  /**
+   * Looks up every open invoice: payments missed while down, expiries, settlements still to do, feedback
+   * not yet published, and pay-after bills not yet sent. Rounds never overlap.
+   */
+  reconcile(): Promise<void> {
+    if (this.stopped || !this.options.payments.enabled) return Promise.resolve();
+    this.reconciling ??= this.track(this.reconcileRound()).finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
+  }
+
+  private async reconcileRound(): Promise<void> {
+    const { treasury, log } = this.options;
+    for (const open of treasury.openEscrows()) {
       if (this.stopped) return;
-      const view = this.options.log.get(escrow.jobId);
+      // Re-read: a notification may have moved it while an earlier lookup was in flight.
+      const escrow = treasury.escrow(open.jobId);
+      const view = log.get(open.jobId);
+      if (!escrow || (escrow.state !== 'invoiced' && escrow.state !== 'held')) continue;
       try {
         if (escrow.state === 'held') {
           if (view && isTerminal(view.state)) await this.finish(escrow.jobId);
+          else if (escrow.mode === 'before' && view?.state === 'awaiting-payment') {
+            // Booked as paid, then killed before the job log said so.
+            log.append(escrow.jobId, { type: 'paid' });
+            this.events?.paid(escrow.jobId);
+          }
           continue;
         }
-        const t = await this.options.wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
-        if (t.state === 'accepted' || t.state === 'settled') await this.paid(escrow);
-        else if (t.state === 'failed' || escrow.expiresAt <= nowS) await this.expire(escrow, view);
-        else if (view && isTerminal(view.state) && escrow.mode === 'before')
-          await this.refund(escrow, view.state);
+        if (view && !isTerminal(view.state)) await this.announce(view, escrow);
+        await this.checkInvoice(escrow);
       } catch (err) {
         if (!(err instanceof WalletError && err.transient)) this.warn(escrow, err);
+        else this.expireUnanswered(escrow);
       }
     }
+    await this.billDueAfter();
+  }
+
+  private async checkInvoice(escrow: Escrow): Promise<void> {
+    const t = await this.options.wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
+    const now = this.options.treasury.escrow(escrow.jobId) ?? escrow;
+    const view = this.options.log.get(escrow.jobId);
+    if (now.state !== 'invoiced') return;
+    const nowS = Math.floor(this.options.clock.now() / 1000);
+    if (t.state === 'accepted' || t.state === 'settled') await this.paid(now);
+    else if (t.state === 'failed' || now.expiresAt <= nowS) await this.expire(now, view);
+    else if (view && isTerminal(view.state) && now.mode === 'before') await this.refund(now, view.state);
+  }
+
+  /**
+   * The wallet does not answer, and the invoice's time is up (plus the grace): the job fails so it does not
+   * wait forever. The escrow stays open: once the wallet answers, a payment that did arrive is refunded.
+   */
+  private expireUnanswered(escrow: Escrow): void {
+    const graceS = Math.ceil(this.options.payments.unreachableGraceMs / 1000);
+    const nowS = Math.floor(this.options.clock.now() / 1000);
+    const view = this.options.log.get(escrow.jobId);
+    if (escrow.mode !== 'before' || escrow.expiresAt + graceS > nowS || !view || isTerminal(view.state))
+      return;
+    this.events?.expired(
+      escrow.jobId,
+      'the invoice expired and the wallet does not answer; nothing was charged',
+    );
   }
 
   private async expire(escrow: Escrow, view: JobView | undefined): Promise<void> {
@@ -429,6 +483,18 @@ export class Billing {
     this.options.treasury.markRefunded(escrow.jobId, reason);
     if (escrow.mode === 'before' && view && !isTerminal(view.state))
       this.events?.expired(escrow.jobId, reason);
+  }
+
+  /** Trusted customers' completed jobs whose bill was not sent (the wallet was down, or a crash). */
+  private async billDueAfter(): Promise<void> {
+    if (this.trusted.size === 0) return;
+    for (const s of this.options.log.list({ states: ['completed'], limit: 200 })) {
+      if (this.stopped) return;
+      const view = this.options.log.get(s.id);
+      if (!view || !this.trusted.has(view.customer) || this.options.treasury.escrow(view.id)) continue;
+      if (!Object.hasOwn(view.effects, `payment:price:${view.attempt}`)) continue;
+      await this.finish(view.id);
+    }
   }
 }
 

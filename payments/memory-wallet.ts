@@ -34,6 +34,7 @@ interface InvoiceRecord {
   state: 'pending' | 'accepted' | 'settled' | 'cancelled';
   payee: MemoryWallet;
   payer: MemoryWallet | undefined;
+  feesPaidMsats: number;
   release: ((r: PayResult | WalletError) => void) | undefined;
 }
 
@@ -50,6 +51,8 @@ export interface MemoryWalletOptions {
   /** Whether hold invoices are supported (default true). */
   holdInvoices?: boolean;
   alias?: string;
+  /** Routing fee charged on each payment this wallet makes (default 0): it leaves the network, like real fees. */
+  routingFeeMsats?: number;
 }
 
 export interface MemoryWalletCall {
@@ -171,6 +174,7 @@ export class MemoryWallet implements Wallet {
       state: 'pending',
       payee: this,
       payer: undefined,
+      feesPaidMsats: 0,
       release: undefined,
     };
     this.network.invoices.set(paymentHash, record);
@@ -195,14 +199,16 @@ export class MemoryWallet implements Wallet {
       throw new WalletError('PAYMENT_FAILED', `invoice already ${record.state}`);
     if (record.expiresAt <= nowS(this.options.clock))
       throw new WalletError('PAYMENT_FAILED', 'the invoice has expired');
-    if (this.balance < record.amountMsats)
+    const fee = this.options.routingFeeMsats ?? 0;
+    if (this.balance < record.amountMsats + fee)
       throw new WalletError('INSUFFICIENT_BALANCE', 'not enough sats for this payment');
-    this.balance -= record.amountMsats;
+    this.balance -= record.amountMsats + fee;
+    record.feesPaidMsats = fee;
     record.payer = this;
     this.outgoing.push({ record, at: nowS(this.options.clock) });
     if (!record.hold) {
       this.complete(record);
-      return { preimage: record.preimage ?? '', feesPaidMsats: 0 };
+      return { preimage: record.preimage ?? '', feesPaidMsats: fee };
     }
     record.state = 'accepted';
     record.payee.emit({ type: 'hold_invoice_accepted', transaction: record.payee.view(record, 'incoming') });
@@ -241,7 +247,8 @@ export class MemoryWallet implements Wallet {
     if (!record || record.payee !== this || !record.hold)
       throw new WalletError('NOT_FOUND', 'no hold invoice of this wallet has this payment hash');
     if (record.state === 'settled') throw new WalletError('OTHER', 'the hold invoice is already settled');
-    if (record.state === 'accepted' && record.payer) record.payer.balance += record.amountMsats;
+    if (record.state === 'accepted' && record.payer)
+      record.payer.balance += record.amountMsats + record.feesPaidMsats;
     record.state = 'cancelled';
     record.release?.(new WalletError('PAYMENT_FAILED', 'the payee cancelled the hold invoice'));
   }
@@ -304,7 +311,7 @@ export class MemoryWallet implements Wallet {
       paymentHash: r.paymentHash,
       preimage: r.state === 'settled' || (type === 'incoming' && !r.hold) ? (r.preimage ?? '') : '',
       amountMsats: r.amountMsats,
-      feesPaidMsats: 0,
+      feesPaidMsats: type === 'outgoing' ? r.feesPaidMsats : 0,
       createdAt: r.createdAt,
       expiresAt: r.expiresAt,
       settledAt: r.settledAt,

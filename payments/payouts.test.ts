@@ -5,13 +5,13 @@ import { configSchema } from '../core/config.ts';
 import { silentLogger } from '../core/logger.ts';
 import { MemoryLightning, MemoryWallet } from './memory-wallet.ts';
 import { Payouts } from './payouts.ts';
-import { agentAccount, INSTANCE, Treasury } from './treasury.ts';
+import { agentAccount, FEES, INSTANCE, Treasury } from './treasury.ts';
 import { WalletError } from './wallet.ts';
 
 /** The instance wallet holds what the treasury says: 50 000 msats, 40 000 of them earned by "echo". */
-async function setup(payments: Record<string, unknown> = {}) {
+async function setup(payments: Record<string, unknown> = {}, routingFeeMsats = 0) {
   const lightning = new MemoryLightning();
-  const wallet = new MemoryWallet({ network: lightning, balanceMsats: 50_000 });
+  const wallet = new MemoryWallet({ network: lightning, balanceMsats: 50_000, routingFeeMsats });
   const outside = new MemoryWallet({ network: lightning });
   const treasury = Treasury.open({ path: ':memory:', logger: silentLogger });
   treasury.openEscrow({
@@ -30,7 +30,7 @@ async function setup(payments: Record<string, unknown> = {}) {
   treasury.markPaid('j1');
   treasury.markSettled('j1');
   const config = configSchema.parse({ payments }).payments;
-  return { lightning, wallet, outside, treasury, config };
+  return { lightning, wallet, outside, treasury, config, routingFeeMsats };
 }
 
 describe('Payouts', () => {
@@ -45,7 +45,8 @@ describe('Payouts', () => {
     const check = s.treasury.check();
     assert.ok(check.ok, JSON.stringify(check));
     assert.equal(s.treasury.holdingsMsats(), s.wallet.balanceMsats, 'treasury and wallet disagree');
-    assert.equal(s.wallet.balanceMsats + s.outside.balanceMsats, 50_000, 'sats were created or lost');
+    const fees = -s.treasury.balance(FEES);
+    assert.equal(s.wallet.balanceMsats + s.outside.balanceMsats + fees, 50_000, 'sats were created or lost');
     s.treasury.close();
   });
 
@@ -131,5 +132,22 @@ describe('Payouts', () => {
     assert.equal(s.treasury.balance(INSTANCE), 2_000);
     await run(s.outside);
     assert.equal(s.outside.balanceMsats, 8_000, 'below the threshold now: no second sweep');
+  });
+  it('routing fees are booked as an expense, even when the instance account is empty (never a false failure)', async () => {
+    s.treasury.close();
+    s = await setup({ sweep: { thresholdMsats: 1, keepMsats: 0 } }, 1_500);
+    await run(s.outside); // sweeps the instance's 10 000 away: the instance account is 0
+    assert.equal(s.treasury.balance(INSTANCE), 0);
+    const w = await request(30_000);
+    s.treasury.decide(w.id, 'approved', 'operator');
+    await run();
+    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid', 'paid, not booked as failed');
+    assert.equal(
+      s.treasury.balance(agentAccount('echo')),
+      10_000,
+      'the agent cannot withdraw those sats again',
+    );
+    assert.equal(s.treasury.balance(FEES), -3_000, 'two payments, 1 500 msats of fees each');
+    assert.equal(s.outside.balanceMsats, 40_000);
   });
 });

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { INSTANCE, type Treasury, type Withdrawal } from './treasury.ts';
-import { type Wallet, WalletError } from './wallet.ts';
+import { type Transaction, type Wallet, WalletError } from './wallet.ts';
 
 /**
  * Pays what the treasury approved: withdrawals (approved by the operator with `timmy wallet approve`, or
@@ -66,20 +66,14 @@ export class Payouts {
 
   private async pay(w: Withdrawal): Promise<void> {
     const { wallet, treasury } = this.options;
+    let paid: { preimage: string; feesPaidMsats: number };
     try {
-      const before = await wallet.lookupInvoice({ invoice: w.invoice }).catch((err: unknown) => {
-        if (err instanceof WalletError && err.code === 'NOT_FOUND') return undefined;
-        throw err;
-      });
-      if (before?.type === 'outgoing' && before.state === 'settled') {
-        treasury.markWithdrawalPaid(w.id, before.preimage, before.feesPaidMsats);
-        this.log.info({ withdrawal: w.id }, 'withdrawal found paid; booked');
-        return;
-      }
-      if (before?.type === 'outgoing' && (before.state === 'pending' || before.state === 'accepted')) return;
-      const paid = await wallet.payInvoice({ invoice: w.invoice });
-      treasury.markWithdrawalPaid(w.id, paid.preimage, paid.feesPaidMsats);
-      this.log.info({ withdrawal: w.id, account: w.account, amountMsats: w.amountMsats }, 'withdrawal paid');
+      const before = await this.lookup(w);
+      if (before?.state === 'settled')
+        paid = { preimage: before.preimage, feesPaidMsats: before.feesPaidMsats };
+      else if (before?.state === 'pending' || before?.state === 'accepted')
+        return; // in flight: next round
+      else paid = await wallet.payInvoice({ invoice: w.invoice });
     } catch (err) {
       if (err instanceof WalletError && err.transient) {
         this.log.warn(
@@ -88,9 +82,34 @@ export class Payouts {
         );
         return;
       }
-      const reason = err instanceof Error ? err.message : String(err);
-      treasury.markWithdrawalFailed(w.id, reason);
-      this.log.warn({ withdrawal: w.id, reason }, 'withdrawal failed; the sats are back in the account');
+      // Refused — but some wallets answer an error while the payment is still in flight: ask before giving
+      // the sats back.
+      const after = await this.lookup(w).catch(() => 'unknown' as const);
+      if (after === 'unknown' || after?.state === 'pending' || after?.state === 'accepted') return;
+      if (after?.state === 'settled') {
+        paid = { preimage: after.preimage, feesPaidMsats: after.feesPaidMsats };
+      } else {
+        const reason = err instanceof Error ? err.message : String(err);
+        treasury.markWithdrawalFailed(w.id, reason);
+        this.log.warn({ withdrawal: w.id, reason }, 'withdrawal failed; the sats are back in the account');
+        return;
+      }
+    }
+    treasury.markWithdrawalPaid(w.id, paid.preimage, paid.feesPaidMsats);
+    this.log.info(
+      { withdrawal: w.id, account: w.account, amountMsats: w.amountMsats, feesPaidMsats: paid.feesPaidMsats },
+      'withdrawal paid',
+    );
+  }
+
+  /** This wallet's outgoing payment of the withdrawal's invoice, if it made one. */
+  private async lookup(w: Withdrawal): Promise<Transaction | undefined> {
+    try {
+      const t = await this.options.wallet.lookupInvoice({ invoice: w.invoice });
+      return t.type === 'outgoing' ? t : undefined;
+    } catch (err) {
+      if (err instanceof WalletError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
     }
   }
 

@@ -149,4 +149,30 @@ describe('Treasury', () => {
     assert.equal(t.history(agentAccount('echo'))[0]?.amountMsats, 10_000);
     assert.throws(() => t.history('nobody'), /no account/);
   });
+  it('withdrawals come only from the instance, agents or owed customers, never from escrow', () => {
+    t.openEscrow(escrow('f1', { hold: false, preimage: '' }));
+    t.markPaid('f1');
+    assert.throws(
+      () =>
+        t.requestWithdrawal({
+          account: ESCROW,
+          invoice: 'x',
+          paymentHash: '9'.repeat(64),
+          amountMsats: 1000,
+          requestedBy: 'test',
+          autoApproveMsats: 0,
+        }),
+      /withdrawals come from "instance"/,
+    );
+    t.markSettled('f1');
+  });
+
+  it('a plain invoice paid after its escrow expired is booked as owed back to the customer, once', () => {
+    t.openEscrow(escrow('g1', { hold: false, preimage: '' }));
+    t.markRefunded('g1', 'expired');
+    t.markLatePayment('g1');
+    t.markLatePayment('g1');
+    assert.equal(t.balance(customerAccount('c'.repeat(64))), 11_000);
+    assert.equal(t.holdingsMsats(), 11_000);
+  });
 });

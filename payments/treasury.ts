@@ -21,6 +21,8 @@ export const WORLD = 'lightning';
 export const INSTANCE = 'instance';
 export const ESCROW = 'escrow';
 export const WITHDRAWING = 'withdrawing';
+/** Routing fees paid on withdrawals: an expense, so it goes negative (it never blocks booking a payment). */
+export const FEES = 'fees';
 export const agentAccount = (name: string): string => `agent:${name}`;
 export const customerAccount = (pubkey: string): string => `customer:${pubkey}`;
 
@@ -149,6 +151,7 @@ export class Treasury {
     for (const name of [INSTANCE, ESCROW, WITHDRAWING])
       this.ledger.ensureAccount(name, { allowNegative: false });
     this.ledger.ensureAccount(WORLD, { allowNegative: true });
+    this.ledger.ensureAccount(FEES, { allowNegative: true });
   }
 
   static open(options: TreasuryOptions): Treasury {
@@ -324,6 +327,22 @@ export class Treasury {
     return this.require(jobId);
   }
 
+  /** A plain invoice paid after its escrow expired: the sats came in and are owed back to the customer. */
+  markLatePayment(jobId: string): void {
+    const e = this.require(jobId);
+    if (e.state !== 'expired' || e.hold) return;
+    this.book(`late:${jobId}`, () => {
+      this.ensure(customerAccount(e.customer));
+      this.ledger.transfer({
+        from: WORLD,
+        to: customerAccount(e.customer),
+        amountMsats: e.amountMsats,
+        ref: jobId,
+        memo: 'paid after the invoice expired: refund owed',
+      });
+    });
+  }
+
   private require(jobId: string): Escrow {
     const e = this.escrow(jobId);
     if (!e) throw new TreasuryError('not-found', `no escrow for job ${jobId}`);
@@ -346,6 +365,11 @@ export class Treasury {
   }): Withdrawal {
     if (!Number.isInteger(r.amountMsats) || r.amountMsats <= 0)
       throw new TreasuryError('invalid-input', 'the invoice must carry a positive amount');
+    if (r.account !== INSTANCE && !/^(agent|customer):/.test(r.account))
+      throw new TreasuryError(
+        'invalid-input',
+        `withdrawals come from "instance", "agent:<name>" or "customer:<pubkey>", not "${r.account}"`,
+      );
     if (!this.ledger.hasAccount(r.account)) throw new TreasuryError('not-found', `no account "${r.account}"`);
     const id = this.db
       .transaction(() => {
@@ -435,7 +459,7 @@ export class Treasury {
     return this.withdrawal(id) as Withdrawal;
   }
 
-  /** The wallet paid it: the reserved sats leave the treasury (routing fees are the instance's cost). */
+  /** The wallet paid it: the reserved sats leave the treasury; routing fees go to `fees` (an expense). */
   markWithdrawalPaid(id: number, preimage: string, feesPaidMsats: number): Withdrawal {
     this.book(`withdrawal-paid:${id}`, () => {
       const w = this.withdrawal(id);
@@ -450,7 +474,7 @@ export class Treasury {
       });
       if (feesPaidMsats > 0)
         this.ledger.transfer({
-          from: INSTANCE,
+          from: FEES,
           to: WORLD,
           amountMsats: feesPaidMsats,
           ref: `withdrawal:${id}`,

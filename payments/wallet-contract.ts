@@ -136,7 +136,7 @@ export function walletContract(name: string, setup: () => Promise<WalletPair>): 
       await invariant();
     });
 
-    it('holds a hold-invoice payment until settled, and refuses a preimage that does not match', async () => {
+    it('holds a hold-invoice payment until settled; refuses a preimage that does not match; a replayed preimage moves nothing', async () => {
       const preimage = randomBytes(32).toString('hex');
       const hash = sha256(preimage);
       const b0 = await balances();
@@ -163,7 +163,7 @@ export function walletContract(name: string, setup: () => Promise<WalletPair>): 
       const b1 = await balances();
       assert.equal(b1.payee, b0.payee + 8_000);
       assert.equal(b1.payer, b0.payer - 8_000);
-      // Settling again either changes nothing or is refused; it never pays twice.
+      // A replayed preimage: settling again either changes nothing or is refused; it never pays twice.
       await pair.payee.settleHoldInvoice(preimage).catch(() => {});
       assert.deepEqual(await balances(), b1);
       await invariant();

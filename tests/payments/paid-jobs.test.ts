@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import { jobLogPath } from '../../cli/compose-network.ts';
 import type { Config } from '../../core/config.ts';
 import { MemoryLogger, silentLogger } from '../../core/logger.ts';
@@ -11,7 +11,6 @@ import { generateLocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
 import { agentAccount, INSTANCE, Treasury } from '../../payments/treasury.ts';
-import { WalletError } from '../../payments/wallet.ts';
 import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
 import { startTestRelay, type TestRelay } from '../relay/harness.ts';
 import { until } from '../relay/raw-client.ts';
@@ -24,6 +23,7 @@ const text = (data: string) => ({ data, type: 'text' as const });
 const CUSTOMER_FUNDS = 1_000_000;
 
 interface World {
+  relay: TestRelay;
   net: TestNetwork;
   lightning: MemoryLightning;
   wallet: MemoryWallet;
@@ -33,18 +33,15 @@ interface World {
   llm: ScriptedProvider;
   /** What the network logged (warnings explain a failed assertion). */
   logger: MemoryLogger;
+  /** Starts the network again on the same keys, data directory, wallet and treasury. */
+  start(previous?: TestNetwork): Promise<TestNetwork>;
 }
 
 describe('paid jobs (memory wallet)', () => {
+  /** The current world's relay (each test has its own, so no test sees another's jobs). */
   let relay: TestRelay;
   const worlds: World[] = [];
 
-  before(async () => {
-    relay = await startTestRelay();
-  });
-  after(async () => {
-    await relay.close();
-  });
   afterEach(async () => {
     for (const w of worlds.splice(0)) {
       // Every fault test ends with the ledger balanced and no sats created or lost.
@@ -60,30 +57,47 @@ describe('paid jobs (memory wallet)', () => {
       await w.net.stop();
       w.treasury.close();
       await removeDir(w.net.dataDir);
+      await w.relay.close();
     }
   });
 
   async function world(
     opts: { config?: Partial<Config['payments']>; holdInvoices?: boolean } = {},
   ): Promise<World> {
+    relay = await startTestRelay();
     const lightning = new MemoryLightning();
     const wallet = new MemoryWallet({ network: lightning, holdInvoices: opts.holdInvoices });
     const customerWallet = new MemoryWallet({ network: lightning, balanceMsats: CUSTOMER_FUNDS });
     const treasury = Treasury.open({ path: ':memory:', logger: silentLogger });
     const llm = new ScriptedProvider();
     const logger = new MemoryLogger();
-    const net = await startTestNetwork({
-      relayUrl: relay.url,
-      agents: personas([
-        { name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 2000 }] },
-        { name: 'quill', serves: [{ kind: 5050, handler: 'text-generation', priceMsats: 10_000 }] },
-      ]),
-      providers: [{ provider: llm, timeoutMs: 2000 }],
-      payments: { wallet, treasury, config: { feePct: 10, minPriceMsats: 1000, ...opts.config } },
-      logger,
-    });
+    const start = (previous?: TestNetwork) =>
+      startTestNetwork({
+        relayUrl: relay.url,
+        agents: personas([
+          { name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 2000 }] },
+          { name: 'quill', serves: [{ kind: 5050, handler: 'text-generation', priceMsats: 10_000 }] },
+        ]),
+        providers: [{ provider: llm, timeoutMs: 2000 }],
+        payments: { wallet, treasury, config: { feePct: 10, minPriceMsats: 1000, ...opts.config } },
+        logger,
+        keys: previous?.keys,
+        dataDir: previous?.dataDir,
+      });
+    const net = await start();
     const customer = new Customer(relay.url, customerWallet);
-    const w = { net, lightning, wallet, treasury, customerWallet, customer, llm, logger };
+    const w: World = {
+      relay,
+      net,
+      lightning,
+      wallet,
+      treasury,
+      customerWallet,
+      customer,
+      llm,
+      logger,
+      start,
+    };
     worlds.push(w);
     return w;
   }
@@ -155,57 +169,6 @@ describe('paid jobs (memory wallet)', () => {
     assert.equal(out.payments.length, 0);
   });
 
-  test('an unpaid invoice expires: the job is cancelled and nothing is booked', async () => {
-    const w = await world({ config: { invoiceExpirySeconds: 10 } });
-    const silent = new Customer(relay.url); // no wallet: never pays
-    const out = await silent.submit(
-      buildJobRequest({ kind: ECHO_KIND, inputs: [text('never paid')] }),
-      20_000,
-    );
-    silent.close();
-    assert.match(out.error ?? '', /expired before it was paid/);
-    assert.equal(w.treasury.escrow(out.request.id)?.state, 'expired');
-    assert.equal(w.treasury.holdingsMsats(), 0);
-  });
-
-  test('the wallet unreachable when invoicing: the job waits, then fails with nothing charged', async () => {
-    const w = await world({ config: { unreachableGraceMs: 1500 } });
-    w.wallet.unreachable = true;
-    const out = await w.customer.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text('no wallet')] }));
-    assert.match(out.error ?? '', /wallet did not answer .* nothing was charged/);
-    assert.ok(
-      w.wallet.calls.filter((c) => c.method === 'make_hold_invoice' || c.method === 'get_info').length >= 2,
-    );
-    w.wallet.unreachable = false;
-  });
-
-  test('the wallet comes back within the grace: the job goes on, paid once', async () => {
-    const w = await world({ config: { unreachableGraceMs: 30_000 } });
-    w.wallet.unreachable = true;
-    setTimeout(() => {
-      w.wallet.unreachable = false;
-    }, 800);
-    const out = await w.customer.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text('patience')] }));
-    assert.equal(out.result?.content, 'patience');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'settled');
-    assert.equal(out.payments.length, 1);
-    assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
-  });
-
-  test('a job that fails after payment is refunded (hold invoice cancelled)', async () => {
-    const w = await world();
-    w.llm.queue({ error: 'model exploded' }, { error: 'model exploded' }, { error: 'model exploded' });
-    const out = await w.customer.submit(
-      buildJobRequest({ kind: 5050, inputs: [text('write a poem')] }),
-      15_000,
-    );
-    assert.ok(out.error, 'the job failed');
-    assert.equal(out.payments.length, 1);
-    await assert.rejects(out.payments[0]?.outcome as Promise<unknown>, /PAYMENT_FAILED/);
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded');
-    assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS);
-  });
-
   test('a wallet without hold invoices: paid up front, and a failure books a refund owed to the customer', async () => {
     const w = await world({ holdInvoices: false });
     w.llm.queue({ error: 'nope' }, { error: 'nope' }, { error: 'nope' });
@@ -217,32 +180,5 @@ describe('paid jobs (memory wallet)', () => {
     assert.equal(ok.result?.content, 'plain');
     await until(() => w.treasury.escrow(ok.request.id)?.state === 'settled');
     assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
-  });
-
-  test('the wallet unreachable at settlement: settled later, exactly once', async () => {
-    const w = await world();
-    w.wallet.failNext('settle_hold_invoice', new WalletError('UNREACHABLE', 'down'));
-    w.wallet.failNext('settle_hold_invoice', new WalletError('UNREACHABLE', 'still down'));
-    const out = await w.customer.submit(
-      buildJobRequest({ kind: ECHO_KIND, inputs: [text('later')] }),
-      10_000,
-    );
-    assert.equal(out.result?.content, 'later');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'settled', 10_000);
-    assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
-    assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
-  });
-  test('the wallet cancels a held payment before the result (its hold limit): refunded, nothing booked', async () => {
-    const w = await world();
-    w.llm.queue({ text: 'late poem', delayMs: 1500 });
-    const pending = w.customer.submit(buildJobRequest({ kind: 5050, inputs: [text('slow')] }), 15_000);
-    await until(() => w.treasury.openEscrows().some((e) => e.state === 'held'), 10_000, 'held');
-    const escrow = w.treasury.openEscrows()[0];
-    await w.wallet.cancelHoldInvoice(escrow?.paymentHash ?? '');
-    const out = await pending;
-    assert.equal(out.result?.content, 'late poem', 'the result is still delivered');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded', 10_000, 'refunded');
-    assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS);
-    assert.equal(w.treasury.holdingsMsats(), 0);
   });
 });
