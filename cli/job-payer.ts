@@ -18,10 +18,12 @@ export class JobPayer {
   readonly payments: PaymentReport[] = [];
   private readonly pending: Promise<void>[] = [];
 
+  /** `noWallet`: why there is no wallet, for the customer (e.g. "--no-pay was given"). */
   constructor(
     private readonly wallet: Wallet | undefined,
     private readonly maxMsats: number,
     private readonly say: (line: string) => void,
+    private readonly noWallet = 'no wallet to pay with (pass --nwc, or start the instance with the embedded wallet)',
   ) {}
 
   /** Returns an error message when the job cannot go on (no wallet, too expensive), else undefined. */
@@ -36,7 +38,7 @@ export class JobPayer {
     };
     this.payments.push(report);
     if (!this.wallet) {
-      report.detail = 'no wallet to pay with (pass --nwc, or start the instance with the embedded wallet)';
+      report.detail = this.noWallet;
       return `the job asks for ${formatMsats(f.amountMsats)}; ${report.detail}`;
     }
     if (f.amountMsats > this.maxMsats) {

@@ -109,6 +109,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         (line) => {
           if (!opts.json) println(io.stderr, line);
         },
+        opts.pay ? undefined : 'not paying (--no-pay)',
       );
       const to = opts.to ? await resolveAgent(opts.to, ctx.dataDir) : undefined;
       if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);

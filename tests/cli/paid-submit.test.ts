@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { test } from 'node:test';
+import { FAST_KEYS, runTimmy, startTimmy, tempDataDir } from './harness.ts';
+
+/** `npm start`'s network charges for every job, and `timmy job submit` pays from the demo wallet. */
+test('timmy job submit pays the invoice from the demo test-sats wallet; --no-pay and --max-pay refuse', async () => {
+  const dataDir = await tempDataDir();
+  const env = { ...FAST_KEYS, TIMMY_DATA_DIR: dataDir, TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0' };
+  const { run } = await startTimmy(env);
+  try {
+    const paid = await runTimmy(['job', 'submit', '--kind', '5700', '--json', 'paid hello'], env);
+    assert.equal(paid.code, 0, paid.stderr);
+    const out = JSON.parse(paid.stdout) as {
+      feedback: { status: string }[];
+      payments: { amountMsats: number; state: string }[];
+      result: { content: string };
+    };
+    assert.equal(out.result.content, 'paid hello');
+    assert.ok(out.feedback.some((f) => f.status === 'payment-required'));
+    assert.equal(out.payments.length, 1);
+    assert.equal(out.payments[0]?.state, 'paid');
+
+    const human = await runTimmy(['job', 'submit', '--kind', '5700', 'again'], env);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stderr, /\[payment-required\] .*test sats\)/);
+
+    const noPay = await runTimmy(['job', 'submit', '--kind', '5700', '--no-pay', 'free?'], env);
+    assert.equal(noPay.code, 1);
+    assert.match(noPay.stderr, /not paying \(--no-pay\)/);
+    const tooDear = await runTimmy(['job', 'submit', '--kind', '5700', '--max-pay', '10', 'cheap?'], env);
+    assert.equal(tooDear.code, 1);
+    assert.match(tooDear.stderr, /above --max-pay 10 msats/);
+
+    const balance = JSON.parse((await runTimmy(['wallet', 'balance', '--json'], env)).stdout) as {
+      testSats: boolean;
+      holdingsMsats: number;
+      ledgerBalanced: boolean;
+    };
+    assert.equal(balance.testSats, true);
+    assert.equal(balance.ledgerBalanced, true);
+    assert.equal(balance.holdingsMsats, 2 * out.payments[0]!.amountMsats, 'two jobs paid and settled');
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
