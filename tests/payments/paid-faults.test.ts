@@ -1,107 +1,20 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
-import type { Config } from '../../core/config.ts';
-import { MemoryLogger, silentLogger } from '../../core/logger.ts';
+import { describe, test } from 'node:test';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
-import { ScriptedProvider } from '../../llm/scripted.ts';
-import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
-import { agentAccount, Treasury } from '../../payments/treasury.ts';
+import { agentAccount } from '../../payments/treasury.ts';
 import { WalletError } from '../../payments/wallet.ts';
-import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
+import { Customer } from '../dvm/harness.ts';
 import { until } from '../relay/raw-client.ts';
+import { CUSTOMER_FUNDS, memoryWorlds, text } from './memory-world.ts';
 
-/**
- * The DVM payment flow over a real relay with the in-memory wallet (fast, scriptable faults). The same flow
- * over NWC and the embedded wallet service is in embedded-paid-job.test.ts.
- */
-const text = (data: string) => ({ data, type: 'text' as const });
-const CUSTOMER_FUNDS = 1_000_000;
-
-interface World {
-  relay: TestRelay;
-  net: TestNetwork;
-  lightning: MemoryLightning;
-  wallet: MemoryWallet;
-  treasury: Treasury;
-  customerWallet: MemoryWallet;
-  customer: Customer;
-  llm: ScriptedProvider;
-  /** What the network logged (warnings explain a failed assertion). */
-  logger: MemoryLogger;
-  /** Starts the network again on the same keys, data directory, wallet and treasury. */
-  start(previous?: TestNetwork): Promise<TestNetwork>;
-}
-
+/** Faults in the payment flow; every test ends with the ledger checked (memory-world.ts). */
 describe('paid jobs: faults (memory wallet)', () => {
-  /** The current world's relay (each test has its own, so no test sees another's jobs). */
-  let relay: TestRelay;
-  const worlds: World[] = [];
-
-  afterEach(async () => {
-    for (const w of worlds.splice(0)) {
-      // Every fault test ends with the ledger balanced and no sats created or lost.
-      const check = w.treasury.check();
-      assert.ok(check.ok, JSON.stringify(check));
-      assert.equal(w.treasury.holdingsMsats(), w.wallet.balanceMsats, 'treasury and wallet disagree');
-      assert.equal(
-        w.wallet.balanceMsats + w.customerWallet.balanceMsats,
-        CUSTOMER_FUNDS,
-        'sats were created or lost',
-      );
-      w.customer.close();
-      await w.net.stop();
-      w.treasury.close();
-      await removeDir(w.net.dataDir);
-      await w.relay.close();
-    }
-  });
-
-  async function world(
-    opts: { config?: Partial<Config['payments']>; holdInvoices?: boolean } = {},
-  ): Promise<World> {
-    relay = await startTestRelay();
-    const lightning = new MemoryLightning();
-    const wallet = new MemoryWallet({ network: lightning, holdInvoices: opts.holdInvoices });
-    const customerWallet = new MemoryWallet({ network: lightning, balanceMsats: CUSTOMER_FUNDS });
-    const treasury = Treasury.open({ path: ':memory:', logger: silentLogger });
-    const llm = new ScriptedProvider();
-    const logger = new MemoryLogger();
-    const start = (previous?: TestNetwork) =>
-      startTestNetwork({
-        relayUrl: relay.url,
-        agents: personas([
-          { name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 2000 }] },
-          { name: 'quill', serves: [{ kind: 5050, handler: 'text-generation', priceMsats: 10_000 }] },
-        ]),
-        providers: [{ provider: llm, timeoutMs: 2000 }],
-        payments: { wallet, treasury, config: { feePct: 10, minPriceMsats: 1000, ...opts.config } },
-        logger,
-        keys: previous?.keys,
-        dataDir: previous?.dataDir,
-      });
-    const net = await start();
-    const customer = new Customer(relay.url, customerWallet);
-    const w: World = {
-      relay,
-      net,
-      lightning,
-      wallet,
-      treasury,
-      customerWallet,
-      customer,
-      llm,
-      logger,
-      start,
-    };
-    worlds.push(w);
-    return w;
-  }
+  const world = memoryWorlds();
 
   test('an unpaid invoice expires: the job is cancelled and nothing is booked', async () => {
     const w = await world({ config: { invoiceExpirySeconds: 10 } });
-    const silent = new Customer(relay.url); // no wallet: never pays
+    const silent = new Customer(w.relay.url); // no wallet: never pays
     const out = await silent.submit(
       buildJobRequest({ kind: ECHO_KIND, inputs: [text('never paid')] }),
       20_000,
@@ -178,7 +91,7 @@ describe('paid jobs: faults (memory wallet)', () => {
   });
   test('killed after the payment was booked but before the job log said paid: the restart moves it on', async () => {
     const w = await world();
-    const silent = new Customer(relay.url);
+    const silent = new Customer(w.relay.url);
     const asked = await silent.submit(
       buildJobRequest({ kind: ECHO_KIND, inputs: [text('crash window')] }),
       3000,
@@ -220,7 +133,7 @@ describe('paid jobs: faults (memory wallet)', () => {
 
   test('the wallet unreachable while an invoice is unpaid: the job fails at expiry, and nothing is charged', async () => {
     const w = await world({ config: { invoiceExpirySeconds: 10, unreachableGraceMs: 0 } });
-    const silent = new Customer(relay.url);
+    const silent = new Customer(w.relay.url);
     const pending = silent.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text('limbo')] }), 25_000);
     await until(() => w.treasury.openEscrows().length === 1, 5000, 'invoiced');
     w.wallet.unreachable = true;
