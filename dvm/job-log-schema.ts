@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Logger } from '../core/logger.ts';
+import { checkSchemaVersion, migrateSchema } from '../core/sqlite-migrate.ts';
 
 /**
  * Schema migrations: entry i takes the database from `PRAGMA user_version` i to i + 1. Append, never edit.
@@ -101,31 +102,14 @@ export function configureWriter(db: Database.Database, synchronous: Synchronous)
 }
 
 function checkVersion(db: Database.Database, path: string, readonly: boolean, log: Logger): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `${path}: job log schema version ${version} is newer than this code's ${SCHEMA_VERSION}; upgrade Timmy Time`,
-    );
-  }
-  if (readonly) {
-    if (version < SCHEMA_VERSION) {
-      throw new Error(
-        `${path}: job log schema version ${version} is older than this code's ${SCHEMA_VERSION}; open it once read-write (start Timmy Time) to migrate it`,
-      );
-    }
+  if (!readonly) {
+    migrateSchema(db, MIGRATIONS, { what: 'job log', path, log });
     return;
   }
-  if (version === SCHEMA_VERSION) return;
-  // The version is read again inside each write transaction: another process may be migrating the same file.
-  const step = db.transaction((): number | undefined => {
-    const v = db.pragma('user_version', { simple: true }) as number;
-    const sql = MIGRATIONS[v];
-    if (sql === undefined) return undefined;
-    db.exec(sql);
-    db.pragma(`user_version = ${v + 1}`);
-    return v;
-  });
-  for (let v = step.immediate(); v !== undefined; v = step.immediate()) {
-    log.info({ path, from: v, to: v + 1 }, 'job log schema migrated');
+  const version = checkSchemaVersion(db, MIGRATIONS, 'job log', path);
+  if (version < SCHEMA_VERSION) {
+    throw new Error(
+      `${path}: job log schema version ${version} is older than this code's ${SCHEMA_VERSION}; open it once read-write (start Timmy Time) to migrate it`,
+    );
   }
 }

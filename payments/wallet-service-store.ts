@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Logger } from '../core/logger.ts';
+import { migrateSchema } from '../core/sqlite-migrate.ts';
 
 /**
  * Migrations: entry i takes `PRAGMA user_version` from i to i + 1. Append, never edit.
@@ -142,23 +143,7 @@ export function openWalletDatabase(path: string, log: Logger): Database.Database
     // FULL: a committed payment survives a power cut, not only a kill -9 (see dvm/job-log.ts).
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    const step = db.transaction((): number | undefined => {
-      const v = db.pragma('user_version', { simple: true }) as number;
-      const sql = MIGRATIONS[v];
-      if (sql === undefined) return undefined;
-      db.exec(sql);
-      db.pragma(`user_version = ${v + 1}`);
-      return v;
-    });
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new Error(
-        `${path}: wallet schema version ${version} is newer than this code's ${MIGRATIONS.length}`,
-      );
-    }
-    for (let v = step.immediate(); v !== undefined; v = step.immediate()) {
-      log.info({ path, from: v, to: v + 1 }, 'wallet schema migrated');
-    }
+    migrateSchema(db, MIGRATIONS, { what: 'wallet', path, log });
     return db;
   } catch (err) {
     db.close();

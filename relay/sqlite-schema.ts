@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Logger } from '../core/logger.ts';
+import { migrateSchema } from '../core/sqlite-migrate.ts';
 
 /**
  * Schema migrations: entry i takes the database from `PRAGMA user_version` i to i + 1. Append, never edit.
@@ -78,29 +79,12 @@ export function openEventDatabase(path: string, log: Logger): Database.Database 
     // during ingest (random index pages dirtied by several commits are copied back once).
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('journal_size_limit = 67108864');
-    migrate(db, path, log);
+    migrateSchema(db, MIGRATIONS, { what: 'event store', path, log });
     // Statistics for the query planner: analyses tables that never were or have changed a lot.
     db.pragma('optimize = 0x10002');
     return db;
   } catch (err) {
     db.close();
     throw err;
-  }
-}
-
-function migrate(db: Database.Database, path: string, log: Logger): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `${path}: event store schema version ${version} is newer than this code's ${MIGRATIONS.length}; upgrade Timmy Time`,
-    );
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    const sql = MIGRATIONS[v]!;
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-    log.info({ path, from: v, to: v + 1 }, 'event store schema migrated');
   }
 }
