@@ -31,10 +31,10 @@ import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import type { Subscription } from '../core/transport.ts';
 import { ECHO_KIND, FEEDBACK_KIND, resultKindFor } from '../dvm/kinds.ts';
 import { buildJobRequest } from '../dvm/request.ts';
-import { generateLocalSigner } from '../identity/signer.ts';
 import { RelayClient } from '../relay/client.ts';
 import { personas, startTestNetwork } from '../tests/dvm/harness.ts';
 import { makeAuthors, percentile, signEvent } from './events.ts';
+import { startResponder } from './responder.ts';
 
 const CUSTOMER_FLAG = '--dvm-customers';
 /** Realistic liveness settings (the config defaults), not the harness's short test values. */
@@ -188,38 +188,6 @@ class CustomerProcess {
   stop(): void {
     this.child.kill();
   }
-}
-
-/** The bare responder: answers each kind 1 addressed to it with a kind 1 reply, signed on the fly. */
-function startResponder(url: string): { pubkey: string; close(): void } {
-  const signer = generateLocalSigner();
-  const client = new RelayClient({ url, logger: silentLogger });
-  const sub = client.subscribe(
-    [{ kinds: [1], '#p': [signer.pubkey], since: Math.floor(Date.now() / 1000) }],
-    {
-      onEvent: (e) => {
-        signer
-          .signEvent({
-            kind: 1,
-            created_at: Math.floor(Date.now() / 1000),
-            tags: [
-              ['e', e.id],
-              ['p', e.pubkey],
-            ],
-            content: e.content,
-          })
-          .then((reply) => client.publish(reply))
-          .catch(() => {});
-      },
-    },
-  );
-  return {
-    pubkey: signer.pubkey,
-    close: () => {
-      sub.close();
-      client.close();
-    },
-  };
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -27,6 +27,7 @@ import { RelayClient } from '../relay/client.ts';
 import { Customer, personas, startTestNetwork } from '../tests/dvm/harness.ts';
 import { startEmbeddedWallet } from '../tests/payments/embedded.ts';
 import { percentile } from './events.ts';
+import { startResponder } from './responder.ts';
 
 export interface PaymentsBenchOptions {
   quick: boolean;
@@ -52,37 +53,6 @@ async function time(name: string, n: number, fn: (i: number) => Promise<void>): 
   const seconds = (performance.now() - t0) / 1000;
   times.sort((a, b) => a - b);
   return { name, n, perSecond: n / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
-}
-
-/** A responder that answers each kind 1 addressed to it with a signed kind 1 reply (the bare baseline). */
-function responder(url: string) {
-  const signer = generateLocalSigner();
-  const client = new RelayClient({ url, logger: silentLogger });
-  const sub = client.subscribe(
-    [{ kinds: [1], '#p': [signer.pubkey], since: Math.floor(Date.now() / 1000) }],
-    {
-      onEvent: (e) => {
-        void signer
-          .signEvent({
-            kind: 1,
-            created_at: Math.floor(Date.now() / 1000),
-            tags: [
-              ['e', e.id],
-              ['p', e.pubkey],
-            ],
-            content: 'ok',
-          })
-          .then((reply) => client.publish(reply));
-      },
-    },
-  );
-  return {
-    pubkey: signer.pubkey,
-    close: () => {
-      sub.close();
-      client.close();
-    },
-  };
 }
 
 async function bareRoundTrip(client: RelayClient, to: string): Promise<void> {
@@ -129,7 +99,7 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
     await payer.getBalance(); // connect and read the info event before timing
     await payee.getBalance();
 
-    const r = responder(relay.url);
+    const r = startResponder(relay.url);
     cleanups.push(() => r.close());
     const client = new RelayClient({ url: relay.url, logger: silentLogger });
     cleanups.push(() => client.close());

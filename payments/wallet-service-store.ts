@@ -166,18 +166,21 @@ export function prepareWalletStatements(db: Database.Database) {
     ),
 
     invoice: db.prepare<[string], InvoiceRow>('SELECT * FROM wallet_invoices WHERE payment_hash = ?'),
-    insertInvoice: db.prepare<{
-      payment_hash: string;
-      invoice: string;
-      payee: string;
-      hold: number;
-      amount_msats: number | null;
-      description: string;
-      description_hash: string | null;
-      preimage: string | null;
-      created_at: number;
-      expires_at: number;
-    }>(
+    insertInvoice: db.prepare<
+      Pick<
+        InvoiceRow,
+        | 'payment_hash'
+        | 'invoice'
+        | 'payee'
+        | 'hold'
+        | 'amount_msats'
+        | 'description'
+        | 'description_hash'
+        | 'preimage'
+        | 'created_at'
+        | 'expires_at'
+      >
+    >(
       `INSERT INTO wallet_invoices (payment_hash, invoice, payee, hold, amount_msats, description,
          description_hash, preimage, state, created_at, expires_at)
        VALUES (@payment_hash, @invoice, @payee, @hold, @amount_msats, @description, @description_hash,
