@@ -273,6 +273,16 @@ describe('L402Gate', () => {
     assert.equal(statusOf(await gate.check('GET', '/api/a', auth)), 401);
   });
 
+  test('a holder cannot buy a dearer route by appending its route caveat to a cheap token', async () => {
+    const { gate, buy } = setup();
+    const { mac, preimage } = await buy('/api/p/x');
+    const escalated = attenuate(mac, 'route=/api/p/premium');
+    const r = await gate.check('GET', '/api/p/premium', `L402 ${escalated}:${preimage}`);
+    assert.ok(!r.allowed);
+    assert.equal(r.status, 401);
+    assert.match(String(r.body.error), /bought for \/api\/p\/\*, but \/api\/p\/premium is priced by/);
+  });
+
   test('an unpaid token (the right macaroon without its preimage) is refused', async () => {
     const { gate } = setup();
     const d = await gate.check('GET', '/api/a', undefined);

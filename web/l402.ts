@@ -16,8 +16,9 @@ import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
  * key, every first-party caveat must hold, and sha256(r) must equal the payment hash. First-party caveats:
  *
  * - `route=<pattern>`: the route the token was bought for (`/api/status`, or a prefix `/api/*`); every
- *   route caveat must match the requested path, and one of them must be the route that prices that path now
- *   (so a token bought for a cheap prefix does not open a dearer path inside it);
+ *   route caveat must match the requested path, and the first one (the one minted here; a holder can only
+ *   append) must be the route that prices that path now (so a token bought for a cheap prefix does not open a
+ *   dearer path inside it, even with a `route=` for that path appended by the holder);
  * - `expires=<unix seconds>`: the token is refused from that second on.
  *
  * A holder may attenuate a token with more `route=`/`expires=` caveats; any other caveat is refused (a
@@ -368,7 +369,9 @@ export class L402Gate {
     } catch (err) {
       return { ok: false, reason: message(err) };
     }
-    if (!routes.includes(route.pattern))
+    // The first route caveat is the one this server minted (caveats are chained in order, so a holder can
+    // only append); a holder's added `route=` for a dearer route must not count as having bought it.
+    if (routes[0] !== route.pattern)
       return {
         ok: false,
         reason: `this token was bought for ${routes[0] ?? 'no route'}, but ${path} is priced by ${route.pattern}`,
