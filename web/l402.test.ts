@@ -278,7 +278,7 @@ describe('L402Gate', () => {
     const { mac, preimage } = await buy('/api/p/x');
     const escalated = attenuate(mac, 'route=/api/p/premium');
     const r = await gate.check('GET', '/api/p/premium', `L402 ${escalated}:${preimage}`);
-    assert.ok(!r.allowed);
+    assert.ok(!r.allowed, 'the appended route caveat must not open the dearer route');
     assert.equal(r.status, 401);
     assert.match(String(r.body.error), /bought for \/api\/p\/\*, but \/api\/p\/premium is priced by/);
   });
