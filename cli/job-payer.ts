@@ -1,10 +1,16 @@
 import type { JobFeedback } from '../dvm/feedback.ts';
+import { decodeInvoice, InvoiceError } from '../payments/bolt11.ts';
 import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
 
 /**
  * The customer's side of a paid job for `timmy job submit`: pays a `payment-required` feedback's BOLT11
  * invoice once, if it is within the most the customer agreed to pay. Paying a hold invoice (escrow) only
  * resolves when the job ends, so the payment runs in the background while the command follows the job.
+ *
+ * Anyone can publish a feedback event for a request seen on a relay, so an invoice is paid only when it
+ * comes from an expected payee (the instance's coordinator or the addressed agent, when known), when the
+ * invoice itself (decoded, not only the feedback's `amount` tag) asks exactly the stated amount and has not
+ * expired, and when everything paid for this job stays within the limit.
  */
 export interface PaymentReport {
   amountMsats: number;
@@ -18,18 +24,34 @@ export class JobPayer {
   readonly payments: PaymentReport[] = [];
   private readonly pending: Promise<void>[] = [];
 
-  /** `noWallet`: why there is no wallet, for the customer (e.g. "--no-pay was given"). */
+  /**
+   * `noWallet`: why there is no wallet, for the customer (e.g. "--no-pay was given"). `payees`: the pubkeys
+   * whose payment requests may be paid; undefined when unknown (a foreign relay and no --to), then any
+   * author's, still within the limit.
+   */
   constructor(
     private readonly wallet: Wallet | undefined,
     private readonly maxMsats: number,
     private readonly say: (line: string) => void,
     private readonly noWallet = 'no wallet to pay with (pass --nwc, or start the instance with the embedded wallet)',
+    private readonly payees?: ReadonlySet<string>,
+    private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
-  /** Returns an error message when the job cannot go on (no wallet, too expensive), else undefined. */
-  onFeedback(f: JobFeedback): string | undefined {
+  /**
+   * `from`: the feedback's author. Returns an error message when the job cannot go on (no wallet, too
+   * expensive, a bad invoice from the payee), else undefined; a payment request from someone who is not an
+   * expected payee is ignored (said, not paid).
+   */
+  onFeedback(f: Pick<JobFeedback, 'status' | 'amountMsats' | 'bolt11'>, from: string): string | undefined {
     if (f.status !== 'payment-required' || !f.bolt11 || f.amountMsats === undefined) return undefined;
     if (this.payments.some((p) => p.bolt11 === f.bolt11)) return undefined; // asked again: already paying
+    if (this.payees && !this.payees.has(from)) {
+      this.say(
+        `ignoring a payment request from ${from.slice(0, 12)}…: not the instance or the addressed agent`,
+      );
+      return undefined;
+    }
     const report: PaymentReport = {
       amountMsats: f.amountMsats,
       bolt11: f.bolt11,
@@ -41,8 +63,19 @@ export class JobPayer {
       report.detail = this.noWallet;
       return `the job asks for ${formatMsats(f.amountMsats)}; ${report.detail}`;
     }
-    if (f.amountMsats > this.maxMsats) {
-      report.detail = `above --max-pay ${this.maxMsats} msats`;
+    const invalid = this.checkInvoice(f.bolt11, f.amountMsats);
+    if (invalid) {
+      report.detail = invalid;
+      return `the job's invoice is not paid: ${invalid}`;
+    }
+    const committed = this.payments
+      .filter((p) => p !== report && (p.state === 'paid' || p.state === 'in-flight'))
+      .reduce((sum, p) => sum + p.amountMsats, 0);
+    if (committed + f.amountMsats > this.maxMsats) {
+      report.detail =
+        committed > 0
+          ? `with ${formatMsats(committed)} already paid for this job, above --max-pay ${this.maxMsats} msats`
+          : `above --max-pay ${this.maxMsats} msats`;
       return `the job asks for ${formatMsats(f.amountMsats)}, ${report.detail}`;
     }
     report.state = 'in-flight';
@@ -68,6 +101,21 @@ export class JobPayer {
         },
       ),
     );
+    return undefined;
+  }
+
+  /** Why `bolt11` must not be paid for a stated `amountMsats`, or undefined when it may. */
+  private checkInvoice(bolt11: string, amountMsats: number): string | undefined {
+    let decoded: ReturnType<typeof decodeInvoice>;
+    try {
+      decoded = decodeInvoice(bolt11, this.nowS());
+    } catch (err) {
+      return err instanceof InvoiceError ? `not a valid BOLT11 invoice (${err.message})` : String(err);
+    }
+    if (decoded.amountMsats === undefined) return 'the invoice has no amount';
+    if (decoded.amountMsats !== amountMsats)
+      return `the invoice asks ${decoded.amountMsats} msats, not the ${amountMsats} msats the feedback states`;
+    if (decoded.expired) return `the invoice expired at ${new Date(decoded.expiresAt * 1000).toISOString()}`;
     return undefined;
   }
 

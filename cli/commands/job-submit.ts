@@ -103,6 +103,8 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       const relayUrl = await relayUrlFor(ctx.dataDir, opts.relay);
       const payWith = opts.pay ? await customerWallet(ctx, opts.nwc, relayUrl) : undefined;
       const wallet = payWith?.wallet;
+      const to = opts.to ? await resolveAgent(opts.to, ctx.dataDir) : undefined;
+      if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
       const payer = new JobPayer(
         wallet,
         JobPayer.limit(opts.maxPay, bidMsats, DEFAULT_MAX_PAY_MSATS),
@@ -110,9 +112,8 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
           if (!opts.json) println(io.stderr, line);
         },
         opts.pay ? undefined : 'not paying (--no-pay)',
+        await expectedPayees(ctx.dataDir, opts.relay, to),
       );
-      const to = opts.to ? await resolveAgent(opts.to, ctx.dataDir) : undefined;
-      if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
 
       const customer = generateLocalSigner();
       const spec = {
@@ -157,7 +158,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
                         io.stderr,
                         `[${f.status}] ${f.message}${f.amountMsats !== undefined ? ` (${formatMsats(f.amountMsats)}${payWith?.testSats ? ', test sats' : ''})` : ''}`,
                       );
-                    const refused = payer.onFeedback(f);
+                    const refused = payer.onFeedback(f, e.pubkey);
                     if (refused) {
                       clearTimeout(timer);
                       sub.close();
@@ -241,6 +242,24 @@ async function decryptResult(
       1,
     );
   }
+}
+
+/**
+ * Whose payment requests `timmy job submit` pays: the running instance's coordinator (when the job goes to
+ * its relay) and the addressed agent. Undefined when neither is known (a foreign relay without --to).
+ */
+async function expectedPayees(
+  dataDir: string,
+  relayOverride: string | undefined,
+  to: string | undefined,
+): Promise<Set<string> | undefined> {
+  const payees = new Set<string>();
+  if (to) payees.add(to);
+  if (!relayOverride) {
+    const coordinator = (await runningAgents(dataDir))?.find((a) => a.role === 'coordinator');
+    if (coordinator) payees.add(coordinator.pubkey);
+  }
+  return payees.size > 0 ? payees : undefined;
 }
 
 /** An agent name (looked up on the running instance), an npub, or a hex pubkey → hex pubkey. */
