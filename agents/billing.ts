@@ -314,9 +314,11 @@ export class Billing {
           return;
         }
         if (escrow.state === 'held') await this.settle(escrow);
-      } else if (escrow && (escrow.state === 'held' || escrow.state === 'invoiced')) {
+      } else if (escrow && (escrow.state === 'held' || (escrow.state === 'invoiced' && escrow.hold))) {
         await this.refund(escrow, view.reason ?? view.state);
       }
+      // A plain invoice cannot be cancelled: it stays open, and reconcile looks it up until it expires at
+      // the wallet, so a payment that still comes (or came while the wallet was unreachable) is owed back.
     } catch (err) {
       this.log.warn({ job: jobId, err: message(err) }, 'settling the payment failed; will retry');
     } finally {
@@ -458,7 +460,8 @@ export class Billing {
     const nowS = Math.floor(this.options.clock.now() / 1000);
     if (t.state === 'accepted' || t.state === 'settled') await this.paid(now);
     else if (t.state === 'failed' || now.expiresAt <= nowS) await this.expire(now, view);
-    else if (view && isTerminal(view.state) && now.mode === 'before') await this.refund(now, view.state);
+    else if (view && isTerminal(view.state) && now.mode === 'before' && now.hold)
+      await this.refund(now, view.state);
   }
 
   /**

@@ -18,7 +18,7 @@ import {
  * The in-memory fake `Wallet`, for tests: real signed BOLT11 invoices (regtest), balances in a Map, payments
  * between the wallets of one `MemoryLightning` settled instantly, hold invoices held until settled or
  * cancelled. Scriptable: `failNext(method, error)` queues a failure, `unreachable` makes every call fail as
- * an unanswered NIP-47 request would, and `calls` reads back what was asked.
+ * an unanswered NIP-47 request would (and loses its notifications), and `calls` reads back what was asked.
  */
 
 interface InvoiceRecord {
@@ -296,6 +296,8 @@ export class MemoryWallet implements Wallet {
   }
 
   private emit(n: WalletNotification): void {
+    // An unreachable wallet's notifications are lost, as NIP-47's ephemeral events are while a relay is down.
+    if (this.unreachable) return;
     for (const l of this.listeners) l(n);
   }
 

@@ -148,4 +148,32 @@ describe('paid jobs: faults (memory wallet)', () => {
       'closed once it answers',
     );
   });
+
+  test('a plain invoice paid while the wallet is unreachable and the job failed meanwhile: found and owed back once it answers', async () => {
+    const w = await world({
+      holdInvoices: false,
+      config: { invoiceExpirySeconds: 10, unreachableGraceMs: 0 },
+    });
+    const silent = new Customer(w.relay.url);
+    const pending = silent.submit(
+      buildJobRequest({ kind: ECHO_KIND, inputs: [text('lost notice')] }),
+      25_000,
+    );
+    await until(() => w.treasury.openEscrows().length === 1, 5000, 'invoiced');
+    const escrow = w.treasury.openEscrows()[0];
+    assert.ok(escrow && !escrow.hold);
+    w.wallet.unreachable = true; // its notifications are lost too
+    await w.customerWallet.payInvoice({ invoice: escrow.invoice });
+    const out = await pending;
+    silent.close();
+    assert.match(out.error ?? '', /wallet does not answer/);
+    assert.equal(w.treasury.escrow(escrow.jobId)?.state, 'invoiced', 'kept open until the wallet answers');
+    w.wallet.unreachable = false;
+    await until(
+      () => w.treasury.escrow(escrow.jobId)?.state === 'refunded',
+      10_000,
+      'the payment found and owed back',
+    );
+    assert.equal(w.treasury.balance(`customer:${escrow.customer}`), 2200);
+  });
 });
