@@ -150,4 +150,48 @@ describe('Payouts', () => {
     assert.equal(s.treasury.balance(FEES), -3_000, 'two payments, 1 500 msats of fees each');
     assert.equal(s.outside.balanceMsats, 40_000);
   });
+
+  it('the sweep leaves the routing fees already paid in the wallet (agents can still withdraw everything)', async () => {
+    s.treasury.close();
+    s = await setup({ sweep: { thresholdMsats: 1, keepMsats: 1_000 } }, 500);
+    const w = await request(20_000);
+    s.treasury.decide(w.id, 'approved', 'operator');
+    await run(s.outside); // pays echo 20 000 (fee 500), then sweeps: 10 000 of fees − 500 paid − 1 000 kept
+    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+    assert.equal(s.outside.balanceMsats, 20_000 + 8_500);
+    const rest = await request(20_000);
+    s.treasury.decide(rest.id, 'approved', 'operator');
+    await run(s.outside);
+    assert.equal(s.treasury.withdrawal(rest.id)?.state, 'paid', 'the wallet still holds what echo earned');
+    assert.equal(s.treasury.balance(agentAccount('echo')), 0);
+  });
+
+  it('a wallet that cannot look payments up: paid on its word; a refusal is taken as final', async () => {
+    const w = await request(20_000);
+    s.treasury.decide(w.id, 'approved', 'operator');
+    s.wallet.failNext('lookup_invoice', new WalletError('RESTRICTED', 'lookup_invoice not allowed'));
+    await run();
+    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid', 'not stuck behind the refused lookup');
+    const refused = await request(10_000);
+    s.treasury.decide(refused.id, 'approved', 'operator');
+    s.wallet.failNext('lookup_invoice', new WalletError('RESTRICTED', 'lookup_invoice not allowed'));
+    s.wallet.failNext('pay_invoice', new WalletError('PAYMENT_FAILED', 'no route'));
+    s.wallet.failNext('lookup_invoice', new WalletError('NOT_IMPLEMENTED', 'no lookups'));
+    await run();
+    assert.equal(s.treasury.withdrawal(refused.id)?.state, 'failed');
+    assert.equal(s.treasury.balance(agentAccount('echo')), 20_000, 'the refused 10 000 are back');
+  });
+
+  it('a round that throws (the treasury busy, say) is logged, and the next round pays', async () => {
+    const w = await request(20_000);
+    s.treasury.decide(w.id, 'approved', 'operator');
+    const real = s.treasury.withdrawals.bind(s.treasury);
+    s.treasury.withdrawals = () => {
+      throw new Error('SQLITE_BUSY: database is locked');
+    };
+    await run(); // resolves: no unhandled rejection
+    s.treasury.withdrawals = real;
+    await run();
+    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+  });
 });

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { INSTANCE, type Treasury, type Withdrawal } from './treasury.ts';
+import { FEES, INSTANCE, type Treasury, type Withdrawal } from './treasury.ts';
 import { type Transaction, type Wallet, WalletError } from './wallet.ts';
 
 /**
@@ -55,13 +55,20 @@ export class Payouts {
   }
 
   private async round(): Promise<void> {
-    for (const w of this.options.treasury.withdrawals(['approved'])) {
-      if (this.stopped) return;
-      await this.pay(w);
+    try {
+      for (const w of this.options.treasury.withdrawals(['approved'])) {
+        if (this.stopped) return;
+        await this.pay(w).catch((err: unknown) =>
+          this.log.warn({ withdrawal: w.id, err: message(err) }, 'paying a withdrawal failed; will retry'),
+        );
+      }
+      await this.sweep().catch((err: unknown) =>
+        this.log.warn({ err: message(err) }, 'sweep failed; will retry'),
+      );
+    } catch (err) {
+      // The treasury file busy (the CLI holds its lock) or the like: the next round tries again.
+      this.log.warn({ err: message(err) }, 'payouts round failed; will retry');
     }
-    await this.sweep().catch((err: unknown) =>
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sweep failed; will retry'),
-    );
   }
 
   private async pay(w: Withdrawal): Promise<void> {
@@ -69,10 +76,12 @@ export class Payouts {
     let paid: { preimage: string; feesPaidMsats: number };
     try {
       const before = await this.lookup(w);
-      if (before?.state === 'settled')
+      if (typeof before !== 'string' && before.state === 'settled')
         paid = { preimage: before.preimage, feesPaidMsats: before.feesPaidMsats };
-      else if (before?.state === 'pending' || before?.state === 'accepted')
+      else if (typeof before !== 'string' && (before.state === 'pending' || before.state === 'accepted'))
         return; // in flight: next round
+      // Not paid yet (or the wallet cannot say: a BOLT11 invoice is paid at most once on Lightning, the
+      // payee refuses a second payment, so paying is still safe).
       else paid = await wallet.payInvoice({ invoice: w.invoice });
     } catch (err) {
       if (err instanceof WalletError && err.transient) {
@@ -83,13 +92,14 @@ export class Payouts {
         return;
       }
       // Refused — but some wallets answer an error while the payment is still in flight: ask before giving
-      // the sats back.
-      const after = await this.lookup(w).catch(() => 'unknown' as const);
-      if (after === 'unknown' || after?.state === 'pending' || after?.state === 'accepted') return;
-      if (after?.state === 'settled') {
+      // the sats back. A wallet that cannot look payments up is taken at its word.
+      const after = await this.lookup(w).catch(() => 'unanswered' as const);
+      if (after === 'unanswered') return;
+      if (typeof after !== 'string' && (after.state === 'pending' || after.state === 'accepted')) return;
+      if (typeof after !== 'string' && after.state === 'settled') {
         paid = { preimage: after.preimage, feesPaidMsats: after.feesPaidMsats };
       } else {
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = message(err);
         treasury.markWithdrawalFailed(w.id, reason);
         this.log.warn({ withdrawal: w.id, reason }, 'withdrawal failed; the sats are back in the account');
         return;
@@ -102,23 +112,37 @@ export class Payouts {
     );
   }
 
-  /** This wallet's outgoing payment of the withdrawal's invoice, if it made one. */
-  private async lookup(w: Withdrawal): Promise<Transaction | undefined> {
+  /**
+   * This wallet's outgoing payment of the withdrawal's invoice: the transaction, 'none' when it made none,
+   * or 'cannot-tell' when the wallet refuses to look it up (a connection without `lookup_invoice`, a wallet
+   * that only indexes incoming invoices). A wallet that does not answer throws.
+   */
+  private async lookup(w: Withdrawal): Promise<Transaction | 'none' | 'cannot-tell'> {
     try {
       const t = await this.options.wallet.lookupInvoice({ invoice: w.invoice });
-      return t.type === 'outgoing' ? t : undefined;
+      return t.type === 'outgoing' ? t : 'none';
     } catch (err) {
-      if (err instanceof WalletError && err.code === 'NOT_FOUND') return undefined;
-      throw err;
+      if (err instanceof WalletError && err.code === 'NOT_FOUND') return 'none';
+      if (err instanceof WalletError && err.transient) throw err;
+      this.log.warn(
+        { withdrawal: w.id, err: message(err) },
+        'the wallet cannot look the payment up; relying on its answer to pay_invoice',
+      );
+      return 'cannot-tell';
     }
   }
 
-  /** Moves the instance's balance above the threshold (less `keepMsats`) to cold storage. */
+  /**
+   * Moves the instance's balance, less the routing fees paid so far, above the threshold (less `keepMsats`)
+   * to cold storage. The sweep's own routing fee is paid from what is kept: set `keepMsats` to cover it.
+   */
   private async sweep(): Promise<void> {
     const { treasury, payments, coldWallet } = this.options;
     const { thresholdMsats, keepMsats } = payments.sweep;
     if (!coldWallet || thresholdMsats <= 0) return;
-    const balance = treasury.balance(INSTANCE);
+    // Routing fees paid so far (the `fees` account, negative) come out of the instance's fees: without them
+    // the sweep would leave the wallet holding less than the agents' balances.
+    const balance = treasury.balance(INSTANCE) + Math.min(0, treasury.balance(FEES));
     if (balance <= thresholdMsats) return;
     if (treasury.withdrawals(['pending', 'approved']).some((w) => w.requestedBy === 'sweep')) return;
     const amountMsats = balance - Math.min(keepMsats, balance);
@@ -138,4 +162,8 @@ export class Payouts {
     this.log.info({ withdrawal: w.id, amountMsats }, 'sweeping to cold storage');
     await this.pay(w);
   }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

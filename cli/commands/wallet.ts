@@ -133,7 +133,7 @@ export function registerWallet(program: Command, io: CliIo): void {
       try {
         const w = t.requestWithdrawal({
           account: opts.from,
-          invoice: invoice.trim(),
+          invoice: decoded.invoice,
           paymentHash: decoded.paymentHash,
           amountMsats: decoded.amountMsats,
           requestedBy: io.env.USER ?? 'cli',

@@ -105,9 +105,17 @@ describe('timmy wallet', () => {
     const first = JSON.parse(w.stdout) as { id: number; state: string; amountMsats: number };
     assert.equal(first.state, 'pending');
     assert.equal(first.amountMsats, 5_000);
+    // A pasted `lightning:` URI in capitals is stored as the plain invoice a wallet can pay.
+    const inv3 = invoice(3_000);
     const second = JSON.parse(
-      (await runTimmy(['wallet', 'withdraw', invoice(3_000), '--from', 'agent:echo', '--json'], env)).stdout,
-    ) as { id: number };
+      (
+        await runTimmy(
+          ['wallet', 'withdraw', ` lightning:${inv3.toUpperCase()}`, '--from', 'agent:echo', '--json'],
+          env,
+        )
+      ).stdout,
+    ) as { id: number; invoice: string };
+    assert.equal(second.invoice, inv3);
     const listed = JSON.parse(
       (await runTimmy(['wallet', 'withdrawals', '--state', 'pending', '--json'], env)).stdout,
     ) as {
