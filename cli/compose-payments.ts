@@ -4,6 +4,7 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KeyStore } from '../identity/keystore.ts';
 import { nodePublicKey } from '../payments/bolt11.ts';
+import { IncomeWatcher } from '../payments/income.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import { Payouts } from '../payments/payouts.ts';
 import { Treasury } from '../payments/treasury.ts';
@@ -15,8 +16,9 @@ import { readNwcConnection } from './nwc-connection.ts';
 
 /**
  * Wires payments for `timmy start`: the wallet (the embedded test-sats NIP-47 service over the instance's
- * relay, or an external NWC wallet), the treasury, and the payouts loop. The instance's own wallet is
- * always reached over NWC, the embedded service included, so both paths run the same code.
+ * relay, or an external NWC wallet), the treasury, the payouts loop, and (with L402 routes) the income
+ * watcher. The instance's own wallet is always reached over NWC, the embedded service included, so both
+ * paths run the same code.
  */
 
 export const KEY_WALLET_SERVICE = 'wallet-service';
@@ -42,6 +44,8 @@ export interface RunningPayments {
   /** The demo customer's connection string (embedded wallet only), for `timmy job submit`. */
   customerUrl: string | undefined;
   testSats: boolean;
+  /** Books L402 income into the treasury; only when payments.l402.routes prices something. */
+  income: IncomeWatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -118,12 +122,20 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     const payouts = new Payouts({ treasury, wallet, payments: p, coldWallet, clock, logger });
     payouts.start();
     closers.push(() => payouts.stop());
+    let income: IncomeWatcher | undefined;
+    if (p.l402.routes.length > 0) {
+      const watcher = new IncomeWatcher({ treasury, wallet, clock, logger, retryMs: p.walletRetryMs });
+      closers.push(() => watcher.stop());
+      await watcher.start();
+      income = watcher;
+    }
     return {
       wallet,
       treasury,
       service,
       customerUrl,
       testSats: p.wallet === 'embedded',
+      income,
       close,
     };
   } catch (err) {

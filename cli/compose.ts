@@ -214,6 +214,7 @@ export async function startInstance(
         rootKey: await loadOrCreateRootKey(join(dataDir, 'l402-root-key')),
         routes: config.payments.l402.routes,
         tokenTtlSeconds: config.payments.l402.tokenTtlSeconds,
+        income: payments.income,
         logger,
         location: config.http.publicUrl || undefined,
       });

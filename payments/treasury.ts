@@ -11,7 +11,8 @@ import { Ledger, type Posting } from './ledger.ts';
  * `agent:<name>` (earnings per agent), `escrow` (customer payments received on a wallet without hold
  * invoices, until the job ends), `customer:<pubkey>` (refunds owed, same case), `withdrawing` (amounts
  * reserved by withdrawals waiting for approval or payment). The sum of all balances is always 0, and the
- * sum of all but `lightning` is what the wallet should hold for this instance.
+ * sum of all but `lightning` is what the wallet should hold for this instance. Besides the job escrows and
+ * the withdrawal queue it records the instance's other income invoices (L402 tokens), paid into `instance`.
  *
  * Every booking has a unique key, checked and written in the same transaction as its transfers, so a
  * booking repeated after a crash (or by a second caller) changes nothing: an agent is never paid twice.
@@ -68,6 +69,20 @@ export interface Withdrawal {
   reason: string;
   preimage: string;
   feesPaidMsats: number;
+}
+
+export type IncomeState = 'invoiced' | 'paid' | 'expired';
+
+/** An invoice for the instance itself, outside any job (an L402 token): paid → the instance's account. */
+export interface Income {
+  paymentHash: string;
+  invoice: string;
+  amountMsats: number;
+  /** What it was for ("L402 /api/status"). */
+  memo: string;
+  state: IncomeState;
+  createdAt: number;
+  expiresAt: number;
 }
 
 export class TreasuryError extends Error {
@@ -147,6 +162,9 @@ export class Treasury {
         requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, decided_by TEXT NOT NULL DEFAULT '',
         decided_at INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',
         preimage TEXT NOT NULL DEFAULT '', fees_paid_msats INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS incomes (
+        payment_hash TEXT PRIMARY KEY, invoice TEXT NOT NULL, amount_msats INTEGER NOT NULL,
+        memo TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
     `);
     for (const name of [INSTANCE, ESCROW, WITHDRAWING])
       this.ledger.ensureAccount(name, { allowNegative: false });
@@ -505,6 +523,57 @@ export class Treasury {
     return this.withdrawal(id) as Withdrawal;
   }
 
+  // ── other income (L402) ─────────────────────────────────────────────────────────────────────────
+
+  /** Records an invoice the instance made for itself (before it is shown to the payer). Idempotent. */
+  recordIncome(i: Omit<Income, 'state' | 'createdAt'>): Income {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO incomes (payment_hash, invoice, amount_msats, memo, state, created_at, expires_at)
+         VALUES (?, ?, ?, ?, 'invoiced', ?, ?)`,
+      )
+      .run(i.paymentHash, i.invoice, i.amountMsats, i.memo, this.now(), i.expiresAt);
+    return this.income(i.paymentHash) as Income;
+  }
+
+  income(paymentHash: string): Income | undefined {
+    const row = this.db.prepare('SELECT * FROM incomes WHERE payment_hash = ?').get(paymentHash) as
+      | IncomeRow
+      | undefined;
+    return row ? toIncome(row) : undefined;
+  }
+
+  /** Income invoices not yet paid nor expired. */
+  openIncomes(): Income[] {
+    const rows = this.db
+      .prepare("SELECT * FROM incomes WHERE state = 'invoiced' ORDER BY created_at")
+      .all() as IncomeRow[];
+    return rows.map(toIncome);
+  }
+
+  /** The payment arrived (an expired record too: sats that came in are booked): the instance's. Once. */
+  markIncomePaid(paymentHash: string): Income | undefined {
+    const i = this.income(paymentHash);
+    if (!i) return undefined;
+    this.book(`income:${paymentHash}`, () => {
+      this.ledger.transfer({
+        from: WORLD,
+        to: INSTANCE,
+        amountMsats: i.amountMsats,
+        ref: `income:${paymentHash}`,
+        memo: i.memo,
+      });
+      this.db.prepare("UPDATE incomes SET state = 'paid' WHERE payment_hash = ?").run(paymentHash);
+    });
+    return this.income(paymentHash);
+  }
+
+  markIncomeExpired(paymentHash: string): void {
+    this.db
+      .prepare("UPDATE incomes SET state = 'expired' WHERE payment_hash = ? AND state = 'invoiced'")
+      .run(paymentHash);
+  }
+
   // ── reading ──────────────────────────────────────────────────────────────────────────────────────
 
   balances(): { account: string; balanceMsats: number }[] {
@@ -550,6 +619,28 @@ export class Treasury {
       | undefined;
     return row ? (JSON.parse(row.value) as unknown) : undefined;
   }
+}
+
+interface IncomeRow {
+  payment_hash: string;
+  invoice: string;
+  amount_msats: number;
+  memo: string;
+  state: IncomeState;
+  created_at: number;
+  expires_at: number;
+}
+
+function toIncome(r: IncomeRow): Income {
+  return {
+    paymentHash: r.payment_hash,
+    invoice: r.invoice,
+    amountMsats: r.amount_msats,
+    memo: r.memo,
+    state: r.state,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
 }
 
 function toEscrow(r: EscrowRow): Escrow {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import macaroon from 'macaroon';
 import { type Clock, systemClock, unixSeconds } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import type { IncomeSink } from '../payments/income.ts';
 import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
 
 /**
@@ -124,6 +125,8 @@ export interface L402GateOptions {
    * so a token paid at the last moment still has at least half its lifetime left.
    */
   invoiceExpirySeconds?: number;
+  /** Where the invoices and their payments are booked (the treasury's `IncomeWatcher`). */
+  income?: IncomeSink;
 }
 
 /** What a valid token grants. */
@@ -174,6 +177,7 @@ export class L402Gate {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly location: string;
+  private readonly income: IncomeSink | undefined;
   readonly tokenTtlSeconds: number;
   readonly invoiceExpirySeconds: number;
 
@@ -194,6 +198,7 @@ export class L402Gate {
     this.location = options.location ?? 'timmy-time';
     this.tokenTtlSeconds = options.tokenTtlSeconds;
     this.invoiceExpirySeconds = invoiceExpiry;
+    this.income = options.income;
   }
 
   /** The priced routes, in configuration order. */
@@ -290,6 +295,7 @@ export class L402Gate {
     if (!/^[0-9a-f]{64}$/i.test(tx.paymentHash))
       throw new Error(`the wallet returned a malformed payment hash: ${tx.paymentHash}`);
     const paymentHash = tx.paymentHash.toLowerCase();
+    this.income?.invoiced(tx, `L402 ${route.pattern}`);
     const tokenId = randomBytes(32);
     const identifier = new Uint8Array(IDENTIFIER_LENGTH);
     new DataView(identifier.buffer).setUint16(0, MACAROON_VERSION);
@@ -384,6 +390,7 @@ export class L402Gate {
         ok: false,
         reason: 'the preimage does not match the payment hash of the macaroon (the invoice is not paid)',
       };
+    this.income?.paid(hash.toString('hex'));
     return {
       ok: true,
       token: {

@@ -1,0 +1,116 @@
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Treasury } from './treasury.ts';
+import type { Transaction, Wallet, WalletNotification } from './wallet.ts';
+
+/**
+ * Books the instance's income outside jobs (L402 tokens) into its treasury, so that what the wallet holds
+ * and what the treasury says stay equal. An invoice is recorded before the payer sees it; it is booked paid
+ * (into `instance`, once) when the wallet's notification arrives, when a token proves it with its preimage,
+ * or when a lookup (every `retryMs`, which also covers notifications lost while down) finds it settled; it
+ * is closed once it has expired unpaid.
+ */
+export interface IncomeSink {
+  /** An invoice made for `memo`, before it is shown. */
+  invoiced(tx: Transaction, memo: string): void;
+  /** Proof of payment (a token's preimage matched the payment hash). */
+  paid(paymentHash: string): void;
+}
+
+export interface IncomeWatcherOptions {
+  treasury: Treasury;
+  wallet: Wallet;
+  clock: Clock;
+  logger: Logger;
+  retryMs: number;
+}
+
+export class IncomeWatcher implements IncomeSink {
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: IncomeWatcherOptions) {
+    this.log = options.logger.child({ component: 'income' });
+  }
+
+  async start(): Promise<void> {
+    this.timer = setInterval(() => void this.reconcile(), this.options.retryMs);
+    this.timer.unref();
+    try {
+      this.unsubscribe = await this.options.wallet.subscribe((n) => this.onNotification(n));
+    } catch (err) {
+      // Lookups still find the payments; notifications only make it sooner.
+      this.log.warn({ err: message(err) }, 'no wallet notifications for income; relying on lookups');
+    }
+    void this.reconcile();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.running;
+  }
+
+  invoiced(tx: Transaction, memo: string): void {
+    this.options.treasury.recordIncome({
+      paymentHash: tx.paymentHash.toLowerCase(),
+      invoice: tx.invoice,
+      amountMsats: tx.amountMsats,
+      memo,
+      expiresAt: tx.expiresAt,
+    });
+  }
+
+  paid(paymentHash: string): void {
+    const i = this.options.treasury.income(paymentHash.toLowerCase());
+    if (i?.state === 'invoiced') this.book(i.paymentHash);
+  }
+
+  /** One round of lookups over the open income invoices. Rounds never overlap. */
+  reconcile(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.running ??= this.round().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    const { treasury, wallet, clock } = this.options;
+    try {
+      for (const i of treasury.openIncomes()) {
+        if (this.stopped) return;
+        const t = await wallet.lookupInvoice({ paymentHash: i.paymentHash });
+        if (t.state === 'settled') this.book(i.paymentHash);
+        else if (t.state === 'failed' || i.expiresAt <= Math.floor(clock.now() / 1000))
+          treasury.markIncomeExpired(i.paymentHash);
+      }
+    } catch (err) {
+      this.log.warn({ err: message(err) }, 'looking up income invoices failed; will retry');
+    }
+  }
+
+  private onNotification(n: WalletNotification): void {
+    if (n.type !== 'payment_received') return;
+    const i = this.options.treasury.income(n.transaction.paymentHash.toLowerCase());
+    // An expired record too: if the wallet took the payment, the sats are the instance's.
+    if (i && i.state !== 'paid') this.book(i.paymentHash);
+  }
+
+  private book(paymentHash: string): void {
+    try {
+      const i = this.options.treasury.markIncomePaid(paymentHash);
+      if (i) this.log.info({ paymentHash, amountMsats: i.amountMsats, memo: i.memo }, 'income booked');
+    } catch (err) {
+      this.log.warn({ paymentHash, err: message(err) }, 'booking income failed; will retry');
+    }
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
