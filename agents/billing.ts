@@ -482,7 +482,12 @@ export class Billing {
 
   private async expire(escrow: Escrow, view: JobView | undefined): Promise<void> {
     const reason = 'the invoice expired before it was paid';
-    if (escrow.hold) await this.options.wallet.cancelHoldInvoice(escrow.paymentHash).catch(() => {});
+    if (escrow.hold)
+      await this.options.wallet.cancelHoldInvoice(escrow.paymentHash).catch((err: unknown) => {
+        // Unanswered: keep it open, the next round cancels it (a payment held meanwhile goes back).
+        // Refused (already cancelled or expired at the wallet): nothing can be paid into it any more.
+        if (err instanceof WalletError && err.transient) throw err;
+      });
     this.options.treasury.markRefunded(escrow.jobId, reason);
     if (escrow.mode === 'before' && view && !isTerminal(view.state))
       this.events?.expired(escrow.jobId, reason);
