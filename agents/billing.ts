@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
 import { buildFeedback } from '../dvm/feedback.ts';
@@ -111,7 +112,10 @@ export class Billing {
           else this.unsubscribe = unsubscribe;
         },
         (err: unknown) => {
-          this.log.warn({ err: message(err) }, 'wallet notifications unavailable; polling invoices instead');
+          this.log.warn(
+            { err: errorMessage(err) },
+            'wallet notifications unavailable; polling invoices instead',
+          );
         },
       );
   }
@@ -292,7 +296,7 @@ export class Billing {
       this.log.warn({ job: view.id, err: err.message }, 'the wallet did not answer; the job waits');
       return { kind: 'waiting' };
     }
-    return { kind: 'fail', reason: `could not make an invoice: ${message(err)}` };
+    return { kind: 'fail', reason: `could not make an invoice: ${errorMessage(err)}` };
   }
 
   /** The job ended (delivered, failed or cancelled): settle or refund its payment. */
@@ -320,7 +324,7 @@ export class Billing {
       // A plain invoice cannot be cancelled: it stays open, and reconcile looks it up until it expires at
       // the wallet, so a payment that still comes (or came while the wallet was unreachable) is owed back.
     } catch (err) {
-      this.log.warn({ job: jobId, err: message(err) }, 'settling the payment failed; will retry');
+      this.log.warn({ job: jobId, err: errorMessage(err) }, 'settling the payment failed; will retry');
     } finally {
       this.busy.delete(jobId);
     }
@@ -395,7 +399,7 @@ export class Billing {
   }
 
   private warn(escrow: Escrow, err: unknown): void {
-    this.log.warn({ job: escrow.jobId, err: message(err) }, 'handling a payment failed');
+    this.log.warn({ job: escrow.jobId, err: errorMessage(err) }, 'handling a payment failed');
   }
 
   private async paid(escrow: Escrow): Promise<void> {
@@ -513,8 +517,4 @@ function bidOf(view: JobView): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 /**
  * Anyone's check of an auction from relay events alone: the open (7610), the record (7613), the
  * commitments on the relay (7611) and the bidders' NIP-89 announcements (31990). Pure: no clock, no network.
@@ -61,10 +62,6 @@ export function invitedAndAnnounced(open: AuctionOpen, announcements: readonly N
   return open.invited.length > 0 ? announced.filter((pk) => open.invited.includes(pk)) : announced;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function winnerText(w: { bidder: string; amountMsats: number } | undefined): string {
   return w === undefined ? 'no winner' : `${short(w.bidder)} at ${w.amountMsats} msats`;
 }
@@ -91,7 +88,7 @@ function recordedCommitments(
     try {
       c = parseCommitment(e);
     } catch (err) {
-      problems.push(`commitment ${e.id} in the record is malformed: ${message(err)}`);
+      problems.push(`commitment ${e.id} in the record is malformed: ${errorMessage(err)}`);
       continue;
     }
     if (c.auctionId !== open.id || c.jobId !== open.jobId) {
@@ -239,13 +236,13 @@ export function verifyAuction(input: AuctionEvidence): AuctionVerification {
   try {
     open = parseAuctionOpen(input.open);
   } catch (err) {
-    problems.push(`the auction open is malformed: ${message(err)}`);
+    problems.push(`the auction open is malformed: ${errorMessage(err)}`);
     return { ok: false, problems };
   }
   try {
     rec = parseAuctionRecord(input.record);
   } catch (err) {
-    problems.push(`the record is malformed: ${message(err)}`);
+    problems.push(`the record is malformed: ${errorMessage(err)}`);
     return { ok: false, problems };
   }
   if (rec.coordinator !== open.coordinator)

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Treasury } from './treasury.ts';
 import type { Transaction, Wallet, WalletNotification } from './wallet.ts';
@@ -43,7 +44,7 @@ export class IncomeWatcher implements IncomeSink {
       this.unsubscribe = await this.options.wallet.subscribe((n) => this.onNotification(n));
     } catch (err) {
       // Lookups still find the payments; notifications only make it sooner.
-      this.log.warn({ err: message(err) }, 'no wallet notifications for income; relying on lookups');
+      this.log.warn({ err: errorMessage(err) }, 'no wallet notifications for income; relying on lookups');
     }
     void this.reconcile();
   }
@@ -90,7 +91,7 @@ export class IncomeWatcher implements IncomeSink {
           treasury.markIncomeExpired(i.paymentHash);
       }
     } catch (err) {
-      this.log.warn({ err: message(err) }, 'looking up income invoices failed; will retry');
+      this.log.warn({ err: errorMessage(err) }, 'looking up income invoices failed; will retry');
     }
   }
 
@@ -106,11 +107,7 @@ export class IncomeWatcher implements IncomeSink {
       const i = this.options.treasury.markIncomePaid(paymentHash);
       if (i) this.log.info({ paymentHash, amountMsats: i.amountMsats, memo: i.memo }, 'income booked');
     } catch (err) {
-      this.log.warn({ paymentHash, err: message(err) }, 'booking income failed; will retry');
+      this.log.warn({ paymentHash, err: errorMessage(err) }, 'booking income failed; will retry');
     }
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { FEES, INSTANCE, type Treasury, type Withdrawal } from './treasury.ts';
 import { type Transaction, type Wallet, WalletError } from './wallet.ts';
@@ -59,15 +60,18 @@ export class Payouts {
       for (const w of this.options.treasury.withdrawals(['approved'])) {
         if (this.stopped) return;
         await this.pay(w).catch((err: unknown) =>
-          this.log.warn({ withdrawal: w.id, err: message(err) }, 'paying a withdrawal failed; will retry'),
+          this.log.warn(
+            { withdrawal: w.id, err: errorMessage(err) },
+            'paying a withdrawal failed; will retry',
+          ),
         );
       }
       await this.sweep().catch((err: unknown) =>
-        this.log.warn({ err: message(err) }, 'sweep failed; will retry'),
+        this.log.warn({ err: errorMessage(err) }, 'sweep failed; will retry'),
       );
     } catch (err) {
       // The treasury file busy (the CLI holds its lock) or the like: the next round tries again.
-      this.log.warn({ err: message(err) }, 'payouts round failed; will retry');
+      this.log.warn({ err: errorMessage(err) }, 'payouts round failed; will retry');
     }
   }
 
@@ -99,7 +103,7 @@ export class Payouts {
       if (typeof after !== 'string' && after.state === 'settled') {
         paid = { preimage: after.preimage, feesPaidMsats: after.feesPaidMsats };
       } else {
-        const reason = message(err);
+        const reason = errorMessage(err);
         treasury.markWithdrawalFailed(w.id, reason);
         this.log.warn({ withdrawal: w.id, reason }, 'withdrawal failed; the sats are back in the account');
         return;
@@ -125,7 +129,7 @@ export class Payouts {
       if (err instanceof WalletError && err.code === 'NOT_FOUND') return 'none';
       if (err instanceof WalletError && err.transient) throw err;
       this.log.warn(
-        { withdrawal: w.id, err: message(err) },
+        { withdrawal: w.id, err: errorMessage(err) },
         'the wallet cannot look the payment up; relying on its answer to pay_invoice',
       );
       return 'cannot-tell';
@@ -162,8 +166,4 @@ export class Payouts {
     this.log.info({ withdrawal: w.id, amountMsats }, 'sweeping to cold storage');
     await this.pay(w);
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

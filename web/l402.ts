@@ -3,6 +3,7 @@ import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import macaroon from 'macaroon';
 import { type Clock, systemClock, unixSeconds } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { IncomeSink } from '../payments/income.ts';
 import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
@@ -335,7 +336,7 @@ export class L402Gate {
     try {
       m = macaroon.importMacaroon(encoded);
     } catch (err) {
-      return { ok: false, reason: `the macaroon cannot be decoded: ${message(err)}` };
+      return { ok: false, reason: `the macaroon cannot be decoded: ${errorMessage(err)}` };
     }
     const id = m.identifier;
     if (id.length !== IDENTIFIER_LENGTH || new DataView(id.buffer, id.byteOffset).getUint16(0) !== 0)
@@ -348,7 +349,7 @@ export class L402Gate {
     } catch (err) {
       return {
         ok: false,
-        reason: `the macaroon does not verify with this server's root key (forged or altered): ${message(err)}`,
+        reason: `the macaroon does not verify with this server's root key (forged or altered): ${errorMessage(err)}`,
       };
     }
     const now = unixSeconds(this.clock);
@@ -373,7 +374,7 @@ export class L402Gate {
         return 'unknown caveat';
       });
     } catch (err) {
-      return { ok: false, reason: message(err) };
+      return { ok: false, reason: errorMessage(err) };
     }
     // The first route caveat is the one this server minted (caveats are chained in order, so a holder can
     // only append); a holder's added `route=` for a dearer route must not count as having bought it.
@@ -450,10 +451,6 @@ function uvarint(n: number): Buffer {
   return Buffer.from(out);
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Reads the L402 root key from `file`, or creates it (32 random bytes, mode 0600) when the file does not
  * exist. Creation is atomic and never replaces a key: the bytes are written and synced to a temporary file
@@ -475,7 +472,7 @@ export async function loadOrCreateRootKey(file: string): Promise<Uint8Array> {
     await link(tmp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw new Error(`cannot create the L402 root key ${file}: ${message(err)}`);
+      throw new Error(`cannot create the L402 root key ${file}: ${errorMessage(err)}`);
   } finally {
     await unlink(tmp).catch(() => {});
   }
@@ -490,7 +487,7 @@ async function readRootKey(file: string): Promise<Uint8Array | undefined> {
     data = await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read the L402 root key ${file}: ${message(err)}`);
+    throw new Error(`cannot read the L402 root key ${file}: ${errorMessage(err)}`);
   }
   if (data.length !== 32)
     throw new Error(
