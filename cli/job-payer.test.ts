@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { JobFeedback } from '../dvm/feedback.ts';
-
-type PaymentAsk = Pick<JobFeedback, 'status' | 'message' | 'amountMsats' | 'bolt11'>;
-
 import { mintInvoice } from '../payments/bolt11.ts';
 import { MemoryLightning, MemoryWallet } from '../payments/memory-wallet.ts';
 import { JobPayer } from './job-payer.ts';
+
+type PaymentAsk = Pick<JobFeedback, 'status' | 'message' | 'amountMsats' | 'bolt11'>;
 
 const TIMMY = 'a'.repeat(64);
 const STRANGER = 'b'.repeat(64);

@@ -13,7 +13,7 @@ import { makeContext } from '../context.ts';
 import { customerWallet } from '../customer-wallet.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 import { JobPayer } from '../job-payer.ts';
-import { relayUrlFor, runningAgents } from '../running-instance.ts';
+import { relayUrlFor, runningAgents, type StatusAgent } from '../running-instance.ts';
 
 interface SubmitOptions {
   kind: string;
@@ -103,7 +103,10 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       const relayUrl = await relayUrlFor(ctx.dataDir, opts.relay);
       const payWith = opts.pay ? await customerWallet(ctx, opts.nwc, relayUrl) : undefined;
       const wallet = payWith?.wallet;
-      const to = opts.to ? await resolveAgent(opts.to, ctx.dataDir) : undefined;
+      // The running instance's agents, asked at most once (for --to by name and for the expected payees).
+      let agents: ReturnType<typeof runningAgents> | undefined;
+      const instanceAgents = () => (agents ??= runningAgents(ctx.dataDir));
+      const to = opts.to ? await resolveAgent(opts.to, instanceAgents) : undefined;
       if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
       const payer = new JobPayer(
         wallet,
@@ -112,7 +115,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
           if (!opts.json) println(io.stderr, line);
         },
         opts.pay ? undefined : 'not paying (--no-pay)',
-        await expectedPayees(ctx.dataDir, opts.relay, to),
+        await expectedPayees(instanceAgents, opts.relay, to),
       );
 
       const customer = generateLocalSigner();
@@ -249,21 +252,24 @@ async function decryptResult(
  * its relay) and the addressed agent. Undefined when neither is known (a foreign relay without --to).
  */
 async function expectedPayees(
-  dataDir: string,
+  instanceAgents: () => Promise<StatusAgent[] | undefined>,
   relayOverride: string | undefined,
   to: string | undefined,
 ): Promise<Set<string> | undefined> {
   const payees = new Set<string>();
   if (to) payees.add(to);
   if (!relayOverride) {
-    const coordinator = (await runningAgents(dataDir))?.find((a) => a.role === 'coordinator');
+    const coordinator = (await instanceAgents())?.find((a) => a.role === 'coordinator');
     if (coordinator) payees.add(coordinator.pubkey);
   }
   return payees.size > 0 ? payees : undefined;
 }
 
 /** An agent name (looked up on the running instance), an npub, or a hex pubkey → hex pubkey. */
-async function resolveAgent(to: string, dataDir: string): Promise<string> {
+async function resolveAgent(
+  to: string,
+  instanceAgents: () => Promise<StatusAgent[] | undefined>,
+): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(to) || to.startsWith('npub1')) {
     try {
       return parsePubkey(to);
@@ -271,7 +277,7 @@ async function resolveAgent(to: string, dataDir: string): Promise<string> {
       throw new CliError(`--to ${to} is not a valid npub or hex pubkey`, 2);
     }
   }
-  const agents = await runningAgents(dataDir);
+  const agents = await instanceAgents();
   if (!agents)
     throw new CliError(
       `--to ${to}: agent names are looked up on the running instance, and none is running`,
