@@ -35,7 +35,6 @@ export class JobPayer {
     private readonly say: (line: string) => void,
     private readonly noWallet = 'no wallet to pay with (pass --nwc, or start the instance with the embedded wallet)',
     private readonly payees?: ReadonlySet<string>,
-    private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
   /**
@@ -108,7 +107,7 @@ export class JobPayer {
   private checkInvoice(bolt11: string, amountMsats: number): string | undefined {
     let decoded: ReturnType<typeof decodeInvoice>;
     try {
-      decoded = decodeInvoice(bolt11, this.nowS());
+      decoded = decodeInvoice(bolt11);
     } catch (err) {
       return err instanceof InvoiceError ? `not a valid BOLT11 invoice (${err.message})` : String(err);
     }
