@@ -126,7 +126,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     if (p.l402.routes.length > 0) {
       const watcher = new IncomeWatcher({ treasury, wallet, clock, logger, retryMs: p.walletRetryMs });
       closers.push(() => watcher.stop());
-      await watcher.start();
+      void watcher.start(); // not on start-up's path: a slow wallet only delays the notifications
       income = watcher;
     }
     return {

@@ -37,16 +37,19 @@ export class IncomeWatcher implements IncomeSink {
     this.log = options.logger.child({ component: 'income' });
   }
 
+  /** Starts the lookups at once; the returned promise settles when the notification subscription does. */
   async start(): Promise<void> {
     this.timer = setInterval(() => void this.reconcile(), this.options.retryMs);
     this.timer.unref();
+    void this.reconcile();
     try {
-      this.unsubscribe = await this.options.wallet.subscribe((n) => this.onNotification(n));
+      const unsubscribe = await this.options.wallet.subscribe((n) => this.onNotification(n));
+      if (this.stopped) unsubscribe();
+      else this.unsubscribe = unsubscribe;
     } catch (err) {
       // Lookups still find the payments; notifications only make it sooner.
       this.log.warn({ err: errorMessage(err) }, 'no wallet notifications for income; relying on lookups');
     }
-    void this.reconcile();
   }
 
   async stop(): Promise<void> {
