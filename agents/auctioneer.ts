@@ -18,6 +18,7 @@ import {
 import { invitedAndAnnounced } from '../auction/verify.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -195,7 +196,10 @@ export class Auctioneer {
     try {
       opening = await unwrapOpening(wrap, this.options.signer);
     } catch (err) {
-      this.log.debug({ wrap: wrap.id, err: String(err) }, 'a gift wrap that is not a bid opening for us');
+      this.log.debug(
+        { wrap: wrap.id, err: errorMessage(err) },
+        'a gift wrap that is not a bid opening for us',
+      );
       return;
     }
     const view = this.options.log.get(opening.jobId);
@@ -205,7 +209,7 @@ export class Auctioneer {
     try {
       this.options.log.append(view.id, { type: 'effect', key, value: opening });
     } catch (err) {
-      this.log.debug({ job: view.id, err: String(err) }, 'opening not recorded');
+      this.log.debug({ job: view.id, err: errorMessage(err) }, 'opening not recorded');
     }
   }
 }

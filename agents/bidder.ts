@@ -5,6 +5,7 @@ import { AUCTION_OPEN_KIND, BID_COMMITMENT_KIND } from '../auction/kinds.ts';
 import { type CostModel, estimateCost, truthfulBid } from '../auction/strategy.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -56,7 +57,9 @@ export class Bidder {
       [{ kinds: [AUCTION_OPEN_KIND], authors: [this.options.coordinator], since }],
       {
         onEvent: (e) =>
-          void this.onOpen(e).catch((err: unknown) => this.log.warn({ err: String(err) }, 'bid failed')),
+          void this.onOpen(e).catch((err: unknown) =>
+            this.log.warn({ err: errorMessage(err) }, 'bid failed'),
+          ),
       },
     );
   }
@@ -134,7 +137,7 @@ export class Bidder {
       () => {
         this.timers.delete(timer);
         void this.reveal(open, sealed).catch((err: unknown) =>
-          this.log.warn({ err: String(err) }, 'reveal failed'),
+          this.log.warn({ err: errorMessage(err) }, 'reveal failed'),
         );
       },
       Math.max(0, wait),

@@ -17,6 +17,7 @@ import type { Liveness } from './liveness.ts';
 
 export type { LocalAgent } from './dispatch.ts';
 
+import { errorMessage } from '../core/errors.ts';
 import type { Outbox } from './outbox.ts';
 
 export interface CoordinatorOptions {
@@ -129,7 +130,7 @@ export class Coordinator {
   }
 
   private crash(what: string, err: unknown): void {
-    this.log.error({ err: err instanceof Error ? err.message : String(err) }, `handling a ${what} failed`);
+    this.log.error({ err: errorMessage(err) }, `handling a ${what} failed`);
   }
 
   /** Serializes work on one job (a result may arrive while the sweep reassigns it). */
@@ -382,10 +383,7 @@ export class Coordinator {
         kinds: hb.kinds,
       });
     } catch (err) {
-      this.log.debug(
-        { err: err instanceof Error ? err.message : String(err) },
-        'ignoring a malformed heartbeat',
-      );
+      this.log.debug({ err: errorMessage(err) }, 'ignoring a malformed heartbeat');
     }
   }
 

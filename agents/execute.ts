@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { HandlerOutput, JobHandler, ResolvedInput } from '../dvm/handler.ts';
@@ -82,7 +83,7 @@ export function customerMessage(
     };
   if (err instanceof JobInputError || err instanceof JobRequestError || err instanceof LlmUnavailableError)
     return { text: err.message, internal: false };
-  return { text: `the agent failed: ${err instanceof Error ? err.message : String(err)}`, internal: true };
+  return { text: `the agent failed: ${errorMessage(err)}`, internal: true };
 }
 
 /** A customer-facing failure recorded as an effect, so a resume or replay fails the same way. */

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -105,7 +106,7 @@ export class Outbox {
       this.markPublished(jobId, key);
       return true;
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       if (reason.startsWith('duplicate:')) {
         this.markPublished(jobId, key);
         return true;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { errorMessage } from '../core/errors.ts';
 
 /**
  * A persona file declares an instance's agents: who they are (kind 0 profile, NIP-05 name), their role, and
@@ -108,13 +109,13 @@ export async function loadPersonaFile(path = ''): Promise<{ file: string; person
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new PersonaFileError(file, `cannot read: ${err instanceof Error ? err.message : String(err)}`);
+    throw new PersonaFileError(file, `cannot read: ${errorMessage(err)}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new PersonaFileError(file, `not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new PersonaFileError(file, `not valid JSON: ${errorMessage(err)}`);
   }
   return { file, personas: parsePersonaFile(json, file).agents };
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Publish } from '../core/transport.ts';
@@ -49,7 +50,7 @@ export class ProfilePublisher {
       return true;
     } catch (err) {
       if (this.stopped) return false;
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       if (reason.startsWith('duplicate:')) {
         this.options.logger.info(
           { agent: item.name, reason },

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { HandlerOutput, JobHandler } from '../dvm/handler.ts';
@@ -71,7 +72,7 @@ export async function replayJob(
             : { ok: false, error: entry.reason };
         const replayed = await runAgain(recordedView, attempt, run, options).catch((err: unknown) => {
           if (err instanceof NotRecorded) diverged ??= err.message;
-          return { ok: false, error: err instanceof Error ? err.message : String(err) } as Outcome;
+          return { ok: false, error: errorMessage(err) } as Outcome;
         });
         attempts.push({
           attempt,

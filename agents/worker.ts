@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -125,7 +126,7 @@ export class DvmWorker {
       const template = buildHeartbeat({ kinds: this.kinds, load: this.load, capacity: this.capacity });
       await this.options.relay.publish(await this.options.signer.signEvent(template));
     } catch (err) {
-      this.log.debug({ err: errorText(err) }, 'heartbeat not published');
+      this.log.debug({ err: errorMessage(err) }, 'heartbeat not published');
     }
   }
 
@@ -134,7 +135,7 @@ export class DvmWorker {
     try {
       a = parseAssignment(event);
     } catch (err) {
-      this.log.warn({ id: event.id, err: errorText(err) }, 'ignoring a malformed assignment');
+      this.log.warn({ id: event.id, err: errorMessage(err) }, 'ignoring a malformed assignment');
       return;
     }
     if (!this.stillMine(a.requestId, a.attempt)) {
@@ -161,7 +162,7 @@ export class DvmWorker {
       this.running.add(key);
       const p = this.execute(next.jobId, next.attempt)
         .catch((err: unknown) =>
-          this.log.error({ job: next.jobId, err: errorText(err) }, 'job execution crashed'),
+          this.log.error({ job: next.jobId, err: errorMessage(err) }, 'job execution crashed'),
         )
         .finally(() => {
           this.running.delete(key);
@@ -244,7 +245,7 @@ export class DvmWorker {
         return;
       }
       const message = customerMessage(err, timeout.aborted, this.options.dvm.jobTimeoutMs);
-      if (message.internal) this.log.error({ job: jobId, err: errorText(err) }, 'job failed');
+      if (message.internal) this.log.error({ job: jobId, err: errorMessage(err) }, 'job failed');
       else this.log.info({ job: jobId, reason: message.text }, 'job refused');
       await outbox.send(
         jobId,
@@ -295,11 +296,9 @@ export class DvmWorker {
       void this.options.signer
         .signEvent(buildFeedback({ request, status: 'processing', message }))
         .then((e) => this.options.relay.publish(e))
-        .catch((err: unknown) => this.log.debug({ err: errorText(err) }, 'progress feedback not published'));
+        .catch((err: unknown) =>
+          this.log.debug({ err: errorMessage(err) }, 'progress feedback not published'),
+        );
     };
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -7,6 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { getEventHash } from 'nostr-tools/pure';
+import { errorMessage } from '../core/errors.ts';
 import type { EventTemplate, NostrEvent, UnsignedEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
 import { isHex64, quote } from '../dvm/kinds.ts';
@@ -129,9 +130,7 @@ async function decryptJson(recipient: Signer, peer: string, payload: string, wha
   try {
     text = await recipient.nip44.decrypt(peer, payload);
   } catch (err) {
-    throw new AuctionEventError(
-      `the ${what} does not decrypt with this key (${err instanceof Error ? err.message : String(err)})`,
-    );
+    throw new AuctionEventError(`the ${what} does not decrypt with this key (${errorMessage(err)})`);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -3,6 +3,7 @@
  * share the relay's event loop. Driven over IPC by bench/remote-client.ts; identical for both relays.
  */
 import { readFile } from 'node:fs/promises';
+import { errorMessage } from '../core/errors.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
 import { BenchClient } from './ws-client.ts';
 
@@ -48,7 +49,6 @@ process.on('message', (msg: ClientCommand) => {
   const run = msg.type === 'ingest' ? ingest(msg) : query(msg);
   run.then(
     (reply) => process.send?.(reply),
-    (err: unknown) =>
-      process.send?.({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) => process.send?.({ type: 'error', message: errorMessage(err) }),
   );
 });

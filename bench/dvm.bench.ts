@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startRelay } from '../cli/compose.ts';
 import { configSchema } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import type { Subscription } from '../core/transport.ts';
@@ -153,8 +154,7 @@ if (process.argv.includes(CUSTOMER_FLAG)) {
   process.on('message', (msg: RoundTripCommand) => {
     runCustomers(msg).then(
       (reply) => process.send?.(reply),
-      (err: unknown) =>
-        process.send?.({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => process.send?.({ type: 'error', message: errorMessage(err) }),
     );
   });
 }

@@ -12,6 +12,7 @@ import { resolveServes } from '../agents/roster.ts';
 import { DvmWorker, type WorkerServe } from '../agents/worker.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
@@ -84,7 +85,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     try {
       serves.set(a.pubkey, resolveServes(a.persona));
     } catch (err) {
-      throw new PersonaFileError(options.personaFile, err instanceof Error ? err.message : String(err));
+      throw new PersonaFileError(options.personaFile, errorMessage(err));
     }
   }
 

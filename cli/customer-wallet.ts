@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import type { Wallet } from '../payments/wallet.ts';
@@ -21,7 +22,7 @@ export async function customerWallet(
     try {
       return { wallet: new NwcWallet({ url: nwcUrl, logger: silentLogger, timeoutMs }), testSats: false };
     } catch (err) {
-      throw new CliError(`--nwc: ${err instanceof Error ? err.message : String(err)}`, 2);
+      throw new CliError(`--nwc: ${errorMessage(err)}`, 2);
     }
   }
   if (!ctx.config.payments.enabled || ctx.config.payments.wallet !== 'embedded') return undefined;

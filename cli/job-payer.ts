@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { JobFeedback } from '../dvm/feedback.ts';
 import { decodeInvoice, InvoiceError } from '../payments/bolt11.ts';
 import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
@@ -93,7 +94,7 @@ export class JobPayer {
           }
           const refunded = err instanceof WalletError && /cancel/i.test(err.message);
           report.state = refunded ? 'refunded' : 'failed';
-          report.detail = err instanceof Error ? err.message : String(err);
+          report.detail = errorMessage(err);
           this.say(
             refunded ? 'payment refunded (the job did not complete)' : `payment failed: ${report.detail}`,
           );

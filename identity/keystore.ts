@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { decrypt, encrypt } from 'nostr-tools/nip49';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { z } from 'zod';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createFileAtomic } from './atomic-file.ts';
 import { encodeNpub, encodeNsec, Nip19Error, parseSecretKey } from './nip19.ts';
@@ -412,6 +413,6 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 function ioError(what: string, path: string, err: unknown): KeyStoreError {
-  const code = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
+  const code = errnoCode(err) ?? errorMessage(err);
   return new KeyStoreError('io', `key store: ${what} ${path} (${code})`, path);
 }

@@ -1,4 +1,5 @@
 import { decode, encodeBytes, noteEncode, npubEncode, nsecEncode } from 'nostr-tools/nip19';
+import { errorMessage } from '../core/errors.ts';
 
 /**
  * NIP-19 bech32 entities: decoding any of them into a typed result, encoding the ones we hand out, and
@@ -99,7 +100,7 @@ export function decodeNip19(input: string): Nip19Entity {
     decoded = decode(code);
   } catch (err) {
     // nostr-tools/@scure messages repeat the input (maybe an nsec): classify, never forward them.
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errorMessage(err);
     if (/checksum/i.test(msg))
       throw new Nip19Error('checksum', `bad checksum in ${prefix} (typo or truncated?)`);
     if (/TLV/.test(msg)) throw new Nip19Error('tlv', `${prefix}: ${tlvDetail(msg)}`);

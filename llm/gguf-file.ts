@@ -3,6 +3,7 @@
  * the "GGUF" magic and a known format version. Used by the llama-cpp provider, `timmy models` and the fetch.
  */
 import { open, stat } from 'node:fs/promises';
+import { errorMessage } from '../core/errors.ts';
 
 export class GgufFileError extends Error {
   constructor(
@@ -54,5 +55,5 @@ function describeFsError(path: string, err: unknown): string {
   const code = (err as { code?: unknown }).code;
   if (code === 'ENOENT') return `model file not found: ${path}`;
   if (code === 'EACCES' || code === 'EPERM') return `cannot read model file ${path}: permission denied`;
-  return `cannot read model file ${path}: ${err instanceof Error ? err.message : String(err)}`;
+  return `cannot read model file ${path}: ${errorMessage(err)}`;
 }

@@ -2,6 +2,8 @@
  * fetch() for the HTTP providers with errors a user can act on: a connection failure names the URL and the
  * reason (ECONNREFUSED → "is the server running?"), an HTTP error carries the server's own message.
  */
+
+import { errorMessage } from '../core/errors.ts';
 import { abortError } from './abort.ts';
 import { LlmResponseError, LlmUnavailableError } from './provider.ts';
 
@@ -23,7 +25,7 @@ export function networkReason(err: unknown): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${code})`;
   if (typeof code === 'string') return code;
   if (cause instanceof Error) return cause.message;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** The server's error message from a failed response: `{error: "..."}`, `{error: {message}}`, or the text. */
@@ -55,8 +57,5 @@ export async function errorDetail(res: Response): Promise<string> {
 export function streamFailure(provider: string, err: unknown, signal: AbortSignal | undefined): Error {
   if (signal?.aborted) return abortError(signal);
   if (err instanceof LlmResponseError || err instanceof LlmUnavailableError) return err;
-  return new LlmResponseError(
-    provider,
-    `the answer stream broke off: ${err instanceof Error ? err.message : String(err)}`,
-  );
+  return new LlmResponseError(provider, `the answer stream broke off: ${errorMessage(err)}`);
 }

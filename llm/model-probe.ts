@@ -4,6 +4,7 @@
  * that the model file exists and starts with the GGUF magic. Used by `timmy models`.
  */
 
+import { errorMessage } from '../core/errors.ts';
 import {
   ENABLE_VARIABLES,
   isConfigured,
@@ -75,7 +76,7 @@ async function probeOne(
       const { version, bytes } = await checkGgufFile(config.llamaCpp.modelPath);
       return { ok: true, detail: `GGUF v${version} file, ${(bytes / 1e6).toFixed(1)} MB` };
     } catch (err) {
-      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      return { ok: false, detail: errorMessage(err) };
     }
   }
   if (key === 'ollama') return probeOllama(config.ollama.url, config.ollama.model, timeoutMs);

@@ -8,6 +8,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import bolt11 from 'bolt11';
+import { errorMessage } from '../core/errors.ts';
 
 const require = createRequire(import.meta.url);
 const secp256k1 = require('bcrypto/lib/secp256k1') as {
@@ -112,7 +113,7 @@ function libraryDecode(invoice: string): Decoded {
   try {
     return bolt11.decode(invoice, invoice.startsWith('lntbs') ? SIGNET : undefined);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     const known = LIBRARY_ERRORS.find(([pattern]) => pattern.test(message));
     throw new InvoiceError(known ? known[1] : 'malformed: the invoice cannot be parsed', { cause: err });
   }
@@ -293,7 +294,7 @@ export function mintInvoice(req: MintInvoiceRequest): string {
     if (!signed.paymentRequest) throw new Error('the encoder returned no payment request');
     return signed.paymentRequest;
   } catch (err) {
-    throw new InvoiceError(`cannot mint the invoice: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InvoiceError(`cannot mint the invoice: ${errorMessage(err)}`);
   }
 }
 

@@ -4,6 +4,8 @@
  * writing the kind 23195 response to it, the kind 23197 (NIP-44) and 23196 (NIP-04) notifications, the
  * kind 13194 info event and the connection URI. No state here: payments/wallet-service.ts uses it.
  */
+
+import { errorMessage } from '../core/errors.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { tagValue } from '../core/nostr.ts';
 import type { PeerCipher, Signer } from '../core/signer.ts';
@@ -151,7 +153,7 @@ export async function parseRequest(
     return {
       ok: false,
       reason: 'undecryptable',
-      detail: `cannot decrypt (${encryption}): ${err instanceof Error ? err.message : String(err)}`,
+      detail: `cannot decrypt (${encryption}): ${errorMessage(err)}`,
     };
   }
   const replyTo = { ...base, encryption };

@@ -6,6 +6,7 @@ import {
   Nip47WalletError,
   NWCClient,
 } from '@getalby/sdk/nwc';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import {
   type ListTransactionsRequest,
@@ -47,7 +48,7 @@ export function describeNwcUrl(url: string): { walletPubkey: string; relays: str
   } catch (err) {
     throw new WalletError(
       'INVALID_INPUT',
-      `not a nostr+walletconnect:// connection string (${err instanceof Error ? err.message : String(err)})`,
+      `not a nostr+walletconnect:// connection string (${errorMessage(err)})`,
     );
   }
   if (!/^[0-9a-f]{64}$/.test(o.walletPubkey ?? ''))
@@ -185,10 +186,7 @@ export class NwcWallet implements Wallet {
       try {
         onNotification({ type: n.notification_type, transaction: fromNip47(n.notification) });
       } catch (err) {
-        this.log.warn(
-          { err: err instanceof Error ? err.message : String(err) },
-          'a notification handler threw',
-        );
+        this.log.warn({ err: errorMessage(err) }, 'a notification handler threw');
       }
     });
   }
@@ -224,7 +222,7 @@ function toWalletError(method: string, err: unknown): WalletError {
       : 'OTHER';
     return new WalletError(code, err.message);
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   // Publish failures, a missing info event, a dropped connection: nothing was executed.
   return new WalletError('UNREACHABLE', `${method}: ${message}`);
 }

@@ -12,6 +12,7 @@
  * response and never executed twice.
  */
 import { type Clock, systemClock, unixSeconds } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -143,7 +144,7 @@ export class EmbeddedWalletService {
       this.o.relay.publish(info).catch((err: unknown) => {
         if (!this.running) return;
         this.log.warn(
-          { err: err instanceof Error ? err.message : String(err), retryInMs: delayMs },
+          { err: errorMessage(err), retryInMs: delayMs },
           'could not publish the wallet info event (kind 13194); will retry',
         );
         this.infoTimer = setTimeout(() => void publishInfo(Math.min(delayMs * 2, 30_000)), delayMs);
@@ -389,7 +390,7 @@ export class EmbeddedWalletService {
     try {
       await this.o.relay.publish(event);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       if (PERMANENT_REFUSAL.test(reason)) throw new Undeliverable(`the relay refused it: ${reason}`);
       throw err;
     }
@@ -405,6 +406,6 @@ async function built<T>(build: () => Promise<T>): Promise<T> {
   try {
     return await build();
   } catch (err) {
-    throw new Undeliverable(`it cannot be built: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Undeliverable(`it cannot be built: ${errorMessage(err)}`);
   }
 }

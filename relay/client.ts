@@ -1,5 +1,6 @@
 import { AbstractRelay } from 'nostr-tools/abstract-relay';
 import WebSocket from 'ws';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -62,7 +63,7 @@ export class RelayClient implements Publish, Subscribe {
       await this.relay.auth((t) => signer.signEvent(t) as ReturnType<NonNullable<AbstractRelay['onauth']>>);
       return true;
     } catch (err) {
-      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'NIP-42 AUTH failed');
+      this.log.debug({ err: errorMessage(err) }, 'NIP-42 AUTH failed');
       return false;
     }
   }
@@ -84,7 +85,7 @@ export class RelayClient implements Publish, Subscribe {
     try {
       await this.relay.publish(event);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       if (message.startsWith('auth-required') && (await this.authenticate())) {
         await this.relay.publish(event);
         return;
@@ -115,9 +116,7 @@ export class RelayClient implements Publish, Subscribe {
     };
     this.connect()
       .then(open)
-      .catch((err: unknown) =>
-        handlers.onClose?.(`error: ${err instanceof Error ? err.message : String(err)}`),
-      );
+      .catch((err: unknown) => handlers.onClose?.(`error: ${errorMessage(err)}`));
     return {
       close: () => {
         closed = true;
@@ -130,7 +129,7 @@ export class RelayClient implements Publish, Subscribe {
     try {
       return await this.queryOnce(filters, options);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       if (reason.startsWith('auth-required') && (await this.authenticate()))
         return this.queryOnce(filters, options);
       throw err;

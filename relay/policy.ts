@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 
 /**
@@ -44,7 +45,7 @@ export async function runPolicies(policies: readonly Policy[], input: PolicyInpu
     } catch (err) {
       return {
         action: 'reject',
-        message: `error: policy failed: ${err instanceof Error ? err.message : String(err)}`,
+        message: `error: policy failed: ${errorMessage(err)}`,
       };
     }
   };

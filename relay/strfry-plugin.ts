@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type Config, loadConfig } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { standardPolicies, standardPolicyOptions } from './policies.ts';
@@ -248,7 +248,7 @@ function parseRequest(text: string): Parsed {
   try {
     req = JSON.parse(text);
   } catch (err) {
-    const reason = `not JSON: ${err instanceof Error ? err.message : String(err)}`;
+    const reason = `not JSON: ${errorMessage(err)}`;
     return { kind: 'bad', id: findId(text), reason, message: 'invalid: malformed write-policy request' };
   }
   if (!isRecord(req)) {
@@ -379,7 +379,7 @@ function stringify(record: Record<string, unknown>): string {
       time: record.time,
       pid: record.pid,
       msg: String(record.msg),
-      logError: err instanceof Error ? err.message : String(err),
+      logError: errorMessage(err),
     });
   }
 }
@@ -398,12 +398,12 @@ export function loadPluginConfig(
     try {
       text = readFile(file);
     } catch (err) {
-      throw new ConfigError(file, `cannot read: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ConfigError(file, `cannot read: ${errorMessage(err)}`);
     }
     try {
       fileContent = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(file, `is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ConfigError(file, `is not valid JSON: ${errorMessage(err)}`);
     }
   }
   return loadConfig({ env, fileContent, file }).config;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { renderHomePage } from './home-page.ts';
 import type { L402Gate } from './l402.ts';
@@ -99,10 +100,7 @@ export class HttpServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.route(req, res).catch((err: unknown) => {
-      this.log.error(
-        { err: err instanceof Error ? err.message : String(err), url: req.url },
-        'request failed',
-      );
+      this.log.error({ err: errorMessage(err), url: req.url }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });

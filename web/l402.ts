@@ -254,10 +254,7 @@ export class L402Gate {
       challenge = await this.createChallenge(path);
     } catch (err) {
       const code = err instanceof WalletError ? err.code : 'ERROR';
-      this.log.warn(
-        { path, code, err: err instanceof Error ? err.message : String(err) },
-        'L402: the wallet could not make an invoice',
-      );
+      this.log.warn({ path, code, err: errorMessage(err) }, 'L402: the wallet could not make an invoice');
       return {
         allowed: false,
         status: 503,

@@ -3,6 +3,7 @@ import { loadPersonaFile } from '../../agents/persona.ts';
 import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
 import { parseAuctionRecord } from '../../auction/record.ts';
 import { verifyAuction } from '../../auction/verify.ts';
+import { errorMessage } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { HANDLER_INFO_KIND } from '../../dvm/kinds.ts';
@@ -203,10 +204,7 @@ async function withRelay(
   const client = new RelayClient({ url, logger: silentLogger });
   try {
     await client.connect().catch((err: unknown) => {
-      throw new CliError(
-        `cannot reach the relay ${url}: ${err instanceof Error ? err.message : String(err)}`,
-        1,
-      );
+      throw new CliError(`cannot reach the relay ${url}: ${errorMessage(err)}`, 1);
     });
     await fn(client, { coordinator, names });
   } finally {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { errorMessage } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { parseFeedback } from '../../dvm/feedback.ts';
@@ -136,10 +137,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       const feedback: { status: string; message: string; from: string; at: number }[] = [];
       try {
         await client.connect().catch((err: unknown) => {
-          throw new CliError(
-            `cannot reach the relay ${relayUrl}: ${err instanceof Error ? err.message : String(err)}`,
-            1,
-          );
+          throw new CliError(`cannot reach the relay ${relayUrl}: ${errorMessage(err)}`, 1);
         });
         const outcome = await new Promise<{ result?: NostrEvent; error?: string; timedOut?: boolean }>(
           (resolve) => {
@@ -190,7 +188,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
               clearTimeout(timer);
               sub.close();
               resolve({
-                error: `the relay refused the request: ${err instanceof Error ? err.message : String(err)}`,
+                error: `the relay refused the request: ${errorMessage(err)}`,
               });
             });
           },
@@ -240,10 +238,7 @@ async function decryptResult(
   try {
     return await cipher.decrypt(result.pubkey, result.content);
   } catch (err) {
-    throw new CliError(
-      `the result is encrypted but does not decrypt: ${err instanceof Error ? err.message : String(err)}`,
-      1,
-    );
+    throw new CliError(`the result is encrypted but does not decrypt: ${errorMessage(err)}`, 1);
   }
 }
 

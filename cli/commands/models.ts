@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
 import { DownloadProgress } from '../../llm/download-progress.ts';
 import { enabledProviders, PROVIDER_NAMES } from '../../llm/from-config.ts';
 import { defaultModelPath, fetchModel, ModelFetchError, normalizeSha256 } from '../../llm/model-fetch.ts';
@@ -55,7 +56,7 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
         normalizeSha256(opts.sha256);
         out = opts.out ? resolve(io.cwd, opts.out) : defaultModelPath(ctx.dataDir, url);
       } catch (err) {
-        throw new CliError(err instanceof Error ? err.message : String(err), 2);
+        throw new CliError(errorMessage(err), 2);
       }
       const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
       const progress = new DownloadProgress({ stream: io.stderr, tty, clock: systemClock });

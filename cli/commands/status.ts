@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { errorMessage } from '../../core/errors.ts';
 import { makeContext } from '../context.ts';
 import { readInstanceRecord } from '../instance-record.ts';
 import { type CliIo, printJson, println } from '../io.ts';
@@ -17,7 +18,7 @@ async function probeJson(
     if (!res.ok) return { ok: false, detail: `HTTP ${res.status}` };
     return { ok: true, body: await res.json(), detail: 'ok' };
   } catch (err) {
-    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    return { ok: false, detail: errorMessage(err) };
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { errorMessage } from '../../core/errors.ts';
 import { decodeInvoice, InvoiceError } from '../../payments/bolt11.ts';
 import { describeNwcUrl } from '../../payments/nwc-wallet.ts';
 import { INSTANCE, Treasury, TreasuryError, type Withdrawal } from '../../payments/treasury.ts';
@@ -223,7 +224,7 @@ export function registerWalletConnect(wallet: Command, program: Command, io: Cli
           new URL(url.trim().replace(/^nostr\+walletconnect:/, 'http:')).searchParams.get('secret') ??
           undefined;
       } catch (err) {
-        throw new CliError(err instanceof Error ? err.message : String(err), 2);
+        throw new CliError(errorMessage(err), 2);
       }
       if (!secret || !/^[0-9a-f]{64}$/i.test(secret))
         throw new CliError('the connection string has no 64-hex secret', 2);

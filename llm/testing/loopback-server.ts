@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { errorMessage } from '../../core/errors.ts';
 
 export type LoopbackHandler = (
   req: IncomingMessage,
@@ -28,7 +29,7 @@ export async function startLoopbackServer(handler: LoopbackHandler): Promise<Loo
         .then(() => handler(req, Buffer.concat(parts).toString('utf8'), res))
         .catch((err: unknown) => {
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));
+          res.end(JSON.stringify({ error: errorMessage(err) }));
         });
     });
   });

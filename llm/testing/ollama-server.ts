@@ -3,6 +3,8 @@
  * `stream: false`) and `GET /api/tags`, answering through any LlmProvider (a ScriptedProvider, or the real
  * LlamaCppProvider on a tiny GGUF). A model not in `models` gets Ollama's 404 "not found" answer.
  */
+
+import { errorMessage } from '../../core/errors.ts';
 import type { ChatMessage, LlmProvider } from '../provider.ts';
 import { clientGone, type LoopbackServer, startLoopbackServer } from './loopback-server.ts';
 
@@ -71,7 +73,7 @@ export async function startFakeOllama(options: FakeOllamaOptions): Promise<FakeO
       };
       res.end(stream ? line(final) : line(final).trim());
     } catch (err) {
-      res.end(line({ error: err instanceof Error ? err.message : String(err) }));
+      res.end(line({ error: errorMessage(err) }));
     }
   });
   return { ...server, requests };

@@ -4,6 +4,8 @@
  * `stream`), and `GET /v1/models`, answering through any LlmProvider. With `apiKey` set, requests without
  * `Authorization: Bearer <apiKey>` get a 401.
  */
+
+import { errorMessage } from '../../core/errors.ts';
 import type { ChatMessage, LlmProvider } from '../provider.ts';
 import { clientGone, type LoopbackServer, startLoopbackServer } from './loopback-server.ts';
 
@@ -96,7 +98,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions): Promise<FakeO
       if (input.stream_options?.include_usage && !options.omitUsage) res.write(chunk([], { usage }));
       res.end('data: [DONE]\n\n');
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       if (!input.stream) json(500, { error: { message } });
       else res.end(`data: ${JSON.stringify({ error: { message } })}\n\n`);
     }
