@@ -1,4 +1,4 @@
-import type { InstanceView } from './http-server.ts';
+import type { InstanceView } from './instance-view.ts';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {

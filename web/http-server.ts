@@ -4,35 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { renderHomePage } from './home-page.ts';
+import type { InstanceView } from './instance-view.ts';
 import type { L402Gate } from './l402.ts';
 
-/** What the HTTP server shows about the running instance; read fresh on every request. */
-export interface InstanceView {
-  name: string;
-  version: string;
-  startedAt: number;
-  relayUrl: string;
-  httpUrl: string;
-  domain: string;
-  agents: {
-    name: string;
-    displayName: string;
-    role: string;
-    pubkey: string;
-    npub: string;
-    about: string;
-    /** NIP-90 job kinds served. */
-    kinds: number[];
-    /** Heartbeating now (the coordinator counts as alive while the instance runs). */
-    alive: boolean;
-    load: number;
-    lastBeatAt: number | undefined;
-  }[];
-  /** Per-provider language-model statistics (calls, failures, tokens, latency, circuit state). */
-  llm: unknown[];
-  /** The wallet and the treasury's balances (test sats flagged), or `{ enabled: false }`. */
-  payments?: unknown;
-}
+export type { InstanceView } from './instance-view.ts';
 
 export interface HttpServerOptions {
   logger: Logger;
