@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dataFile } from '../core/data-dir.ts';
 import { silentLogger } from '../core/logger.ts';
 import { KeyStore } from '../identity/keystore.ts';
 import { encodeNpub } from '../identity/nip19.ts';
@@ -8,7 +8,11 @@ import { encodeNpub } from '../identity/nip19.ts';
  * passphrase is needed; the store's passphrase option is a placeholder that `list()` never uses).
  */
 export async function agentNames(dataDir: string): Promise<Map<string, string>> {
-  const store = new KeyStore({ dir: join(dataDir, 'keys'), passphrase: 'list-only', logger: silentLogger });
+  const store = new KeyStore({
+    dir: dataFile(dataDir, 'keys'),
+    passphrase: 'list-only',
+    logger: silentLogger,
+  });
   try {
     return new Map((await store.list()).map((k) => [k.pubkey, k.name]));
   } catch {

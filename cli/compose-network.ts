@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Auctioneer } from '../agents/auctioneer.ts';
 import { Bidder } from '../agents/bidder.ts';
 import { Billing } from '../agents/billing.ts';
@@ -12,6 +11,7 @@ import { resolveServes } from '../agents/roster.ts';
 import { DvmWorker, type WorkerServe } from '../agents/worker.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { dataFile } from '../core/data-dir.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
@@ -66,11 +66,6 @@ export interface NetworkOptions {
   payments?: { wallet: Wallet; treasury: Treasury };
 }
 
-/** The file of the instance's job log under its data directory. */
-export function jobLogPath(dataDir: string): string {
-  return join(dataDir, 'jobs.sqlite');
-}
-
 /**
  * Wires the DVM network of an instance: the job log, the language-model router, Timmy the coordinator and
  * one worker per agent that serves job kinds, each with its own outbox over its own relay connection.
@@ -89,7 +84,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     }
   }
 
-  const log = JobLog.open({ path: jobLogPath(options.dataDir), logger, clock });
+  const log = JobLog.open({ path: dataFile(options.dataDir, 'jobs'), logger, clock });
   const router = options.llm ?? createLlmRouter(config.llm, { logger, clock });
   const liveness = new Liveness(clock, config.dvm.agentTimeoutMs);
   const outboxes = new Map(

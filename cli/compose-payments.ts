@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KeyStore } from '../identity/keystore.ts';
 import { nodePublicKey } from '../payments/bolt11.ts';
@@ -27,14 +27,6 @@ export const KEY_WALLET_TREASURY = 'wallet-treasury';
 export const KEY_WALLET_CUSTOMER = 'wallet-customer';
 /** A connection stored with `timmy wallet connect` (its secret in the key store, encrypted at rest). */
 export const KEY_WALLET_NWC = 'wallet-nwc';
-
-export function treasuryPath(dataDir: string): string {
-  return join(dataDir, 'treasury.sqlite');
-}
-
-export function walletServicePath(dataDir: string): string {
-  return join(dataDir, 'wallet.sqlite');
-}
 
 export interface RunningPayments {
   wallet: Wallet;
@@ -82,7 +74,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
         relay: client,
         signer: serviceKey.signer,
         relayUrl: options.publicRelayUrl,
-        path: walletServicePath(dataDir),
+        path: dataFile(dataDir, 'wallet'),
         nodeSecretKey: await keystore.secretHex(KEY_WALLET_NODE),
         holdTimeoutSeconds: p.embedded.holdTimeoutSeconds,
         logger,
@@ -113,7 +105,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     }
     const wallet = new NwcWallet({ url: walletUrl, logger, timeoutMs: p.walletTimeoutMs });
     closers.push(() => wallet.close());
-    const treasury = Treasury.open({ path: treasuryPath(dataDir), logger, clock });
+    const treasury = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger, clock });
     closers.push(() => treasury.close());
     const coldWallet = p.sweep.nwcUrl
       ? new NwcWallet({ url: p.sweep.nwcUrl, logger, timeoutMs: p.walletTimeoutMs })

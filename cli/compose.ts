@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadPersonaFile, type Persona, PersonaFileError } from '../agents/persona.ts';
 import { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { Config } from '../core/config.ts';
+import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -73,7 +73,7 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
     };
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = new SqliteEventStore({ path: join(dataDir, 'relay.sqlite'), logger });
+  const store = new SqliteEventStore({ path: dataFile(dataDir, 'relay'), logger });
   const server = new RelayServer({
     store,
     logger,
@@ -211,7 +211,7 @@ export async function startInstance(
     if (payments && config.payments.l402.routes.length > 0) {
       httpOptions.l402 = new L402Gate({
         wallet: payments.wallet,
-        rootKey: await loadOrCreateRootKey(join(dataDir, 'l402-root-key')),
+        rootKey: await loadOrCreateRootKey(dataFile(dataDir, 'l402RootKey')),
         routes: config.payments.l402.routes,
         tokenTtlSeconds: config.payments.l402.tokenTtlSeconds,
         income: payments.income,
@@ -271,7 +271,7 @@ export async function startInstance(
 /** The agents' key store under `<dataDir>/keys`, unlocked with the configured (or generated) passphrase. */
 export async function openKeyStore(config: Config, dataDir: string, logger: Logger): Promise<KeyStore> {
   return new KeyStore({
-    dir: join(dataDir, 'keys'),
+    dir: dataFile(dataDir, 'keys'),
     passphrase: await resolvePassphrase(config, dataDir, logger),
     logger,
     logN: config.identity.scryptLogN,
@@ -280,7 +280,7 @@ export async function openKeyStore(config: Config, dataDir: string, logger: Logg
 
 async function resolvePassphrase(config: Config, dataDir: string, logger: Logger): Promise<string> {
   if (config.identity.passphrase) return config.identity.passphrase;
-  const file = config.identity.passphraseFile || join(dataDir, 'passphrase');
+  const file = config.identity.passphraseFile || dataFile(dataDir, 'passphrase');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const { passphrase, created } = await ensurePassphrase(file);
   if (created) {

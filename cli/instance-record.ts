@@ -1,6 +1,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
+import { dataFile } from '../core/data-dir.ts';
 
 /**
  * A running instance records where it listens in `<dataDir>/instance.json`, so any other `timmy` command
@@ -25,12 +25,8 @@ const recordSchema = z.object({
 
 export type InstanceRecord = z.infer<typeof recordSchema>;
 
-export function recordPath(dataDir: string): string {
-  return join(dataDir, 'instance.json');
-}
-
 export async function writeInstanceRecord(dataDir: string, record: InstanceRecord): Promise<void> {
-  const path = recordPath(dataDir);
+  const path = dataFile(dataDir, 'instance');
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
   await rename(tmp, path);
@@ -45,7 +41,7 @@ export type ReadResult =
 export async function readInstanceRecord(dataDir: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await readFile(recordPath(dataDir), 'utf8');
+    text = await readFile(dataFile(dataDir, 'instance'), 'utf8');
   } catch {
     return { state: 'none' };
   }
@@ -53,11 +49,14 @@ export async function readInstanceRecord(dataDir: string): Promise<ReadResult> {
   try {
     json = JSON.parse(text);
   } catch {
-    return { state: 'invalid', reason: `${recordPath(dataDir)} is not valid JSON` };
+    return { state: 'invalid', reason: `${dataFile(dataDir, 'instance')} is not valid JSON` };
   }
   const r = recordSchema.safeParse(json);
   if (!r.success)
-    return { state: 'invalid', reason: `${recordPath(dataDir)}: ${r.error.issues[0]?.message ?? 'invalid'}` };
+    return {
+      state: 'invalid',
+      reason: `${dataFile(dataDir, 'instance')}: ${r.error.issues[0]?.message ?? 'invalid'}`,
+    };
   return isAlive(r.data.pid) ? { state: 'running', record: r.data } : { state: 'stale', record: r.data };
 }
 
@@ -65,7 +64,7 @@ export async function readInstanceRecord(dataDir: string): Promise<ReadResult> {
 export async function removeInstanceRecord(dataDir: string, pid = process.pid): Promise<void> {
   const r = await readInstanceRecord(dataDir);
   if ((r.state === 'running' || r.state === 'stale') && r.record.pid !== pid) return;
-  await rm(recordPath(dataDir), { force: true });
+  await rm(dataFile(dataDir, 'instance'), { force: true });
 }
 
 export function isAlive(pid: number): boolean {

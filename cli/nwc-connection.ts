@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dataFile } from '../core/data-dir.ts';
 import { createFileAtomic } from '../identity/atomic-file.ts';
 
 /**
@@ -13,14 +13,10 @@ export interface StoredNwcConnection {
   connectedAt: number;
 }
 
-export function nwcConnectionPath(dataDir: string): string {
-  return join(dataDir, 'nwc.json');
-}
-
 export async function readNwcConnection(dataDir: string): Promise<StoredNwcConnection | undefined> {
   let text: string;
   try {
-    text = await readFile(nwcConnectionPath(dataDir), 'utf8');
+    text = await readFile(dataFile(dataDir, 'nwc'), 'utf8');
   } catch {
     return undefined;
   }
@@ -34,5 +30,5 @@ export async function readNwcConnection(dataDir: string): Promise<StoredNwcConne
 }
 
 export async function writeNwcConnection(dataDir: string, c: StoredNwcConnection): Promise<void> {
-  await createFileAtomic(nwcConnectionPath(dataDir), `${JSON.stringify(c, null, 2)}\n`);
+  await createFileAtomic(dataFile(dataDir, 'nwc'), `${JSON.stringify(c, null, 2)}\n`);
 }

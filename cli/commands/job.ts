@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { replayJob } from '../../agents/replay.ts';
 import { handlerFor } from '../../agents/roster.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, JOB_STATES, type JobStateName, type JobView } from '../../dvm/job-state.ts';
 import { jobKindInfo } from '../../dvm/kinds.ts';
 import { agentNames, nameOf } from '../agent-names.ts';
-import { jobLogPath } from '../compose-network.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 import { registerJobSubmit } from './job-submit.ts';
@@ -190,7 +190,7 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
 }
 
 function openLog(dataDir: string, readonly: boolean): JobLog | undefined {
-  const path = jobLogPath(dataDir);
+  const path = dataFile(dataDir, 'jobs');
   if (!existsSync(path)) return undefined;
   return JobLog.open({ path, readonly });
 }

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
+import { dataFile } from '../../core/data-dir.ts';
 import type { KeyStore } from '../../identity/keystore.ts';
 import { openKeyStore as open } from '../compose.ts';
 import { type Context, makeContext } from '../context.ts';
@@ -36,7 +36,7 @@ export function registerKeys(program: Command, io: CliIo, result: { code: number
       const list = await store.list();
       if (opts.json) printJson(io.stdout, list);
       else if (list.length === 0)
-        println(io.stdout, `no keys yet in ${join(ctx.dataDir, 'keys')} (timmy start creates them)`);
+        println(io.stdout, `no keys yet in ${dataFile(ctx.dataDir, 'keys')} (timmy start creates them)`);
       else for (const k of list) println(io.stdout, `${k.name.padEnd(16)} ${k.npub}`);
       result.code = 0;
     });

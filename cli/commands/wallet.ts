@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { dataFile } from '../../core/data-dir.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { decodeInvoice, InvoiceError } from '../../payments/bolt11.ts';
 import { describeNwcUrl } from '../../payments/nwc-wallet.ts';
 import { INSTANCE, Treasury, TreasuryError, type Withdrawal } from '../../payments/treasury.ts';
 import { formatMsats } from '../../payments/wallet.ts';
 import { openKeyStore } from '../compose.ts';
-import { KEY_WALLET_NWC, treasuryPath } from '../compose-payments.ts';
+import { KEY_WALLET_NWC } from '../compose-payments.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
-import { nwcConnectionPath, readNwcConnection, writeNwcConnection } from '../nwc-connection.ts';
+import { readNwcConnection, writeNwcConnection } from '../nwc-connection.ts';
 
 /**
  * `timmy wallet …`: the instance's treasury. Reads and writes `<dataDir>/treasury.sqlite` directly, so it
@@ -25,7 +26,7 @@ export function registerWallet(program: Command, io: CliIo): void {
 
   const open = async (mustExist: boolean): Promise<Treasury | undefined> => {
     const ctx = await makeContext(io, program.opts());
-    const path = treasuryPath(ctx.dataDir);
+    const path = dataFile(ctx.dataDir, 'treasury');
     if (!existsSync(path)) {
       if (mustExist)
         throw new CliError(`no treasury in ${ctx.dataDir} yet: start the instance once (timmy start)`, 3);
@@ -232,7 +233,7 @@ export function registerWalletConnect(wallet: Command, program: Command, io: Cli
       const keystore = await openKeyStore(ctx.config, ctx.dataDir, ctx.logger);
       if ((await keystore.has(KEY_WALLET_NWC)) || (await readNwcConnection(ctx.dataDir)))
         throw new CliError(
-          `a wallet is already connected: remove ${nwcConnectionPath(ctx.dataDir)} and keys/${KEY_WALLET_NWC}.json in the data directory first`,
+          `a wallet is already connected: remove ${dataFile(ctx.dataDir, 'nwc')} and keys/${KEY_WALLET_NWC}.json in the data directory first`,
           1,
         );
       await keystore.import(KEY_WALLET_NWC, secret.toLowerCase());

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { dataFile } from '../../core/data-dir.ts';
 import { FAST_KEYS, firstJson, runTimmy, spawnTimmy, tempDataDir } from './harness.ts';
 
 const PORTS = { TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0', ...FAST_KEYS };
@@ -45,12 +46,12 @@ describe('timmy start: bad configuration and faults', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /persona file .*personas\.json: agent "web": /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    assert.ok(!existsSync(join(dataDir, 'keys', 'boss.json')), 'no key was created');
+    assert.ok(!existsSync(join(dataFile(dataDir, 'keys'), 'boss.json')), 'no key was created');
   });
 
   test('a failure after the servers started closes them and exits instead of hanging', async () => {
     const dataDir = await tempDataDir();
-    await mkdir(join(dataDir, 'instance.json'));
+    await mkdir(dataFile(dataDir, 'instance'));
     const r = await runTimmy(['start'], { ...PORTS, TIMMY_DATA_DIR: dataDir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /instance\.json/);
@@ -83,7 +84,7 @@ describe('timmy start: bad configuration and faults', () => {
     assert.match(r.stderr(), /TIMMY_IDENTITY_PASSPHRASE/);
     assert.ok(!r.stderr().includes(secret));
     assert.ok(!r.stdout().includes(secret));
-    assert.ok(!existsSync(join(dataDir, 'passphrase')), 'no passphrase file when one is configured');
+    assert.ok(!existsSync(dataFile(dataDir, 'passphrase')), 'no passphrase file when one is configured');
   });
 });
 

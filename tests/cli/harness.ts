@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openKeyStore } from '../../cli/compose.ts';
 import { KEY_WALLET_CUSTOMER, KEY_WALLET_SERVICE } from '../../cli/compose-payments.ts';
 import { configSchema } from '../../core/config.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { NwcWallet } from '../../payments/nwc-wallet.ts';
@@ -104,7 +105,7 @@ export async function startTimmy(env: Record<string, string>): Promise<{ run: Ru
 
 /** A job's state in the instance's job log (read-only, while the instance may be running). */
 export function jobState(dataDir: string, id: string): string | undefined {
-  const log = JobLog.open({ path: join(dataDir, 'jobs.sqlite'), readonly: true });
+  const log = JobLog.open({ path: dataFile(dataDir, 'jobs'), readonly: true });
   try {
     return log.get(id)?.state;
   } finally {

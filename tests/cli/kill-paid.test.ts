@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { treasuryPath, walletServicePath } from '../../cli/compose-payments.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
@@ -89,7 +89,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
     assert.equal(results[0]?.content, 'a poem, after the crash');
     await until(
       () => {
-        const t = Treasury.open({ path: treasuryPath(dataDir), logger: silentLogger });
+        const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
         try {
           return t.escrow(request.id)?.state === 'settled';
         } finally {
@@ -106,7 +106,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
     await second.run.exited;
 
     assert.equal(balance, CUSTOMER_FUNDS - amount, 'the customer paid once');
-    const treasury = Treasury.open({ path: treasuryPath(dataDir), logger: silentLogger });
+    const treasury = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
     try {
       assert.ok(treasury.check().ok, JSON.stringify(treasury.check()));
       assert.equal(treasury.holdingsMsats(), amount, 'the instance holds exactly what was paid');
@@ -117,7 +117,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
     } finally {
       treasury.close();
     }
-    const db = new Database(walletServicePath(dataDir));
+    const db = new Database(dataFile(dataDir, 'wallet'));
     try {
       const check = new Ledger(db).check();
       assert.ok(check.ok, JSON.stringify(check));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AbstractRelay } from 'nostr-tools/abstract-relay';
 import { decode } from 'nostr-tools/nip19';
 import { verifyEvent } from 'nostr-tools/pure';
 import WebSocket from 'ws';
+import { dataFile } from '../../core/data-dir.ts';
 import { firstJson, type Running, runClient, runTimmy, spawnTimmy, tempDataDir } from './harness.ts';
 
 const PORTS = { TIMMY_RELAY_PORT: '0', TIMMY_HTTP_PORT: '0' };
@@ -108,7 +108,7 @@ describe('timmy start: the whole instance as a user runs it', () => {
   test('SIGTERM stops cleanly and removes the instance record; a restart keeps the same identities', async () => {
     instance.child.kill('SIGTERM');
     assert.equal(await instance.exited, 0);
-    assert.ok(!existsSync(join(dataDir, 'instance.json')));
+    assert.ok(!existsSync(dataFile(dataDir, 'instance')));
     const status = await runTimmy(['status', '--json'], { TIMMY_DATA_DIR: dataDir });
     assert.equal(status.code, 3);
     assert.equal((JSON.parse(status.stdout) as { running: boolean }).running, false);

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { treasuryPath } from '../../cli/compose-payments.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { mintInvoice } from '../../payments/bolt11.ts';
 import { agentAccount, Treasury } from '../../payments/treasury.ts';
@@ -34,7 +34,7 @@ describe('timmy wallet', () => {
     dataDir = await tempDataDir();
     env = { ...FAST_KEYS, TIMMY_DATA_DIR: dataDir };
     await mkdir(dataDir, { recursive: true });
-    const t = Treasury.open({ path: treasuryPath(dataDir), logger: silentLogger });
+    const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
     t.setMeta('wallet', { alias: 'embedded (test sats)', network: 'regtest', testSats: true });
     t.openEscrow({
       jobId: 'job1',
@@ -167,10 +167,10 @@ describe('timmy wallet', () => {
     const r = await runTimmy(['wallet', 'connect', url, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stdout.includes(secret), 'the secret is never printed');
-    const stored = readFileSync(join(dataDir, 'nwc.json'), 'utf8');
+    const stored = readFileSync(dataFile(dataDir, 'nwc'), 'utf8');
     assert.ok(!stored.includes(secret));
     assert.match(stored, /relay\.example\.com/);
-    const key = readFileSync(join(dataDir, 'keys', 'wallet-nwc.json'), 'utf8');
+    const key = readFileSync(join(dataFile(dataDir, 'keys'), 'wallet-nwc.json'), 'utf8');
     assert.ok(!key.includes(secret), 'the key file holds only the encrypted secret');
     assert.match(key, /ncryptsec1/);
     const twice = await runTimmy(['wallet', 'connect', url], env);
@@ -188,7 +188,7 @@ describe('timmy wallet', () => {
       assert.match(b.stdout, /no treasury yet/);
       const w = await runTimmy(['wallet', 'withdraw', invoice(1000)], { TIMMY_DATA_DIR: empty });
       assert.equal(w.code, 3);
-      assert.ok(!existsSync(join(empty, 'treasury.sqlite')));
+      assert.ok(!existsSync(dataFile(empty, 'treasury')));
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { jobLogPath } from '../../cli/compose-network.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { transitions } from '../../dvm/job-state.ts';
@@ -31,7 +31,7 @@ test('approval: a job of a configured kind waits for the operator; approve and r
       buildJobRequest({ kind: ECHO_KIND, inputs: [text('needs a yes')] }),
       15_000,
     );
-    const cli = JobLog.open({ path: jobLogPath(net.dataDir) });
+    const cli = JobLog.open({ path: dataFile(net.dataDir, 'jobs') });
     let jobId = '';
     await until(
       () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { jobLogPath } from '../../cli/compose-network.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { parseHandlerInfo } from '../../dvm/announcement.ts';
 import { JobLog } from '../../dvm/job-log.ts';
@@ -201,7 +201,7 @@ describe('the DVM network over a real relay', () => {
   });
 
   test('the job log is readable by a second process (the CLI) while the instance runs', () => {
-    const reader = JobLog.open({ path: jobLogPath(net.dataDir), readonly: true });
+    const reader = JobLog.open({ path: dataFile(net.dataDir, 'jobs'), readonly: true });
     try {
       assert.ok(reader.list({ limit: 100 }).length >= 8);
     } finally {

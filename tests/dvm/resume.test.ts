@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jobLogPath } from '../../cli/compose-network.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { ASSIGNMENT_KIND, ECHO_KIND } from '../../dvm/kinds.ts';
@@ -153,7 +153,7 @@ test('killed while awaiting approval: approved while down, it runs after the res
     await w.customer.client.publish(request);
     await until(() => first.network.log.get(request.id)?.state === 'awaiting-approval', 5000, 'awaiting');
     await first.stop();
-    const cli = JobLog.open({ path: jobLogPath(w.dataDir as string) });
+    const cli = JobLog.open({ path: dataFile(w.dataDir as string, 'jobs') });
     cli.append(request.id, { type: 'approved', by: 'operator' });
     cli.close();
     const second = await run(w, { dvm: { approvalKinds: [ECHO_KIND] } });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { jobLogPath } from '../../cli/compose-network.ts';
+import { dataFile } from '../../core/data-dir.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { transitions } from '../../dvm/job-state.ts';
@@ -34,7 +34,7 @@ describe('paid jobs (memory wallet)', () => {
     assert.equal(w.treasury.balance(INSTANCE), 200);
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
 
-    const log = JobLog.open({ path: jobLogPath(w.net.dataDir), logger: silentLogger });
+    const log = JobLog.open({ path: dataFile(w.net.dataDir, 'jobs'), logger: silentLogger });
     try {
       const view = log.get(out.request.id);
       assert.deepEqual(view && transitions(view), [
