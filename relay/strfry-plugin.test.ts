@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough, Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
+import { loadPluginConfig } from '../cli/strfry-plugin-main.ts';
 import { loadConfig } from '../core/config.ts';
 import { MemoryLogger, silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { kindPolicy, standardPolicies, standardPolicyOptions } from './policies.ts';
 import type { Policy } from './policy.ts';
-import { createJsonLogger, loadPluginConfig, runStrfryPlugin, type StrfryAnswer } from './strfry-plugin.ts';
+import { runStrfryPlugin, type StrfryAnswer } from './strfry-plugin.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SK = generateSecretKey();
@@ -61,14 +62,15 @@ function parseAnswers(stdout: string): StrfryAnswer[] {
     });
 }
 
+/** Parses stderr strictly: every line is one of the project's log records (observability/logger.ts). */
 function parseLogs(stderr: string): Record<string, unknown>[] {
   return stderr
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => {
       const rec = JSON.parse(l) as Record<string, unknown>;
-      assert.equal(typeof rec.level, 'number', l);
-      assert.equal(typeof rec.time, 'number', l);
+      assert.ok(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(rec.level as string), l);
+      assert.ok(!Number.isNaN(Date.parse(rec.time as string)), l);
       assert.equal(typeof rec.msg, 'string', l);
       return rec;
     });
@@ -81,21 +83,21 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
+/** The plugin as strfry starts it (deploy/strfry.conf). */
 function spawnPlugin(env: Record<string, string>) {
-  return spawn(process.execPath, ['--import', 'tsx', 'relay/strfry-plugin.ts'], {
+  return spawn(process.execPath, ['bin/strfry-plugin.js'], {
     cwd: ROOT,
     env: cleanEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
 
-/** Runs the real plugin process on `input` and returns what it printed. */
-function runPluginProcess(
+/** Collects a child process's output after giving it `input`. */
+function collect(
+  child: ReturnType<typeof spawnPlugin>,
   input: string,
-  env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawnPlugin(env);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -111,10 +113,18 @@ function runPluginProcess(
   });
 }
 
+/** Runs the real plugin process on `input` and returns what it printed. */
+function runPluginProcess(
+  input: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return collect(spawnPlugin(env), input);
+}
+
 const tmp = mkdtempSync(join(tmpdir(), 'timmy-strfry-plugin-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('strfry-plugin executable', () => {
+describe('strfry-plugin executable (bin/strfry-plugin.js)', () => {
   test('answers real signed events and malformed lines, one protocol line per answerable request', async () => {
     const configFile = join(tmp, 'config.json');
     writeFileSync(configFile, JSON.stringify({ relay: { rejectKinds: [4], auth: 'write' } }));
@@ -183,10 +193,10 @@ describe('strfry-plugin executable', () => {
 
     const logs = parseLogs(stderr);
     assert.ok(logs.some((r) => r.msg === 'write-policy plugin ready' && r.name === 'strfry-plugin'));
-    const skipped = logs.filter((r) => r.level === 40 && String(r.msg).startsWith('skipped'));
+    const skipped = logs.filter((r) => r.level === 'warn' && String(r.msg).startsWith('skipped'));
     assert.equal(skipped.length, 4, 'not json, no event, no id, not an object'); // each logged, none answered
     assert.ok(
-      logs.some((r) => r.level === 20 && r.msg === 'decided'),
+      logs.some((r) => r.level === 'debug' && r.msg === 'decided'),
       'debug level from TIMMY_LOG_LEVEL',
     );
   });
@@ -215,7 +225,7 @@ describe('strfry-plugin executable', () => {
     assert.equal(r.stdout, '');
     const logs = parseLogs(r.stderr);
     assert.ok(
-      logs.some((l) => l.level === 50 && /relay\.auth/.test(JSON.stringify(l))),
+      logs.some((l) => l.level === 'error' && /relay\.auth/.test(JSON.stringify(l))),
       r.stderr,
     );
 
@@ -225,6 +235,41 @@ describe('strfry-plugin executable', () => {
     assert.equal(r2.code, 1);
     assert.equal(r2.stdout, '');
     assert.match(r2.stderr, /not valid JSON/);
+  });
+  test('secrets in the configuration stay out of its logs, even at debug, where it logs its configuration', async () => {
+    const hex = 'ab'.repeat(32);
+    const configFile = join(tmp, 'secret-config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        identity: { passphrase: 'hunter2-from-the-file' },
+        payments: { nwcUrl: `nostr+walletconnect://${hex}?relay=wss://r.example&secret=${'5e'.repeat(32)}` },
+      }),
+    );
+    const ev = signed();
+    const r = await runPluginProcess(`${request(ev)}\n`, {
+      TIMMY_CONFIG: configFile,
+      TIMMY_LOG_LEVEL: 'debug',
+      TIMMY_LLM_OPENAI_API_KEY: 'sk-from-the-environment',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(parseAnswers(r.stdout), [{ id: ev.id, action: 'accept', msg: '' }]);
+    for (const secret of ['hunter2-from-the-file', '5e'.repeat(32), 'sk-from-the-environment']) {
+      assert.ok(!r.stderr.includes(secret), `${secret} logged: ${r.stderr}`);
+      assert.ok(!r.stdout.includes(secret), `${secret} on stdout`);
+    }
+    const logged = parseLogs(r.stderr).find((l) => l.msg === 'configuration');
+    assert.ok(logged, r.stderr);
+    const config = logged.config as {
+      identity: { passphrase: string };
+      payments: { nwcUrl: string };
+      llm: { openai: { apiKey: string } };
+      relay: unknown;
+    };
+    assert.equal(config.identity.passphrase, '[redacted]');
+    assert.equal(config.payments.nwcUrl, '[redacted]');
+    assert.equal(config.llm.openai.apiKey, '[redacted]');
+    assert.deepEqual(config.relay, loadConfig().config.relay);
   });
 });
 
@@ -413,50 +458,86 @@ describe('runStrfryPlugin', () => {
   });
 });
 
-describe('createJsonLogger', () => {
-  function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
-    let text = '';
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        text += chunk.toString('utf8');
-        cb();
-      },
-    });
-    return { stream, lines: () => parseLogs(text) };
-  }
+/** Runs `calls` in a fresh process with `log`, the plugin's logger at `level`, and returns what it printed. */
+function runLoggerProcess(
+  level: string,
+  calls: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const main = pathToFileURL(join(ROOT, 'cli', 'strfry-plugin-main.ts')).href;
+  const code = `const { createPluginLogger } = await import(${JSON.stringify(main)});
+const log = createPluginLogger(${JSON.stringify(level)});
+${calls}`;
+  return collect(
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: ROOT,
+      env: cleanEnv({}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+    '',
+  );
+}
 
-  test('writes pino-style JSON lines with bindings, fields and errors', () => {
-    const { stream, lines } = capture();
-    const log = createJsonLogger(stream, { bindings: { name: 'p' } }).child({ part: 'x' });
-    log.info('plain');
-    log.warn({ n: 1 }, 'with fields');
-    log.error({ err: new Error('bad thing') }, 'failed');
-    const [a, b, c] = lines();
-    assert.deepEqual(
-      { ...a, time: 0, pid: 0 },
-      { level: 30, time: 0, pid: 0, name: 'p', part: 'x', msg: 'plain' },
+describe('the plugin’s logger (createPluginLogger, in a real process)', () => {
+  test('writes the project’s JSON lines to stderr with bindings, fields and errors, and nothing to stdout', async () => {
+    const r = await runLoggerProcess(
+      'info',
+      `const child = log.child({ part: 'x' });
+child.info('plain');
+child.warn({ n: 1 }, 'with fields');
+child.error({ err: new Error('bad thing') }, 'failed');`,
     );
-    assert.equal(b?.level, 40);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    const [a, b, c] = parseLogs(r.stderr);
+    assert.equal(a?.level, 'info');
+    assert.equal(a?.name, 'strfry-plugin');
+    assert.equal(a?.part, 'x');
+    assert.equal(a?.msg, 'plain');
+    assert.equal(b?.level, 'warn');
     assert.equal(b?.n, 1);
-    assert.equal(c?.level, 50);
+    assert.equal(c?.level, 'error');
     assert.ok(c);
     assert.equal((c.err as { message: string }).message, 'bad thing');
   });
 
-  test('honours the level', () => {
-    const { stream, lines } = capture();
-    const log = createJsonLogger(stream, { level: 'warn' });
-    log.debug('no');
-    log.info('no');
-    log.warn('yes');
-    log.error('yes');
+  test('redacts secrets in the logged context', async () => {
+    const r = await runLoggerProcess(
+      'debug',
+      `log.child({ part: 'x' }).warn(
+  {
+    passphrase: 'hunter2',
+    config: { identity: { passphrase: 'hunter3' } },
+    nsec: 'nsec1xyz',
+    request: { authorization: 'Nostr c2VjcmV0LWF1dGg=' },
+    id: 'still-here',
+  },
+  'secrets',
+);`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    for (const secret of ['hunter2', 'hunter3', 'nsec1xyz', 'c2VjcmV0LWF1dGg='])
+      assert.ok(!r.stderr.includes(secret), `${secret} in ${r.stderr}`);
+    const [rec] = parseLogs(r.stderr);
+    assert.ok(rec);
+    assert.equal(rec.passphrase, '[redacted]');
+    assert.deepEqual(rec.config, { identity: { passphrase: '[redacted]' } });
+    assert.equal(rec.nsec, '[redacted]');
+    assert.deepEqual(rec.request, { authorization: '[redacted]' });
+    assert.equal(rec.id, 'still-here');
+  });
+
+  test('honours the level', async () => {
+    const calls = `log.debug('no'); log.info('no'); log.warn('yes'); log.error('yes');`;
+    const warn = await runLoggerProcess('warn', calls);
     assert.deepEqual(
-      lines().map((l) => l.msg),
+      parseLogs(warn.stderr).map((l) => l.msg),
       ['yes', 'yes'],
     );
-    const silent = capture();
-    createJsonLogger(silent.stream, { level: 'silent' }).error('nothing');
-    assert.deepEqual(silent.lines(), []);
+    const silent = await runLoggerProcess('silent', `log.error('nothing');`);
+    assert.equal(silent.code, 0, silent.stderr);
+    assert.deepEqual(parseLogs(silent.stderr), []);
+    assert.equal(silent.stdout, '');
   });
 });
 

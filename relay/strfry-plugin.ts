@@ -1,25 +1,18 @@
 /**
  * strfry write-policy plugin: runs Timmy's policy chain (relay/policies.ts) inside strfry, so strfry accepts
- * the same events as the embedded relay.
- *
- *   node --import tsx relay/strfry-plugin.ts      (strfry.conf: relay.writePolicy.plugin; see deploy/strfry.conf)
+ * the same events as the embedded relay. This is the protocol loop; the executable that strfry starts is
+ * bin/strfry-plugin.js (cli/strfry-plugin.ts: configuration, the project's logger, the policy chain).
  *
  * Protocol (strfry docs/plugins.md): strfry writes one JSON object per line on stdin,
  *   {"type":"new","event":{...},"receivedAt":<unix s>,"sourceType":"IP4"|"IP6"|"Import"|"Stream"|"Sync","sourceInfo":"<ip or relay url>"}
  * (newer strfry adds "authed":"<hex pubkey>" after NIP-42 AUTH; older strfry also sends "lookback" messages,
  * which take no answer) and reads one JSON line back per request: {"id":"<event id>","action":"accept"|"reject"|"shadowReject","msg":"..."}.
- * stdout carries only those answer lines; logs go to stderr, which the plugin shares with strfry.
- * The configuration is the instance's: TIMMY_CONFIG (a JSON file) and TIMMY_* environment variables.
+ * The output carries only those answer lines; logs go to the Logger the caller passes (stderr, in the plugin).
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { type Config, loadConfig } from '../core/config.ts';
-import { ConfigError, errorMessage } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
-import { standardPolicies, standardPolicyOptions } from './policies.ts';
 import { type Policy, type PolicyInput, runPolicies } from './policy.ts';
 
 export interface StrfryAnswer {
@@ -316,136 +309,4 @@ function writeLine(output: Writable, text: string): Promise<void> {
   return new Promise((resolveWrite, rejectWrite) => {
     output.write(text, (err) => (err ? rejectWrite(err) : resolveWrite()));
   });
-}
-
-// ── logging ────────────────────────────────────────────────────────────────────────────────────────────
-
-const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
-const THRESHOLDS: Record<Config['logLevel'], number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Number.POSITIVE_INFINITY,
-};
-
-/**
- * A Logger that writes pino-style JSON lines (`{"level":30,"time":...,"pid":...,"msg":...}`) to `stream`.
- * The plugin's logs must stay off stdout, which belongs to the strfry protocol.
- */
-export function createJsonLogger(
-  stream: Writable,
-  options: { level?: Config['logLevel']; bindings?: Record<string, unknown> } = {},
-): Logger {
-  const threshold = THRESHOLDS[options.level ?? 'info'];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const at =
-      (level: keyof typeof LEVELS) =>
-      (a: Record<string, unknown> | string, b?: string): void => {
-        const n = LEVELS[level];
-        if (n < threshold) return;
-        const fields = typeof a === 'string' ? {} : a;
-        const msg = typeof a === 'string' ? a : (b ?? '');
-        const record = { level: n, time: Date.now(), pid: process.pid, ...bindings, ...fields, msg };
-        try {
-          stream.write(`${stringify(record)}\n`);
-        } catch {
-          // a broken log stream must not break the plugin
-        }
-      };
-    return {
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      child: (more) => make({ ...bindings, ...more }),
-    };
-  };
-  return make(options.bindings ?? {});
-}
-
-function stringify(record: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(record, (_key, value: unknown) => {
-      if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
-      if (typeof value === 'bigint') return value.toString();
-      return value;
-    });
-  } catch (err) {
-    return JSON.stringify({
-      level: record.level,
-      time: record.time,
-      pid: record.pid,
-      msg: String(record.msg),
-      logError: errorMessage(err),
-    });
-  }
-}
-
-// ── executable ─────────────────────────────────────────────────────────────────────────────────────────
-
-/** The instance's configuration: the JSON file named by TIMMY_CONFIG (if set), then TIMMY_* variables. */
-export function loadPluginConfig(
-  env: Record<string, string | undefined>,
-  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
-): Config {
-  const file = env.TIMMY_CONFIG ? env.TIMMY_CONFIG : undefined;
-  let fileContent: unknown;
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFile(file);
-    } catch (err) {
-      throw new ConfigError(file, `cannot read: ${errorMessage(err)}`);
-    }
-    try {
-      fileContent = JSON.parse(text);
-    } catch (err) {
-      throw new ConfigError(file, `is not valid JSON: ${errorMessage(err)}`);
-    }
-  }
-  return loadConfig({ env, fileContent, file }).config;
-}
-
-async function main(): Promise<number> {
-  const bindings = { name: 'strfry-plugin' };
-  let config: Config;
-  try {
-    config = loadPluginConfig(process.env);
-  } catch (err) {
-    createJsonLogger(process.stderr, { bindings }).error({ err }, 'cannot load the configuration');
-    return 1;
-  }
-  const logger = createJsonLogger(process.stderr, { level: config.logLevel, bindings });
-  const policies = standardPolicies(standardPolicyOptions(config.relay));
-  logger.info(
-    { policies: policies.length, configFile: process.env.TIMMY_CONFIG || undefined, auth: config.relay.auth },
-    'write-policy plugin ready',
-  );
-  try {
-    await runStrfryPlugin(process.stdin, process.stdout, policies, logger);
-  } catch (err) {
-    logger.error({ err }, 'cannot write answers to strfry; stopping');
-    process.stdin.destroy();
-    return 1;
-  }
-  logger.info('stdin closed; stopping');
-  return 0;
-}
-
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  const self = fileURLToPath(import.meta.url);
-  try {
-    return realpathSync(resolve(entry)) === realpathSync(self);
-  } catch {
-    return resolve(entry) === self;
-  }
-}
-
-if (isMainModule()) {
-  process.exitCode = await main();
 }
