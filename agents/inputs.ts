@@ -1,3 +1,4 @@
+import { BodyReadError, BodyTooLargeError, readBoundedBytes } from '../core/bounded-body.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
 import { tagValue } from '../core/nostr.ts';
@@ -86,9 +87,10 @@ export class InputResolver {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw new JobInputError(`input url "${url}": only http and https URLs can be fetched`);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const either = AbortSignal.any([signal, timeout]);
     let res: Response;
     try {
-      res = await this.fetchImpl(url, { signal: AbortSignal.any([signal, timeout]), redirect: 'follow' });
+      res = await this.fetchImpl(url, { signal: either, redirect: 'follow' });
     } catch (err) {
       if (timeout.aborted)
         throw new JobInputError(`input url ${url} did not answer within ${this.options.timeoutMs} ms`);
@@ -100,40 +102,24 @@ export class InputResolver {
       throw new JobInputError(`input url ${url} answered HTTP ${res.status}`);
     }
     const contentType = res.headers.get('content-type') ?? '';
-    const declared = Number(res.headers.get('content-length') ?? '0');
-    if (declared > budget) {
-      await res.body?.cancel();
-      throw new JobInputError(
-        `input url ${url} is ${declared} bytes; this instance accepts at most ${this.options.maxInputBytes} bytes of input`,
-      );
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (res.body) {
-      const reader = res.body.getReader();
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (err) {
-          if (timeout.aborted)
-            throw new JobInputError(`input url ${url} did not finish within ${this.options.timeoutMs} ms`);
-          throw new JobInputError(`reading input url ${url} failed: ${networkReason(err)}`);
-        }
-        if (chunk.done) break;
-        size += chunk.value.byteLength;
-        if (size > budget) {
-          await reader.cancel();
-          throw new JobInputError(
-            `input url ${url} is larger than this instance accepts (more than ${this.options.maxInputBytes} bytes)`,
-          );
-        }
-        chunks.push(chunk.value);
+    let body: Buffer;
+    try {
+      body = await readBoundedBytes(res, { maxBytes: budget, signal: either });
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        throw new JobInputError(
+          err.declaredBytes !== undefined
+            ? `input url ${url} is ${err.declaredBytes} bytes; this instance accepts at most ${this.options.maxInputBytes} bytes of input`
+            : `input url ${url} is larger than this instance accepts (more than ${this.options.maxInputBytes} bytes)`,
+        );
       }
+      if (timeout.aborted)
+        throw new JobInputError(`input url ${url} did not finish within ${this.options.timeoutMs} ms`);
+      const cause = err instanceof BodyReadError ? err.cause : err;
+      throw new JobInputError(`reading input url ${url} failed: ${networkReason(cause)}`);
     }
     // Binary bodies are not decoded: the handler sees the content type and decides (e.g. audio → STT).
-    const text =
-      contentType === '' || TEXTUAL.test(contentType) ? Buffer.concat(chunks).toString('utf8') : '';
+    const text = contentType === '' || TEXTUAL.test(contentType) ? body.toString('utf8') : '';
     return { text, contentType };
   }
 

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { BodyReadError, contentLength, readBoundedBody } from '../core/bounded-body.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { hasGgufMagic } from './gguf-file.ts';
 import { networkReason } from './http-fetch.ts';
@@ -139,34 +140,31 @@ async function download(
       `download failed: ${options.url} answered HTTP ${res.status} ${res.statusText}`.trim(),
     );
   }
-  const lengthHeader = res.headers.get('content-length');
-  const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  const total = contentLength(res);
   const hash = createHash('sha256');
   const head: Buffer[] = [];
   let headBytes = 0;
   let received = 0;
   const file = await open(temp, 'wx');
   try {
-    const reader = res.body.getReader();
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        if (options.signal?.aborted) throw err;
-        throw new ModelFetchError(`download interrupted after ${received} bytes: ${networkReason(err)}`);
-      }
-      if (chunk.done) break;
-      const bytes = chunk.value;
-      hash.update(bytes);
-      if (headBytes < 8) {
-        head.push(Buffer.from(bytes.subarray(0, 8 - headBytes)));
-        headBytes += Math.min(bytes.length, 8 - headBytes);
-      }
-      await file.write(bytes);
-      received += bytes.length;
-      options.onProgress?.({ receivedBytes: received, totalBytes: total, elapsedMs: clock.now() - started });
-    }
+    received = await readBoundedBody(res, {
+      signal: options.signal,
+      onChunk: async (bytes, receivedBytes) => {
+        hash.update(bytes);
+        if (headBytes < 8) {
+          head.push(Buffer.from(bytes.subarray(0, 8 - headBytes)));
+          headBytes += Math.min(bytes.length, 8 - headBytes);
+        }
+        await file.write(bytes);
+        options.onProgress?.({ receivedBytes, totalBytes: total, elapsedMs: clock.now() - started });
+      },
+    });
+  } catch (err) {
+    if (err instanceof BodyReadError)
+      throw new ModelFetchError(
+        `download interrupted after ${err.receivedBytes} bytes: ${networkReason(err.cause)}`,
+      );
+    throw err;
   } finally {
     await file.close();
   }

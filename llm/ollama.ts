@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from '../core/clock.ts';
 import { throwIfAborted } from './abort.ts';
+import { CompletionBuilder, clip } from './completion-builder.ts';
 import { errorDetail, providerFetch, streamFailure } from './http-fetch.ts';
 import { readLines } from './http-stream.ts';
 import {
@@ -14,7 +15,6 @@ import {
   LlmResponseError,
   LlmUnavailableError,
 } from './provider.ts';
-import { estimatePromptTokens, estimateTokens } from './token-estimate.ts';
 
 export interface OllamaOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:11434. */
@@ -54,7 +54,12 @@ export class OllamaProvider implements LlmProvider {
 
   async complete(request: CompletionRequest): Promise<Completion> {
     throwIfAborted(request.signal);
-    const started = this.clock.now();
+    const answer = new CompletionBuilder({
+      provider: this.name,
+      model: this.model,
+      request,
+      clock: this.clock,
+    });
     const endpoint = `${this.url}/api/chat`;
     const options: Record<string, number> = {};
     const maxTokens = request.maxTokens ?? this.options.maxTokens;
@@ -75,19 +80,13 @@ export class OllamaProvider implements LlmProvider {
     if (!res.ok) throw await this.httpError(res);
     if (!res.body) throw new LlmResponseError(this.name, 'empty response body');
     try {
-      return await this.readStream(res.body, request, started);
+      return await this.readStream(res.body, answer);
     } catch (err) {
       throw streamFailure(this.name, err, request.signal);
     }
   }
 
-  private async readStream(
-    body: ReadableStream<Uint8Array>,
-    request: CompletionRequest,
-    started: number,
-  ): Promise<Completion> {
-    let text = '';
-    let model = this.model;
+  private async readStream(body: ReadableStream<Uint8Array>, answer: CompletionBuilder): Promise<Completion> {
     for await (const raw of readLines(body)) {
       const line = raw.trim();
       if (line === '') continue;
@@ -100,24 +99,14 @@ export class OllamaProvider implements LlmProvider {
       if (obj === null || typeof obj !== 'object')
         throw new LlmResponseError(this.name, `unexpected line in the answer stream: ${clip(line)}`);
       if (typeof obj.error === 'string') throw new LlmResponseError(this.name, `server error: ${obj.error}`);
-      if (typeof obj.model === 'string' && obj.model) model = obj.model;
+      answer.setModel(obj.model);
       const piece = obj.message?.content;
       if (piece !== undefined && typeof piece !== 'string')
         throw new LlmResponseError(this.name, `message.content is not text: ${clip(line)}`);
-      if (piece) {
-        text += piece;
-        request.onToken?.(piece);
-      }
+      if (piece) answer.append(piece);
       if (obj.done === true) {
-        if (text === '') throw new LlmResponseError(this.name, 'answered with no text');
-        return {
-          text,
-          provider: this.name,
-          model,
-          promptTokens: count(obj.prompt_eval_count) ?? estimatePromptTokens(request.messages),
-          completionTokens: count(obj.eval_count) ?? estimateTokens(text),
-          latencyMs: this.clock.now() - started,
-        };
+        answer.setUsage(obj.prompt_eval_count, obj.eval_count);
+        return answer.finish();
       }
     }
     throw new LlmResponseError(this.name, 'the answer stream ended without its final "done" line');
@@ -135,12 +124,4 @@ export class OllamaProvider implements LlmProvider {
       `${this.name}: ${this.url}/api/chat answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`,
     );
   }
-}
-
-function count(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
-}
-
-function clip(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
 }

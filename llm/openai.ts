@@ -7,6 +7,7 @@
  */
 import { type Clock, systemClock } from '../core/clock.ts';
 import { throwIfAborted } from './abort.ts';
+import { CompletionBuilder, clip } from './completion-builder.ts';
 import { errorDetail, providerFetch, streamFailure } from './http-fetch.ts';
 import { readLines, readSseData } from './http-stream.ts';
 import {
@@ -16,7 +17,6 @@ import {
   LlmResponseError,
   LlmUnavailableError,
 } from './provider.ts';
-import { estimatePromptTokens, estimateTokens } from './token-estimate.ts';
 
 export interface OpenAiOptions {
   /** Server URL, with or without the trailing /v1, e.g. http://127.0.0.1:8080 or http://host:1234/v1. */
@@ -61,7 +61,12 @@ export class OpenAiProvider implements LlmProvider {
 
   async complete(request: CompletionRequest): Promise<Completion> {
     throwIfAborted(request.signal);
-    const started = this.clock.now();
+    const answer = new CompletionBuilder({
+      provider: this.name,
+      model: this.model || 'default',
+      request,
+      clock: this.clock,
+    });
     const body: Record<string, unknown> = {
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
       stream: true,
@@ -85,45 +90,29 @@ export class OpenAiProvider implements LlmProvider {
     });
     if (!res.ok) throw await this.httpError(res);
     try {
-      const state = { text: '', model: this.model || 'default', prompt: -1, completion: -1 };
       if ((res.headers.get('content-type') ?? '').includes('application/json')) {
-        this.whole(await res.text(), state, request);
+        this.whole(await res.text(), answer);
       } else {
         if (!res.body) throw new LlmResponseError(this.name, 'empty response body');
-        await this.stream(res.body, state, request);
+        await this.stream(res.body, answer);
       }
-      if (state.text === '') throw new LlmResponseError(this.name, 'answered with no text');
-      return {
-        text: state.text,
-        provider: this.name,
-        model: state.model,
-        promptTokens: state.prompt >= 0 ? state.prompt : estimatePromptTokens(request.messages),
-        completionTokens: state.completion >= 0 ? state.completion : estimateTokens(state.text),
-        latencyMs: this.clock.now() - started,
-      };
+      return answer.finish();
     } catch (err) {
       throw streamFailure(this.name, err, request.signal);
     }
   }
 
-  private async stream(
-    body: ReadableStream<Uint8Array>,
-    state: State,
-    request: CompletionRequest,
-  ): Promise<void> {
+  private async stream(body: ReadableStream<Uint8Array>, answer: CompletionBuilder): Promise<void> {
     let finished = false;
     for await (const data of readSseData(readLines(body))) {
       if (data.trim() === '[DONE]') return;
       const chunk = this.parse(data);
-      this.take(chunk, state);
+      this.take(chunk, answer);
       const choice = chunk.choices?.[0];
       const piece = choice?.delta?.content;
       if (piece !== undefined && piece !== null && typeof piece !== 'string')
         throw new LlmResponseError(this.name, `delta.content is not text: ${clip(data)}`);
-      if (piece) {
-        state.text += piece;
-        request.onToken?.(piece);
-      }
+      if (piece) answer.append(piece);
       if (typeof choice?.finish_reason === 'string') finished = true;
     }
     // Some servers end the stream without [DONE]; a finish_reason is proof enough that the answer is whole.
@@ -131,14 +120,13 @@ export class OpenAiProvider implements LlmProvider {
   }
 
   /** A server that ignored `stream: true` and sent one JSON completion. */
-  private whole(text: string, state: State, request: CompletionRequest): void {
+  private whole(text: string, answer: CompletionBuilder): void {
     const chunk = this.parse(text);
-    this.take(chunk, state);
+    this.take(chunk, answer);
     const content = chunk.choices?.[0]?.message?.content;
     if (typeof content !== 'string')
       throw new LlmResponseError(this.name, `no message content in ${clip(text)}`);
-    state.text = content;
-    if (content) request.onToken?.(content);
+    answer.append(content);
   }
 
   private parse(data: string): Chunk {
@@ -161,14 +149,10 @@ export class OpenAiProvider implements LlmProvider {
     return c;
   }
 
-  private take(chunk: Chunk, state: State): void {
-    if (typeof chunk.model === 'string' && chunk.model) state.model = chunk.model;
+  private take(chunk: Chunk, answer: CompletionBuilder): void {
+    answer.setModel(chunk.model);
     const u = chunk.usage;
-    if (u && typeof u === 'object') {
-      if (typeof u.prompt_tokens === 'number' && u.prompt_tokens >= 0) state.prompt = u.prompt_tokens;
-      if (typeof u.completion_tokens === 'number' && u.completion_tokens >= 0)
-        state.completion = u.completion_tokens;
-    }
+    if (u && typeof u === 'object') answer.setUsage(u.prompt_tokens, u.completion_tokens);
   }
 
   private async httpError(res: Response): Promise<Error> {
@@ -191,15 +175,4 @@ export class OpenAiProvider implements LlmProvider {
       `${this.name}: ${where} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`,
     );
   }
-}
-
-interface State {
-  text: string;
-  model: string;
-  prompt: number;
-  completion: number;
-}
-
-function clip(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
 }
