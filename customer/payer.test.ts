@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { JobFeedback } from '../dvm/feedback.ts';
 import { mintInvoice } from '../payments/bolt11.ts';
 import { MemoryLightning, MemoryWallet } from '../payments/memory-wallet.ts';
-import { JobPayer } from './job-payer.ts';
+import { JobPayer } from './payer.ts';
 
 type PaymentAsk = Pick<JobFeedback, 'status' | 'message' | 'amountMsats' | 'bolt11'>;
 
@@ -16,7 +16,13 @@ function setup(maxMsats = 100_000, payees: Set<string> | null = new Set([TIMMY])
   const instance = new MemoryWallet({ network });
   const customer = new MemoryWallet({ network, balanceMsats: 1_000_000 });
   const said: string[] = [];
-  const payer = new JobPayer(customer, maxMsats, (l) => said.push(l), undefined, payees ?? undefined);
+  const payer = new JobPayer({
+    wallet: customer,
+    budgetMsats: maxMsats,
+    budgetName: '--max-pay',
+    say: (l) => said.push(l),
+    payees: payees ?? undefined,
+  });
   const ask = async (amountMsats: number, statedMsats = amountMsats): Promise<PaymentAsk> => ({
     status: 'payment-required',
     message: 'pay',
@@ -95,7 +101,11 @@ describe('JobPayer', () => {
   });
 
   test('no wallet: the job ends with the reason', async () => {
-    const payer = new JobPayer(undefined, 100_000, () => {}, 'not paying (--no-pay)');
+    const payer = new JobPayer({
+      wallet: undefined,
+      budgetMsats: 100_000,
+      noWallet: 'not paying (--no-pay)',
+    });
     const network = new MemoryLightning();
     const bolt11 = (await new MemoryWallet({ network }).makeInvoice({ amountMsats: 1000 })).invoice;
     const refused = payer.onFeedback({ status: 'payment-required', amountMsats: 1000, bolt11 }, TIMMY);

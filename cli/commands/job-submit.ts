@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { NostrEvent } from '../../core/nostr.ts';
+import { JobClient, ResultDecryptError } from '../../customer/job-client.ts';
+import { JobPayer } from '../../customer/payer.ts';
 import { parseFeedback } from '../../dvm/feedback.ts';
-import { FEEDBACK_KIND, jobKindInfo, resultKindFor } from '../../dvm/kinds.ts';
-import { buildEncryptedJobRequest, buildJobRequest, INPUT_TYPES, type InputType } from '../../dvm/request.ts';
-import { parseResult } from '../../dvm/result.ts';
+import { jobKindInfo } from '../../dvm/kinds.ts';
+import { INPUT_TYPES, type InputType } from '../../dvm/request.ts';
 import { parsePubkey } from '../../identity/nip19.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { formatMsats } from '../../payments/wallet.ts';
@@ -13,7 +13,6 @@ import { RelayClient } from '../../relay/client.ts';
 import { makeContext } from '../context.ts';
 import { customerWallet } from '../customer-wallet.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
-import { JobPayer } from '../job-payer.ts';
 import { relayUrlFor, runningAgents, type StatusAgent } from '../running-instance.ts';
 
 interface SubmitOptions {
@@ -109,137 +108,93 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       const instanceAgents = () => (agents ??= runningAgents(ctx.dataDir));
       const to = opts.to ? await resolveAgent(opts.to, instanceAgents) : undefined;
       if (opts.encrypt && !to) throw new CliError('--encrypt needs --to (the agent to encrypt for)', 2);
-      const payer = new JobPayer(
-        wallet,
-        JobPayer.limit(opts.maxPay, bidMsats, DEFAULT_MAX_PAY_MSATS),
-        (line) => {
-          if (!opts.json) println(io.stderr, line);
-        },
-        opts.pay ? undefined : 'not paying (--no-pay)',
-        await expectedPayees(instanceAgents, opts.relay, to),
-      );
-
-      const customer = generateLocalSigner();
-      const spec = {
-        kind,
-        inputs: [{ data: words.join(' '), type: opts.inputType as InputType }],
-        params,
-        output: opts.output,
-        bidMsats,
-        relays: [relayUrl],
+      const say = (line: string): void => {
+        if (!opts.json) println(io.stderr, line);
       };
-      const template =
-        opts.encrypt && to
-          ? await buildEncryptedJobRequest({ ...spec, provider: to }, customer)
-          : buildJobRequest({ ...spec, providers: to ? [to] : undefined });
-      const request = await customer.signEvent(template);
-      const client = new RelayClient({ url: relayUrl, logger: silentLogger });
-      const feedback: { status: string; message: string; from: string; at: number }[] = [];
+      const payer = new JobPayer({
+        wallet,
+        budgetMsats: JobPayer.budget(
+          opts.maxPay === undefined ? undefined : Number(opts.maxPay),
+          bidMsats,
+          DEFAULT_MAX_PAY_MSATS,
+        ),
+        budgetName: '--max-pay',
+        say,
+        noWallet: opts.pay ? undefined : 'not paying (--no-pay)',
+        payees: await expectedPayees(instanceAgents, opts.relay, to),
+      });
+      const relay = new RelayClient({ url: relayUrl, logger: silentLogger });
+      const client = new JobClient({ relay, signer: generateLocalSigner(), payer });
       try {
-        await client.connect().catch((err: unknown) => {
+        const request = await client.sign({
+          kind,
+          inputs: [{ data: words.join(' '), type: opts.inputType as InputType }],
+          params,
+          output: opts.output,
+          bidMsats,
+          relays: [relayUrl],
+          provider: to,
+          encrypt: opts.encrypt,
+        });
+        await relay.connect().catch((err: unknown) => {
           throw new CliError(`cannot reach the relay ${relayUrl}: ${errorMessage(err)}`, 1);
         });
-        const outcome = await new Promise<{ result?: NostrEvent; error?: string; timedOut?: boolean }>(
-          (resolve) => {
-            const timer = setTimeout(() => resolve({ timedOut: true }), timeoutS * 1000);
-            const sub = client.subscribe(
-              [{ kinds: [FEEDBACK_KIND, resultKindFor(kind)], '#e': [request.id] }],
-              {
-                onEvent: (e) => {
-                  if (e.kind === FEEDBACK_KIND) {
-                    let f: ReturnType<typeof parseFeedback>;
-                    try {
-                      f = parseFeedback(e);
-                    } catch {
-                      return;
-                    }
-                    feedback.push({ status: f.status, message: f.message, from: e.pubkey, at: e.created_at });
-                    if (!opts.json)
-                      println(
-                        io.stderr,
-                        `[${f.status}] ${f.message}${f.amountMsats !== undefined ? ` (${formatMsats(f.amountMsats)}${payWith?.testSats ? ', test sats' : ''})` : ''}`,
-                      );
-                    const refused = payer.onFeedback(f, e.pubkey);
-                    if (refused) {
-                      clearTimeout(timer);
-                      sub.close();
-                      resolve({ error: refused });
-                    } else if (f.status === 'error') {
-                      clearTimeout(timer);
-                      sub.close();
-                      resolve({ error: f.message || 'the service provider reported an error' });
-                    }
-                  } else {
-                    clearTimeout(timer);
-                    sub.close();
-                    resolve({ result: e });
-                  }
-                },
+        const info = jobKindInfo(kind);
+        say(`job ${request.id} (kind ${kind}${info ? ` ${info.name}` : ''}) published to ${relayUrl}`);
+        const testSats = payWith?.testSats ? ', test sats' : '';
+        const outcome = await client
+          .follow(
+            request,
+            {
+              timeoutMs: timeoutS * 1000,
+              settleMs: 5000,
+              onFeedback: (_e, f) => {
+                if (!f) return;
+                const amount =
+                  f.amountMsats !== undefined ? ` (${formatMsats(f.amountMsats)}${testSats})` : '';
+                say(`[${f.status}] ${f.message}${amount}`);
               },
-            );
-            if (!opts.json) {
-              const info = jobKindInfo(kind);
-              println(
-                io.stderr,
-                `job ${request.id} (kind ${kind}${info ? ` ${info.name}` : ''}) published to ${relayUrl}`,
-              );
-            }
-            client.publish(request).catch((err: unknown) => {
-              clearTimeout(timer);
-              sub.close();
-              resolve({
-                error: `the relay refused the request: ${errorMessage(err)}`,
-              });
-            });
-          },
-        );
-        let content: string | undefined;
-        if (outcome.result) {
-          const parsed = parseResult(outcome.result);
-          content = parsed.encrypted ? await decryptResult(customer, outcome.result) : parsed.content;
-        }
-        const paid = await payer.settle(outcome.result ? 5000 : 0);
+            },
+            true,
+          )
+          .catch((err: unknown) => {
+            if (err instanceof ResultDecryptError) throw new CliError(err.message, 1);
+            throw err;
+          });
         if (opts.json) {
           printJson(io.stdout, {
             request: request.id,
             kind,
-            feedback,
-            payments: paid,
+            feedback: outcome.feedback.flatMap((e) => {
+              try {
+                const f = parseFeedback(e);
+                return [{ status: f.status, message: f.message, from: e.pubkey, at: e.created_at }];
+              } catch {
+                return [];
+              }
+            }),
+            payments: outcome.payments.map(({ outcome: _, ...p }) => p),
             result: outcome.result
-              ? { id: outcome.result.id, from: outcome.result.pubkey, content }
+              ? { id: outcome.result.id, from: outcome.result.pubkey, content: outcome.content }
               : undefined,
             error: outcome.error,
-            timedOut: outcome.timedOut ?? false,
+            timedOut: outcome.timedOut,
           });
-        } else if (content !== undefined) println(io.stdout, content);
+        } else if (outcome.content !== undefined) println(io.stdout, outcome.content);
         if (outcome.error) {
-          if (!opts.json) println(io.stderr, `timmy: job failed: ${outcome.error}`);
+          say(`timmy: job failed: ${outcome.error}`);
           result.code = 1;
         } else if (outcome.timedOut) {
-          if (!opts.json)
-            println(
-              io.stderr,
-              `timmy: no result within ${timeoutS} s (the job may still finish: \`timmy job show ${request.id.slice(0, 12)}\`)`,
-            );
+          say(
+            `timmy: no result within ${timeoutS} s (the job may still finish: \`timmy job show ${request.id.slice(0, 12)}\`)`,
+          );
           result.code = TIMEOUT_EXIT;
         }
       } finally {
-        client.close();
+        relay.close();
         wallet?.close();
       }
     });
-}
-
-async function decryptResult(
-  customer: ReturnType<typeof generateLocalSigner>,
-  result: NostrEvent,
-): Promise<string> {
-  const cipher = result.content.includes('?iv=') ? customer.nip04 : customer.nip44;
-  try {
-    return await cipher.decrypt(result.pubkey, result.content);
-  } catch (err) {
-    throw new CliError(`the result is encrypted but does not decrypt: ${errorMessage(err)}`, 1);
-  }
 }
 
 /**
