@@ -6,7 +6,7 @@ import { silentLogger } from '../core/logger.ts';
 import { JobInputError } from '../dvm/handler.ts';
 import { generateLocalSigner } from '../identity/signer.ts';
 import { RelayClient } from '../relay/client.ts';
-import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
+import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
 import { InputResolver } from './inputs.ts';
 
 describe('InputResolver', () => {

@@ -33,7 +33,7 @@ import type { Subscription } from '../core/transport.ts';
 import { ECHO_KIND, FEEDBACK_KIND, resultKindFor } from '../dvm/kinds.ts';
 import { buildJobRequest } from '../dvm/request.ts';
 import { RelayClient } from '../relay/client.ts';
-import { personas, startTestNetwork } from '../tests/dvm/harness.ts';
+import { personas, startTestNetwork } from '../testkit/network.ts';
 import { makeAuthors, percentile, signEvent } from './events.ts';
 import { startResponder } from './responder.ts';
 

@@ -24,8 +24,9 @@ import { buildJobRequest } from '../dvm/request.ts';
 import { generateLocalSigner } from '../identity/signer.ts';
 import { Treasury } from '../payments/treasury.ts';
 import { RelayClient } from '../relay/client.ts';
-import { Customer, personas, startTestNetwork } from '../tests/dvm/harness.ts';
-import { startEmbeddedWallet } from '../tests/payments/embedded.ts';
+import { Customer } from '../testkit/customer.ts';
+import { startEmbeddedWallet } from '../testkit/embedded-wallet.ts';
+import { personas, startTestNetwork } from '../testkit/network.ts';
 import { percentile } from './events.ts';
 import { startResponder } from './responder.ts';
 

@@ -9,7 +9,7 @@ import { buildResult } from '../dvm/result.ts';
 import { generateLocalSigner, type LocalSigner } from '../identity/signer.ts';
 import { MemoryLightning, MemoryWallet } from '../payments/memory-wallet.ts';
 import { RelayClient } from '../relay/client.ts';
-import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
+import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
 import { JobClient } from './job-client.ts';
 import { JobPayer } from './payer.ts';
 
@@ -46,10 +46,10 @@ async function until(check: () => boolean, what: string, boundMs = 20_000): Prom
 
 const text = (data: string) => ({ data, type: 'text' as const });
 
-function customer(payer?: JobPayer): { client: JobClient; conn: RelayClient; signer: LocalSigner } {
+function customer(): { client: JobClient; conn: RelayClient; signer: LocalSigner } {
   const conn = new RelayClient({ url: relay.url, logger: silentLogger });
   const signer = generateLocalSigner();
-  return { client: new JobClient({ relay: conn, signer, payer }), conn, signer };
+  return { client: new JobClient({ relay: conn, signer }), conn, signer };
 }
 
 before(async () => {
@@ -147,11 +147,11 @@ describe('JobClient', () => {
       await publish(await provider.signEvent(buildResult({ request: r, content: 'paid for' })));
     });
     const payer = new JobPayer({ wallet, budgetMsats: 10_000, payees: new Set([provider.pubkey]) });
-    const { client, conn } = customer(payer);
+    const { client, conn } = customer();
     try {
       const out = await client.submit(
         { kind: ECHO_KIND, inputs: [text('pay me')], provider: provider.pubkey },
-        { timeoutMs: 20_000, settleMs: 5000 },
+        { timeoutMs: 20_000, settleMs: 5000, payer },
       );
       assert.equal(out.content, 'paid for');
       assert.equal(out.payments.length, 1, 'one payment: the stranger is not paid, a repeated ask neither');
@@ -181,11 +181,11 @@ describe('JobClient', () => {
       await publish(await provider.signEvent(f));
     });
     const payer = new JobPayer({ wallet, budgetMsats: 10_000, payees: new Set([provider.pubkey]) });
-    const { client, conn } = customer(payer);
+    const { client, conn } = customer();
     try {
       const out = await client.submit(
         { kind: ECHO_KIND, inputs: [text('too dear')], provider: provider.pubkey, bidMsats: 10_000 },
-        { timeoutMs: 20_000 },
+        { timeoutMs: 20_000, payer },
       );
       assert.match(out.error ?? '', /asks for 20 sats, above the budget of 10000 msats/);
       assert.equal(out.payments[0]?.state, 'refused');

@@ -27,6 +27,8 @@ export interface FollowOptions {
   timeoutMs: number;
   /** Every feedback as it arrives, parsed (undefined when it does not parse: it is kept, not acted on). */
   onFeedback?: (event: NostrEvent, feedback: JobFeedback | undefined) => void;
+  /** Pays what this job asks (one payer per job: its budget is the job's); without one, nothing is paid. */
+  payer?: JobPayer;
   /** After a result, how long to wait for payments in flight to settle (escrow settles on delivery). */
   settleMs?: number;
   signal?: AbortSignal;
@@ -51,8 +53,6 @@ export interface JobClientOptions {
   relay: Publish & Subscribe;
   /** The customer's key: signs requests, decrypts encrypted results. */
   signer: Signer;
-  /** Pays what the job asks; without one, payment requests are only recorded in the feedback. */
-  payer?: JobPayer;
 }
 
 export class JobClient {
@@ -81,11 +81,12 @@ export class JobClient {
 
   /**
    * Follows a request (publishing it first when `publish`): subscribes to its feedback and result, hands
-   * payment requests to the payer, and resolves once a result or an `error` feedback came, the payer
+   * payment requests to the job's payer, and resolves once a result or an `error` feedback came, the payer
    * refused to go on, the relay refused the request, the time ran out or the signal fired.
    */
   async follow(request: NostrEvent, options: FollowOptions, publish = false): Promise<JobOutcome> {
-    const { relay, payer } = this.options;
+    const { relay } = this.options;
+    const payer = options.payer;
     const out: JobOutcome = {
       request,
       feedback: [],

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PAYER_FUNDS, walletContract } from '../tests/contracts/wallet.contract.ts';
 import { MemoryLightning, MemoryWallet } from './memory-wallet.ts';
 import { WalletError } from './wallet.ts';
-import { PAYER_FUNDS, walletContract } from './wallet-contract.ts';
 
 walletContract('MemoryWallet (the fake)', async () => {
   const network = new MemoryLightning();

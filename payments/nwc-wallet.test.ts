@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
-import { startEmbeddedWallet } from '../tests/payments/embedded.ts';
-import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
+import { startEmbeddedWallet } from '../testkit/embedded-wallet.ts';
+import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
+import { PAYER_FUNDS, walletContract } from '../tests/contracts/wallet.contract.ts';
 import { describeNwcUrl, NwcWallet } from './nwc-wallet.ts';
 import { WalletError } from './wallet.ts';
-import { PAYER_FUNDS, walletContract } from './wallet-contract.ts';
 
 let relay: TestRelay | undefined;
 

@@ -13,7 +13,7 @@ import type { Filter, NostrEvent } from '../core/nostr.ts';
 import type { Publish, Subscribe, SubscriptionHandlers } from '../core/transport.ts';
 import { generateLocalSigner, LocalSigner } from '../identity/signer.ts';
 import { RelayClient } from '../relay/client.ts';
-import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
+import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
 import { decodeInvoice, mintInvoice, nodePublicKey, paymentHashOf } from './bolt11.ts';
 import { type Nip47ResponseBody, NWC_REQUEST_KIND, NWC_RESPONSE_KIND } from './nip47.ts';
 import { EmbeddedWalletService } from './wallet-service.ts';

@@ -5,7 +5,7 @@ import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { LocalSigner } from '../identity/signer.ts';
-import { startTestRelay } from '../tests/relay/harness.ts';
+import { startTestRelay } from '../testkit/relay.ts';
 import { RelayClient } from './client.ts';
 
 const note = (sk: Uint8Array, content: string): NostrEvent =>

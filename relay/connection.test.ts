@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
-import { RawClient, TestKey, until } from '../tests/relay/raw-client.ts';
+import { RawClient, TestKey, until } from '../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
 
 const alice = new TestKey();
 const bob = new TestKey();

@@ -5,8 +5,8 @@ import { ManualClock } from '../core/clock.ts';
 import type { SaveOutcome } from '../core/event-store.ts';
 import { MemoryLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
-import { startTestRelay, type TestRelay } from '../tests/relay/harness.ts';
-import { RawClient, TestKey, until } from '../tests/relay/raw-client.ts';
+import { RawClient, TestKey, until } from '../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
 import { MemoryEventStore } from './memory-store.ts';
 
 const key = new TestKey();

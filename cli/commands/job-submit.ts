@@ -124,7 +124,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         payees: await expectedPayees(instanceAgents, opts.relay, to),
       });
       const relay = new RelayClient({ url: relayUrl, logger: silentLogger });
-      const client = new JobClient({ relay, signer: generateLocalSigner(), payer });
+      const client = new JobClient({ relay, signer: generateLocalSigner() });
       try {
         const request = await client.sign({
           kind,
@@ -147,6 +147,7 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
             request,
             {
               timeoutMs: timeoutS * 1000,
+              payer,
               settleMs: 5000,
               onFeedback: (_e, f) => {
                 if (!f) return;

@@ -18,8 +18,8 @@ import { JobLog } from '../../dvm/job-log.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
 import { RelayClient } from '../../relay/client.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 /**
  * The auctioneer against hand-made bids over a real relay: every kind of bad bid the issue names is

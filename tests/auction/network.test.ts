@@ -5,10 +5,11 @@ import { parseAuctionRecord } from '../../auction/record.ts';
 import { transitions } from '../../dvm/job-state.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 import { runTimmy, tempDataDir } from '../cli/harness.ts';
-import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
 
 /**
  * End to end: five agents serve the echo kind at different prices; every job goes through a sealed-bid

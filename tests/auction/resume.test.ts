@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
 import { ASSIGNMENT_KIND, ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
-import { Customer, personas, removeDir, startTestNetwork } from '../dvm/harness.ts';
-import { startTestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { personas, removeDir, startTestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay } from '../../testkit/relay.ts';
 
 test('killed while bidding: after the restart the same auction is settled once and the job completes', async () => {
   const relay = await startTestRelay();

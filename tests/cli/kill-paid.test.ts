@@ -12,7 +12,7 @@ import { startFakeOpenAi } from '../../llm/testing/openai-server.ts';
 import { Ledger } from '../../payments/ledger.ts';
 import { agentAccount, Treasury } from '../../payments/treasury.ts';
 import { RelayClient } from '../../relay/client.ts';
-import { until } from '../relay/raw-client.ts';
+import { until } from '../../testkit/raw-client.ts';
 import { demoCustomerWallet, FAST_KEYS, jobState, type Running, startTimmy, tempDataDir } from './harness.ts';
 
 /**

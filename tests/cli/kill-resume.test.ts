@@ -9,7 +9,7 @@ import { generateLocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { startFakeOpenAi } from '../../llm/testing/openai-server.ts';
 import { RelayClient } from '../../relay/client.ts';
-import { until } from '../relay/raw-client.ts';
+import { until } from '../../testkit/raw-client.ts';
 import { FAST_KEYS, jobState, type Running, runTimmy, startTimmy, tempDataDir } from './harness.ts';
 
 /** The real thing: `timmy start` killed with SIGKILL in the middle of a job, then started again. */

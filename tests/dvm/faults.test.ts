@@ -12,9 +12,10 @@ import { buildJobRequest } from '../../dvm/request.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { RelayServer } from '../../relay/server.ts';
 import { SqliteEventStore } from '../../relay/sqlite-store.ts';
-import { startTestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
-import { Customer, personas, removeDir, startTestNetwork } from './harness.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { personas, removeDir, startTestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay } from '../../testkit/relay.ts';
 
 const text = (data: string) => ({ data, type: 'text' as const });
 

@@ -8,9 +8,10 @@ import { transitions } from '../../dvm/job-state.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildEncryptedJobRequest, buildJobRequest } from '../../dvm/request.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
-import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from './harness.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 const text = (data: string) => ({ data, type: 'text' as const });
 

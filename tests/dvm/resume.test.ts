@@ -7,9 +7,10 @@ import { ASSIGNMENT_KIND, ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import type { LocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
-import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from './harness.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 /**
  * Crash and resume, state by state. A "crash" stops the network at a chosen point without letting it

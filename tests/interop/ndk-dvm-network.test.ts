@@ -9,8 +9,8 @@ import NDK, {
   NDKPrivateKeySigner,
 } from '@nostr-dev-kit/ndk';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
-import { personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
+import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 import { prepareNdkForNode } from '../setup/ndk-node.ts';
 
 /**

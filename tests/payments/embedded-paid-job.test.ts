@@ -9,10 +9,11 @@ import { buildJobRequest } from '../../dvm/request.ts';
 import type { NwcWallet } from '../../payments/nwc-wallet.ts';
 import { Payouts } from '../../payments/payouts.ts';
 import { agentAccount, INSTANCE, Treasury } from '../../payments/treasury.ts';
-import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
-import { until } from '../relay/raw-client.ts';
-import { type EmbeddedWallet, startEmbeddedWallet } from './embedded.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { type EmbeddedWallet, startEmbeddedWallet } from '../../testkit/embedded-wallet.ts';
+import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 /**
  * The whole paid flow with nothing faked: sealed-bid auctions set the price, the invoices are real regtest

@@ -6,8 +6,9 @@ import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
 import { Treasury } from '../../payments/treasury.ts';
-import { Customer, personas, removeDir, startTestNetwork, type TestNetwork } from '../dvm/harness.ts';
-import { startTestRelay, type TestRelay } from '../relay/harness.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 /**
  * A paid network over a real relay with the in-memory wallet (fast, scriptable faults), for

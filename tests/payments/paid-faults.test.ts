@@ -4,8 +4,8 @@ import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { agentAccount } from '../../payments/treasury.ts';
 import { WalletError } from '../../payments/wallet.ts';
-import { Customer } from '../dvm/harness.ts';
-import { until } from '../relay/raw-client.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { until } from '../../testkit/raw-client.ts';
 import { CUSTOMER_FUNDS, memoryWorlds, text } from './memory-world.ts';
 
 /** Faults in the payment flow; every test ends with the ledger checked (memory-world.ts). */

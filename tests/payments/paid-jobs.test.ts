@@ -8,8 +8,8 @@ import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { agentAccount, INSTANCE } from '../../payments/treasury.ts';
-import { Customer } from '../dvm/harness.ts';
-import { until } from '../relay/raw-client.ts';
+import { Customer } from '../../testkit/customer.ts';
+import { until } from '../../testkit/raw-client.ts';
 import { CUSTOMER_FUNDS, memoryWorlds, text } from './memory-world.ts';
 
 /** The DVM payment flow over a real relay with the in-memory wallet (memory-world.ts). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { NostrEvent } from '../../core/nostr.ts';
-import { RawClient, TestKey } from './raw-client.ts';
+import { RawClient, TestKey } from '../../testkit/raw-client.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MemoryLogger } from '../../core/logger.ts';
-import { startTestRelay, type TestRelay } from './harness.ts';
-import { RawClient, TestKey, until } from './raw-client.ts';
-import { frame, tcpConnect, upgradedSocket, upgradeRequest } from './raw-socket.ts';
+import { RawClient, TestKey, until } from '../../testkit/raw-client.ts';
+import { frame, tcpConnect, upgradedSocket, upgradeRequest } from '../../testkit/raw-socket.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 /**
  * Faulty clients against one relay. After each fault a separate, well-behaved client (the witness) must

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { prng } from '../../bench/events.ts';
 import { MemoryLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
-import { startTestRelay } from './harness.ts';
-import { RawClient, TestKey } from './raw-client.ts';
+import { RawClient, TestKey } from '../../testkit/raw-client.ts';
+import { startTestRelay } from '../../testkit/relay.ts';
 
 /**
  * Thousands of random and mutated messages over a few connections; afterwards every connection still

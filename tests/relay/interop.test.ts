@@ -5,9 +5,9 @@ import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import WebSocket from 'ws';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
+import { until } from '../../testkit/raw-client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 import { prepareNdkForNode } from '../setup/ndk-node.ts';
-import { startTestRelay, type TestRelay } from './harness.ts';
-import { until } from './raw-client.ts';
 
 /**
  * Two independent client libraries against the relay, each action checked from the other one:

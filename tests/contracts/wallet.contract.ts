@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type Wallet, WalletError, type WalletErrorCode, type WalletNotification } from './wallet.ts';
+import {
+  type Wallet,
+  WalletError,
+  type WalletErrorCode,
+  type WalletNotification,
+} from '../../payments/wallet.ts';
 
 /**
  * The `Wallet` contract: one suite, run against every implementation (the in-memory fake and NWC over the

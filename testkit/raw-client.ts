@@ -1,6 +1,6 @@
 import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import WebSocket from 'ws';
-import type { EventTemplate, Filter, NostrEvent } from '../../core/nostr.ts';
+import type { EventTemplate, Filter, NostrEvent } from '../core/nostr.ts';
 
 /**
  * A raw NIP-01 client for protocol tests: sends any text, keeps every message the relay sends, and waits

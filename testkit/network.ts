@@ -1,22 +1,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parsePersonaFile } from '../../agents/persona.ts';
-import { ProfilePublisher } from '../../agents/profile-publisher.ts';
-import { type RunningNetwork, startNetwork } from '../../cli/compose-network.ts';
-import { systemClock } from '../../core/clock.ts';
-import { type Config, configSchema } from '../../core/config.ts';
-import { type Logger, silentLogger } from '../../core/logger.ts';
-import type { EventTemplate, Filter, NostrEvent } from '../../core/nostr.ts';
-import type { Publish, Subscribe } from '../../core/transport.ts';
-import { FEEDBACK_KIND } from '../../dvm/kinds.ts';
-import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
-import { CircuitBreaker } from '../../llm/circuit-breaker.ts';
-import type { LlmProvider } from '../../llm/provider.ts';
-import { CascadeRouter } from '../../llm/router.ts';
-import type { Treasury } from '../../payments/treasury.ts';
-import type { PayResult, Wallet } from '../../payments/wallet.ts';
-import { RelayClient } from '../../relay/client.ts';
+import { parsePersonaFile } from '../agents/persona.ts';
+import { ProfilePublisher } from '../agents/profile-publisher.ts';
+import { type RunningNetwork, startNetwork } from '../cli/compose-network.ts';
+import { systemClock } from '../core/clock.ts';
+import { type Config, configSchema } from '../core/config.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import type { Publish, Subscribe } from '../core/transport.ts';
+import { generateLocalSigner, type LocalSigner } from '../identity/signer.ts';
+import { CircuitBreaker } from '../llm/circuit-breaker.ts';
+import type { LlmProvider } from '../llm/provider.ts';
+import { CascadeRouter } from '../llm/router.ts';
+import type { Treasury } from '../payments/treasury.ts';
+import type { Wallet } from '../payments/wallet.ts';
+import { RelayClient } from '../relay/client.ts';
 
 /** Persona files for tests: Timmy plus the given workers. */
 export function personas(
@@ -126,78 +125,4 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-}
-
-export interface JobOutcome {
-  request: NostrEvent;
-  feedback: NostrEvent[];
-  result?: NostrEvent;
-  error?: string;
-  /** Invoices the customer paid (or tried to) from `payment-required` feedback. */
-  payments: { bolt11: string; amountMsats: number; outcome: Promise<PayResult> }[];
-}
-
-/** A customer with its own key and connection, as any Nostr client would be. */
-export class Customer {
-  readonly client: RelayClient;
-
-  /** With a wallet, the customer pays every `payment-required` invoice it is sent (once each). */
-  constructor(
-    relayUrl: string,
-    readonly wallet?: Wallet,
-    readonly signer: LocalSigner = generateLocalSigner(),
-  ) {
-    this.client = new RelayClient({ url: relayUrl, logger: silentLogger });
-  }
-
-  /** Publishes a request and waits for its result or an error feedback (or the timeout). */
-  async submit(template: EventTemplate, timeoutMs = 10_000): Promise<JobOutcome> {
-    const request = await this.signer.signEvent(template);
-    return this.follow(request, timeoutMs, true);
-  }
-
-  /** Follows a request (publishing it first when asked) until a result or an error feedback. */
-  follow(request: NostrEvent, timeoutMs: number, publish = false): Promise<JobOutcome> {
-    const out: JobOutcome = { request, feedback: [], payments: [] };
-    const filters: Filter[] = [{ kinds: [FEEDBACK_KIND, request.kind + 1000], '#e': [request.id] }];
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.close();
-        resolve(out);
-      }, timeoutMs);
-      const sub = this.client.subscribe(filters, {
-        onEvent: (e) => {
-          if (e.kind === FEEDBACK_KIND) {
-            out.feedback.push(e);
-            const status = e.tags.find((t) => t[0] === 'status');
-            const amount = e.tags.find((t) => t[0] === 'amount');
-            const bolt11 = amount?.[2];
-            if (this.wallet && status?.[1] === 'payment-required' && bolt11) {
-              if (!out.payments.some((p) => p.bolt11 === bolt11)) {
-                const outcome = this.wallet.payInvoice({ invoice: bolt11 });
-                outcome.catch(() => {});
-                out.payments.push({ bolt11, amountMsats: Number(amount[1]), outcome });
-              }
-            }
-            if (status?.[1] === 'error') {
-              out.error = status[2] ?? '';
-              clearTimeout(timer);
-              sub.close();
-              resolve(out);
-            }
-          } else {
-            out.result = e;
-            clearTimeout(timer);
-            sub.close();
-            resolve(out);
-          }
-        },
-      });
-      if (publish) this.client.publish(request).catch(reject);
-    });
-  }
-
-  close(): void {
-    this.client.close();
-  }
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../../core/clock.ts';
-import { type Logger, silentLogger } from '../../core/logger.ts';
-import { generateLocalSigner, LocalSigner } from '../../identity/signer.ts';
-import { NwcWallet } from '../../payments/nwc-wallet.ts';
-import { EmbeddedWalletService } from '../../payments/wallet-service.ts';
-import { RelayClient } from '../../relay/client.ts';
+import type { Clock } from '../core/clock.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import { generateLocalSigner, LocalSigner } from '../identity/signer.ts';
+import { NwcWallet } from '../payments/nwc-wallet.ts';
+import { EmbeddedWalletService } from '../payments/wallet-service.ts';
+import { RelayClient } from '../relay/client.ts';
 
 /**
  * The embedded test-sats wallet service on a relay the test started, and NWC wallets (our `NwcWallet` over

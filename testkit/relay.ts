@@ -1,7 +1,7 @@
-import type { EventStore } from '../../core/event-store.ts';
-import { silentLogger } from '../../core/logger.ts';
-import { MemoryEventStore } from '../../relay/memory-store.ts';
-import { RelayServer, type RelayServerOptions } from '../../relay/server.ts';
+import type { EventStore } from '../core/event-store.ts';
+import { silentLogger } from '../core/logger.ts';
+import { MemoryEventStore } from '../relay/memory-store.ts';
+import { RelayServer, type RelayServerOptions } from '../relay/server.ts';
 
 export interface TestRelay {
   server: RelayServer;
