@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.ts';
 
 /**
  * A persona file declares an instance's agents: who they are (kind 0 profile, NIP-05 name), their role, and
- * the NIP-90 job kinds each serves with which built-in handler (agents/handlers/) at which price hint.
+ * the NIP-90 job kinds each serves with which built-in handler (agents/runtime/handlers/) at which price hint.
  */
 const nameRe = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 

@@ -1,6 +1,6 @@
 /**
  * Reading an HTTP body (fetch's Response, or any web ReadableStream) chunk by chunk with a byte limit and an
- * AbortSignal: the one reader behind url inputs (agents/inputs.ts) and model downloads (llm/model-fetch.ts).
+ * AbortSignal: the one reader behind url inputs (agents/runtime/inputs.ts) and model downloads (llm/model-fetch.ts).
  * Whatever ends the read early (the limit, an abort, a failing chunk callback) cancels the body, which frees
  * the connection.
  */

@@ -4,7 +4,7 @@ import type { Completion, CompletionRequest } from '../llm/provider.ts';
 /**
  * What an agent runs for one NIP-90 job kind. Handlers are pure job logic: they get resolved inputs and a
  * context, and return the result content. Publishing, feedback, idempotency and the job log are the
- * runtime's business (agents/worker.ts), so a handler never talks to a relay.
+ * runtime's business (agents/runtime/worker.ts), so a handler never talks to a relay.
  */
 
 /** One `i` tag of the request, with its data resolved to text (url fetched, event/job looked up). */

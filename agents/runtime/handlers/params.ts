@@ -2,7 +2,7 @@
  * Small helpers shared by the built-in handlers: reading NIP-90 `param` values (always strings) and joining
  * the job's inputs. Every bad value becomes a JobInputError that names the param and shows how to pass it.
  */
-import { type JobInput, JobInputError } from '../../dvm/handler.ts';
+import { type JobInput, JobInputError } from '../../../dvm/handler.ts';
 
 interface Range {
   min: number;

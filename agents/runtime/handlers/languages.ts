@@ -4,7 +4,7 @@
  * ("Spanish", "español"). Unknown two-letter codes are refused; other unknown names that look like a
  * language name are passed on to the model as written.
  */
-import { JobInputError } from '../../dvm/handler.ts';
+import { JobInputError } from '../../../dvm/handler.ts';
 import { shown } from './params.ts';
 
 const CODES: Record<string, string> = Object.fromEntries(

@@ -1,11 +1,11 @@
-import { errorMessage } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
-import type { NostrEvent } from '../core/nostr.ts';
-import type { HandlerOutput, JobHandler, ResolvedInput } from '../dvm/handler.ts';
-import { JobInputError } from '../dvm/handler.ts';
-import { JobRequestError, parseJobRequest } from '../dvm/request.ts';
-import type { Completion, CompletionRequest } from '../llm/provider.ts';
-import { LlmUnavailableError } from '../llm/provider.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import type { HandlerOutput, JobHandler, ResolvedInput } from '../../dvm/handler.ts';
+import { JobInputError } from '../../dvm/handler.ts';
+import { JobRequestError, parseJobRequest } from '../../dvm/request.ts';
+import type { Completion, CompletionRequest } from '../../llm/provider.ts';
+import { LlmUnavailableError } from '../../llm/provider.ts';
 import type { RequestedInput } from './inputs.ts';
 
 /** Which agent ran an attempt with which handler and prompt: recorded so a replay runs the same code. */

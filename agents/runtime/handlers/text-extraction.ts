@@ -13,7 +13,7 @@ import {
   type JobInput,
   JobInputError,
   type ResolvedInput,
-} from '../../dvm/handler.ts';
+} from '../../../dvm/handler.ts';
 import { htmlToText } from './html.ts';
 
 export type TextFormat = 'html' | 'json' | 'text';

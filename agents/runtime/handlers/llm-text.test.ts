@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ManualClock } from '../../core/clock.ts';
-import { silentLogger } from '../../core/logger.ts';
-import { type HandlerContext, type JobInput, JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
-import { type Completion, type CompletionRequest, LlmUnavailableError } from '../../llm/provider.ts';
+import { ManualClock } from '../../../core/clock.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import {
+  type HandlerContext,
+  type JobInput,
+  JobInputError,
+  type ResolvedInput,
+} from '../../../dvm/handler.ts';
+import { type Completion, type CompletionRequest, LlmUnavailableError } from '../../../llm/provider.ts';
 import {
   createTextGenerationHandler,
   createTranslationHandler,

@@ -1,10 +1,10 @@
-import { BodyReadError, BodyTooLargeError, readBoundedBytes } from '../core/bounded-body.ts';
-import type { Logger } from '../core/logger.ts';
-import type { Filter, NostrEvent } from '../core/nostr.ts';
-import { tagValue } from '../core/nostr.ts';
-import type { Subscribe } from '../core/transport.ts';
-import { JobInputError, type ResolvedInput } from '../dvm/handler.ts';
-import { networkReason } from '../llm/http-fetch.ts';
+import { BodyReadError, BodyTooLargeError, readBoundedBytes } from '../../core/bounded-body.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Filter, NostrEvent } from '../../core/nostr.ts';
+import { tagValue } from '../../core/nostr.ts';
+import type { Subscribe } from '../../core/transport.ts';
+import { JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
+import { networkReason } from '../../llm/http-fetch.ts';
 
 /** One `i` tag of a job request, as parsed (dvm/request.ts). */
 export interface RequestedInput {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { JobLogEntry, JobView } from '../dvm/job-state.ts';
+import type { JobLogEntry, JobView } from '../../dvm/job-state.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
 
 const agent = (name: string, c: string): LocalAgent => ({ name, pubkey: c.repeat(64), kinds: [5050] });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ManualClock } from '../core/clock.ts';
+import { ManualClock } from '../../core/clock.ts';
 import { Liveness } from './liveness.ts';
 
 test('an agent is alive while its beats are younger than the timeout', () => {

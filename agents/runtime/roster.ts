@@ -1,6 +1,6 @@
-import type { JobHandler } from '../dvm/handler.ts';
+import type { JobHandler } from '../../dvm/handler.ts';
+import type { Persona } from '../persona.ts';
 import { createTextGenerationHandler, findHandler, HANDLER_NAMES } from './handlers/index.ts';
-import type { Persona } from './persona.ts';
 import type { WorkerServe } from './worker.ts';
 
 /**

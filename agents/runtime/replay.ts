@@ -1,7 +1,7 @@
-import { errorMessage } from '../core/errors.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { NostrEvent } from '../core/nostr.ts';
-import type { HandlerOutput, JobHandler } from '../dvm/handler.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import type { HandlerOutput, JobHandler } from '../../dvm/handler.ts';
 import {
   applyEntry,
   foldJob,
@@ -9,8 +9,8 @@ import {
   type JobStateName,
   type JobView,
   transitions,
-} from '../dvm/job-state.ts';
-import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+} from '../../dvm/job-state.ts';
+import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../../dvm/request.ts';
 import { customerMessage, executeJob, type RunRecord, readRecorded } from './execute.ts';
 
 export type Outcome = { ok: true; content: string } | { ok: false; error: string };

@@ -1,17 +1,17 @@
-import { commitBid, newNonce } from '../auction/commitment.ts';
-import { buildCommitment, parseAuctionOpen } from '../auction/events.ts';
-import { wrapOpening } from '../auction/gift-wrap.ts';
-import { AUCTION_OPEN_KIND, BID_COMMITMENT_KIND } from '../auction/kinds.ts';
-import { type CostModel, estimateCost, truthfulBid } from '../auction/strategy.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
-import { errorMessage } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
-import type { NostrEvent } from '../core/nostr.ts';
-import type { Signer } from '../core/signer.ts';
-import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
-import type { JobLog } from '../dvm/job-log.ts';
-import type { Outbox } from './outbox.ts';
+import { commitBid, newNonce } from '../../auction/commitment.ts';
+import { buildCommitment, parseAuctionOpen } from '../../auction/events.ts';
+import { wrapOpening } from '../../auction/gift-wrap.ts';
+import { AUCTION_OPEN_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
+import { type CostModel, estimateCost, truthfulBid } from '../../auction/strategy.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import type { Signer } from '../../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
+import type { JobLog } from '../../dvm/job-log.ts';
+import type { Outbox } from '../outbox.ts';
 
 export interface BidderOptions {
   name: string;

@@ -2,7 +2,7 @@
  * Kind 5700 (a project-defined test kind): the result is the input. It is the benchmark's job, so it does
  * nothing but join the inputs' text.
  */
-import { type HandlerOutput, type JobHandler, type JobInput, JobInputError } from '../../dvm/handler.ts';
+import { type HandlerOutput, type JobHandler, type JobInput, JobInputError } from '../../../dvm/handler.ts';
 
 export const echo: JobHandler = {
   name: 'echo',

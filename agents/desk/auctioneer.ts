@@ -4,29 +4,29 @@ import {
   buildAuctionOpen,
   parseAuctionOpen,
   sealedBid,
-} from '../auction/events.ts';
-import { unwrapOpening } from '../auction/gift-wrap.ts';
-import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../auction/kinds.ts';
-import { type AuctionRecord, buildAuctionRecord, parseAuctionRecord } from '../auction/record.ts';
+} from '../../auction/events.ts';
+import { unwrapOpening } from '../../auction/gift-wrap.ts';
+import { BID_COMMITMENT_KIND, GIFT_WRAP_KIND } from '../../auction/kinds.ts';
+import { type AuctionRecord, buildAuctionRecord, parseAuctionRecord } from '../../auction/record.ts';
 import {
   type BidOpening,
   type SealedBid,
   type Settlement,
   settleFirstPrice,
   settleVickrey,
-} from '../auction/settle.ts';
-import { invitedAndAnnounced } from '../auction/verify.ts';
-import type { Clock } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
-import { errorMessage } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
-import type { NostrEvent } from '../core/nostr.ts';
-import type { Signer } from '../core/signer.ts';
-import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
-import type { JobLog } from '../dvm/job-log.ts';
-import type { JobView } from '../dvm/job-state.ts';
-import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
-import type { Outbox } from './outbox.ts';
+} from '../../auction/settle.ts';
+import { invitedAndAnnounced } from '../../auction/verify.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import type { Signer } from '../../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
+import type { JobLog } from '../../dvm/job-log.ts';
+import type { JobView } from '../../dvm/job-state.ts';
+import { HANDLER_INFO_KIND } from '../../dvm/kinds.ts';
+import type { Outbox } from '../outbox.ts';
 
 export interface AuctioneerOptions {
   signer: Signer;

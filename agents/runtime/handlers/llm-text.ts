@@ -6,9 +6,9 @@
  * progress note at most every 2 seconds. LlmUnavailableError is not caught here: the runtime turns it into
  * the customer-facing error.
  */
-import { type Clock, systemClock } from '../../core/clock.ts';
-import type { HandlerContext, HandlerOutput, JobHandler, JobInput } from '../../dvm/handler.ts';
-import type { ChatMessage, CompletionRequest } from '../../llm/provider.ts';
+import { type Clock, systemClock } from '../../../core/clock.ts';
+import type { HandlerContext, HandlerOutput, JobHandler, JobInput } from '../../../dvm/handler.ts';
+import type { ChatMessage, CompletionRequest } from '../../../llm/provider.ts';
 import { resolveLanguage } from './languages.ts';
 import { inputText, intParam, numberParam, textParam } from './params.ts';
 

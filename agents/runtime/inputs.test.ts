@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { silentLogger } from '../core/logger.ts';
-import { JobInputError } from '../dvm/handler.ts';
-import { generateLocalSigner } from '../identity/signer.ts';
-import { RelayClient } from '../relay/client.ts';
-import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { JobInputError } from '../../dvm/handler.ts';
+import { generateLocalSigner } from '../../identity/signer.ts';
+import { RelayClient } from '../../relay/client.ts';
+import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 import { InputResolver } from './inputs.ts';
 
 describe('InputResolver', () => {

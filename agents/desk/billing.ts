@@ -1,21 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
-import { errorMessage } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
-import type { Signer } from '../core/signer.ts';
-import { buildFeedback } from '../dvm/feedback.ts';
-import type { JobLog } from '../dvm/job-log.ts';
-import { isTerminal, type JobView } from '../dvm/job-state.ts';
-import { isEncryptedRequest, parseJobRequest } from '../dvm/request.ts';
-import type { Escrow, Treasury } from '../payments/treasury.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Signer } from '../../core/signer.ts';
+import { buildFeedback } from '../../dvm/feedback.ts';
+import type { JobLog } from '../../dvm/job-log.ts';
+import { isTerminal, type JobView } from '../../dvm/job-state.ts';
+import { isEncryptedRequest, parseJobRequest } from '../../dvm/request.ts';
+import type { Escrow, Treasury } from '../../payments/treasury.ts';
 import {
   supportsHoldInvoices,
   type Wallet,
   WalletError,
   type WalletNotification,
-} from '../payments/wallet.ts';
-import type { Outbox } from './outbox.ts';
+} from '../../payments/wallet.ts';
+import type { Outbox } from '../outbox.ts';
 
 /**
  * Timmy's till: asks customers to pay for jobs and pays the agents that deliver them.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type JobInput, JobInputError } from '../../dvm/handler.ts';
+import { type JobInput, JobInputError } from '../../../dvm/handler.ts';
 import { inputText, intParam, numberParam, textParam } from './params.ts';
 
 const isInputError = (re: RegExp) => (e: unknown) => e instanceof JobInputError && re.test(e.message);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JobInputError } from '../../dvm/handler.ts';
+import { JobInputError } from '../../../dvm/handler.ts';
 import { resolveLanguage } from './languages.ts';
 
 test('ISO 639-1 codes, any case', () => {

@@ -1,6 +1,6 @@
-import type { Config } from '../core/config.ts';
-import type { JobLog } from '../dvm/job-log.ts';
-import type { JobView } from '../dvm/job-state.ts';
+import type { Config } from '../../core/config.ts';
+import type { JobLog } from '../../dvm/job-log.ts';
+import type { JobView } from '../../dvm/job-state.ts';
 import type { Liveness } from './liveness.ts';
 
 /** A worker agent of this instance, as the coordinator sees it. */

@@ -2,7 +2,7 @@
  * The built-in job handlers, by the names persona files use. Personas that need their own system prompt
  * (a writer, a coder) build their handler with createTextGenerationHandler instead.
  */
-import type { JobHandler } from '../../dvm/handler.ts';
+import type { JobHandler } from '../../../dvm/handler.ts';
 import { echo } from './echo.ts';
 import { extractiveSummary } from './extractive-summary.ts';
 import { textGeneration, translation } from './llm-text.ts';

@@ -1,15 +1,15 @@
-import type { Clock } from '../core/clock.ts';
-import type { Config } from '../core/config.ts';
-import type { Logger } from '../core/logger.ts';
-import type { Filter, NostrEvent } from '../core/nostr.ts';
-import type { Signer } from '../core/signer.ts';
-import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
-import { buildAssignment, parseHeartbeat } from '../dvm/coordination.ts';
-import { buildFeedback, parseFeedback } from '../dvm/feedback.ts';
-import { DuplicateJobError, type JobLog } from '../dvm/job-log.ts';
-import { isTerminal, type JobView } from '../dvm/job-state.ts';
-import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../dvm/kinds.ts';
-import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../dvm/request.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Filter, NostrEvent } from '../../core/nostr.ts';
+import type { Signer } from '../../core/signer.ts';
+import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
+import { buildAssignment, parseHeartbeat } from '../../dvm/coordination.ts';
+import { buildFeedback, parseFeedback } from '../../dvm/feedback.ts';
+import { DuplicateJobError, type JobLog } from '../../dvm/job-log.ts';
+import { isTerminal, type JobView } from '../../dvm/job-state.ts';
+import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../../dvm/kinds.ts';
+import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../../dvm/request.ts';
 import type { Auctioneer } from './auctioneer.ts';
 import type { Billing } from './billing.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
@@ -17,8 +17,8 @@ import type { Liveness } from './liveness.ts';
 
 export type { LocalAgent } from './dispatch.ts';
 
-import { errorMessage } from '../core/errors.ts';
-import type { Outbox } from './outbox.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Outbox } from '../outbox.ts';
 
 export interface CoordinatorOptions {
   signer: Signer;

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { silentLogger } from '../../core/logger.ts';
-import { type HandlerContext, type JobInput, JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import {
+  type HandlerContext,
+  type JobInput,
+  JobInputError,
+  type ResolvedInput,
+} from '../../../dvm/handler.ts';
 import { countWords, extractiveSummary, summarize } from './extractive-summary.ts';
 
 const ARTICLE = `Harbor Point, a fishing town of 4,000 people, has become the first community in the region to run its own solar microgrid. The microgrid links 1,200 rooftop solar panels with a shared battery bank, so the town can keep its lights on when the mainland grid fails. Construction took two years and cost $6.2 million, most of it covered by a state resilience grant.

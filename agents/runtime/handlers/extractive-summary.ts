@@ -12,7 +12,7 @@
  * Params: `sentences` (or `length`): how many sentences, default about 20% of the text, 1 to 7;
  * `words`: the most words the summary may have. Several inputs are concatenated as paragraphs.
  */
-import type { HandlerContext, HandlerOutput, JobHandler, JobInput } from '../../dvm/handler.ts';
+import type { HandlerContext, HandlerOutput, JobHandler, JobInput } from '../../../dvm/handler.ts';
 import { inputText, intParam } from './params.ts';
 import { type Sentence, splitSentences } from './sentences.ts';
 

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { silentLogger } from '../../core/logger.ts';
-import { type HandlerContext, type JobInput, JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import {
+  type HandlerContext,
+  type JobInput,
+  JobInputError,
+  type ResolvedInput,
+} from '../../../dvm/handler.ts';
 import { htmlToText } from './html.ts';
 import { formatOf, OCR_UNAVAILABLE, SPEECH_TO_TEXT_UNAVAILABLE, textExtraction } from './text-extraction.ts';
 
