@@ -8,12 +8,50 @@ import type { JobLog } from '../dvm/job-log.ts';
 /** Refusals that retrying cannot change (NIP-01 prefixes). */
 const PERMANENT = ['blocked:', 'invalid:', 'restricted:', 'pow:'];
 
+export interface PendingEvent {
+  jobId: string;
+  key: string;
+  event: NostrEvent;
+}
+
+/**
+ * Where an outbox keeps its events, durably: the desk's job log (`jobLogStore`), or an agent's own work
+ * record (agents/runtime/work-log.ts). Keys are per job.
+ */
+export interface OutboxStore {
+  /** The event recorded under the key, and whether the relay took it. */
+  outboxItem(jobId: string, key: string): { event: NostrEvent; published: boolean } | undefined;
+  /** Records a signed event before it is published (a second event under one key is refused). */
+  recordOutbox(jobId: string, key: string, event: NostrEvent): void;
+  markPublished(jobId: string, key: string): void;
+  /** Recorded events the relay has not taken yet, oldest first. */
+  pendingOutbox(): PendingEvent[];
+  /** A line for a person reading the job's record. */
+  note(jobId: string, text: string): void;
+}
+
+/** The desk's job log as an outbox store (`outbox` and `published` entries, refusals as `note`s). */
+export function jobLogStore(log: JobLog): OutboxStore {
+  return {
+    outboxItem: (jobId, key) => log.get(jobId)?.outbox.find((o) => o.key === key),
+    recordOutbox: (jobId, key, event) => {
+      log.append(jobId, { type: 'outbox', key, event });
+    },
+    markPublished: (jobId, key) => {
+      if (log.get(jobId)?.outbox.find((o) => o.key === key)?.published) return;
+      log.append(jobId, { type: 'published', key });
+    },
+    pendingOutbox: () => log.pendingOutbox(),
+    note: (jobId, text) => {
+      log.append(jobId, { type: 'note', text });
+    },
+  };
+}
+
 export interface OutboxOptions {
-  log: JobLog;
-  /** The connection of the agent whose events this outbox sends (NIP-42 AUTH is per author). */
+  store: OutboxStore;
+  /** The connection of the author whose events this outbox sends (NIP-42 AUTH is per author). */
   relay: Publish;
-  /** Pubkey of that agent: `flush` republishes only its events. */
-  author: string;
   logger: Logger;
   /** First retry delay for events the relay did not take; doubles up to 10 s. */
   retryMs?: number;
@@ -21,7 +59,7 @@ export interface OutboxOptions {
 
 /**
  * Every event a job causes goes through here (the transactional-outbox pattern): the signed event is
- * appended to the job log under a key *before* it is published, and marked published after the relay's
+ * recorded in its store under a key *before* it is published, and marked published after the relay's
  * `OK`. A resumed job that sends the same key again gets the same signed event (same id), so a crash
  * between signing and publishing can never produce a second, different event; the relay answers a
  * republished one with `duplicate:`, which counts as sent.
@@ -48,44 +86,36 @@ export class Outbox {
     signer: Signer,
     template: EventTemplate,
   ): Promise<{ event: NostrEvent; published: Promise<boolean> }> {
-    const view = this.options.log.get(jobId);
-    const existing = view?.outbox.find((o) => o.key === key);
+    const existing = this.options.store.outboxItem(jobId, key);
     let event: NostrEvent;
     if (existing) {
       event = existing.event;
       if (existing.published) return { event, published: Promise.resolve(true) };
     } else {
       event = await signer.signEvent(template);
-      this.options.log.append(jobId, { type: 'outbox', key, event });
+      this.options.store.recordOutbox(jobId, key, event);
     }
     return { event, published: this.publish(jobId, key, event) };
   }
 
-  /**
-   * Records and publishes an event signed elsewhere (a NIP-59 gift wrap is signed by a throwaway key). Its
-   * key must end with `:<author>` so this outbox's `flush` republishes it after a crash.
-   */
+  /** Records and publishes an event signed elsewhere (a NIP-59 gift wrap is signed by a throwaway key). */
   async sendSigned(
     jobId: string,
     key: string,
     event: NostrEvent,
   ): Promise<{ event: NostrEvent; published: Promise<boolean> }> {
-    if (!key.endsWith(`:${this.options.author}`))
-      throw new Error(`outbox key ${key} of a foreign-signed event must end with :${this.options.author}`);
-    const existing = this.options.log.get(jobId)?.outbox.find((o) => o.key === key);
+    const existing = this.options.store.outboxItem(jobId, key);
     if (existing) {
       if (existing.published) return { event: existing.event, published: Promise.resolve(true) };
       return { event: existing.event, published: this.publish(jobId, key, existing.event) };
     }
-    this.options.log.append(jobId, { type: 'outbox', key, event });
+    this.options.store.recordOutbox(jobId, key, event);
     return { event, published: this.publish(jobId, key, event) };
   }
 
   /** Publishes every recorded event not yet marked published (at start, and on a timer after failures). */
   async flush(): Promise<void> {
-    const mine = (p: { key: string; event: NostrEvent }): boolean =>
-      p.event.pubkey === this.options.author || p.key.endsWith(`:${this.options.author}`);
-    const pending = this.options.log.pendingOutbox().filter(mine);
+    const pending = this.options.store.pendingOutbox();
     const results = await Promise.all(pending.map((p) => this.publish(p.jobId, p.key, p.event)));
     if (results.some((ok) => !ok)) throw new Error('some job events are not published yet');
   }
@@ -103,12 +133,12 @@ export class Outbox {
     if (this.stopped) return false;
     try {
       await this.options.relay.publish(event);
-      this.markPublished(jobId, key);
+      this.options.store.markPublished(jobId, key);
       return true;
     } catch (err) {
       const reason = errorMessage(err);
       if (reason.startsWith('duplicate:')) {
-        this.markPublished(jobId, key);
+        this.options.store.markPublished(jobId, key);
         return true;
       }
       if (PERMANENT.some((p) => reason.startsWith(p))) {
@@ -116,8 +146,8 @@ export class Outbox {
           { job: jobId, key, kind: event.kind, reason },
           'the relay refuses a job event; giving up on it',
         );
-        this.options.log.append(jobId, { type: 'note', text: `relay refused ${key}: ${reason}` });
-        this.markPublished(jobId, key);
+        this.options.store.note(jobId, `relay refused ${key}: ${reason}`);
+        this.options.store.markPublished(jobId, key);
         return true;
       }
       if (this.stopped) return false;
@@ -128,12 +158,6 @@ export class Outbox {
       this.scheduleRetry();
       return false;
     }
-  }
-
-  private markPublished(jobId: string, key: string): void {
-    const view = this.options.log.get(jobId);
-    if (view?.outbox.find((o) => o.key === key)?.published) return;
-    this.options.log.append(jobId, { type: 'published', key });
   }
 
   private scheduleRetry(): void {

@@ -9,8 +9,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Auctioneer } from '../agents/auctioneer.ts';
-import { Outbox } from '../agents/outbox.ts';
+import { Auctioneer } from '../agents/desk/auctioneer.ts';
+import { jobLogStore, Outbox } from '../agents/outbox.ts';
 import { commitBid, newNonce } from '../auction/commitment.ts';
 import { buildCommitment } from '../auction/events.ts';
 import { wrapOpening } from '../auction/gift-wrap.ts';
@@ -45,7 +45,7 @@ async function oneAuction(
   },
   mechanism: 'vickrey' | 'first-price',
 ): Promise<number> {
-  const outbox = new Outbox({ log: o.log, relay: o.client, author: o.timmy.pubkey, logger: silentLogger });
+  const outbox = new Outbox({ store: jobLogStore(o.log), relay: o.client, logger: silentLogger });
   const auctioneer = new Auctioneer({
     signer: o.timmy,
     pubkey: o.timmy.pubkey,

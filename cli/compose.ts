@@ -174,6 +174,7 @@ export async function startInstance(
           pubkey: a.pubkey,
           npub: a.npub,
           kinds: live?.kinds ?? a.persona.serves.map((s) => s.kind),
+          local: live?.local ?? true,
           alive: live?.alive ?? false,
           load: live?.load ?? 0,
           lastBeatAt: live?.lastBeatAt,

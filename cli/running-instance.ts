@@ -20,6 +20,8 @@ export interface StatusAgent {
   pubkey: string;
   role: string;
   kinds: number[];
+  /** Runs in the instance's process (false: `timmy agents run` elsewhere). */
+  local?: boolean;
   alive: boolean;
   load: number;
   lastBeatAt: number | undefined;

@@ -80,6 +80,8 @@ export const configSchema = z.strictObject({
   agents: z
     .strictObject({
       personaFile: z.string().default(''),
+      /** Agents of the persona file that run in another process (`timmy agents run`), not in `timmy start`. */
+      elsewhere: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   dvm: z
@@ -192,6 +194,7 @@ export const SECRET_FIELDS: readonly string[] = [
 
 /** List fields whose items are strings (the others are lists of integers), for environment parsing. */
 const STRING_LIST_FIELDS: readonly string[] = [
+  'agents.elsewhere',
   'llm.order',
   'dvm.approvalAgents',
   'payments.trustedCustomers',

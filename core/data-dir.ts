@@ -9,6 +9,8 @@ export const DATA_FILES = {
   relay: 'relay.sqlite',
   /** The desk's job log. */
   jobs: 'jobs.sqlite',
+  /** The agents' own records of their work (assignments, effects, the events they send). */
+  work: 'work.sqlite',
   /** The treasury: the instance's accounts, job escrows, withdrawals. */
   treasury: 'treasury.sqlite',
   /** The embedded NIP-47 wallet service (test sats). */

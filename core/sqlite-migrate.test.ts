@@ -52,3 +52,43 @@ test('refuses a file of a newer version with a message that says what to do', ()
   assert.throws(() => checkSchemaVersion(db, [V1], 'thing', 'x.sqlite'), /newer/);
   db.close();
 });
+
+test('two components share a file, each with its own version; a step may be a function', () => {
+  const db = new Database(':memory:');
+  const log = new MemoryLogger();
+  migrateSchema(db, [V1], { what: 'main', path: 'x.sqlite', log });
+  const copy = (d: Database.Database): void => {
+    d.exec('CREATE TABLE b (z INTEGER)');
+    d.prepare('INSERT INTO b (z) SELECT x FROM a').run();
+  };
+  db.prepare('INSERT INTO a (x) VALUES (7)').run();
+  migrateSchema(db, ['CREATE TABLE c (w TEXT)', copy], {
+    what: 'side',
+    path: 'x.sqlite',
+    component: 'side',
+    log,
+  });
+  // Applied once: a second run changes nothing.
+  migrateSchema(db, ['CREATE TABLE c (w TEXT)', copy], {
+    what: 'side',
+    path: 'x.sqlite',
+    component: 'side',
+    log,
+  });
+  assert.equal(db.pragma('user_version', { simple: true }), 1, 'the main schema keeps user_version');
+  assert.deepEqual(db.prepare('SELECT component, version FROM schema_versions').all(), [
+    { component: 'side', version: 2 },
+  ]);
+  assert.deepEqual(db.prepare('SELECT z FROM b').all(), [{ z: 7 }]);
+  assert.equal(checkSchemaVersion(db, [V1, V2], 'side', 'x.sqlite', 'side'), 2);
+  assert.throws(
+    () => checkSchemaVersion(db, [V1], 'side', 'x.sqlite', 'side'),
+    /side schema version 2 is newer/,
+  );
+  // A step that throws leaves its schema where it was.
+  assert.throws(() =>
+    migrateSchema(db, [V1, V2, 'CREATE TABLE oops (', V2], { what: 'main', path: 'x.sqlite', log }),
+  );
+  assert.equal(db.pragma('user_version', { simple: true }), 2, 'steps before the bad one are kept');
+  db.close();
+});

@@ -25,6 +25,7 @@ const view: InstanceView = {
       npub: 'npub1x',
       about: '<script>x</script>',
       kinds: [],
+      local: true,
       alive: true,
       load: 0,
       lastBeatAt: undefined,

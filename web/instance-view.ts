@@ -15,6 +15,8 @@ export interface InstanceView {
     about: string;
     /** NIP-90 job kinds served. */
     kinds: number[];
+    /** Runs in the instance's process (false: `timmy agents run` elsewhere, per agents.elsewhere). */
+    local: boolean;
     /** Heartbeating now (the coordinator counts as alive while the instance runs). */
     alive: boolean;
     load: number;

@@ -1,5 +1,5 @@
 import { commitBid, newNonce } from '../../auction/commitment.ts';
-import { buildCommitment, parseAuctionOpen } from '../../auction/events.ts';
+import { type AuctionOpen, buildCommitment, parseAuctionOpen } from '../../auction/events.ts';
 import { wrapOpening } from '../../auction/gift-wrap.ts';
 import { AUCTION_OPEN_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
 import { type CostModel, estimateCost, truthfulBid } from '../../auction/strategy.ts';
@@ -10,21 +10,24 @@ import type { Logger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
 import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
-import type { JobLog } from '../../dvm/job-log.ts';
+import { decryptJobRequest, isEncryptedRequest } from '../../dvm/request.ts';
 import type { Outbox } from '../outbox.ts';
+import type { AgentWork } from './work-log.ts';
 
 export interface BidderOptions {
   name: string;
   signer: Signer;
   pubkey: string;
-  coordinator: string;
+  /** The desk whose auctions (kind 7610) this agent bids in. */
+  desk: string;
   /** Kinds served, each with its base price (the persona's priceMsats). */
   prices: ReadonlyMap<number, number>;
   /** Kinds whose handler calls a language model (their cost grows with tokens). */
   llmKinds: ReadonlySet<number>;
   cost: Omit<CostModel, 'baseMsats'>;
   relay: Publish & Subscribe;
-  log: JobLog;
+  /** This agent's own record: its bids and the events that carry them. */
+  work: AgentWork;
   outbox: Outbox;
   /** Jobs in hand now (the load surcharge). */
   load: () => number;
@@ -34,13 +37,21 @@ export interface BidderOptions {
   logger: Logger;
 }
 
+/** Bid state recorded per auction (`bid:<auction id>`). */
+interface RecordedBid {
+  amountMsats: number;
+  nonce: string;
+}
+
 /**
- * A worker's side of the auctions: for every auction Timmy opens for a kind it serves, it bids its true
- * cost (second-price: truthful bidding is its best strategy, docs/decisions/0005-vickrey-auctions.md). The
- * bid is a commitment (kind 7611: sha256 over job, bidder, amount, nonce; chained to the latest commitment
- * it saw) published before the deadline, and the opening, gift-wrapped to Timmy (NIP-59), sent only after the
- * deadline. Both are recorded in the job log before they are sent, so a restarted agent never bids twice or
- * with a different amount.
+ * An agent's side of the auctions: for every auction the desk opens for a kind it serves (and, when the desk
+ * invites bidders, that invites it), it bids its true cost (second-price: truthful bidding is its best
+ * strategy, docs/decisions/0005-vickrey-auctions.md). The bid is a commitment (kind 7611: sha256 over job,
+ * bidder, amount, nonce; chained to the latest commitment it saw) published before the deadline, and the
+ * opening, gift-wrapped to the desk (NIP-59), sent only after the deadline. It reads the job from the relay
+ * (the auction names the request; an encrypted one addressed to this agent is decrypted to size it) and
+ * records the bid and both events in its own work log before sending them, so a restarted agent never bids
+ * twice or with a different amount.
  */
 export class Bidder {
   private readonly log: Logger;
@@ -54,7 +65,7 @@ export class Bidder {
   start(): void {
     const since = Math.floor(this.options.clock.now() / 1000) - this.options.lookbackSeconds;
     this.sub = this.options.relay.subscribe(
-      [{ kinds: [AUCTION_OPEN_KIND], authors: [this.options.coordinator], since }],
+      [{ kinds: [AUCTION_OPEN_KIND], authors: [this.options.desk], since }],
       {
         onEvent: (e) =>
           void this.onOpen(e).catch((err: unknown) =>
@@ -71,43 +82,36 @@ export class Bidder {
   }
 
   private async onOpen(event: NostrEvent): Promise<void> {
-    let open: ReturnType<typeof parseAuctionOpen>;
+    let open: AuctionOpen;
     try {
       open = parseAuctionOpen(event);
     } catch (err) {
-      this.log.debug({ event: event.id, err: String(err) }, 'ignoring a malformed auction');
+      this.log.debug({ event: event.id, err: errorMessage(err) }, 'ignoring a malformed auction');
       return;
     }
     const base = this.options.prices.get(open.kind);
     if (base === undefined) return;
-    const nowS = Math.floor(this.options.clock.now() / 1000);
-    const view = this.options.log.get(open.jobId);
-    if (view?.state !== 'bidding') return;
     const me = this.options.pubkey;
-    const committed = view.outbox.find((o) => o.key === `commit:${open.id}:${me}`);
+    if (open.invited.length > 0 && !open.invited.includes(me)) return;
+    const { work } = this.options;
+    const nowS = Math.floor(this.options.clock.now() / 1000);
+    const committed = work.outboxItem(open.jobId, `commit:${open.id}`);
     if (nowS > open.deadline) {
       // Too late to bid; but a bid committed before a restart is still revealed (in the grace period).
       if (committed) await this.reveal(open, committed.event);
       return;
     }
-    const bidKey = `bid:${open.id}:${me}`;
-    let bid = view.effects[bidKey] as { amountMsats: number; nonce: string } | undefined;
+    const bidKey = `bid:${open.id}`;
+    const found = work.effect(open.jobId, bidKey);
+    let bid = found.found ? (found.value as RecordedBid) : undefined;
     if (!bid) {
-      const maxTokens = Number(view.request.tags.find((t) => t[0] === 'param' && t[1] === 'max_tokens')?.[2]);
-      const inputBytes = view.request.tags
-        .filter((t) => t[0] === 'i')
-        .reduce((n, t) => n + (t[1]?.length ?? 0), 0);
-      const expectedTokens = this.options.llmKinds.has(open.kind)
-        ? Number.isSafeInteger(maxTokens) && maxTokens > 0
-          ? maxTokens
-          : this.options.llm.maxTokens
-        : Math.ceil(inputBytes / 4);
-      const cost = estimateCost(
-        { baseMsats: base, ...this.options.cost },
-        { expectedTokens, expectedSeconds: 0, load: this.options.load() },
-      );
-      bid = { amountMsats: truthfulBid(cost), nonce: newNonce() };
-      this.options.log.append(open.jobId, { type: 'effect', key: bidKey, value: bid });
+      const request = await this.request(open.jobId);
+      if (!request) {
+        this.log.warn({ job: open.jobId }, 'the auctioned request is not on the relay; no bid');
+        return;
+      }
+      bid = { amountMsats: truthfulBid(this.cost(open.kind, base, request)), nonce: newNonce() };
+      work.recordEffect(open.jobId, bidKey, bid);
     }
     const commitment = commitBid({
       jobId: open.jobId,
@@ -126,12 +130,12 @@ export class Bidder {
         .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1))[0]?.id ?? open.id;
     const { event: sealed } = await this.options.outbox.send(
       open.jobId,
-      `commit:${open.id}:${me}`,
+      `commit:${open.id}`,
       this.options.signer,
       buildCommitment({ open: { id: open.id, jobId: open.jobId }, commitment, prev, createdAt }),
     );
     this.log.debug({ job: open.jobId, auction: open.id, amountMsats: bid.amountMsats }, 'bid committed');
-    // Commit now, reveal after the deadline: until then nobody, Timmy included, knows the amount.
+    // Commit now, reveal after the deadline: until then nobody, the desk included, knows the amount.
     const wait = (open.deadline + 1) * 1000 - this.options.clock.now();
     const timer = setTimeout(
       () => {
@@ -146,15 +150,37 @@ export class Bidder {
     this.timers.add(timer);
   }
 
-  /** Sends the opening of this agent's commitment to Timmy, gift-wrapped (NIP-59), once per auction. */
-  private async reveal(open: ReturnType<typeof parseAuctionOpen>, commitment: NostrEvent): Promise<void> {
-    const me = this.options.pubkey;
-    const view = this.options.log.get(open.jobId);
-    if (view?.state !== 'bidding') return;
-    const bid = view.effects[`bid:${open.id}:${me}`] as { amountMsats: number; nonce: string } | undefined;
-    if (!bid) return;
-    const revealKey = `reveal:${open.id}:${me}`;
-    const already = view.outbox.find((o) => o.key === revealKey);
+  /** The job request, read from the relay (decrypted when it is encrypted to this agent). */
+  private async request(jobId: string): Promise<NostrEvent | undefined> {
+    const found = await this.options.relay.query([{ ids: [jobId] }], { timeoutMs: 10_000 });
+    const request = found.find((e) => e.id === jobId);
+    if (!request || !isEncryptedRequest(request)) return request;
+    return decryptJobRequest(request, this.options.signer).catch(() => request);
+  }
+
+  /** This agent's true cost for the job: its base price, the tokens it expects to spend, its load. */
+  private cost(kind: number, base: number, request: NostrEvent): number {
+    const maxTokens = Number(request.tags.find((t) => t[0] === 'param' && t[1] === 'max_tokens')?.[2]);
+    const inputBytes = request.tags.filter((t) => t[0] === 'i').reduce((n, t) => n + (t[1]?.length ?? 0), 0);
+    const expectedTokens = this.options.llmKinds.has(kind)
+      ? Number.isSafeInteger(maxTokens) && maxTokens > 0
+        ? maxTokens
+        : this.options.llm.maxTokens
+      : Math.ceil(inputBytes / 4);
+    return estimateCost(
+      { baseMsats: base, ...this.options.cost },
+      { expectedTokens, expectedSeconds: 0, load: this.options.load() },
+    );
+  }
+
+  /** Sends the opening of this agent's commitment to the desk, gift-wrapped (NIP-59), once per auction. */
+  private async reveal(open: AuctionOpen, commitment: NostrEvent): Promise<void> {
+    const { work } = this.options;
+    const found = work.effect(open.jobId, `bid:${open.id}`);
+    if (!found.found) return;
+    const bid = found.value as RecordedBid;
+    const revealKey = `reveal:${open.id}`;
+    const already = work.outboxItem(open.jobId, revealKey);
     const wrap =
       already?.event ??
       (await wrapOpening({
@@ -166,7 +192,7 @@ export class Bidder {
           nonce: bid.nonce,
         },
         bidder: this.options.signer,
-        recipient: this.options.coordinator,
+        recipient: this.options.desk,
       }));
     await this.options.outbox.sendSigned(open.jobId, revealKey, wrap);
     this.log.debug({ job: open.jobId, auction: open.id }, 'bid revealed');

@@ -39,6 +39,12 @@ export interface ReplayReport {
 export interface ReplayOptions {
   handlerFor(name: string, systemPrompt: string): JobHandler | undefined;
   maxInputBytes: number;
+  /**
+   * What the agent of an attempt recorded (its work log, agents/runtime/work-log.ts); undefined when its
+   * record is not at hand (the agent ran elsewhere). Jobs logged before the desk and the agents kept separate
+   * records have their effects in the job log itself, which is read then.
+   */
+  effectsOf?(attempt: number, agent: string): Readonly<Record<string, unknown>> | undefined;
 }
 
 class NotRecorded extends Error {}
@@ -55,7 +61,6 @@ export async function replayJob(
   options: ReplayOptions,
 ): Promise<ReplayReport> {
   const recordedView = foldJob(entries);
-  const effects = recordedView.effects;
   const attempts: AttemptReplay[] = [];
   let diverged: string | undefined;
   let view: JobView | undefined;
@@ -64,16 +69,22 @@ export async function replayJob(
     const meta = { seq, at };
     if ((entry.type === 'completed' || entry.type === 'failed') && view) {
       const attempt = view.attempt;
+      const { effects, missing } = effectsFor(recordedView, attempt, view.agent, options);
       const run = effects[`run:${attempt}`] as RunRecord | undefined;
-      if (run && (view.state === 'assigned' || view.state === 'executing')) {
+      const inHand = view.state === 'assigned' || view.state === 'executing';
+      if (inHand && missing && entry.type === 'completed')
+        diverged ??= `attempt ${attempt}: the agent's record of its work is not in this data directory (it ran elsewhere)`;
+      if (run && inHand) {
         const recorded: Outcome =
           entry.type === 'completed'
             ? { ok: true, content: recordedOutput(effects, attempt) ?? entry.result.content }
             : { ok: false, error: entry.reason };
-        const replayed = await runAgain(recordedView, attempt, run, options).catch((err: unknown) => {
-          if (err instanceof NotRecorded) diverged ??= err.message;
-          return { ok: false, error: errorMessage(err) } as Outcome;
-        });
+        const replayed = await runAgain(recordedView, effects, attempt, run, options).catch(
+          (err: unknown) => {
+            if (err instanceof NotRecorded) diverged ??= err.message;
+            return { ok: false, error: errorMessage(err) } as Outcome;
+          },
+        );
         attempts.push({
           attempt,
           agent: run.agent,
@@ -118,15 +129,34 @@ export async function replayJob(
   };
 }
 
+/**
+ * The effects recorded for one attempt: the agent's own record, else (jobs logged before the agents kept
+ * their own) the job log's; `missing` when neither has any.
+ */
+function effectsFor(
+  recorded: JobView,
+  attempt: number,
+  agent: string | undefined,
+  options: ReplayOptions,
+): { effects: Readonly<Record<string, unknown>>; missing: boolean } {
+  const own = agent === undefined ? undefined : options.effectsOf?.(attempt, agent);
+  if (own && Object.keys(own).length > 0) return { effects: own, missing: false };
+  const legacy = Object.keys(recorded.effects).some(
+    (k) => k.endsWith(`:${attempt}`) || k.includes(`:${attempt}:`),
+  );
+  return { effects: recorded.effects, missing: !legacy };
+}
+
 async function runAgain(
   recorded: JobView,
+  effects: Readonly<Record<string, unknown>>,
   attempt: number,
   run: RunRecord,
   options: ReplayOptions,
 ): Promise<Outcome> {
   const handler = options.handlerFor(run.handler, run.systemPrompt);
   if (!handler) throw new NotRecorded(`handler "${run.handler}" does not exist in this version`);
-  const request = requestFor(recorded, attempt);
+  const request = requestFor(recorded, effects, attempt);
   try {
     const out: HandlerOutput = await executeJob({
       request,
@@ -138,7 +168,7 @@ async function runAgain(
       effects: {
         recorded: async <T>(key: string, make: () => Promise<T>): Promise<T> => {
           if (key.startsWith('output:')) return make(); // the handler itself always runs again
-          if (key in recorded.effects) return readRecorded<T>(recorded.effects[key]);
+          if (key in effects) return readRecorded<T>(effects[key]);
           throw new NotRecorded(`the replay needed "${key}", which the original run did not record`);
         },
         resolveInputs: async () => {
@@ -158,9 +188,9 @@ async function runAgain(
 }
 
 /** The request as the agent read it: the recorded decrypted copy for encrypted requests. */
-function requestFor(view: JobView, attempt: number): NostrEvent {
+function requestFor(view: JobView, effects: Readonly<Record<string, unknown>>, attempt: number): NostrEvent {
   if (!isEncryptedRequest(view.request)) return view.request;
-  const logical = view.effects[`request:${attempt}`] as NostrEvent | undefined;
+  const logical = effects[`request:${attempt}`] as NostrEvent | undefined;
   if (!logical) throw new NotRecorded('the decrypted request was not recorded');
   return logical;
 }

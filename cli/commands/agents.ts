@@ -6,12 +6,14 @@ import { agentNames } from '../agent-names.ts';
 import { makeContext } from '../context.ts';
 import { type CliIo, printJson, println } from '../io.ts';
 import { runningAgents } from '../running-instance.ts';
+import { registerAgentsRun } from './agents-run.ts';
 
 interface AgentRow {
   name: string;
   role: string;
   npub: string | undefined;
   kinds: number[];
+  local?: boolean;
   alive: boolean | undefined;
   load: number | undefined;
   lastBeatAt: number | undefined;
@@ -19,7 +21,7 @@ interface AgentRow {
 
 /** `timmy agents`: who is on this instance, what each serves, and who is alive right now. */
 export function registerAgents(program: Command, io: CliIo, result: { code: number }): void {
-  program
+  const agents = program
     .command('agents')
     .description(
       'the agents of this instance: npub, job kinds served, liveness and load (from the running instance)',
@@ -65,12 +67,11 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
             ? ''
             : a.role === 'coordinator'
               ? 'coordinator'
-              : a.alive
-                ? `alive, load ${a.load ?? 0}`
-                : 'NOT BEATING';
-        println(io.stdout, `${a.name.padEnd(8)} ${state.padEnd(16)} ${a.npub ?? '(no key yet)'}`);
+              : `${a.alive ? `alive, load ${a.load ?? 0}` : 'NOT BEATING'}${a.local === false ? ' (elsewhere)' : ''}`;
+        println(io.stdout, `${a.name.padEnd(8)} ${state.padEnd(28)} ${a.npub ?? '(no key yet)'}`);
         if (kinds) println(io.stdout, `${''.padEnd(8)} serves ${kinds}`);
       }
       if (running && rows.some((a) => a.role !== 'coordinator' && a.alive === false)) result.code = 1;
     });
+  registerAgentsRun(agents, program, io, result);
 }

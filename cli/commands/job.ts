@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { replayJob } from '../../agents/replay.ts';
-import { handlerFor } from '../../agents/roster.ts';
+import { replayJob } from '../../agents/runtime/replay.ts';
+import { handlerFor } from '../../agents/runtime/roster.ts';
+import { WorkLog, type WorkRecord } from '../../agents/runtime/work-log.ts';
 import { dataFile } from '../../core/data-dir.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, JOB_STATES, type JobStateName, type JobView } from '../../dvm/job-state.ts';
@@ -81,8 +82,9 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
       try {
         const view = findJob(log, id);
         const entries = log.entries(view.id);
+        const agentRecords = workRecords(ctx.dataDir, view.id, entries);
         if (opts.json) {
-          printJson(io.stdout, { job: view, entries });
+          printJson(io.stdout, { job: view, entries, agents: Object.fromEntries(agentRecords) });
           return;
         }
         const names = await agentNames(ctx.dataDir);
@@ -97,6 +99,14 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
         for (const e of entries) {
           const at = new Date(e.at).toISOString().slice(11, 23);
           println(io.stdout, `${String(e.seq).padStart(6)} ${at}  ${describeEntry(e.entry, names)}`);
+        }
+        for (const [agent, records] of agentRecords) {
+          println(io.stdout, '');
+          println(io.stdout, `${nameOf(names, agent)}'s own record:`);
+          for (const r of records) {
+            const at = new Date(r.at).toISOString().slice(11, 23);
+            println(io.stdout, `${String(r.seq).padStart(6)} ${at}  ${describeRecord(r)}`);
+          }
         }
         if (view.result) {
           println(io.stdout, '');
@@ -159,10 +169,17 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
             `job ${view.id.slice(0, 12)} is still ${view.state}; replay runs finished jobs`,
             1,
           );
-        const report = await replayJob(log.entries(view.id), {
-          handlerFor,
-          maxInputBytes: ctx.config.dvm.maxInputBytes,
-        });
+        const work = openWorkLog(ctx.dataDir);
+        let report: Awaited<ReturnType<typeof replayJob>>;
+        try {
+          report = await replayJob(log.entries(view.id), {
+            handlerFor,
+            maxInputBytes: ctx.config.dvm.maxInputBytes,
+            effectsOf: (_attempt, agent) => work?.forAgent(agent).effects(view.id),
+          });
+        } finally {
+          work?.close();
+        }
         if (opts.json) printJson(io.stdout, report);
         else {
           println(io.stdout, `recorded: ${report.recorded.join(' → ')}`);
@@ -187,6 +204,33 @@ export function registerJob(program: Command, io: CliIo, result: { code: number 
         log.close();
       }
     });
+}
+
+/** The agents' work log of this data directory, read-only, if agents ran here. */
+function openWorkLog(dataDir: string): WorkLog | undefined {
+  const path = dataFile(dataDir, 'work');
+  return existsSync(path) ? WorkLog.open({ path, readonly: true }) : undefined;
+}
+
+/** What each agent the job was assigned to recorded of it (agents that ran here only). */
+function workRecords(
+  dataDir: string,
+  jobId: string,
+  entries: ReturnType<JobLog['entries']>,
+): Map<string, WorkRecord[]> {
+  const out = new Map<string, WorkRecord[]>();
+  const work = openWorkLog(dataDir);
+  if (!work) return out;
+  try {
+    for (const e of entries) {
+      if (e.entry.type !== 'assigned' || out.has(e.entry.agent)) continue;
+      const records = work.forAgent(e.entry.agent).records(jobId);
+      if (records.length > 0) out.set(e.entry.agent, records);
+    }
+  } finally {
+    work.close();
+  }
+  return out;
 }
 
 function openLog(dataDir: string, readonly: boolean): JobLog | undefined {
@@ -263,6 +307,13 @@ function describeEntry(
     default:
       return entry.type;
   }
+}
+
+function describeRecord(r: WorkRecord): string {
+  if (r.type === 'effect') return `  record ${r.key}`;
+  if (r.type === 'outbox')
+    return `  signed ${r.key} (kind ${r.event.kind}, ${r.event.id.slice(0, 12)})${r.published ? ', published' : ''}`;
+  return `  note: ${r.text}`;
 }
 
 function clip(text: string, n: number): string {

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Auctioneer } from '../../agents/auctioneer.ts';
-import { Outbox } from '../../agents/outbox.ts';
+import { Auctioneer } from '../../agents/desk/auctioneer.ts';
+import { jobLogStore, Outbox } from '../../agents/outbox.ts';
 import { commitBid, newNonce } from '../../auction/commitment.ts';
 import { buildCommitment } from '../../auction/events.ts';
 import { wrapOpening } from '../../auction/gift-wrap.ts';
@@ -97,7 +97,7 @@ async function commit(
 }
 
 test('bad bids are excluded with their reason; the lowest honest bid wins at the second price; the record verifies', async () => {
-  const outbox = new Outbox({ log, relay: client, author: timmy.pubkey, logger: silentLogger });
+  const outbox = new Outbox({ store: jobLogStore(log), relay: client, logger: silentLogger });
   const auctioneer = new Auctioneer({
     signer: timmy,
     pubkey: timmy.pubkey,

@@ -108,7 +108,7 @@ test('an agent that stops beating loses its job to another agent serving the kin
       5000,
       'executing',
     );
-    const dying = net.network.workers.find((w) => w.pubkey === first);
+    const dying = net.network.runtimes.find((w) => w.pubkey === first);
     assert.ok(dying);
     await dying.stop(); // stops beating (and its hung call is abandoned)
     const out = await pending;

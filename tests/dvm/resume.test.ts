@@ -123,13 +123,14 @@ test('killed after the model answered but before the result reached the relay: n
       buildJobRequest({ kind: 5050, inputs: [{ data: 'write', type: 'text' }] }),
     );
     await w.customer.client.publish(request);
-    await until(
-      () => first.network.log.get(request.id)?.outbox.some((o) => o.key === 'result:1') === true,
-      5000,
-      'result signed',
-    );
+    // The result is recorded in the agent's own work log before it is published.
+    const signedResult = () => {
+      const agent = first.network.log.get(request.id)?.agent;
+      return agent ? first.network.work.forAgent(agent).outboxItem(request.id, 'result:1') : undefined;
+    };
+    await until(() => signedResult() !== undefined, 5000, 'result signed');
     assert.equal((await resultsFor(w, request)).length, 0, 'nothing reached the relay yet');
-    const signed = first.network.log.get(request.id)?.outbox.find((o) => o.key === 'result:1')?.event;
+    const signed = signedResult()?.event;
     await first.stop();
     const second = await run(w, { providers: [{ provider: llm2 }] });
     const out = await w.customer.follow(request, 10_000);

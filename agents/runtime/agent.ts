@@ -1,0 +1,128 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Config } from '../../core/config.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Signer } from '../../core/signer.ts';
+import type { Publish, Subscribe } from '../../core/transport.ts';
+import type { LlmProvider } from '../../llm/provider.ts';
+import { Outbox } from '../outbox.ts';
+import type { Persona } from '../persona.ts';
+import { Bidder } from './bidder.ts';
+import type { InputResolver } from './inputs.ts';
+import type { AgentWork } from './work-log.ts';
+import { DvmWorker, type WorkerServe } from './worker.ts';
+
+export interface AgentRuntimeOptions {
+  persona: Persona;
+  signer: Signer;
+  pubkey: string;
+  /** The desk this agent works for: whose assignments and auctions it takes. */
+  desk: string;
+  /** The handlers for the kinds it serves (agents/runtime/roster.ts). */
+  serves: readonly WorkerServe[];
+  /** This agent's own connection to the relay (NIP-42 AUTH is per pubkey). */
+  relay: Publish & Subscribe;
+  /** Its own part of the work log. */
+  work: AgentWork;
+  inputs: InputResolver;
+  llm: LlmProvider;
+  config: Pick<Config, 'dvm' | 'auction' | 'llm'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * One agent at work: it bids in the desk's auctions (when auctions are on) and executes what it is assigned,
+ * with its own outbox over its own record and its own connection. Everything it shares with the desk goes
+ * over the relay as signed events, so it runs the same in the desk's process (`timmy start`) as in a process
+ * of its own (`timmy agents run`).
+ */
+export class AgentRuntime {
+  readonly worker: DvmWorker;
+  private readonly bidder: Bidder | undefined;
+  private readonly outbox: Outbox;
+  private started = false;
+
+  constructor(private readonly options: AgentRuntimeOptions) {
+    const { persona, signer, pubkey, desk, serves, relay, work, config, clock, logger } = options;
+    this.outbox = new Outbox({ store: work, relay, logger: logger.child({ agent: persona.name }) });
+    this.worker = new DvmWorker({
+      name: persona.name,
+      signer,
+      pubkey,
+      desk,
+      serves,
+      relay,
+      work,
+      outbox: this.outbox,
+      inputs: options.inputs,
+      llm: options.llm,
+      dvm: config.dvm,
+      clock,
+      logger,
+    });
+    const worker = this.worker;
+    this.bidder = config.auction.enabled
+      ? new Bidder({
+          name: persona.name,
+          signer,
+          pubkey,
+          desk,
+          prices: new Map(serves.map((s) => [s.kind, s.priceMsats])),
+          llmKinds: new Set(serves.filter((s) => s.handler.needsLlm).map((s) => s.kind)),
+          cost: persona.cost,
+          relay,
+          work,
+          outbox: this.outbox,
+          load: () => worker.load,
+          llm: config.llm,
+          lookbackSeconds: config.dvm.requestLookbackSeconds,
+          clock,
+          logger,
+        })
+      : undefined;
+  }
+
+  get name(): string {
+    return this.options.persona.name;
+  }
+
+  get pubkey(): string {
+    return this.options.pubkey;
+  }
+
+  get kinds(): number[] {
+    return this.worker.kinds;
+  }
+
+  get load(): number {
+    return this.worker.load;
+  }
+
+  /**
+   * Takes the agent's lease (AgentBusyError when another live process runs it from this work log),
+   * publishes what it recorded but never got out, then takes assignments and auctions.
+   */
+  async start(): Promise<void> {
+    this.options.work.claim();
+    this.started = true;
+    // Events recorded before a crash but never acknowledged go out first (same ids: idempotent).
+    await this.outbox
+      .flush()
+      .catch((err: unknown) =>
+        this.options.logger.warn(
+          { agent: this.name, err: errorMessage(err) },
+          'some recorded events are not out yet; retrying',
+        ),
+      );
+    this.worker.start();
+    this.bidder?.start();
+  }
+
+  async stop(): Promise<void> {
+    this.bidder?.stop();
+    await this.worker.stop();
+    this.outbox.stop();
+    if (this.started) this.options.work.release();
+  }
+}

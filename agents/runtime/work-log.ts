@@ -1,0 +1,446 @@
+/**
+ * An agent's own durable record of its work (`<dataDir>/work.sqlite`, rows keyed by the agent's pubkey):
+ * the assignments it accepted (the signed kind 7600 and the request it names, both read from the relay),
+ * the side effects of each attempt (the decrypted request, resolved inputs, model completions, the handler's
+ * output, its bids) and the events it sends (recorded before they are published: the outbox). It shares
+ * nothing with the desk's job log, so an agent can run in another process, or for another instance, and
+ * still resume a killed job without a second model call or a second result.
+ *
+ * Several processes may open one file (SQLite WAL; each write is its own BEGIN IMMEDIATE transaction); a
+ * lease per agent (`claim`) keeps two live processes from running the same agent.
+ */
+import Database from 'better-sqlite3';
+import { type Clock, systemClock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import { silentLogger } from '../../core/logger.ts';
+import type { NostrEvent } from '../../core/nostr.ts';
+import { checkSchemaVersion, migrateSchema } from '../../core/sqlite-migrate.ts';
+import type { OutboxStore, PendingEvent } from '../outbox.ts';
+
+/**
+ * Migrations (append, never edit):
+ * - `work`: one row per accepted assignment (agent, job, attempt), with the assignment and the request as
+ *   read from the relay, and where the attempt stands.
+ * - `records`: what an attempt did, one row each: `effect` (a value made once and reused on resume: key →
+ *   JSON value), `outbox` (a signed event, `published` once the relay took it), `note` (text for a person).
+ * - `leases`: which process runs which agent now.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE work (
+    agent TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    desk TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    customer TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    request TEXT NOT NULL,
+    price_msats INTEGER,
+    state TEXT NOT NULL,
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (agent, job_id, attempt)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX work_open ON work (agent, created_at) WHERE state = 'assigned';
+
+  CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    published INTEGER NOT NULL DEFAULT 0,
+    at INTEGER NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX records_key ON records (agent, job_id, type, key) WHERE type <> 'note';
+  CREATE INDEX records_job ON records (agent, job_id, seq);
+  CREATE INDEX records_pending ON records (agent, seq) WHERE type = 'outbox' AND published = 0;
+
+  CREATE TABLE leases (
+    agent TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    started_at INTEGER NOT NULL
+  ) STRICT;
+  `,
+];
+
+export type WorkState = 'assigned' | 'done' | 'failed' | 'dropped';
+
+/** One accepted assignment: an attempt at a job, in this agent's hands. */
+export interface WorkItem {
+  agent: string;
+  jobId: string;
+  attempt: number;
+  /** The desk that assigned it (the assignment's author). */
+  desk: string;
+  kind: number;
+  customer: string;
+  /** The signed kind 7600. */
+  assignment: NostrEvent;
+  /** The job request as the customer published it (encrypted ones stay encrypted here). */
+  request: NostrEvent;
+  /** The price the desk stated (the auction's), if any. */
+  priceMsats: number | undefined;
+  state: WorkState;
+  reason: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type WorkRecord =
+  | { seq: number; at: number; type: 'effect'; key: string; value: unknown }
+  | { seq: number; at: number; type: 'outbox'; key: string; event: NostrEvent; published: boolean }
+  | { seq: number; at: number; type: 'note'; text: string };
+
+export type EffectLookup = { found: true; value: unknown } | { found: false };
+
+/** A second process wants an agent that a live one runs already. */
+export class AgentBusyError extends Error {
+  constructor(
+    readonly agent: string,
+    readonly pid: number,
+  ) {
+    super(`this agent already runs in process ${pid} on this data directory; stop it first`);
+    this.name = 'AgentBusyError';
+  }
+}
+
+interface WorkRow {
+  agent: string;
+  job_id: string;
+  attempt: number;
+  desk: string;
+  kind: number;
+  customer: string;
+  assignment: string;
+  request: string;
+  price_msats: number | null;
+  state: WorkState;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface RecordRow {
+  seq: number;
+  type: string;
+  key: string;
+  data: string;
+  published: number;
+  at: number;
+}
+
+export interface WorkLogOptions {
+  /** The file (created if missing), or `:memory:`. */
+  path: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** For readers (`timmy job show` while agents run): the file must exist at this code's version. */
+  readonly?: boolean;
+}
+
+/** The file; `forAgent` gives one agent's part of it. */
+export class WorkLog {
+  private readonly clock: Clock;
+  private closed = false;
+
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+    clock: Clock,
+  ) {
+    this.clock = clock;
+  }
+
+  static open(options: WorkLogOptions): WorkLog {
+    const readonly = options.readonly === true;
+    const db = new Database(options.path, readonly ? { readonly: true, fileMustExist: true } : {});
+    try {
+      db.pragma('busy_timeout = 5000');
+      if (readonly) {
+        const v = checkSchemaVersion(db, MIGRATIONS, 'work log', options.path);
+        if (v < MIGRATIONS.length)
+          throw new Error(
+            `${options.path}: work log schema version ${v} is older than this code's; run an agent once to migrate it`,
+          );
+      } else {
+        db.pragma('journal_mode = WAL');
+        // As the job log (dvm/job-log.ts): a lost effect or outbox row after its event went out is a repeated
+        // side effect, so every commit is fsynced.
+        db.pragma('synchronous = FULL');
+        migrateSchema(db, MIGRATIONS, {
+          what: 'work log',
+          path: options.path,
+          log: (options.logger ?? silentLogger).child({ component: 'work-log' }),
+        });
+      }
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new WorkLog(db, options.path, options.clock ?? systemClock);
+  }
+
+  forAgent(agent: string): AgentWork {
+    this.assertOpen();
+    return new AgentWork(
+      this.db,
+      agent,
+      () => Math.floor(this.clock.now()),
+      () => this.assertOpen(),
+    );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`work log ${this.path} is closed`);
+  }
+}
+
+/** One agent's work and records. Every write is durable when the call returns. */
+export class AgentWork implements OutboxStore {
+  constructor(
+    private readonly db: Database.Database,
+    readonly agent: string,
+    private readonly now: () => number,
+    private readonly assertOpen: () => void,
+  ) {}
+
+  /**
+   * Takes this process's lease on the agent: refused (AgentBusyError) while another live process on this
+   * machine holds it. A lease of a process that died is taken over.
+   */
+  claim(pid = process.pid): void {
+    this.assertOpen();
+    this.db
+      .transaction(() => {
+        const held = this.db.prepare('SELECT pid FROM leases WHERE agent = ?').get(this.agent) as
+          | { pid: number }
+          | undefined;
+        if (held && held.pid !== pid && processAlive(held.pid))
+          throw new AgentBusyError(this.agent, held.pid);
+        this.db
+          .prepare(
+            'INSERT INTO leases (agent, pid, started_at) VALUES (?, ?, ?) ON CONFLICT (agent) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at',
+          )
+          .run(this.agent, pid, this.now());
+      })
+      .immediate();
+  }
+
+  release(pid = process.pid): void {
+    this.assertOpen();
+    this.db.prepare('DELETE FROM leases WHERE agent = ? AND pid = ?').run(this.agent, pid);
+  }
+
+  /** Records an accepted assignment (once: accepting it again returns the stored item). */
+  accept(item: Omit<WorkItem, 'agent' | 'state' | 'reason' | 'createdAt' | 'updatedAt'>): WorkItem {
+    this.assertOpen();
+    const now = this.now();
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO work (agent, job_id, attempt, desk, kind, customer, assignment, request,
+           price_msats, state, reason, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', NULL, ?, ?)`,
+      )
+      .run(
+        this.agent,
+        item.jobId,
+        item.attempt,
+        item.desk,
+        item.kind,
+        item.customer,
+        JSON.stringify(item.assignment),
+        JSON.stringify(item.request),
+        item.priceMsats ?? null,
+        now,
+        now,
+      );
+    return this.item(item.jobId, item.attempt) as WorkItem;
+  }
+
+  item(jobId: string, attempt: number): WorkItem | undefined {
+    this.assertOpen();
+    const row = this.db
+      .prepare('SELECT * FROM work WHERE agent = ? AND job_id = ? AND attempt = ?')
+      .get(this.agent, jobId, attempt) as WorkRow | undefined;
+    return row ? toItem(row) : undefined;
+  }
+
+  /** Every attempt at the job this agent accepted, oldest first. */
+  attempts(jobId: string): WorkItem[] {
+    this.assertOpen();
+    const rows = this.db
+      .prepare('SELECT * FROM work WHERE agent = ? AND job_id = ? ORDER BY attempt')
+      .all(this.agent, jobId) as WorkRow[];
+    return rows.map(toItem);
+  }
+
+  /** Attempts still in hand (accepted, not finished), oldest first: what a restarted agent resumes. */
+  open(): WorkItem[] {
+    this.assertOpen();
+    const rows = this.db
+      .prepare("SELECT * FROM work WHERE agent = ? AND state = 'assigned' ORDER BY created_at, job_id")
+      .all(this.agent) as WorkRow[];
+    return rows.map(toItem);
+  }
+
+  /** The attempt ends: delivered (`done`), refused or failed (`failed`), or no longer ours (`dropped`). */
+  finish(jobId: string, attempt: number, state: Exclude<WorkState, 'assigned'>, reason?: string): void {
+    this.assertOpen();
+    this.db
+      .prepare(
+        "UPDATE work SET state = ?, reason = ?, updated_at = ? WHERE agent = ? AND job_id = ? AND attempt = ? AND state = 'assigned'",
+      )
+      .run(state, reason ?? null, this.now(), this.agent, jobId, attempt);
+  }
+
+  /** The value recorded under `key` for the job, if any. */
+  effect(jobId: string, key: string): EffectLookup {
+    this.assertOpen();
+    const row = this.db
+      .prepare("SELECT data FROM records WHERE agent = ? AND job_id = ? AND type = 'effect' AND key = ?")
+      .get(this.agent, jobId, key) as { data: string } | undefined;
+    return row ? { found: true, value: JSON.parse(row.data) as unknown } : { found: false };
+  }
+
+  /** Records a value once; a second value for the same key is refused (the first is what counts). */
+  recordEffect(jobId: string, key: string, value: unknown): void {
+    this.assertOpen();
+    if (value === undefined) throw new TypeError(`effect ${key}: undefined is not recordable (use null)`);
+    this.insert(jobId, 'effect', key, JSON.stringify(value));
+  }
+
+  /** Every effect of the job, by key (for replay). */
+  effects(jobId: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const r of this.records(jobId)) if (r.type === 'effect') out[r.key] = r.value;
+    return out;
+  }
+
+  /** The job's records in the order they were made. */
+  records(jobId: string): WorkRecord[] {
+    this.assertOpen();
+    const rows = this.db
+      .prepare(
+        'SELECT seq, type, key, data, published, at FROM records WHERE agent = ? AND job_id = ? ORDER BY seq',
+      )
+      .all(this.agent, jobId) as RecordRow[];
+    return rows.map(toRecord);
+  }
+
+  outboxItem(jobId: string, key: string): { event: NostrEvent; published: boolean } | undefined {
+    this.assertOpen();
+    const row = this.db
+      .prepare(
+        "SELECT data, published FROM records WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ?",
+      )
+      .get(this.agent, jobId, key) as { data: string; published: number } | undefined;
+    return row ? { event: JSON.parse(row.data) as NostrEvent, published: row.published === 1 } : undefined;
+  }
+
+  recordOutbox(jobId: string, key: string, event: NostrEvent): void {
+    this.assertOpen();
+    this.insert(jobId, 'outbox', key, JSON.stringify(event));
+  }
+
+  markPublished(jobId: string, key: string): void {
+    this.assertOpen();
+    this.db
+      .prepare(
+        "UPDATE records SET published = 1 WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
+      )
+      .run(this.agent, jobId, key);
+  }
+
+  pendingOutbox(): PendingEvent[] {
+    this.assertOpen();
+    const rows = this.db
+      .prepare(
+        "SELECT job_id, key, data FROM records WHERE agent = ? AND type = 'outbox' AND published = 0 ORDER BY seq",
+      )
+      .all(this.agent) as { job_id: string; key: string; data: string }[];
+    return rows.map((r) => ({ jobId: r.job_id, key: r.key, event: JSON.parse(r.data) as NostrEvent }));
+  }
+
+  note(jobId: string, text: string): void {
+    this.assertOpen();
+    this.db
+      .prepare("INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, 'note', '', ?, ?)")
+      .run(this.agent, jobId, JSON.stringify(text), this.now());
+  }
+
+  private insert(jobId: string, type: 'effect' | 'outbox', key: string, data: string): void {
+    try {
+      this.db
+        .prepare('INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(this.agent, jobId, type, key, data, this.now());
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new RecordExistsError(jobId, type, key);
+      throw err;
+    }
+  }
+}
+
+/** A second record under a key that already holds one (the first is what counts). */
+export class RecordExistsError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly type: string,
+    readonly key: string,
+  ) {
+    super(`job ${jobId}: ${type} '${key}' is already recorded`);
+    this.name = 'RecordExistsError';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function toItem(r: WorkRow): WorkItem {
+  return {
+    agent: r.agent,
+    jobId: r.job_id,
+    attempt: r.attempt,
+    desk: r.desk,
+    kind: r.kind,
+    customer: r.customer,
+    assignment: JSON.parse(r.assignment) as NostrEvent,
+    request: JSON.parse(r.request) as NostrEvent,
+    priceMsats: r.price_msats ?? undefined,
+    state: r.state,
+    reason: r.reason ?? undefined,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toRecord(r: RecordRow): WorkRecord {
+  const data = JSON.parse(r.data) as unknown;
+  if (r.type === 'effect') return { seq: r.seq, at: r.at, type: 'effect', key: r.key, value: data };
+  if (r.type === 'outbox')
+    return {
+      seq: r.seq,
+      at: r.at,
+      type: 'outbox',
+      key: r.key,
+      event: data as NostrEvent,
+      published: r.published === 1,
+    };
+  return { seq: r.seq, at: r.at, type: 'note', text: String(data) };
+}

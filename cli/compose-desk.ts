@@ -1,0 +1,123 @@
+import { Auctioneer } from '../agents/desk/auctioneer.ts';
+import { Billing } from '../agents/desk/billing.ts';
+import { Coordinator, type LocalAgent } from '../agents/desk/coordinator.ts';
+import { Liveness } from '../agents/desk/liveness.ts';
+import { jobLogStore, Outbox } from '../agents/outbox.ts';
+import type { Persona } from '../agents/persona.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import { dataFile } from '../core/data-dir.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Signer } from '../core/signer.ts';
+import type { Publish, Subscribe } from '../core/transport.ts';
+import { JobLog } from '../dvm/job-log.ts';
+import type { Treasury } from '../payments/treasury.ts';
+import type { Wallet } from '../payments/wallet.ts';
+
+/** The desk's own identity and connection (Timmy). */
+export interface DeskIdentity {
+  signer: Signer;
+  pubkey: string;
+  client: Publish & Subscribe;
+}
+
+export interface DeskOptions {
+  config: Config;
+  dataDir: string;
+  logger: Logger;
+  desk: DeskIdentity;
+  /** The agents this desk assigns work to, wherever they run. */
+  roster: readonly LocalAgent[];
+  clock?: Clock;
+  /** The instance's wallet and treasury; without them (or with payments.enabled false) jobs are free. */
+  payments?: { wallet: Wallet; treasury: Treasury };
+}
+
+export interface RunningDesk {
+  log: JobLog;
+  coordinator: Coordinator;
+  liveness: Liveness;
+  close(): Promise<void>;
+}
+
+/** The desk's roster from the persona file: every agent that serves kinds, with its listed prices. */
+export function rosterOf(agents: readonly { persona: Persona; pubkey: string }[]): LocalAgent[] {
+  return agents
+    .filter((a) => a.persona.serves.length > 0)
+    .map((a) => ({
+      name: a.persona.name,
+      pubkey: a.pubkey,
+      kinds: a.persona.serves.map((s) => s.kind),
+      prices: new Map(a.persona.serves.map((s) => [s.kind, s.priceMsats])),
+    }));
+}
+
+/**
+ * Wires Timmy's desk: the job log (`<dataDir>/jobs.sqlite`), the desk's outbox over it, liveness from the
+ * agents' heartbeats, the auctioneer and billing, and the coordinator that takes requests and assigns them.
+ * It talks to its agents only through the relay, so they may run in this process or elsewhere.
+ */
+export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
+  const { config, logger, desk } = options;
+  const clock = options.clock ?? systemClock;
+  const log = JobLog.open({ path: dataFile(options.dataDir, 'jobs'), logger, clock });
+  const liveness = new Liveness(clock, config.dvm.agentTimeoutMs);
+  const outbox = new Outbox({ store: jobLogStore(log), relay: desk.client, logger });
+  const names = new Map(options.roster.map((a) => [a.pubkey, a.name]));
+  const billing =
+    options.payments && config.payments.enabled
+      ? new Billing({
+          wallet: options.payments.wallet,
+          treasury: options.payments.treasury,
+          log,
+          outbox,
+          signer: desk.signer,
+          payments: config.payments,
+          agentName: (pubkey) => names.get(pubkey) ?? pubkey,
+          clock,
+          logger,
+        })
+      : undefined;
+  const auctioneer = config.auction.enabled
+    ? new Auctioneer({
+        signer: desk.signer,
+        pubkey: desk.pubkey,
+        relay: desk.client,
+        log,
+        outbox,
+        config: config.auction,
+        clock,
+        logger,
+      })
+    : undefined;
+  const coordinator = new Coordinator({
+    auctioneer,
+    billing,
+    signer: desk.signer,
+    pubkey: desk.pubkey,
+    relay: desk.client,
+    log,
+    outbox,
+    liveness,
+    agents: options.roster,
+    dvm: config.dvm,
+    clock,
+    logger,
+  });
+  // Events recorded before a crash but never acknowledged go out first (same ids: idempotent).
+  await outbox.flush().catch(() => {});
+  coordinator.start();
+  let closed = false;
+  return {
+    log,
+    coordinator,
+    liveness,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await coordinator.stop();
+      outbox.stop();
+      log.close();
+    },
+  };
+}
