@@ -39,13 +39,13 @@ describe('IncomeWatcher', () => {
 
   test('a payment is booked into the instance once, however often it is reported', async () => {
     const tx = await sell(2000);
-    assert.equal(treasury.income(tx.paymentHash)?.state, 'invoiced');
+    assert.equal(treasury.incomes.get(tx.paymentHash)?.state, 'invoiced');
     await payer.payInvoice({ invoice: tx.invoice }); // the notification books it
     watcher.paid(tx.paymentHash); // the token's preimage proves it again
     await watcher.reconcile(); // and the lookup finds it settled
-    assert.equal(treasury.income(tx.paymentHash)?.state, 'paid');
+    assert.equal(treasury.incomes.get(tx.paymentHash)?.state, 'paid');
     assert.equal(treasury.balance(INSTANCE), 2000);
-    assert.deepEqual(treasury.openIncomes(), []);
+    assert.deepEqual(treasury.incomes.pending(), []);
   });
 
   test('a payment whose notification was lost is found by the next lookup', async () => {
@@ -62,10 +62,10 @@ describe('IncomeWatcher', () => {
   test('an invoice never paid is closed at its expiry, with nothing booked', async () => {
     const tx = await sell(1000);
     await watcher.reconcile();
-    assert.equal(treasury.income(tx.paymentHash)?.state, 'invoiced');
+    assert.equal(treasury.incomes.get(tx.paymentHash)?.state, 'invoiced');
     clock.advance(61_000);
     await watcher.reconcile();
-    assert.equal(treasury.income(tx.paymentHash)?.state, 'expired');
+    assert.equal(treasury.incomes.get(tx.paymentHash)?.state, 'expired');
     assert.equal(treasury.balance(INSTANCE), 0);
   });
 

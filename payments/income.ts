@@ -60,7 +60,7 @@ export class IncomeWatcher implements IncomeSink {
   }
 
   invoiced(tx: Transaction, memo: string): void {
-    this.options.treasury.recordIncome({
+    this.options.treasury.incomes.record({
       paymentHash: tx.paymentHash.toLowerCase(),
       invoice: tx.invoice,
       amountMsats: tx.amountMsats,
@@ -70,7 +70,7 @@ export class IncomeWatcher implements IncomeSink {
   }
 
   paid(paymentHash: string): void {
-    const i = this.options.treasury.income(paymentHash.toLowerCase());
+    const i = this.options.treasury.incomes.get(paymentHash.toLowerCase());
     if (i?.state === 'invoiced') this.book(i.paymentHash);
   }
 
@@ -86,12 +86,12 @@ export class IncomeWatcher implements IncomeSink {
   private async round(): Promise<void> {
     const { treasury, wallet, clock } = this.options;
     try {
-      for (const i of treasury.openIncomes()) {
+      for (const i of treasury.incomes.pending()) {
         if (this.stopped) return;
         const t = await wallet.lookupInvoice({ paymentHash: i.paymentHash });
         if (t.state === 'settled') this.book(i.paymentHash);
         else if (t.state === 'failed' || i.expiresAt <= Math.floor(clock.now() / 1000))
-          treasury.markIncomeExpired(i.paymentHash);
+          treasury.incomes.markExpired(i.paymentHash);
       }
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'looking up income invoices failed; will retry');
@@ -100,14 +100,14 @@ export class IncomeWatcher implements IncomeSink {
 
   private onNotification(n: WalletNotification): void {
     if (n.type !== 'payment_received') return;
-    const i = this.options.treasury.income(n.transaction.paymentHash.toLowerCase());
+    const i = this.options.treasury.incomes.get(n.transaction.paymentHash.toLowerCase());
     // An expired record too: if the wallet took the payment, the sats are the instance's.
     if (i && i.state !== 'paid') this.book(i.paymentHash);
   }
 
   private book(paymentHash: string): void {
     try {
-      const i = this.options.treasury.markIncomePaid(paymentHash);
+      const i = this.options.treasury.incomes.markPaid(paymentHash);
       if (i) this.log.info({ paymentHash, amountMsats: i.amountMsats, memo: i.memo }, 'income booked');
     } catch (err) {
       this.log.warn({ paymentHash, err: errorMessage(err) }, 'booking income failed; will retry');

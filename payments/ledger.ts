@@ -12,6 +12,8 @@
  */
 import type Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../core/clock.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import { migrateSchema } from '../core/sqlite-migrate.ts';
 
 export type LedgerErrorCode =
   | 'insufficient-balance'
@@ -61,7 +63,12 @@ export interface LedgerCheck {
   drift: { name: string; storedMsats: number; journalMsats: number }[];
 }
 
-const SCHEMA = `
+/**
+ * The ledger's schema, versioned as the `ledger` component of the file it lives in (core/sqlite-migrate.ts).
+ * Files written before it was versioned already hold these tables, so step 1 creates them only if missing.
+ */
+export const LEDGER_MIGRATIONS: readonly string[] = [
+  `
   CREATE TABLE IF NOT EXISTS ledger_accounts (
     name TEXT PRIMARY KEY,
     allow_negative INTEGER NOT NULL,
@@ -81,7 +88,8 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS ledger_postings_from ON ledger_postings (from_account, id);
   CREATE INDEX IF NOT EXISTS ledger_postings_to ON ledger_postings (to_account, id);
   CREATE INDEX IF NOT EXISTS ledger_postings_ref ON ledger_postings (ref) WHERE ref IS NOT NULL;
-`;
+  `,
+];
 
 interface AccountRow {
   name: string;
@@ -170,10 +178,15 @@ export class Ledger {
 
   constructor(
     private readonly db: Database.Database,
-    options: { clock?: Clock } = {},
+    options: { clock?: Clock; logger?: Logger } = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    db.exec(SCHEMA);
+    migrateSchema(db, LEDGER_MIGRATIONS, {
+      what: 'ledger',
+      component: 'ledger',
+      path: db.name,
+      log: options.logger ?? silentLogger,
+    });
     this.stmt = prepare(db);
     this.transferTx = db.transaction(
       (from: string, to: string, amount: number, ref: string | null, memo: string | null): number => {

@@ -14,7 +14,7 @@ async function setup(payments: Record<string, unknown> = {}, routingFeeMsats = 0
   const wallet = new MemoryWallet({ network: lightning, balanceMsats: 50_000, routingFeeMsats });
   const outside = new MemoryWallet({ network: lightning });
   const treasury = Treasury.open({ path: ':memory:', logger: silentLogger });
-  treasury.openEscrow({
+  treasury.escrows.record({
     jobId: 'j1',
     customer: 'c'.repeat(64),
     mode: 'before',
@@ -27,8 +27,8 @@ async function setup(payments: Record<string, unknown> = {}, routingFeeMsats = 0
     agent: 'echo',
     expiresAt: 2_000_000_000,
   });
-  treasury.markPaid('j1');
-  treasury.markSettled('j1');
+  treasury.escrows.markPaid('j1');
+  treasury.escrows.markSettled('j1');
   const config = configSchema.parse({ payments }).payments;
   return { lightning, wallet, outside, treasury, config, routingFeeMsats };
 }
@@ -64,7 +64,7 @@ describe('Payouts', () => {
 
   const request = async (amountMsats: number, account = agentAccount('echo')) => {
     const inv = await s.outside.makeInvoice({ amountMsats });
-    return s.treasury.requestWithdrawal({
+    return s.treasury.withdrawals.request({
       account,
       invoice: inv.invoice,
       paymentHash: inv.paymentHash,
@@ -77,18 +77,18 @@ describe('Payouts', () => {
   it('pays only approved withdrawals', async () => {
     const w = await request(30_000);
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'pending', 'waits for the operator');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'pending', 'waits for the operator');
     assert.equal(s.outside.balanceMsats, 0);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid');
     assert.equal(s.outside.balanceMsats, 30_000);
     assert.equal(s.treasury.balance(agentAccount('echo')), 10_000);
   });
 
   it('a payment whose answer was lost is found paid on the next round, never paid twice', async () => {
     const w = await request(20_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     // The wallet pays, but the answer never arrives.
     const realPay = s.wallet.payInvoice.bind(s.wallet);
     s.wallet.payInvoice = async (r) => {
@@ -96,31 +96,31 @@ describe('Payouts', () => {
       throw new WalletError('UNREACHABLE', 'answer lost');
     };
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'approved', 'unknown outcome: still approved');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'approved', 'unknown outcome: still approved');
     s.wallet.payInvoice = realPay;
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid');
     assert.equal(s.outside.balanceMsats, 20_000, 'paid once');
   });
 
   it('a definitive refusal returns the reserved sats to the account', async () => {
     const w = await request(20_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     s.wallet.failNext('pay_invoice', new WalletError('PAYMENT_FAILED', 'no route'));
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'failed');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'failed');
     assert.equal(s.treasury.balance(agentAccount('echo')), 40_000);
   });
 
   it('the wallet unreachable: the withdrawal waits', async () => {
     const w = await request(20_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     s.wallet.unreachable = true;
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'approved');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'approved');
     s.wallet.unreachable = false;
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid');
   });
 
   it('sweeps the instance balance above the threshold to cold storage', async () => {
@@ -139,9 +139,9 @@ describe('Payouts', () => {
     await run(s.outside); // sweeps the instance's 10 000 away: the instance account is 0
     assert.equal(s.treasury.balance(INSTANCE), 0);
     const w = await request(30_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid', 'paid, not booked as failed');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid', 'paid, not booked as failed');
     assert.equal(
       s.treasury.balance(agentAccount('echo')),
       10_000,
@@ -155,43 +155,47 @@ describe('Payouts', () => {
     s.treasury.close();
     s = await setup({ sweep: { thresholdMsats: 1, keepMsats: 1_000 } }, 500);
     const w = await request(20_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     await run(s.outside); // pays echo 20 000 (fee 500), then sweeps: 10 000 of fees − 500 paid − 1 000 kept
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid');
     assert.equal(s.outside.balanceMsats, 20_000 + 8_500);
     const rest = await request(20_000);
-    s.treasury.decide(rest.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(rest.id, 'approved', 'operator');
     await run(s.outside);
-    assert.equal(s.treasury.withdrawal(rest.id)?.state, 'paid', 'the wallet still holds what echo earned');
+    assert.equal(
+      s.treasury.withdrawals.get(rest.id)?.state,
+      'paid',
+      'the wallet still holds what echo earned',
+    );
     assert.equal(s.treasury.balance(agentAccount('echo')), 0);
   });
 
   it('a wallet that cannot look payments up: paid on its word; a refusal is taken as final', async () => {
     const w = await request(20_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
     s.wallet.failNext('lookup_invoice', new WalletError('RESTRICTED', 'lookup_invoice not allowed'));
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid', 'not stuck behind the refused lookup');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid', 'not stuck behind the refused lookup');
     const refused = await request(10_000);
-    s.treasury.decide(refused.id, 'approved', 'operator');
+    s.treasury.withdrawals.decide(refused.id, 'approved', 'operator');
     s.wallet.failNext('lookup_invoice', new WalletError('RESTRICTED', 'lookup_invoice not allowed'));
     s.wallet.failNext('pay_invoice', new WalletError('PAYMENT_FAILED', 'no route'));
     s.wallet.failNext('lookup_invoice', new WalletError('NOT_IMPLEMENTED', 'no lookups'));
     await run();
-    assert.equal(s.treasury.withdrawal(refused.id)?.state, 'failed');
+    assert.equal(s.treasury.withdrawals.get(refused.id)?.state, 'failed');
     assert.equal(s.treasury.balance(agentAccount('echo')), 20_000, 'the refused 10 000 are back');
   });
 
   it('a round that throws (the treasury busy, say) is logged, and the next round pays', async () => {
     const w = await request(20_000);
-    s.treasury.decide(w.id, 'approved', 'operator');
-    const real = s.treasury.withdrawals.bind(s.treasury);
-    s.treasury.withdrawals = () => {
+    s.treasury.withdrawals.decide(w.id, 'approved', 'operator');
+    const real = s.treasury.withdrawals.list.bind(s.treasury.withdrawals);
+    s.treasury.withdrawals.list = () => {
       throw new Error('SQLITE_BUSY: database is locked');
     };
     await run(); // resolves: no unhandled rejection
-    s.treasury.withdrawals = real;
+    s.treasury.withdrawals.list = real;
     await run();
-    assert.equal(s.treasury.withdrawal(w.id)?.state, 'paid');
+    assert.equal(s.treasury.withdrawals.get(w.id)?.state, 'paid');
   });
 });

@@ -57,7 +57,7 @@ export class Payouts {
 
   private async round(): Promise<void> {
     try {
-      for (const w of this.options.treasury.withdrawals(['approved'])) {
+      for (const w of this.options.treasury.withdrawals.list(['approved'])) {
         if (this.stopped) return;
         await this.pay(w).catch((err: unknown) =>
           this.log.warn(
@@ -104,12 +104,12 @@ export class Payouts {
         paid = { preimage: after.preimage, feesPaidMsats: after.feesPaidMsats };
       } else {
         const reason = errorMessage(err);
-        treasury.markWithdrawalFailed(w.id, reason);
+        treasury.withdrawals.markFailed(w.id, reason);
         this.log.warn({ withdrawal: w.id, reason }, 'withdrawal failed; the sats are back in the account');
         return;
       }
     }
-    treasury.markWithdrawalPaid(w.id, paid.preimage, paid.feesPaidMsats);
+    treasury.withdrawals.markPaid(w.id, paid.preimage, paid.feesPaidMsats);
     this.log.info(
       { withdrawal: w.id, account: w.account, amountMsats: w.amountMsats, feesPaidMsats: paid.feesPaidMsats },
       'withdrawal paid',
@@ -148,14 +148,14 @@ export class Payouts {
     // the sweep would leave the wallet holding less than the agents' balances.
     const balance = treasury.balance(INSTANCE) + Math.min(0, treasury.balance(FEES));
     if (balance <= thresholdMsats) return;
-    if (treasury.withdrawals(['pending', 'approved']).some((w) => w.requestedBy === 'sweep')) return;
+    if (treasury.withdrawals.list(['pending', 'approved']).some((w) => w.requestedBy === 'sweep')) return;
     const amountMsats = balance - Math.min(keepMsats, balance);
     if (amountMsats <= 0) return;
     const invoice = await coldWallet.makeInvoice({
       amountMsats,
       description: 'Timmy Time: sweep to cold storage',
     });
-    const w = treasury.requestWithdrawal({
+    const w = treasury.withdrawals.request({
       account: INSTANCE,
       invoice: invoice.invoice,
       paymentHash: invoice.paymentHash,

@@ -4,10 +4,10 @@ import type { Logger } from '../core/logger.ts';
 import { Ledger, type Posting } from './ledger.ts';
 
 /**
- * The core of the treasury (payments/treasury.ts): the double-entry ledger in the treasury's SQLite file,
- * the account names, and `book`, which runs a booking once per key atomically with its transfers (a booking
- * repeated after a crash, or by a second caller, changes nothing). The treasury's parts build on it:
- * withdrawals (treasury-withdrawals.ts), other income (treasury-income.ts), job escrows (treasury.ts).
+ * The core of the treasury (payments/treasury.ts): the double-entry ledger in the treasury's tables, the
+ * account names, and `book`, which runs a booking once per key atomically with its transfers (a booking
+ * repeated after a crash, or by a second caller, changes nothing). The treasury's parts each hold a Books:
+ * job escrows (treasury-escrows.ts), withdrawals (treasury-withdrawals.ts), other income (treasury-income.ts).
  */
 
 export const WORLD = 'lightning';
@@ -29,39 +29,37 @@ export class TreasuryError extends Error {
   }
 }
 
-export interface TreasuryOptions {
-  path: string;
+export interface BooksOptions {
   logger: Logger;
   clock?: Clock;
 }
 
 export class Books {
   readonly ledger: Ledger;
-  protected readonly db: Database.Database;
-  protected readonly now: () => number;
-  protected readonly log: Logger;
+  readonly log: Logger;
+  private readonly clock: Clock | undefined;
 
-  protected constructor(db: Database.Database, options: TreasuryOptions) {
-    this.db = db;
-    this.now = () => Math.floor((options.clock?.now() ?? Date.now()) / 1000);
+  /** Over a database whose treasury tables exist (payments/treasury.ts migrates them). */
+  constructor(
+    readonly db: Database.Database,
+    options: BooksOptions,
+  ) {
+    this.clock = options.clock;
     this.log = options.logger.child({ component: 'treasury' });
-    this.ledger = new Ledger(db);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS treasury_bookings (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS treasury_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+    this.ledger = new Ledger(db, { clock: options.clock, logger: options.logger });
     for (const name of [INSTANCE, ESCROW, WITHDRAWING])
       this.ledger.ensureAccount(name, { allowNegative: false });
     this.ledger.ensureAccount(WORLD, { allowNegative: true });
     this.ledger.ensureAccount(FEES, { allowNegative: true });
   }
 
-  close(): void {
-    this.db.close();
+  /** Unix seconds now. */
+  now(): number {
+    return Math.floor((this.clock?.now() ?? Date.now()) / 1000);
   }
 
   /** Runs `fn` once per `key`, atomically with its transfers; false when it had run before. */
-  protected book(key: string, fn: () => void): boolean {
+  book(key: string, fn: () => void): boolean {
     return this.db
       .transaction(() => {
         const done = this.db.prepare('SELECT 1 FROM treasury_bookings WHERE key = ?').get(key);
@@ -73,7 +71,8 @@ export class Books {
       .immediate();
   }
 
-  protected ensure(account: string): void {
+  /** Opens a non-negative account if it does not exist. */
+  ensure(account: string): void {
     this.ledger.ensureAccount(account, { allowNegative: false });
   }
 

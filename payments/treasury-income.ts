@@ -1,7 +1,4 @@
-import type Database from 'better-sqlite3';
-import type { TreasuryOptions } from './treasury-books.ts';
-import { INSTANCE, WORLD } from './treasury-books.ts';
-import { WithdrawalBooks } from './treasury-withdrawals.ts';
+import { type Books, INSTANCE, WORLD } from './treasury-books.ts';
 
 /**
  * The treasury's other income: invoices the instance makes for itself outside any job (L402 tokens),
@@ -33,61 +30,54 @@ interface IncomeRow {
   expires_at: number;
 }
 
-export class IncomeBooks extends WithdrawalBooks {
-  protected constructor(db: Database.Database, options: TreasuryOptions) {
-    super(db, options);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS incomes (
-        payment_hash TEXT PRIMARY KEY, invoice TEXT NOT NULL, amount_msats INTEGER NOT NULL,
-        memo TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-    `);
-  }
+export class Incomes {
+  constructor(private readonly books: Books) {}
 
   /** Records an invoice the instance made for itself (before it is shown to the payer). Idempotent. */
-  recordIncome(i: Omit<Income, 'state' | 'createdAt'>): Income {
-    this.db
+  record(i: Omit<Income, 'state' | 'createdAt'>): Income {
+    this.books.db
       .prepare(
         `INSERT OR IGNORE INTO incomes (payment_hash, invoice, amount_msats, memo, state, created_at, expires_at)
          VALUES (?, ?, ?, ?, 'invoiced', ?, ?)`,
       )
-      .run(i.paymentHash, i.invoice, i.amountMsats, i.memo, this.now(), i.expiresAt);
-    return this.income(i.paymentHash) as Income;
+      .run(i.paymentHash, i.invoice, i.amountMsats, i.memo, this.books.now(), i.expiresAt);
+    return this.get(i.paymentHash) as Income;
   }
 
-  income(paymentHash: string): Income | undefined {
-    const row = this.db.prepare('SELECT * FROM incomes WHERE payment_hash = ?').get(paymentHash) as
+  get(paymentHash: string): Income | undefined {
+    const row = this.books.db.prepare('SELECT * FROM incomes WHERE payment_hash = ?').get(paymentHash) as
       | IncomeRow
       | undefined;
     return row ? toIncome(row) : undefined;
   }
 
   /** Income invoices not yet paid nor expired. */
-  openIncomes(): Income[] {
-    const rows = this.db
+  pending(): Income[] {
+    const rows = this.books.db
       .prepare("SELECT * FROM incomes WHERE state = 'invoiced' ORDER BY created_at")
       .all() as IncomeRow[];
     return rows.map(toIncome);
   }
 
   /** The payment arrived (an expired record too: sats that came in are booked): the instance's. Once. */
-  markIncomePaid(paymentHash: string): Income | undefined {
-    const i = this.income(paymentHash);
+  markPaid(paymentHash: string): Income | undefined {
+    const i = this.get(paymentHash);
     if (!i) return undefined;
-    this.book(`income:${paymentHash}`, () => {
-      this.ledger.transfer({
+    this.books.book(`income:${paymentHash}`, () => {
+      this.books.ledger.transfer({
         from: WORLD,
         to: INSTANCE,
         amountMsats: i.amountMsats,
         ref: `income:${paymentHash}`,
         memo: i.memo,
       });
-      this.db.prepare("UPDATE incomes SET state = 'paid' WHERE payment_hash = ?").run(paymentHash);
+      this.books.db.prepare("UPDATE incomes SET state = 'paid' WHERE payment_hash = ?").run(paymentHash);
     });
-    return this.income(paymentHash);
+    return this.get(paymentHash);
   }
 
-  markIncomeExpired(paymentHash: string): void {
-    this.db
+  markExpired(paymentHash: string): void {
+    this.books.db
       .prepare("UPDATE incomes SET state = 'expired' WHERE payment_hash = ? AND state = 'invoiced'")
       .run(paymentHash);
   }

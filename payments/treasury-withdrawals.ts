@@ -1,13 +1,4 @@
-import type Database from 'better-sqlite3';
-import {
-  Books,
-  FEES,
-  INSTANCE,
-  TreasuryError,
-  type TreasuryOptions,
-  WITHDRAWING,
-  WORLD,
-} from './treasury-books.ts';
+import { type Books, FEES, INSTANCE, TreasuryError, WITHDRAWING, WORLD } from './treasury-books.ts';
 
 /**
  * The treasury's withdrawal queue: a payment out of an account is requested (its amount reserved in
@@ -50,24 +41,14 @@ interface WithdrawalRow {
   fees_paid_msats: number;
 }
 
-export class WithdrawalBooks extends Books {
-  protected constructor(db: Database.Database, options: TreasuryOptions) {
-    super(db, options);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS withdrawals (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, invoice TEXT NOT NULL,
-        payment_hash TEXT NOT NULL UNIQUE, amount_msats INTEGER NOT NULL, state TEXT NOT NULL,
-        requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, decided_by TEXT NOT NULL DEFAULT '',
-        decided_at INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',
-        preimage TEXT NOT NULL DEFAULT '', fees_paid_msats INTEGER NOT NULL DEFAULT 0);
-    `);
-  }
+export class Withdrawals {
+  constructor(private readonly books: Books) {}
 
   /**
    * Queues a payment out of `account` and reserves its amount (so it cannot be spent twice). Amounts up to
    * `autoApproveMsats` are approved at once; the others wait for `approve`.
    */
-  requestWithdrawal(r: {
+  request(r: {
     account: string;
     invoice: string;
     paymentHash: string;
@@ -82,21 +63,24 @@ export class WithdrawalBooks extends Books {
         'invalid-input',
         `withdrawals come from "instance", "agent:<name>" or "customer:<pubkey>", not "${r.account}"`,
       );
-    if (!this.ledger.hasAccount(r.account)) throw new TreasuryError('not-found', `no account "${r.account}"`);
-    const id = this.db
+    if (!this.books.ledger.hasAccount(r.account))
+      throw new TreasuryError('not-found', `no account "${r.account}"`);
+    const id = this.books.db
       .transaction(() => {
-        const taken = this.db.prepare('SELECT id FROM withdrawals WHERE payment_hash = ?').get(r.paymentHash);
+        const taken = this.books.db
+          .prepare('SELECT id FROM withdrawals WHERE payment_hash = ?')
+          .get(r.paymentHash);
         if (taken)
           throw new TreasuryError('invalid-input', 'this invoice is already in the withdrawal queue');
-        const available = this.ledger.balance(r.account);
+        const available = this.books.ledger.balance(r.account);
         if (available < r.amountMsats)
           throw new TreasuryError(
             'insufficient-balance',
             `account ${r.account} holds ${available} msats; the invoice asks for ${r.amountMsats}`,
           );
         const auto = r.amountMsats <= r.autoApproveMsats;
-        const now = this.now();
-        const info = this.db
+        const now = this.books.now();
+        const info = this.books.db
           .prepare(
             `INSERT INTO withdrawals (account, invoice, payment_hash, amount_msats, state, requested_by,
               requested_at, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -113,7 +97,7 @@ export class WithdrawalBooks extends Books {
             auto ? now : 0,
           );
         const id = Number(info.lastInsertRowid);
-        this.ledger.transfer({
+        this.books.ledger.transfer({
           from: r.account,
           to: WITHDRAWING,
           amountMsats: r.amountMsats,
@@ -123,43 +107,43 @@ export class WithdrawalBooks extends Books {
         return id;
       })
       .immediate();
-    return this.withdrawal(id) as Withdrawal;
+    return this.get(id) as Withdrawal;
   }
 
-  withdrawal(id: number): Withdrawal | undefined {
-    const row = this.db.prepare('SELECT * FROM withdrawals WHERE id = ?').get(id) as
+  get(id: number): Withdrawal | undefined {
+    const row = this.books.db.prepare('SELECT * FROM withdrawals WHERE id = ?').get(id) as
       | WithdrawalRow
       | undefined;
     return row ? toWithdrawal(row) : undefined;
   }
 
-  withdrawals(states?: readonly WithdrawalState[], limit = 100): Withdrawal[] {
+  list(states?: readonly WithdrawalState[], limit = 100): Withdrawal[] {
     const rows = (
       states && states.length > 0
-        ? this.db
+        ? this.books.db
             .prepare(
               `SELECT * FROM withdrawals WHERE state IN (${states.map(() => '?').join(',')}) ORDER BY id DESC LIMIT ?`,
             )
             .all(...states, limit)
-        : this.db.prepare('SELECT * FROM withdrawals ORDER BY id DESC LIMIT ?').all(limit)
+        : this.books.db.prepare('SELECT * FROM withdrawals ORDER BY id DESC LIMIT ?').all(limit)
     ) as WithdrawalRow[];
     return rows.map(toWithdrawal);
   }
 
   /** The operator's decision on a pending withdrawal; rejecting returns the reserved amount. */
   decide(id: number, decision: 'approved' | 'rejected', by: string, reason = ''): Withdrawal {
-    this.db
+    this.books.db
       .transaction(() => {
-        const w = this.withdrawal(id);
+        const w = this.get(id);
         if (!w) throw new TreasuryError('not-found', `no withdrawal ${id}`);
         if (w.state !== 'pending') throw new TreasuryError('invalid-state', `withdrawal ${id} is ${w.state}`);
-        this.db
+        this.books.db
           .prepare(
             'UPDATE withdrawals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?',
           )
-          .run(decision, by, this.now(), reason, id);
+          .run(decision, by, this.books.now(), reason, id);
         if (decision === 'rejected')
-          this.ledger.transfer({
+          this.books.ledger.transfer({
             from: WITHDRAWING,
             to: w.account,
             amountMsats: w.amountMsats,
@@ -168,16 +152,16 @@ export class WithdrawalBooks extends Books {
           });
       })
       .immediate();
-    return this.withdrawal(id) as Withdrawal;
+    return this.get(id) as Withdrawal;
   }
 
   /** The wallet paid it: the reserved sats leave the treasury; routing fees go to `fees` (an expense). */
-  markWithdrawalPaid(id: number, preimage: string, feesPaidMsats: number): Withdrawal {
-    this.book(`withdrawal-paid:${id}`, () => {
-      const w = this.withdrawal(id);
+  markPaid(id: number, preimage: string, feesPaidMsats: number): Withdrawal {
+    this.books.book(`withdrawal-paid:${id}`, () => {
+      const w = this.get(id);
       if (w?.state !== 'approved')
         throw new TreasuryError('invalid-state', `withdrawal ${id} is not approved`);
-      this.ledger.transfer({
+      this.books.ledger.transfer({
         from: WITHDRAWING,
         to: WORLD,
         amountMsats: w.amountMsats,
@@ -185,36 +169,38 @@ export class WithdrawalBooks extends Books {
         memo: 'withdrawn',
       });
       if (feesPaidMsats > 0)
-        this.ledger.transfer({
+        this.books.ledger.transfer({
           from: FEES,
           to: WORLD,
           amountMsats: feesPaidMsats,
           ref: `withdrawal:${id}`,
           memo: 'routing fee',
         });
-      this.db
+      this.books.db
         .prepare("UPDATE withdrawals SET state = 'paid', preimage = ?, fees_paid_msats = ? WHERE id = ?")
         .run(preimage, feesPaidMsats, id);
     });
-    return this.withdrawal(id) as Withdrawal;
+    return this.get(id) as Withdrawal;
   }
 
   /** The wallet refused it for good: the reserved sats go back to the account. */
-  markWithdrawalFailed(id: number, reason: string): Withdrawal {
-    this.book(`withdrawal-failed:${id}`, () => {
-      const w = this.withdrawal(id);
+  markFailed(id: number, reason: string): Withdrawal {
+    this.books.book(`withdrawal-failed:${id}`, () => {
+      const w = this.get(id);
       if (w?.state !== 'approved')
         throw new TreasuryError('invalid-state', `withdrawal ${id} is not approved`);
-      this.ledger.transfer({
+      this.books.ledger.transfer({
         from: WITHDRAWING,
         to: w.account,
         amountMsats: w.amountMsats,
         ref: `withdrawal:${id}`,
         memo: `withdrawal failed: ${reason}`,
       });
-      this.db.prepare("UPDATE withdrawals SET state = 'failed', reason = ? WHERE id = ?").run(reason, id);
+      this.books.db
+        .prepare("UPDATE withdrawals SET state = 'failed', reason = ? WHERE id = ?")
+        .run(reason, id);
     });
-    return this.withdrawal(id) as Withdrawal;
+    return this.get(id) as Withdrawal;
   }
 }
 

@@ -1,284 +1,223 @@
+import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import {
-  agentAccount,
-  customerAccount,
-  ESCROW,
-  INSTANCE,
-  TreasuryError,
-  type TreasuryOptions,
-  WORLD,
-} from './treasury-books.ts';
-import { IncomeBooks } from './treasury-income.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import { type Migration, migrateSchema } from '../core/sqlite-migrate.ts';
+import { LEDGER_MIGRATIONS } from './ledger.ts';
+import { Books } from './treasury-books.ts';
+import { Escrows } from './treasury-escrows.ts';
+import { Incomes } from './treasury-income.ts';
+import { Withdrawals } from './treasury-withdrawals.ts';
 
 export * from './treasury-books.ts';
+export * from './treasury-escrows.ts';
 export * from './treasury-income.ts';
 export * from './treasury-withdrawals.ts';
 
 /**
- * The instance's treasury: who owns which part of the instance's wallet, as a double-entry ledger in its
- * own SQLite file (`<dataDir>/treasury.sqlite`), plus the job escrows and the withdrawal queue.
+ * The instance's treasury: who owns which part of the instance's wallet, as a double-entry ledger, plus the
+ * job escrows, the withdrawal queue and the instance's other income (L402 tokens).
  *
  * Accounts: `lightning` (the outside world: it goes negative by what came in), `instance` (fees kept),
  * `agent:<name>` (earnings per agent), `escrow` (customer payments received on a wallet without hold
  * invoices, until the job ends), `customer:<pubkey>` (refunds owed, same case), `withdrawing` (amounts
- * reserved by withdrawals waiting for approval or payment). The sum of all balances is always 0, and the
- * sum of all but `lightning` is what the wallet should hold for this instance. Besides the job escrows and
- * the withdrawal queue it records the instance's other income invoices (L402 tokens), paid into `instance`.
+ * reserved by withdrawals waiting for approval or payment), `fees` (routing fees paid). The sum of all
+ * balances is always 0, and the sum of all but `lightning` is what the wallet should hold for this instance.
  *
  * Every booking has a unique key, checked and written in the same transaction as its transfers, so a
  * booking repeated after a crash (or by a second caller) changes nothing: an agent is never paid twice.
  *
- * One class in four files, one concept each: treasury-books.ts (the ledger, the accounts, booking once),
- * treasury-withdrawals.ts (the withdrawal queue), treasury-income.ts (other income), and this file (job
- * escrows). Import it all from here.
+ * Its tables live in the desk's database (`<dataDir>/jobs.sqlite`, beside the job log: `Treasury.over` on the
+ * desk's connection), so that a job's state and its money commit in one transaction (docs/decisions/0008).
+ * Composed of parts, one concept each, sharing the Books (ledger, bookings): `escrows`, `withdrawals`,
+ * `incomes`.
  */
 
-export type EscrowState = 'invoiced' | 'held' | 'settled' | 'refunded' | 'expired';
-/** `before`: paid before the work (escrow); `after`: a trusted customer pays once the result is out. */
-export type EscrowMode = 'before' | 'after';
-
-export interface Escrow {
-  jobId: string;
-  customer: string;
-  mode: EscrowMode;
-  /** A hold invoice (settled on delivery, cancelled on failure) or a plain one. */
-  hold: boolean;
-  invoice: string;
-  paymentHash: string;
-  /** The hold invoice's preimage, kept here until settlement ('' for a plain invoice: the wallet has it). */
-  preimage: string;
-  amountMsats: number;
-  /** What the agent that delivers is paid (the auction price); the rest is the instance's fee. */
-  priceMsats: number;
-  agent: string;
-  state: EscrowState;
-  createdAt: number;
-  expiresAt: number;
-  updatedAt: number;
-  reason: string;
+/**
+ * The treasury's schema (the `treasury` component of its file; the ledger is its own component). Step 1
+ * creates the tables only if missing: files written before the schema was versioned already hold them. When
+ * the desk's database is created beside a `treasury.sqlite` of an earlier version (the treasury had a file of
+ * its own then), step 1 also copies everything from it.
+ */
+function migrations(legacyPath: string | undefined, log: Logger): Migration[] {
+  return [
+    (db) => {
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS treasury_bookings (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS treasury_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS escrows (
+          job_id TEXT PRIMARY KEY, customer TEXT NOT NULL, mode TEXT NOT NULL, hold INTEGER NOT NULL,
+          invoice TEXT NOT NULL, payment_hash TEXT NOT NULL UNIQUE, preimage TEXT NOT NULL,
+          amount_msats INTEGER NOT NULL, price_msats INTEGER NOT NULL, agent TEXT NOT NULL,
+          state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '');
+        CREATE INDEX IF NOT EXISTS escrows_open ON escrows(state) WHERE state IN ('invoiced', 'held');
+        CREATE TABLE IF NOT EXISTS withdrawals (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, invoice TEXT NOT NULL,
+          payment_hash TEXT NOT NULL UNIQUE, amount_msats INTEGER NOT NULL, state TEXT NOT NULL,
+          requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL, decided_by TEXT NOT NULL DEFAULT '',
+          decided_at INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',
+          preimage TEXT NOT NULL DEFAULT '', fees_paid_msats INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS incomes (
+          payment_hash TEXT PRIMARY KEY, invoice TEXT NOT NULL, amount_msats INTEGER NOT NULL,
+          memo TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+      `);
+      if (legacyPath && existsSync(legacyPath)) importLegacy(db, legacyPath, log);
+    },
+  ];
 }
 
-interface EscrowRow {
-  job_id: string;
-  customer: string;
-  mode: EscrowMode;
-  hold: number;
-  invoice: string;
-  payment_hash: string;
-  preimage: string;
-  amount_msats: number;
-  price_msats: number;
-  agent: string;
-  state: EscrowState;
-  created_at: number;
-  expires_at: number;
-  updated_at: number;
-  reason: string;
-}
+/** The tables a `treasury.sqlite` of the earlier layout holds, in the order they are copied. */
+const LEGACY_TABLES = [
+  'ledger_accounts',
+  'ledger_postings',
+  'treasury_bookings',
+  'treasury_meta',
+  'escrows',
+  'withdrawals',
+  'incomes',
+] as const;
 
-export class Treasury extends IncomeBooks {
-  private constructor(db: Database.Database, options: TreasuryOptions) {
-    super(db, options);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS escrows (
-        job_id TEXT PRIMARY KEY, customer TEXT NOT NULL, mode TEXT NOT NULL, hold INTEGER NOT NULL,
-        invoice TEXT NOT NULL, payment_hash TEXT NOT NULL UNIQUE, preimage TEXT NOT NULL,
-        amount_msats INTEGER NOT NULL, price_msats INTEGER NOT NULL, agent TEXT NOT NULL,
-        state TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '');
-      CREATE INDEX IF NOT EXISTS escrows_open ON escrows(state) WHERE state IN ('invoiced', 'held');
-    `);
-  }
-
-  static open(options: TreasuryOptions): Treasury {
-    const db = new Database(options.path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    return new Treasury(db, options);
-  }
-
-  escrow(jobId: string): Escrow | undefined {
-    const row = this.db.prepare('SELECT * FROM escrows WHERE job_id = ?').get(jobId) as EscrowRow | undefined;
-    return row ? toEscrow(row) : undefined;
-  }
-
-  escrowByHash(paymentHash: string): Escrow | undefined {
-    const row = this.db.prepare('SELECT * FROM escrows WHERE payment_hash = ?').get(paymentHash) as
-      | EscrowRow
-      | undefined;
-    return row ? toEscrow(row) : undefined;
-  }
-
-  /** Escrows still waiting for a payment or for their job to end. */
-  openEscrows(): Escrow[] {
-    const rows = this.db
-      .prepare("SELECT * FROM escrows WHERE state IN ('invoiced', 'held') ORDER BY created_at")
-      .all() as EscrowRow[];
-    return rows.map(toEscrow);
-  }
-
-  /** Records the invoice sent to the customer (before it is sent). Idempotent per job. */
-  openEscrow(e: Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>): Escrow {
-    const now = this.now();
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO escrows (job_id, customer, mode, hold, invoice, payment_hash, preimage,
-          amount_msats, price_msats, agent, state, created_at, expires_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'invoiced', ?, ?, ?)`,
-      )
-      .run(
-        e.jobId,
-        e.customer,
-        e.mode,
-        e.hold ? 1 : 0,
-        e.invoice,
-        e.paymentHash,
-        e.preimage,
-        e.amountMsats,
-        e.priceMsats,
-        e.agent,
-        now,
-        e.expiresAt,
-        now,
-      );
-    return this.escrow(e.jobId) as Escrow;
-  }
-
-  private setState(jobId: string, state: EscrowState, reason = ''): void {
-    this.db
-      .prepare('UPDATE escrows SET state = ?, reason = ?, updated_at = ? WHERE job_id = ?')
-      .run(state, reason, this.now(), jobId);
-  }
-
-  /** The agent that will be paid, and its price (a reassignment after an agent was lost changes them). */
-  setAgent(jobId: string, agent: string, priceMsats: number): void {
-    this.db
-      .prepare('UPDATE escrows SET agent = ?, price_msats = ?, updated_at = ? WHERE job_id = ?')
-      .run(agent, priceMsats, this.now(), jobId);
-  }
-
-  /**
-   * The customer's payment arrived. A held hold-invoice payment is not the instance's yet (nothing is
-   * booked); a plain invoice's payment is, so it is booked into `escrow` until the job ends.
-   */
-  markPaid(jobId: string): Escrow {
-    const e = this.require(jobId);
-    if (e.state !== 'invoiced') return e;
-    this.book(`paid:${jobId}`, () => {
-      if (!e.hold && e.mode === 'before')
-        this.ledger.transfer({
-          from: WORLD,
-          to: ESCROW,
-          amountMsats: e.amountMsats,
-          ref: jobId,
-          memo: 'job paid',
-        });
-      this.setState(jobId, 'held');
-    });
-    return this.require(jobId);
-  }
-
-  /**
-   * The job was delivered and the payment is the instance's (the hold invoice was settled, or a plain one
-   * was paid): the agent gets its price, the instance keeps the rest. Idempotent.
-   */
-  markSettled(jobId: string): Escrow {
-    const e = this.require(jobId);
-    if (e.state === 'settled') return e;
-    if (e.state !== 'held' && !(e.mode === 'after' && e.state === 'invoiced'))
-      throw new TreasuryError('invalid-state', `escrow of job ${jobId} is ${e.state}`);
-    const payout = Math.min(e.priceMsats, e.amountMsats);
-    this.book(`settled:${jobId}`, () => {
-      const from = !e.hold && e.mode === 'before' ? ESCROW : WORLD;
-      this.ledger.transfer({
-        from,
-        to: INSTANCE,
-        amountMsats: e.amountMsats,
-        ref: jobId,
-        memo: 'job delivered',
-      });
-      if (payout > 0 && e.agent) {
-        this.ensure(agentAccount(e.agent));
-        this.ledger.transfer({
-          from: INSTANCE,
-          to: agentAccount(e.agent),
-          amountMsats: payout,
-          ref: jobId,
-          memo: 'earned: job delivered',
-        });
-      }
-      this.setState(jobId, 'settled');
-    });
-    this.log.info(
-      { job: jobId, amountMsats: e.amountMsats, payoutMsats: payout, agent: e.agent },
-      'job paid out',
+/**
+ * Copies an earlier `treasury.sqlite` into the new tables (inside the migration's transaction: all or
+ * nothing). The accounts the treasury opens on its own are replaced by the old file's rows.
+ */
+function importLegacy(db: Database.Database, path: string, log: Logger): void {
+  const old = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const present = new Set(
+      (old.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+        (r) => r.name,
+      ),
     );
-    return this.require(jobId);
-  }
-
-  /**
-   * The job failed after payment: a hold invoice was cancelled (the customer has the sats back, nothing was
-   * booked); a plain invoice's payment is owed back to the customer (`customer:<pubkey>`). Idempotent.
-   */
-  markRefunded(jobId: string, reason: string): Escrow {
-    const e = this.require(jobId);
-    if (e.state === 'refunded' || e.state === 'settled' || e.state === 'expired') return e;
-    this.book(`refunded:${jobId}`, () => {
-      if (e.state === 'held' && !e.hold && e.mode === 'before') {
-        this.ensure(customerAccount(e.customer));
-        this.ledger.transfer({
-          from: ESCROW,
-          to: customerAccount(e.customer),
-          amountMsats: e.amountMsats,
-          ref: jobId,
-          memo: `refund owed: ${reason}`,
-        });
-      }
-      this.setState(jobId, e.state === 'held' ? 'refunded' : 'expired', reason);
-    });
-    return this.require(jobId);
-  }
-
-  /** A plain invoice paid after its escrow expired: the sats came in and are owed back to the customer. */
-  markLatePayment(jobId: string): void {
-    const e = this.require(jobId);
-    if (e.state !== 'expired' || e.hold) return;
-    this.book(`late:${jobId}`, () => {
-      this.ensure(customerAccount(e.customer));
-      this.ledger.transfer({
-        from: WORLD,
-        to: customerAccount(e.customer),
-        amountMsats: e.amountMsats,
-        ref: jobId,
-        memo: 'paid after the invoice expired: refund owed',
-      });
-    });
-  }
-
-  private require(jobId: string): Escrow {
-    const e = this.escrow(jobId);
-    if (!e) throw new TreasuryError('not-found', `no escrow for job ${jobId}`);
-    return e;
+    const counts: Record<string, number> = {};
+    for (const table of LEGACY_TABLES) {
+      if (!present.has(table)) continue;
+      const rows = old.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+      counts[table] = rows.length;
+      const first = rows[0];
+      if (!first) continue;
+      const columns = Object.keys(first);
+      const insert = db.prepare(
+        `INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      );
+      for (const row of rows) insert.run(...columns.map((c) => row[c]));
+    }
+    log.info({ from: path, rows: counts }, 'treasury imported from its earlier file');
+  } finally {
+    old.close();
   }
 }
 
-function toEscrow(r: EscrowRow): Escrow {
-  return {
-    jobId: r.job_id,
-    customer: r.customer,
-    mode: r.mode,
-    hold: r.hold === 1,
-    invoice: r.invoice,
-    paymentHash: r.payment_hash,
-    preimage: r.preimage,
-    amountMsats: r.amount_msats,
-    priceMsats: r.price_msats,
-    agent: r.agent,
-    state: r.state,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    updatedAt: r.updated_at,
-    reason: r.reason,
-  };
+export interface TreasuryOptions {
+  logger: Logger;
+  clock?: Clock;
+}
+
+export class Treasury {
+  readonly books: Books;
+  readonly escrows: Escrows;
+  readonly withdrawals: Withdrawals;
+  readonly incomes: Incomes;
+
+  private constructor(
+    readonly db: Database.Database,
+    options: TreasuryOptions,
+    private readonly owned: boolean,
+  ) {
+    this.books = new Books(db, options);
+    this.escrows = new Escrows(this.books);
+    this.withdrawals = new Withdrawals(this.books);
+    this.incomes = new Incomes(this.books);
+  }
+
+  /**
+   * The treasury's tables on a connection someone else opened and closes (the desk's database): migrated,
+   * and on first use filled from `legacyPath` (an earlier `treasury.sqlite`) when that file exists. After
+   * the import the old file is renamed to `<name>.imported`.
+   */
+  static over(db: Database.Database, options: TreasuryOptions & { legacyPath?: string }): Treasury {
+    migrate(db, options);
+    return new Treasury(db, options, false);
+  }
+
+  /** A treasury in a file of its own (or `:memory:`), for tests and tools; `close` closes the file. */
+  static open(options: TreasuryOptions & { path: string }): Treasury {
+    const db = new Database(options.path);
+    try {
+      if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db, options);
+      return new Treasury(db, options, true);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  // ── reading (the Books') ────────────────────────────────────────────────────────────────────────────
+
+  balances(): ReturnType<Books['balances']> {
+    return this.books.balances();
+  }
+
+  balance(account: string): number {
+    return this.books.balance(account);
+  }
+
+  history(account: string | undefined, limit = 50, offset = 0): ReturnType<Books['history']> {
+    return this.books.history(account, limit, offset);
+  }
+
+  holdingsMsats(): number {
+    return this.books.holdingsMsats();
+  }
+
+  check(): ReturnType<Books['check']> {
+    return this.books.check();
+  }
+
+  meta(key: string): unknown {
+    return this.books.meta(key);
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.books.setMeta(key, value);
+  }
+
+  /** Closes the file when the treasury opened it (`open`); a shared connection stays with its owner. */
+  close(): void {
+    if (this.owned) this.db.close();
+  }
+}
+
+/** Brings the ledger's and the treasury's tables to this code's version (importing an earlier file). */
+function migrate(db: Database.Database, options: TreasuryOptions & { legacyPath?: string }): void {
+  const log = options.logger.child({ component: 'treasury' });
+  // The ledger's tables first: an import copies into them.
+  migrateSchema(db, LEDGER_MIGRATIONS, { what: 'ledger', component: 'ledger', path: db.name, log });
+  migrateSchema(db, migrations(options.legacyPath, log), {
+    what: 'treasury',
+    component: 'treasury',
+    path: db.name,
+    log,
+  });
+  if (options.legacyPath && existsSync(options.legacyPath)) retire(options.legacyPath, log);
+}
+
+/** An imported `treasury.sqlite` is kept, renamed, so nothing reads it again and nothing is lost. */
+function retire(path: string, log: Logger): void {
+  const target = `${path}.imported`;
+  try {
+    renameSync(path, target);
+    for (const suffix of ['-wal', '-shm'])
+      if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+    log.info({ from: path, to: target }, 'the earlier treasury file was renamed');
+  } catch (err) {
+    log.warn(
+      { path, err: String(err) },
+      'could not rename the earlier treasury file (it was imported already)',
+    );
+  }
 }

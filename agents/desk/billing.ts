@@ -155,12 +155,12 @@ export class Billing {
   async charge(view: JobView, agent: string, priceMsats: number): Promise<ChargeOutcome> {
     const { treasury, payments } = { treasury: this.options.treasury, payments: this.options.payments };
     if (!payments.enabled) return { kind: 'ready' };
-    const existing = treasury.escrow(view.id);
+    const existing = treasury.escrows.get(view.id);
     if (existing) {
       if (existing.state === 'held') {
         const price = Math.min(this.quote(priceMsats).priceMsats, existing.amountMsats);
         if (existing.agent !== this.options.agentName(agent) || existing.priceMsats !== price)
-          treasury.setAgent(view.id, this.options.agentName(agent), price);
+          treasury.escrows.setAgent(view.id, this.options.agentName(agent), price);
         return { kind: 'ready' };
       }
       if (existing.state === 'invoiced') {
@@ -232,7 +232,7 @@ export class Billing {
     // The wallet's expiry counts (NIP-47's `expiry` is only a wish); ours when it says none.
     if (!(expiresAt > 0))
       expiresAt = Math.floor(this.options.clock.now() / 1000) + payments.invoiceExpirySeconds;
-    return treasury.openEscrow({
+    return treasury.escrows.record({
       jobId: view.id,
       customer: view.customer,
       mode,
@@ -311,7 +311,7 @@ export class Billing {
     if (!view || !isTerminal(view.state)) return;
     this.busy.add(jobId);
     try {
-      const escrow = this.options.treasury.escrow(jobId);
+      const escrow = this.options.treasury.escrows.get(jobId);
       if (view.state === 'completed') {
         if (!escrow) {
           if (this.trusted.has(view.customer)) await this.billAfter(view);
@@ -349,7 +349,7 @@ export class Billing {
         const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
         if (t.state === 'failed') {
           const reason = 'the wallet cancelled the held payment before the result (hold limit)';
-          treasury.markRefunded(escrow.jobId, reason);
+          treasury.escrows.markRefunded(escrow.jobId, reason);
           this.options.log.append(escrow.jobId, { type: 'note', text: `payment refunded: ${reason}` });
           this.log.warn({ job: escrow.jobId }, reason);
           return;
@@ -357,7 +357,7 @@ export class Billing {
         if (t.state !== 'settled') throw err;
       }
     }
-    treasury.markSettled(escrow.jobId);
+    treasury.escrows.markSettled(escrow.jobId);
     this.log.info(
       { job: escrow.jobId, amountMsats: escrow.amountMsats, agent: escrow.agent },
       'payment settled',
@@ -374,7 +374,7 @@ export class Billing {
         if (t.state !== 'failed') throw err;
       }
     }
-    treasury.markRefunded(escrow.jobId, reason);
+    treasury.escrows.markRefunded(escrow.jobId, reason);
     this.options.log.append(escrow.jobId, {
       type: 'note',
       text:
@@ -388,12 +388,12 @@ export class Billing {
 
   private onNotification(n: WalletNotification): void {
     if (n.type === 'payment_sent') return;
-    const escrow = this.options.treasury.escrowByHash(n.transaction.paymentHash);
+    const escrow = this.options.treasury.escrows.byHash(n.transaction.paymentHash);
     if (escrow?.state === 'invoiced')
       void this.track(this.paid(escrow)).catch((err: unknown) => this.warn(escrow, err));
     else if (escrow?.state === 'expired' && n.type === 'payment_received' && !escrow.hold) {
       // A plain invoice paid after we gave up on it: the sats came in, and are owed back.
-      this.options.treasury.markLatePayment(escrow.jobId);
+      this.options.treasury.escrows.markLatePayment(escrow.jobId);
       this.log.warn({ job: escrow.jobId }, 'payment after the invoice expired: booked as a refund owed');
     }
   }
@@ -404,9 +404,9 @@ export class Billing {
 
   private async paid(escrow: Escrow): Promise<void> {
     const { treasury, log } = this.options;
-    const e = treasury.markPaid(escrow.jobId);
+    const e = treasury.escrows.markPaid(escrow.jobId);
     if (e.mode === 'after') {
-      treasury.markSettled(e.jobId);
+      treasury.escrows.markSettled(e.jobId);
       return;
     }
     const view = log.get(e.jobId);
@@ -430,10 +430,10 @@ export class Billing {
 
   private async reconcileRound(): Promise<void> {
     const { treasury, log } = this.options;
-    for (const open of treasury.openEscrows()) {
+    for (const open of treasury.escrows.pending()) {
       if (this.stopped) return;
       // Re-read: a notification may have moved it while an earlier lookup was in flight.
-      const escrow = treasury.escrow(open.jobId);
+      const escrow = treasury.escrows.get(open.jobId);
       const view = log.get(open.jobId);
       if (!escrow || (escrow.state !== 'invoiced' && escrow.state !== 'held')) continue;
       try {
@@ -458,7 +458,7 @@ export class Billing {
 
   private async checkInvoice(escrow: Escrow): Promise<void> {
     const t = await this.options.wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
-    const now = this.options.treasury.escrow(escrow.jobId) ?? escrow;
+    const now = this.options.treasury.escrows.get(escrow.jobId) ?? escrow;
     const view = this.options.log.get(escrow.jobId);
     if (now.state !== 'invoiced') return;
     const nowS = Math.floor(this.options.clock.now() / 1000);
@@ -492,7 +492,7 @@ export class Billing {
         // Refused (already cancelled or expired at the wallet): nothing can be paid into it any more.
         if (err instanceof WalletError && err.transient) throw err;
       });
-    this.options.treasury.markRefunded(escrow.jobId, reason);
+    this.options.treasury.escrows.markRefunded(escrow.jobId, reason);
     if (escrow.mode === 'before' && view && !isTerminal(view.state))
       this.events?.expired(escrow.jobId, reason);
   }
@@ -503,7 +503,7 @@ export class Billing {
     for (const s of this.options.log.list({ states: ['completed'], limit: 200 })) {
       if (this.stopped) return;
       const view = this.options.log.get(s.id);
-      if (!view || !this.trusted.has(view.customer) || this.options.treasury.escrow(view.id)) continue;
+      if (!view || !this.trusted.has(view.customer) || this.options.treasury.escrows.get(view.id)) continue;
       if (!Object.hasOwn(view.effects, `payment:price:${view.attempt}`)) continue;
       await this.finish(view.id);
     }

@@ -133,7 +133,7 @@ export function registerWallet(program: Command, io: CliIo): void {
       const t = await open(true);
       if (!t) return;
       try {
-        const w = t.requestWithdrawal({
+        const w = t.withdrawals.request({
           account: opts.from,
           invoice: decoded.invoice,
           paymentHash: decoded.paymentHash,
@@ -165,7 +165,7 @@ export function registerWallet(program: Command, io: CliIo): void {
     .action(async (opts: { state?: string; json?: boolean }) => {
       const t = await open(false);
       const states = opts.state?.split(',').map((s) => s.trim()) as Withdrawal['state'][] | undefined;
-      const rows = t ? t.withdrawals(states) : [];
+      const rows = t ? t.withdrawals.list(states) : [];
       t?.close();
       if (opts.json) {
         printJson(io.stdout, rows);
@@ -197,7 +197,12 @@ export function registerWallet(program: Command, io: CliIo): void {
         const t = await open(true);
         if (!t) return;
         try {
-          const w = t.decide(n, verb === 'approve' ? 'approved' : 'rejected', opts.by, opts.reason);
+          const w = t.withdrawals.decide(
+            n,
+            verb === 'approve' ? 'approved' : 'rejected',
+            opts.by,
+            opts.reason,
+          );
           if (opts.json) printJson(io.stdout, w);
           else println(io.stdout, `withdrawal ${w.id} ${w.state}`);
         } catch (err) {

@@ -159,7 +159,7 @@ test('desk and agent in separate processes, each killed mid-job: one result, one
     const settled = (): boolean => {
       const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
       try {
-        return t.escrow(requestId)?.state === 'settled';
+        return t.escrows.get(requestId)?.state === 'settled';
       } finally {
         t.close();
       }

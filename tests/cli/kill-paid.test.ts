@@ -91,7 +91,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
       () => {
         const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
         try {
-          return t.escrow(request.id)?.state === 'settled';
+          return t.escrows.get(request.id)?.state === 'settled';
         } finally {
           t.close();
         }

@@ -36,7 +36,7 @@ describe('timmy wallet', () => {
     await mkdir(dataDir, { recursive: true });
     const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
     t.setMeta('wallet', { alias: 'embedded (test sats)', network: 'regtest', testSats: true });
-    t.openEscrow({
+    t.escrows.record({
       jobId: 'job1',
       customer: 'c'.repeat(64),
       mode: 'before',
@@ -49,8 +49,8 @@ describe('timmy wallet', () => {
       agent: 'echo',
       expiresAt: 2_000_000_000,
     });
-    t.markPaid('job1');
-    t.markSettled('job1');
+    t.escrows.markPaid('job1');
+    t.escrows.markSettled('job1');
     t.close();
   });
   after(async () => {

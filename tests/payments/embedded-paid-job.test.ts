@@ -107,7 +107,7 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     const amount = ask?.tags.find((t) => t[0] === 'amount');
     assert.match(amount?.[2] ?? '', /^lnbcrt/, 'a real regtest BOLT11 invoice');
     await out.payments[0]?.outcome;
-    await until(() => treasuryA.escrow(out.request.id)?.state === 'settled', 10_000, 'settled');
+    await until(() => treasuryA.escrows.get(out.request.id)?.state === 'settled', 10_000, 'settled');
 
     // The record names the winner and the price (the second-lowest bid); the amount is that plus 10 %.
     const records = (await customerA.client.query([{ kinds: [7613] }]))
@@ -134,7 +134,7 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     );
     assert.equal(out.result?.content, 'federated');
     await out.payments[0]?.outcome;
-    await until(() => treasuryB.escrow(out.request.id)?.state === 'settled', 10_000, 'settled on B');
+    await until(() => treasuryB.escrows.get(out.request.id)?.state === 'settled', 10_000, 'settled on B');
     assert.ok(treasuryB.balance(INSTANCE) > 0);
     await invariants();
   });
@@ -143,7 +143,7 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     const feeB = treasuryB.balance(INSTANCE);
     const walletA = embedded.connect('a-receiving').wallet;
     const invoice = await walletA.makeInvoice({ amountMsats: feeB, description: 'B pays A' });
-    const w = treasuryB.requestWithdrawal({
+    const w = treasuryB.withdrawals.request({
       account: INSTANCE,
       invoice: invoice.invoice,
       paymentHash: invoice.paymentHash,
@@ -161,7 +161,7 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     });
     await payouts.run();
     await payouts.stop();
-    await until(() => treasuryB.withdrawal(w.id)?.state === 'paid', 10_000, 'withdrawal paid');
+    await until(() => treasuryB.withdrawals.get(w.id)?.state === 'paid', 10_000, 'withdrawal paid');
     assert.equal((await walletA.getBalance()).balanceMsats, feeB);
     assert.equal(treasuryB.balance(INSTANCE), 0);
     const service = embedded.service.checkInvariants();

@@ -21,7 +21,7 @@ describe('paid jobs: faults (memory wallet)', () => {
     );
     silent.close();
     assert.match(out.error ?? '', /expired before it was paid/);
-    assert.equal(w.treasury.escrow(out.request.id)?.state, 'expired');
+    assert.equal(w.treasury.escrows.get(out.request.id)?.state, 'expired');
     assert.equal(w.treasury.holdingsMsats(), 0);
   });
 
@@ -44,7 +44,7 @@ describe('paid jobs: faults (memory wallet)', () => {
     }, 800);
     const out = await w.customer.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text('patience')] }));
     assert.equal(out.result?.content, 'patience');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'settled');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'settled');
     assert.equal(out.payments.length, 1);
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
   });
@@ -59,7 +59,7 @@ describe('paid jobs: faults (memory wallet)', () => {
     assert.ok(out.error, 'the job failed');
     assert.equal(out.payments.length, 1);
     await assert.rejects(out.payments[0]?.outcome as Promise<unknown>, /PAYMENT_FAILED/);
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'refunded');
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS);
   });
 
@@ -72,7 +72,7 @@ describe('paid jobs: faults (memory wallet)', () => {
       10_000,
     );
     assert.equal(out.result?.content, 'later');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'settled', 10_000);
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'settled', 10_000);
     assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
   });
@@ -80,12 +80,12 @@ describe('paid jobs: faults (memory wallet)', () => {
     const w = await world();
     w.llm.queue({ text: 'late poem', delayMs: 1500 });
     const pending = w.customer.submit(buildJobRequest({ kind: 5050, inputs: [text('slow')] }), 15_000);
-    await until(() => w.treasury.openEscrows().some((e) => e.state === 'held'), 10_000, 'held');
-    const escrow = w.treasury.openEscrows()[0];
+    await until(() => w.treasury.escrows.pending().some((e) => e.state === 'held'), 10_000, 'held');
+    const escrow = w.treasury.escrows.pending()[0];
     await w.wallet.cancelHoldInvoice(escrow?.paymentHash ?? '');
     const out = await pending;
     assert.equal(out.result?.content, 'late poem', 'the result is still delivered');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded', 10_000, 'refunded');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'refunded', 10_000, 'refunded');
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS);
     assert.equal(w.treasury.holdingsMsats(), 0);
   });
@@ -98,18 +98,18 @@ describe('paid jobs: faults (memory wallet)', () => {
     );
     silent.close();
     const jobId = asked.request.id;
-    const escrow = w.treasury.escrow(jobId);
+    const escrow = w.treasury.escrows.get(jobId);
     assert.equal(escrow?.state, 'invoiced');
     await w.net.stop();
     // While it is down: the customer pays (held), and the treasury had booked it before the "crash".
     const paying = w.customerWallet.payInvoice({ invoice: escrow?.invoice ?? '' });
     paying.catch(() => {});
-    w.treasury.markPaid(jobId);
+    w.treasury.escrows.markPaid(jobId);
     w.net = await w.start(w.net);
     const out = await w.customer.follow(asked.request, 15_000);
     assert.equal(out.result?.content, 'crash window');
     await paying;
-    await until(() => w.treasury.escrow(jobId)?.state === 'settled', 10_000, 'settled');
+    await until(() => w.treasury.escrows.get(jobId)?.state === 'settled', 10_000, 'settled');
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
   });
 
@@ -121,7 +121,7 @@ describe('paid jobs: faults (memory wallet)', () => {
     for (let i = 0; i < 3; i++) w.wallet.failNext('lookup_invoice', new WalletError('UNREACHABLE', 'down'));
     const out = await w.customer.submit(buildJobRequest({ kind: 5050, inputs: [text('refund me')] }), 15_000);
     assert.ok(out.error, 'the job failed');
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded', 15_000, 'refunded');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'refunded', 15_000, 'refunded');
     await assert.rejects(out.payments[0]?.outcome as Promise<unknown>, /PAYMENT_FAILED/);
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS, 'refunded once, in full');
     assert.equal(
@@ -135,15 +135,19 @@ describe('paid jobs: faults (memory wallet)', () => {
     const w = await world({ config: { invoiceExpirySeconds: 10, unreachableGraceMs: 0 } });
     const silent = new Customer(w.relay.url);
     const pending = silent.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text('limbo')] }), 25_000);
-    await until(() => w.treasury.openEscrows().length === 1, 5000, 'invoiced');
+    await until(() => w.treasury.escrows.pending().length === 1, 5000, 'invoiced');
     w.wallet.unreachable = true;
     const out = await pending;
     silent.close();
     assert.match(out.error ?? '', /wallet does not answer; nothing was charged/);
-    assert.equal(w.treasury.escrow(out.request.id)?.state, 'invoiced', 'kept open until the wallet answers');
+    assert.equal(
+      w.treasury.escrows.get(out.request.id)?.state,
+      'invoiced',
+      'kept open until the wallet answers',
+    );
     w.wallet.unreachable = false;
     await until(
-      () => w.treasury.escrow(out.request.id)?.state === 'expired',
+      () => w.treasury.escrows.get(out.request.id)?.state === 'expired',
       10_000,
       'closed once it answers',
     );
@@ -159,18 +163,22 @@ describe('paid jobs: faults (memory wallet)', () => {
       buildJobRequest({ kind: ECHO_KIND, inputs: [text('lost notice')] }),
       25_000,
     );
-    await until(() => w.treasury.openEscrows().length === 1, 5000, 'invoiced');
-    const escrow = w.treasury.openEscrows()[0];
+    await until(() => w.treasury.escrows.pending().length === 1, 5000, 'invoiced');
+    const escrow = w.treasury.escrows.pending()[0];
     assert.ok(escrow && !escrow.hold);
     w.wallet.unreachable = true; // its notifications are lost too
     await w.customerWallet.payInvoice({ invoice: escrow.invoice });
     const out = await pending;
     silent.close();
     assert.match(out.error ?? '', /wallet does not answer/);
-    assert.equal(w.treasury.escrow(escrow.jobId)?.state, 'invoiced', 'kept open until the wallet answers');
+    assert.equal(
+      w.treasury.escrows.get(escrow.jobId)?.state,
+      'invoiced',
+      'kept open until the wallet answers',
+    );
     w.wallet.unreachable = false;
     await until(
-      () => w.treasury.escrow(escrow.jobId)?.state === 'refunded',
+      () => w.treasury.escrows.get(escrow.jobId)?.state === 'refunded',
       10_000,
       'the payment found and owed back',
     );

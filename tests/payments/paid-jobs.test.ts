@@ -29,7 +29,7 @@ describe('paid jobs (memory wallet)', () => {
     assert.match(amount?.[2] ?? '', /^lnbcrt/);
     assert.equal(out.payments.length, 1);
     await out.payments[0]?.outcome; // the escrow is settled after the result
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'settled');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'settled');
     assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
     assert.equal(w.treasury.balance(INSTANCE), 200);
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);
@@ -68,8 +68,8 @@ describe('paid jobs (memory wallet)', () => {
     }
     assert.ok(bolt11, 'an invoice follows the result');
     await w.customerWallet.payInvoice({ invoice: bolt11 });
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'settled');
-    assert.equal(w.treasury.escrow(out.request.id)?.mode, 'after');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'settled');
+    assert.equal(w.treasury.escrows.get(out.request.id)?.mode, 'after');
     assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
     trusted.close();
   });
@@ -88,11 +88,11 @@ describe('paid jobs (memory wallet)', () => {
     w.llm.queue({ error: 'nope' }, { error: 'nope' }, { error: 'nope' });
     const out = await w.customer.submit(buildJobRequest({ kind: 5050, inputs: [text('fail me')] }), 15_000);
     assert.ok(out.error);
-    await until(() => w.treasury.escrow(out.request.id)?.state === 'refunded');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'refunded');
     assert.equal(w.treasury.balance(`customer:${w.customer.signer.pubkey}`), 11_000);
     const ok = await w.customer.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text('plain')] }));
     assert.equal(ok.result?.content, 'plain');
-    await until(() => w.treasury.escrow(ok.request.id)?.state === 'settled');
+    await until(() => w.treasury.escrows.get(ok.request.id)?.state === 'settled');
     assert.equal(w.treasury.balance(agentAccount('echo')), 2000);
   });
 });
