@@ -69,6 +69,7 @@ describe('auction open (kind 7610)', () => {
       deadline: DEADLINE,
       reserveMsats: 10_000,
       invited: [],
+      soleBidCaps: {},
       customer: customer.pubkey,
       createdAt: T,
     });
@@ -87,6 +88,38 @@ describe('auction open (kind 7610)', () => {
       ],
     );
     assert.deepEqual(parseAuctionOpen(invitation).invited, [a, b]);
+    // A sole-bid cap per invited bidder (its listed price) rides on its bidder tag.
+    const capped = await coordinator.signEvent(
+      buildAuctionOpen({
+        request,
+        deadline: DEADLINE,
+        createdAt: T,
+        invited: [a, b],
+        soleBidCaps: { [a]: 4000 },
+      }),
+    );
+    assert.deepEqual(
+      capped.tags.filter((t) => t[0] === 'bidder'),
+      [
+        ['bidder', a, '4000'],
+        ['bidder', b],
+      ],
+    );
+    assert.deepEqual(parseAuctionOpen(capped).soleBidCaps, { [a]: 4000 });
+    assert.deepEqual(auctionTerms(parseAuctionOpen(capped), [a]).soleBidCapMsats, { [a]: 4000 });
+    assert.throws(
+      () =>
+        buildAuctionOpen({
+          request,
+          deadline: DEADLINE,
+          createdAt: T,
+          invited: [a],
+          soleBidCaps: { [a]: -1 },
+        }),
+      /sole-bid cap/,
+    );
+    const badCap = await coordinator.signEvent({ ...capped, tags: [...capped.tags, ['bidder', b, 'lots']] });
+    assert.throws(() => parseAuctionOpen(badCap), /a bidder tag's cap must be millisats, got "lots"/);
     assert.throws(
       () => buildAuctionOpen({ request, deadline: DEADLINE, createdAt: T, invited: ['nope'] }),
       /invited bidder/,

@@ -25,20 +25,29 @@ export interface AuctionOpenSpec {
   request: Pick<NostrEvent, 'id' | 'pubkey' | 'kind'>;
   /** Unix seconds: commitments created after this are late. */
   deadline: number;
-  /** The most the customer pays, in millisats (usually the request's `bid` tag): higher bids are invalid. */
+  /**
+   * The most the work may cost, in millisats: the customer's `bid` less the instance's fee. Higher bids are
+   * invalid.
+   */
   reserveMsats?: number;
   /**
    * The agents invited to bid (one ["bidder", pubkey] tag each); only they can be eligible, and each must
    * also have announced the kind (NIP-89). Empty or absent: everyone who announced the kind.
    */
   invited?: readonly string[];
+  /**
+   * Per invited bidder, what it is paid at most when its bid is the only valid one (its listed NIP-89 price
+   * for the kind), never less than its own bid: ["bidder", pubkey, msats].
+   */
+  soleBidCaps?: Readonly<Record<string, number>>;
   createdAt?: number;
 }
 
 /**
  * A kind 7610 template: ["e", request id], ["k", request kind], ["deadline", unix s], ["reserve", msats]
- * when set, ["bidder", pubkey] per invited agent, ["p", customer]; content empty. Throws RangeError on a bad request, a deadline not after
- * created_at, or a bad reserve.
+ * when set, ["bidder", pubkey] per invited agent (["bidder", pubkey, msats] with its sole-bid cap), ["p",
+ * customer]; content empty. Throws RangeError on a bad request, a deadline not after created_at, or a bad
+ * reserve or cap.
  */
 export function buildAuctionOpen(spec: AuctionOpenSpec): EventTemplate {
   requireHex(spec.request.id, 'the request id');
@@ -60,7 +69,12 @@ export function buildAuctionOpen(spec: AuctionOpenSpec): EventTemplate {
   if (spec.reserveMsats !== undefined) tags.push(['reserve', String(spec.reserveMsats)]);
   for (const pk of spec.invited ?? []) {
     requireHex(pk, 'an invited bidder');
-    tags.push(['bidder', pk]);
+    const cap = spec.soleBidCaps?.[pk];
+    if (cap === undefined) tags.push(['bidder', pk]);
+    else {
+      requireCount(cap, "an invited bidder's sole-bid cap (millisats)");
+      tags.push(['bidder', pk, String(cap)]);
+    }
   }
   tags.push(['p', spec.request.pubkey]);
   return { kind: AUCTION_OPEN_KIND, created_at: createdAt, tags, content: '' };
@@ -78,6 +92,8 @@ export interface AuctionOpen {
   reserveMsats?: number;
   /** Invited bidders (["bidder", pubkey] tags); empty: anyone who announced the kind. */
   invited: string[];
+  /** What an invited bidder is paid at most when its bid is the only valid one (["bidder", pubkey, msats]). */
+  soleBidCaps: Record<string, number>;
   customer: string;
   createdAt: number;
 }
@@ -102,10 +118,17 @@ export function parseAuctionOpen(event: NostrEvent): AuctionOpen {
   const reserveMsats = countTag(event, 'reserve', 'the reserve in millisats');
   const customer = hexTag(event, 'p', "the customer's pubkey");
   const invited: string[] = [];
+  const soleBidCaps: Record<string, number> = {};
   for (const t of event.tags) {
     if (t[0] !== 'bidder') continue;
     if (!isHex64(t[1]))
       throw new AuctionEventError(`a bidder tag must hold a pubkey, got ${quote(String(t[1]))}`);
+    if (t[2] !== undefined) {
+      const cap = parseNonNegativeInt(t[2]);
+      if (cap === undefined)
+        throw new AuctionEventError(`a bidder tag's cap must be millisats, got ${quote(String(t[2]))}`);
+      soleBidCaps[t[1]] ??= cap;
+    }
     if (!invited.includes(t[1])) invited.push(t[1]);
   }
   const open: AuctionOpen = {
@@ -115,6 +138,7 @@ export function parseAuctionOpen(event: NostrEvent): AuctionOpen {
     kind,
     deadline,
     invited,
+    soleBidCaps,
     customer,
     createdAt: event.created_at,
   };
@@ -126,6 +150,7 @@ export function parseAuctionOpen(event: NostrEvent): AuctionOpen {
 export function auctionTerms(open: AuctionOpen, eligible: readonly string[]): AuctionTerms {
   const terms: AuctionTerms = { jobId: open.jobId, kind: open.kind, deadline: open.deadline, eligible };
   if (open.reserveMsats !== undefined) terms.reserveMsats = open.reserveMsats;
+  if (Object.keys(open.soleBidCaps).length > 0) terms.soleBidCapMsats = open.soleBidCaps;
   return terms;
 }
 

@@ -105,6 +105,27 @@ describe('settleVickrey: price and winner', () => {
     assert.equal(run(terms([A], 500), [seal(A, 120)]).priceMsats, 500);
     assert.equal(run(terms([A]), [seal(A, 120)]).priceMsats, 120);
   });
+  test('a single valid bid with a sole-bid cap (its listed price) is paid the lower of cap and reserve, never less than its bid', () => {
+    const capped = (reserve: number | undefined, cap: number) => ({
+      ...terms([A, B], reserve),
+      soleBidCapMsats: { [A]: cap },
+    });
+    assert.equal(
+      run(capped(500, 150), [seal(A, 120)]).priceMsats,
+      150,
+      'the cap, not the customer’s ceiling',
+    );
+    assert.equal(run(capped(130, 150), [seal(A, 120)]).priceMsats, 130, 'the reserve when it is lower');
+    assert.equal(
+      run(capped(500, 100), [seal(A, 120)]).priceMsats,
+      120,
+      'a bid above its cap is paid the bid',
+    );
+    assert.equal(run(capped(undefined, 150), [seal(A, 120)]).priceMsats, 150, 'no reserve: the cap');
+    // Another bidder's cap does not count, and two valid bids are second-price as ever.
+    assert.equal(run({ ...terms([A], 500), soleBidCapMsats: { [B]: 150 } }, [seal(A, 120)]).priceMsats, 500);
+    assert.equal(run(capped(500, 150), [seal(A, 120), seal(B, 300)]).priceMsats, 300);
+  });
   test('a bid equal to the reserve is valid', () => {
     const s = run(terms([A, B], 200), [seal(A, 200), seal(B, 150)]);
     assert.equal(s.winner?.bidder, B);

@@ -38,8 +38,13 @@ export interface AuctionTerms {
   kind: number;
   /** Unix seconds; a commitment with createdAt > deadline is late. */
   deadline: number;
-  /** The customer's bid tag: bids above it are invalid. */
+  /** The most the work may cost (the customer's bid less the instance's fee): bids above it are invalid. */
   reserveMsats?: number;
+  /**
+   * Per bidder, what it is paid at most when its bid is the only valid one (its listed price, stated in the
+   * auction open); never less than its own bid.
+   */
+  soleBidCapMsats?: Readonly<Record<string, number>>;
   /** Pubkeys whose NIP-89 announcement covers the kind. */
   eligible: readonly string[];
 }
@@ -109,6 +114,9 @@ function checkTerms(t: AuctionTerms): void {
   if (t.reserveMsats !== undefined && !isMsats(t.reserveMsats)) {
     throw new RangeError('settle: terms.reserveMsats must be a non-negative safe integer');
   }
+  for (const cap of Object.values(t.soleBidCapMsats ?? {}))
+    if (!isMsats(cap))
+      throw new RangeError('settle: terms.soleBidCapMsats must hold non-negative safe integers');
 }
 
 type Verdict = { ok: true; amountMsats: number } | { ok: false; reason: InvalidReason; detail: string };
@@ -234,8 +242,9 @@ export function validateBids(
 
 /**
  * Second-price (Vickrey) procurement: the lowest valid bid wins and is paid the second-lowest valid amount
- * (equal to its own when tied). With a single valid bid the price is the reserve when there is one (the
- * customer offered that much), else the winner's own amount. No valid bid: no winner, no price.
+ * (equal to its own when tied). With a single valid bid there is no second price: the winner is paid the
+ * lower of the reserve and its sole-bid cap (its listed price), but never less than its own bid; with
+ * neither, its own bid. No valid bid: no winner, no price. (docs/auctions.md, "What a sole bidder is paid")
  */
 export function settleVickrey(
   terms: AuctionTerms,
@@ -246,8 +255,17 @@ export function settleVickrey(
   const { ranked, invalid } = validateBids(terms, bids, openings, reputation);
   const [winner, second] = ranked;
   if (winner === undefined) return { mechanism: 'vickrey', ranked, invalid };
-  const priceMsats = second?.amountMsats ?? terms.reserveMsats ?? winner.amountMsats;
+  const priceMsats = second?.amountMsats ?? solePrice(terms, winner);
   return { mechanism: 'vickrey', winner, priceMsats, ranked, invalid };
+}
+
+/** What the only valid bid is paid: min(reserve, its cap), at least its own amount; its amount without either. */
+function solePrice(terms: AuctionTerms, winner: RankedBid): number {
+  const ceiling = Math.min(
+    terms.reserveMsats ?? Infinity,
+    terms.soleBidCapMsats?.[winner.bidder] ?? Infinity,
+  );
+  return Number.isFinite(ceiling) ? Math.max(winner.amountMsats, ceiling) : winner.amountMsats;
 }
 
 /** First-price baseline: same validation and ranking; the winner is paid its own bid. */

@@ -66,6 +66,7 @@ async function oneAuction(
   const open = await auctioneer.open(
     o.log.get(request.id) as JobView,
     o.bidders.map((b) => b.pubkey),
+    1_000_000,
   );
   const deadline = Number(open.tags.find((t) => t[0] === 'deadline')?.[1]);
   // The bid window (not timed): every bidder commits and sends its sealed opening.

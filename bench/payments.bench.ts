@@ -22,7 +22,6 @@ import { silentLogger } from '../core/logger.ts';
 import { ECHO_KIND } from '../dvm/kinds.ts';
 import { buildJobRequest } from '../dvm/request.ts';
 import { generateLocalSigner } from '../identity/signer.ts';
-import { Treasury } from '../payments/treasury.ts';
 import { RelayClient } from '../relay/client.ts';
 import { Customer } from '../testkit/customer.ts';
 import { startEmbeddedWallet } from '../testkit/embedded-wallet.ts';
@@ -131,8 +130,6 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
     const agents = personas([
       { name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 1000 }] },
     ]);
-    const treasury = Treasury.open({ path: join(dir, 'treasury.sqlite'), logger: silentLogger });
-    cleanups.push(() => treasury.close());
     await mkdir(join(dir, 'unpaid'));
     await mkdir(join(dir, 'paid'));
     const unpaidNet = await startTestNetwork({ relayUrl: relay2.url, agents, dataDir: join(dir, 'unpaid') });
@@ -141,7 +138,7 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       relayUrl: relay.url,
       agents,
       dataDir: join(dir, 'paid'),
-      payments: { wallet: embedded.connect('instance').wallet, treasury, config: { walletRetryMs: 2000 } },
+      payments: { wallet: embedded.connect('instance').wallet, config: { walletRetryMs: 2000 } },
     });
     cleanups.push(() => paidNet.stop());
     const customerWallet = embedded.connect('customer', 1_000_000_000).wallet;
@@ -166,7 +163,7 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
     const paid = await run(relay.url, true);
     o.log(`  unpaid job: p50 ${unpaid.p50.toFixed(1)} ms, p99 ${unpaid.p99.toFixed(1)} ms`);
     o.log(`  paid job: p50 ${paid.p50.toFixed(1)} ms, p99 ${paid.p99.toFixed(1)} ms`);
-    const ledger = treasury.check();
+    const ledger = paidNet.network.treasury.check();
     if (!ledger.ok) throw new Error(`treasury ledger broken: ${JSON.stringify(ledger)}`);
 
     const ratio = (a: Timing) => `${(a.p50 / bare.p50).toFixed(1)}x`;

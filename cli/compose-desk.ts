@@ -1,6 +1,7 @@
 import { Auctioneer } from '../agents/desk/auctioneer.ts';
 import { Billing } from '../agents/desk/billing.ts';
 import { Coordinator, type LocalAgent } from '../agents/desk/coordinator.ts';
+import { type DeskDatabase, openDeskDatabase } from '../agents/desk/desk-db.ts';
 import { Liveness } from '../agents/desk/liveness.ts';
 import { jobLogStore, Outbox } from '../agents/outbox.ts';
 import type { Persona } from '../agents/persona.ts';
@@ -10,8 +11,7 @@ import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
-import { JobLog } from '../dvm/job-log.ts';
-import type { Treasury } from '../payments/treasury.ts';
+import type { JobLog } from '../dvm/job-log.ts';
 import type { Wallet } from '../payments/wallet.ts';
 
 /** The desk's own identity and connection (Timmy). */
@@ -23,14 +23,25 @@ export interface DeskIdentity {
 
 export interface DeskOptions {
   config: Config;
-  dataDir: string;
   logger: Logger;
   desk: DeskIdentity;
+  /** The desk's database: its job log and the treasury, one file (`openDeskStore`). */
+  db: DeskDatabase;
   /** The agents this desk assigns work to, wherever they run. */
   roster: readonly LocalAgent[];
   clock?: Clock;
-  /** The instance's wallet and treasury; without them (or with payments.enabled false) jobs are free. */
-  payments?: { wallet: Wallet; treasury: Treasury };
+  /** The instance's wallet; without it (or with payments.enabled false) jobs are free. */
+  wallet?: Wallet;
+}
+
+/** The desk's database of a data directory (`jobs.sqlite`; an earlier `treasury.sqlite` is imported once). */
+export function openDeskStore(dataDir: string, logger: Logger, clock?: Clock): DeskDatabase {
+  return openDeskDatabase({
+    path: dataFile(dataDir, 'jobs'),
+    legacyTreasuryPath: dataFile(dataDir, 'treasury'),
+    logger,
+    clock,
+  });
 }
 
 export interface RunningDesk {
@@ -53,22 +64,22 @@ export function rosterOf(agents: readonly { persona: Persona; pubkey: string }[]
 }
 
 /**
- * Wires Timmy's desk: the job log (`<dataDir>/jobs.sqlite`), the desk's outbox over it, liveness from the
- * agents' heartbeats, the auctioneer and billing, and the coordinator that takes requests and assigns them.
- * It talks to its agents only through the relay, so they may run in this process or elsewhere.
+ * Wires Timmy's desk: the job log and the treasury (one database), the desk's outbox over the log, liveness
+ * from the agents' heartbeats, the auctioneer and billing, and the coordinator that takes requests and
+ * assigns them. It talks to its agents only through the relay, so they may run in this process or elsewhere.
  */
 export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
   const { config, logger, desk } = options;
   const clock = options.clock ?? systemClock;
-  const log = JobLog.open({ path: dataFile(options.dataDir, 'jobs'), logger, clock });
+  const { log, treasury } = options.db;
   const liveness = new Liveness(clock, config.dvm.agentTimeoutMs);
   const outbox = new Outbox({ store: jobLogStore(log), relay: desk.client, logger });
   const names = new Map(options.roster.map((a) => [a.pubkey, a.name]));
   const billing =
-    options.payments && config.payments.enabled
+    options.wallet && config.payments.enabled
       ? new Billing({
-          wallet: options.payments.wallet,
-          treasury: options.payments.treasury,
+          wallet: options.wallet,
+          treasury,
           log,
           outbox,
           signer: desk.signer,
@@ -117,7 +128,6 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
       closed = true;
       await coordinator.stop();
       outbox.stop();
-      log.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Coordinator } from '../agents/desk/coordinator.ts';
+import type { DeskDatabase } from '../agents/desk/desk-db.ts';
 import { PersonaFileError } from '../agents/persona.ts';
 import type { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { AgentRuntime } from '../agents/runtime/agent.ts';
@@ -12,7 +13,7 @@ import type { CascadeRouter } from '../llm/router.ts';
 import type { Treasury } from '../payments/treasury.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { type NetworkAgent, type RunningAgents, servesOf, startAgents } from './compose-agents.ts';
-import { type RunningDesk, rosterOf, startDesk } from './compose-desk.ts';
+import { openDeskStore, type RunningDesk, rosterOf, startDesk } from './compose-desk.ts';
 
 export type { NetworkAgent } from './compose-agents.ts';
 
@@ -30,6 +31,8 @@ export interface AgentStatus {
 
 export interface RunningNetwork {
   log: JobLog;
+  /** The treasury, in the desk's database. */
+  treasury: Treasury;
   router: CascadeRouter;
   coordinator: Coordinator;
   /** The agents that run in this process. */
@@ -51,8 +54,10 @@ export interface NetworkOptions {
   clock?: Clock;
   /** The model router; default: built from `config.llm` (tests pass one over a scripted provider). */
   llm?: CascadeRouter;
-  /** The instance's wallet and treasury; without them (or with payments.enabled false) jobs are free. */
-  payments?: { wallet: Wallet; treasury: Treasury };
+  /** The instance's wallet; without it (or with payments.enabled false) jobs are free. */
+  wallet?: Wallet;
+  /** The desk's database when the caller opened it (timmy start does, for payments); default: opened here. */
+  db?: DeskDatabase;
 }
 
 /**
@@ -75,6 +80,8 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   const here = agents.filter((a) => a !== boss && !config.agents.elsewhere.includes(a.persona.name));
 
   const router = options.llm ?? createLlmRouter(config.llm, { logger, clock });
+  const db = options.db ?? openDeskStore(options.dataDir, logger, clock);
+  const ownDb = options.db === undefined;
   let desk: RunningDesk | undefined;
   let running: RunningAgents | undefined;
   try {
@@ -91,15 +98,16 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     });
     desk = await startDesk({
       config,
-      dataDir: options.dataDir,
       logger,
       desk: { signer: boss.signer, pubkey: boss.pubkey, client: boss.client },
+      db,
       roster: rosterOf(agents),
-      payments: options.payments,
+      wallet: options.wallet,
       clock,
     });
   } catch (err) {
     await running?.close();
+    if (ownDb) db.close();
     await router.close?.();
     throw err;
   }
@@ -119,6 +127,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   const r = running;
   return {
     log,
+    treasury: db.treasury,
     router,
     coordinator,
     runtimes,
@@ -143,6 +152,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       closed = true;
       await r.close();
       await d.close();
+      if (ownDb) db.close();
       await router.close?.();
     },
   };

@@ -7,7 +7,7 @@ import { nodePublicKey } from '../payments/bolt11.ts';
 import { IncomeWatcher } from '../payments/income.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import { Payouts } from '../payments/payouts.ts';
-import { Treasury } from '../payments/treasury.ts';
+import type { Treasury } from '../payments/treasury.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { EmbeddedWalletService } from '../payments/wallet-service.ts';
 import { RelayClient } from '../relay/client.ts';
@@ -44,6 +44,8 @@ export interface RunningPayments {
 export interface PaymentsOptions {
   config: Config;
   dataDir: string;
+  /** The treasury, in the desk's database (cli/compose-desk.ts#openDeskStore). */
+  treasury: Treasury;
   keystore: KeyStore;
   /** Where this process reaches the instance's relay. */
   relayUrl: string;
@@ -105,8 +107,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     }
     const wallet = new NwcWallet({ url: walletUrl, logger, timeoutMs: p.walletTimeoutMs });
     closers.push(() => wallet.close());
-    const treasury = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger, clock });
-    closers.push(() => treasury.close());
+    const treasury = options.treasury;
     const coldWallet = p.sweep.nwcUrl
       ? new NwcWallet({ url: p.sweep.nwcUrl, logger, timeoutMs: p.walletTimeoutMs })
       : undefined;

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { DeskDatabase } from '../agents/desk/desk-db.ts';
 import { loadPersonaFile, type Persona, PersonaFileError } from '../agents/persona.ts';
 import { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { Config } from '../core/config.ts';
@@ -16,6 +17,7 @@ import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/http-server.ts';
 import { L402Gate, loadOrCreateRootKey } from '../web/l402.ts';
+import { openDeskStore } from './compose-desk.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
 import { VERSION } from './context.ts';
@@ -152,6 +154,13 @@ export async function startInstance(
   logger.info({ personaFile: file, agents: agents.map((a) => a.persona.name) }, 'agents loaded');
 
   const relay = await startRelay(config, dataDir, logger);
+  let desk: DeskDatabase;
+  try {
+    desk = openDeskStore(dataDir, logger);
+  } catch (err) {
+    await relay.close();
+    throw err;
+  }
   const clients: RelayClient[] = [];
   let network: RunningNetwork | undefined;
   let payments: RunningPayments | undefined;
@@ -204,6 +213,7 @@ export async function startInstance(
       payments = await startPayments({
         config,
         dataDir,
+        treasury: desk.treasury,
         keystore,
         relayUrl: relay.url,
         publicRelayUrl: relay.publicUrl,
@@ -221,7 +231,8 @@ export async function startInstance(
       });
     }
     network = await startNetwork({
-      payments,
+      db: desk,
+      wallet: payments?.wallet,
       config,
       dataDir,
       logger,
@@ -253,6 +264,7 @@ export async function startInstance(
         publisher.stop();
         await net.close();
         await payments?.close();
+        desk.close();
         for (const c of clients) c.close();
         await http.close();
         await relay.close();
@@ -262,6 +274,7 @@ export async function startInstance(
     publisher.stop();
     await network?.close();
     await payments?.close();
+    desk.close();
     for (const c of clients) c.close();
     await http.close();
     await relay.close();

@@ -192,10 +192,20 @@ export class JobLog {
     private readonly s: ReturnType<typeof prepare>,
     private readonly clock: Clock,
     readonly path: string,
+    private readonly owned = true,
   ) {
     this.appendTx = db.transaction((jobId: string, entry: JobEntry, data: string) =>
       this.appendLocked(jobId, entry, data),
     ).immediate;
+  }
+
+  /**
+   * The log on a connection its caller opened with `openJobDatabase` (dvm/job-log-schema.ts) and closes:
+   * the desk keeps its treasury's tables in the same file, so a job's state and its money commit together
+   * (`transaction`). `close` leaves the connection open.
+   */
+  static over(db: Database.Database, options: { clock?: Clock } = {}): JobLog {
+    return new JobLog(db, prepare(db, db.readonly), options.clock ?? systemClock, db.name, false);
   }
 
   /** Opens the log at `path`, creating the file and its schema if needed. */
@@ -337,7 +347,23 @@ export class JobLog {
     this.activeViews.clear();
     this.terminalViews.clear();
     this.listStatements.clear();
-    this.db.close();
+    if (this.owned) this.db.close();
+  }
+
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction on the log's connection: its appends (and whatever else it
+   * writes on that connection, the treasury's rows) commit together or not at all. On a rollback the cached
+   * views are dropped, so nothing read afterwards reflects an append that did not commit.
+   */
+  transaction<T>(fn: () => T): T {
+    this.writable();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      this.activeViews.clear();
+      this.terminalViews.clear();
+      throw err;
+    }
   }
 
   private appendLocked(jobId: string, entry: JobEntry, data: string): { seq: number; view: JobView } {

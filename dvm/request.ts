@@ -89,6 +89,12 @@ export interface JobRequestLimits {
   maxInputs?: number;
   /** Most bytes (UTF-8) all inputs' data may total (default 65536). */
   maxInputBytes?: number;
+  /**
+   * An encrypted request that is not decrypted is read for its public tags only (bid, p, relays,
+   * expiration, output): its inputs and params stay sealed (empty here). For whoever routes and bills a
+   * request it cannot read (a desk); without it, such a request is a `not-decrypted` error.
+   */
+  publicTagsOnly?: boolean;
 }
 
 export const DEFAULT_MAX_INPUTS = 20;
@@ -175,7 +181,7 @@ export function parseJobRequest(event: NostrEvent, limits: JobRequestLimits = {}
     );
   const encrypted = isEncryptedRequest(event);
   const decrypted = decryptedCount(event) !== undefined;
-  if (encrypted && !decrypted)
+  if (encrypted && !decrypted && !limits.publicTagsOnly)
     throw new JobRequestError(
       'this job request is encrypted (NIP-90 encrypted params) and has not been decrypted yet',
       'not-decrypted',

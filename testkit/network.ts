@@ -13,7 +13,6 @@ import { generateLocalSigner, type LocalSigner } from '../identity/signer.ts';
 import { CircuitBreaker } from '../llm/circuit-breaker.ts';
 import type { LlmProvider } from '../llm/provider.ts';
 import { CascadeRouter } from '../llm/router.ts';
-import type { Treasury } from '../payments/treasury.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { RelayClient } from '../relay/client.ts';
 
@@ -46,8 +45,8 @@ export interface TestNetworkOptions {
   logger?: Logger;
   /** Crash simulation: publishes for which this returns true never reach the relay (they hang until stop). */
   swallow?: (agent: string, event: NostrEvent) => boolean;
-  /** Payments are off unless a wallet and a treasury are given. */
-  payments?: { wallet: Wallet; treasury: Treasury; config?: Partial<Config['payments']> };
+  /** Payments are off unless a wallet is given (the treasury is the desk's: `network.treasury`). */
+  payments?: { wallet: Wallet; config?: Partial<Config['payments']> };
 }
 
 export interface TestNetwork {
@@ -107,7 +106,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     publisher,
     personaFile: '(test)',
     llm: router,
-    payments: o.payments,
+    wallet: o.payments?.wallet,
   });
   return {
     network,

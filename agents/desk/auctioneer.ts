@@ -89,18 +89,26 @@ export class Auctioneer {
     return (deadline + 1) * 1000 + this.options.config.revealGraceMs;
   }
 
-  /** Records `bidding` and publishes the auction (kind 7610) for the job's next attempt, inviting `invited`. */
-  async open(view: JobView, invited: readonly string[]): Promise<NostrEvent> {
+  /**
+   * Records `bidding` and publishes the auction (kind 7610) for the job's next attempt, inviting `invited`.
+   * `reserveMsats`: the most the work may cost (the customer's bid less the instance's fee); bids above it
+   * are invalid. `soleBidCaps`: per invited agent, its listed price for the kind: what it is paid at most
+   * when its bid is the only valid one.
+   */
+  async open(
+    view: JobView,
+    invited: readonly string[],
+    reserveMsats: number | undefined,
+    soleBidCaps: Readonly<Record<string, number>> = {},
+  ): Promise<NostrEvent> {
     const n = view.attempt + 1;
     const deadline = this.deadlineFromNow();
-    const bid = Number(view.request.tags.find((t) => t[0] === 'bid')?.[1]);
-    const reserveMsats = Number.isSafeInteger(bid) && bid >= 0 ? bid : undefined;
     this.options.log.append(view.id, { type: 'bidding', until: deadline * 1000 });
     const { event } = await this.options.outbox.send(
       view.id,
       `auction:${n}`,
       this.options.signer,
-      buildAuctionOpen({ request: view.request, deadline, reserveMsats, invited }),
+      buildAuctionOpen({ request: view.request, deadline, reserveMsats, invited, soleBidCaps }),
     );
     this.log.info({ job: view.id, auction: event.id, deadline, reserveMsats }, 'auction opened');
     return event;

@@ -7,7 +7,6 @@ import type { Signer } from '../../core/signer.ts';
 import { buildFeedback } from '../../dvm/feedback.ts';
 import type { JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, type JobView } from '../../dvm/job-state.ts';
-import { isEncryptedRequest, parseJobRequest } from '../../dvm/request.ts';
 import type { Escrow, Treasury } from '../../payments/treasury.ts';
 import {
   supportsHoldInvoices,
@@ -16,26 +15,31 @@ import {
   type WalletNotification,
 } from '../../payments/wallet.ts';
 import type { Outbox } from '../outbox.ts';
+import { bidTooLow, feeFor, type Quote, quote, reserveFor } from './pricing.ts';
 
 /**
- * Timmy's till: asks customers to pay for jobs and pays the agents that deliver them.
+ * Timmy's till: the one owner of a job's money, from the quote to the settlement or the refund.
  *
- * Once the price is known (the auction's second price, or the agent's listed price without an auction) the
- * customer gets a kind 7000 `payment-required` with the amount (price + the instance's fee) and a BOLT11
- * invoice. With a wallet that has hold invoices the payment is escrow: held while the job runs, settled
- * when the result is delivered, cancelled (the customer is refunded) when the job fails. Without them, a
- * plain invoice is paid up front and a failure books a refund owed to the customer. Trusted customers
- * (`payments.trustedCustomers`) get the result first and a plain invoice after it.
+ * Once the price is known (the auction's, or the agent's listed price without an auction) the customer gets
+ * a kind 7000 `payment-required` with the amount (price + the instance's fee) and a BOLT11 invoice. With a
+ * wallet that has hold invoices the payment is escrow: held while the job runs, settled when the result is
+ * delivered, cancelled (the customer is refunded) when the job fails. Without them, a plain invoice is paid
+ * up front and a failure books a refund owed to the customer. Trusted customers (`payments.trustedCustomers`)
+ * get the result first and a plain invoice after it.
  *
- * The invoice and its preimage are recorded in the treasury before the customer sees them; payment is
- * noticed from the wallet's notifications and, as a fallback that also covers restarts, by looking open
- * invoices up every `walletRetryMs`. Settling, refunding and booking the agent's earnings are idempotent,
- * so a process killed anywhere between payment and delivery resumes without paying or charging twice.
+ * The job log and the treasury share one database (agents/desk/desk-db.ts), and every step that changes
+ * both is one transaction: the escrow is recorded with the job's `payment-required` entry and the signed
+ * feedback that carries the invoice (published afterwards by the outbox, and again after a crash); a payment
+ * is booked with the job's `paid`; a settlement or refund with its note. Only the wallet is outside that
+ * transaction, so what remains to watch is the wallet: its notifications, and a lookup of every open
+ * invoice every `walletRetryMs` (a notification lost while the instance was down, an expiry, a settlement
+ * the wallet did not answer). Settling, refunding and booking the agent's earnings are idempotent.
  */
 
 export interface BillingOptions {
   wallet: Wallet;
   treasury: Treasury;
+  /** The desk's job log, on the same database as the treasury. */
   log: JobLog;
   outbox: Outbox;
   /** Timmy: the author of payment feedback. */
@@ -70,7 +74,7 @@ export class Billing {
   private readonly unreachableSince = new Map<string, number>();
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private reconciling: Promise<void> | undefined;
+  private watching: Promise<void> | undefined;
   private holdInvoices: boolean | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -87,19 +91,26 @@ export class Billing {
   }
 
   /** What the customer pays for work priced `priceMsats`: the price plus the fee, at least the minimum. */
-  quote(priceMsats: number): { priceMsats: number; amountMsats: number } {
-    const p = this.options.payments;
-    const price = Math.max(priceMsats, p.minPriceMsats);
-    const fee = p.feeMsats + Math.ceil((price * p.feePct) / 100);
-    return { priceMsats: price, amountMsats: price + fee };
+  quote(priceMsats: number): Quote {
+    return quote(this.options.payments, priceMsats);
+  }
+
+  /** The most the work may cost for a customer who bid `bidMsats` in all (the auction's reserve). */
+  reserveFor(bidMsats: number): number | undefined {
+    return reserveFor(this.options.payments, bidMsats);
+  }
+
+  /** Why `bidMsats` cannot pay for any work here. */
+  bidTooLow(bidMsats: number): string {
+    return bidTooLow(this.options.payments, bidMsats);
   }
 
   async start(events: BillingEvents): Promise<void> {
     this.events = events;
     this.subscribeWithRetry();
-    this.timer = setInterval(() => void this.reconcile(), this.options.payments.walletRetryMs);
+    this.timer = setInterval(() => void this.watch(), this.options.payments.walletRetryMs);
     this.timer.unref();
-    void this.reconcile();
+    void this.watch();
   }
 
   private subscribeWithRetry(): void {
@@ -148,12 +159,18 @@ export class Billing {
   }
 
   /**
-   * Called before the job is assigned to `agent` at `priceMsats`: charges the customer once per job. A job
+   * Called before the job is assigned to `agent` at `priceMsats`: charges the customer once per job.
+   * `bidMsats` is the customer's bid (read when the request was posted): the most it pays in all. A job
    * already paid is `ready` (a reassignment after a lost agent is not charged again; the new agent's price
    * is what it will earn).
    */
-  async charge(view: JobView, agent: string, priceMsats: number): Promise<ChargeOutcome> {
-    const { treasury, payments } = { treasury: this.options.treasury, payments: this.options.payments };
+  async charge(
+    view: JobView,
+    agent: string,
+    priceMsats: number,
+    bidMsats: number | undefined,
+  ): Promise<ChargeOutcome> {
+    const { treasury, payments } = this.options;
     if (!payments.enabled) return { kind: 'ready' };
     const existing = treasury.escrows.get(view.id);
     if (existing) {
@@ -177,13 +194,12 @@ export class Billing {
       return { kind: 'ready' };
     }
     const { priceMsats: price, amountMsats } = this.quote(priceMsats);
-    const bid = bidOf(view);
-    if (bid !== undefined && amountMsats > bid)
+    if (bidMsats !== undefined && amountMsats > bidMsats)
       return {
         kind: 'fail',
-        reason: `the price is ${amountMsats} msats (${price} for the work + the instance's fee), above your bid of ${bid} msats`,
+        reason: `the price is ${amountMsats} msats (${price} for the work + ${feeFor(payments, price)} the instance's fee), above your bid of ${bidMsats} msats`,
       };
-    let escrow: Escrow;
+    let escrow: Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>;
     try {
       escrow = await this.invoice(view, agent, price, amountMsats, 'before');
     } catch (err) {
@@ -194,14 +210,15 @@ export class Billing {
     return { kind: 'waiting' };
   }
 
+  /** Makes the invoice at the wallet; what to record of it (nothing is written here). */
   private async invoice(
     view: JobView,
     agent: string,
     priceMsats: number,
     amountMsats: number,
     mode: 'before' | 'after',
-  ): Promise<Escrow> {
-    const { wallet, treasury, payments } = this.options;
+  ): Promise<Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>> {
+    const { wallet, payments } = this.options;
     const description = `Timmy Time job ${view.id.slice(0, 12)} (kind ${view.kind})`;
     const hold = mode === 'before' && (await this.hold());
     let invoice: string;
@@ -232,7 +249,7 @@ export class Billing {
     // The wallet's expiry counts (NIP-47's `expiry` is only a wish); ours when it says none.
     if (!(expiresAt > 0))
       expiresAt = Math.floor(this.options.clock.now() / 1000) + payments.invoiceExpirySeconds;
-    return treasury.escrows.record({
+    return {
       jobId: view.id,
       customer: view.customer,
       mode,
@@ -244,41 +261,53 @@ export class Billing {
       priceMsats,
       agent: this.options.agentName(agent),
       expiresAt,
-    });
+    };
   }
 
-  /** Records `payment-required` in the job log (pay-first jobs) and sends the invoice to the customer. */
-  private async announce(view: JobView, escrow: Escrow): Promise<void> {
-    const { log, outbox, signer } = this.options;
-    const now = log.get(view.id);
-    if (
-      escrow.mode === 'before' &&
-      now &&
-      !isTerminal(now.state) &&
-      now.state !== 'awaiting-payment' &&
-      !now.payment
-    )
-      log.append(view.id, {
-        type: 'payment-required',
-        amountMsats: escrow.amountMsats,
-        bolt11: escrow.invoice,
-      });
+  /**
+   * Records the escrow (the invoice and its preimage), the job's `payment-required` (pay-first jobs) and the
+   * signed feedback that sends the invoice to the customer, in one transaction; then the outbox publishes
+   * the feedback. Each part is recorded once: announcing an escrow again only publishes what is recorded.
+   */
+  private async announce(
+    view: JobView,
+    escrow: Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>,
+  ): Promise<void> {
+    const { log, outbox, signer, treasury } = this.options;
+    const key = `payment-required:${escrow.mode}`;
     const parts = [
       escrow.mode === 'after' ? 'the result is out; please pay' : 'pay to start the job',
       escrow.hold ? '(escrow: refunded if the job fails)' : '',
     ];
-    await outbox.send(
-      view.id,
-      `payment-required:${escrow.mode}`,
-      signer,
-      buildFeedback({
-        request: view.request,
-        status: 'payment-required',
-        message: parts.filter(Boolean).join(' '),
-        amountMsats: escrow.amountMsats,
-        bolt11: escrow.invoice,
-      }),
-    );
+    const template = buildFeedback({
+      request: view.request,
+      status: 'payment-required',
+      message: parts.filter(Boolean).join(' '),
+      amountMsats: escrow.amountMsats,
+      bolt11: escrow.invoice,
+    });
+    const signed = log.get(view.id)?.outbox.some((o) => o.key === key)
+      ? undefined
+      : await signer.signEvent(template);
+    log.transaction(() => {
+      treasury.escrows.record(escrow);
+      const now = log.get(view.id);
+      if (!now) return;
+      if (
+        escrow.mode === 'before' &&
+        !isTerminal(now.state) &&
+        now.state !== 'awaiting-payment' &&
+        !now.payment
+      )
+        log.append(view.id, {
+          type: 'payment-required',
+          amountMsats: escrow.amountMsats,
+          bolt11: escrow.invoice,
+        });
+      if (signed && !now.outbox.some((o) => o.key === key))
+        log.append(view.id, { type: 'outbox', key, event: signed });
+    });
+    await outbox.send(view.id, key, signer, template);
   }
 
   private walletTrouble(view: JobView, err: unknown): ChargeOutcome {
@@ -321,7 +350,7 @@ export class Billing {
       } else if (escrow && (escrow.state === 'held' || (escrow.state === 'invoiced' && escrow.hold))) {
         await this.refund(escrow, view.reason ?? view.state);
       }
-      // A plain invoice cannot be cancelled: it stays open, and reconcile looks it up until it expires at
+      // A plain invoice cannot be cancelled: it stays open, and the watch looks it up until it expires at
       // the wallet, so a payment that still comes (or came while the wallet was unreachable) is owed back.
     } catch (err) {
       this.log.warn({ job: jobId, err: errorMessage(err) }, 'settling the payment failed; will retry');
@@ -334,12 +363,11 @@ export class Billing {
     const agent = view.agent ?? '';
     const recorded = view.effects[`payment:price:${view.attempt}`] as { priceMsats?: number } | undefined;
     const { priceMsats, amountMsats } = this.quote(recorded?.priceMsats ?? 0);
-    const escrow = await this.invoice(view, agent, priceMsats, amountMsats, 'after');
-    await this.announce(view, escrow);
+    await this.announce(view, await this.invoice(view, agent, priceMsats, amountMsats, 'after'));
   }
 
   private async settle(escrow: Escrow): Promise<void> {
-    const { wallet, treasury } = this.options;
+    const { wallet, treasury, log } = this.options;
     if (escrow.hold) {
       try {
         await wallet.settleHoldInvoice(escrow.preimage);
@@ -349,8 +377,10 @@ export class Billing {
         const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
         if (t.state === 'failed') {
           const reason = 'the wallet cancelled the held payment before the result (hold limit)';
-          treasury.escrows.markRefunded(escrow.jobId, reason);
-          this.options.log.append(escrow.jobId, { type: 'note', text: `payment refunded: ${reason}` });
+          log.transaction(() => {
+            treasury.escrows.markRefunded(escrow.jobId, reason);
+            log.append(escrow.jobId, { type: 'note', text: `payment refunded: ${reason}` });
+          });
           this.log.warn({ job: escrow.jobId }, reason);
           return;
         }
@@ -365,7 +395,7 @@ export class Billing {
   }
 
   private async refund(escrow: Escrow, reason: string): Promise<void> {
-    const { wallet, treasury } = this.options;
+    const { wallet, treasury, log } = this.options;
     if (escrow.hold) {
       try {
         await wallet.cancelHoldInvoice(escrow.paymentHash);
@@ -374,15 +404,17 @@ export class Billing {
         if (t.state !== 'failed') throw err;
       }
     }
-    treasury.escrows.markRefunded(escrow.jobId, reason);
-    this.options.log.append(escrow.jobId, {
-      type: 'note',
-      text:
-        escrow.state === 'held'
-          ? escrow.hold
-            ? `payment refunded (hold invoice cancelled): ${reason}`
-            : `refund of ${escrow.amountMsats} msats owed to the customer: ${reason}`
-          : 'invoice cancelled before payment',
+    log.transaction(() => {
+      treasury.escrows.markRefunded(escrow.jobId, reason);
+      log.append(escrow.jobId, {
+        type: 'note',
+        text:
+          escrow.state === 'held'
+            ? escrow.hold
+              ? `payment refunded (hold invoice cancelled): ${reason}`
+              : `refund of ${escrow.amountMsats} msats owed to the customer: ${reason}`
+            : 'invoice cancelled before payment',
+      });
     });
   }
 
@@ -402,51 +434,48 @@ export class Billing {
     this.log.warn({ job: escrow.jobId, err: errorMessage(err) }, 'handling a payment failed');
   }
 
+  /** The customer paid: the payment and the job's `paid` are one transaction. */
   private async paid(escrow: Escrow): Promise<void> {
     const { treasury, log } = this.options;
-    const e = treasury.escrows.markPaid(escrow.jobId);
-    if (e.mode === 'after') {
-      treasury.escrows.markSettled(e.jobId);
-      return;
-    }
-    const view = log.get(e.jobId);
-    if (view?.state === 'awaiting-payment') log.append(e.jobId, { type: 'paid' });
+    const { e, view } = log.transaction(() => {
+      const e = treasury.escrows.markPaid(escrow.jobId);
+      if (e.mode === 'after') return { e: treasury.escrows.markSettled(e.jobId), view: undefined };
+      const view = log.get(e.jobId);
+      if (view?.state === 'awaiting-payment') return { e, view: log.append(e.jobId, { type: 'paid' }).view };
+      return { e, view };
+    });
+    if (e.mode === 'after') return;
     this.log.info({ job: e.jobId, amountMsats: e.amountMsats, hold: e.hold }, 'customer paid');
     if (view && isTerminal(view.state)) await this.finish(e.jobId);
     else this.events?.paid(e.jobId);
   }
 
   /**
-   * Looks up every open invoice: payments missed while down, expiries, settlements still to do, feedback
-   * not yet published, and pay-after bills not yet sent. Rounds never overlap.
+   * Watches the wallet for what its notifications may have missed: looks up every open invoice (paid,
+   * expired, or to cancel for an ended job), finishes ended jobs whose settlement the wallet did not answer,
+   * and sends pay-after bills the wallet could not make. Rounds never overlap.
    */
-  reconcile(): Promise<void> {
+  watch(): Promise<void> {
     if (this.stopped || !this.options.payments.enabled) return Promise.resolve();
-    this.reconciling ??= this.track(this.reconcileRound()).finally(() => {
-      this.reconciling = undefined;
+    this.watching ??= this.track(this.watchRound()).finally(() => {
+      this.watching = undefined;
     });
-    return this.reconciling;
+    return this.watching;
   }
 
-  private async reconcileRound(): Promise<void> {
+  private async watchRound(): Promise<void> {
     const { treasury, log } = this.options;
     for (const open of treasury.escrows.pending()) {
       if (this.stopped) return;
       // Re-read: a notification may have moved it while an earlier lookup was in flight.
       const escrow = treasury.escrows.get(open.jobId);
-      const view = log.get(open.jobId);
       if (!escrow || (escrow.state !== 'invoiced' && escrow.state !== 'held')) continue;
       try {
         if (escrow.state === 'held') {
+          const view = log.get(escrow.jobId);
           if (view && isTerminal(view.state)) await this.finish(escrow.jobId);
-          else if (escrow.mode === 'before' && view?.state === 'awaiting-payment') {
-            // Booked as paid, then killed before the job log said so.
-            log.append(escrow.jobId, { type: 'paid' });
-            this.events?.paid(escrow.jobId);
-          }
           continue;
         }
-        if (view && !isTerminal(view.state)) await this.announce(view, escrow);
         await this.checkInvoice(escrow);
       } catch (err) {
         if (!(err instanceof WalletError && err.transient)) this.warn(escrow, err);
@@ -497,24 +526,15 @@ export class Billing {
       this.events?.expired(escrow.jobId, reason);
   }
 
-  /** Trusted customers' completed jobs whose bill was not sent (the wallet was down, or a crash). */
+  /** Trusted customers' completed jobs whose bill the wallet could not make yet. */
   private async billDueAfter(): Promise<void> {
     if (this.trusted.size === 0) return;
     for (const s of this.options.log.list({ states: ['completed'], limit: 200 })) {
       if (this.stopped) return;
+      if (!this.trusted.has(s.customer) || this.options.treasury.escrows.get(s.id)) continue;
       const view = this.options.log.get(s.id);
-      if (!view || !this.trusted.has(view.customer) || this.options.treasury.escrows.get(view.id)) continue;
-      if (!Object.hasOwn(view.effects, `payment:price:${view.attempt}`)) continue;
+      if (!view || !Object.hasOwn(view.effects, `payment:price:${view.attempt}`)) continue;
       await this.finish(view.id);
     }
-  }
-}
-
-function bidOf(view: JobView): number | undefined {
-  if (isEncryptedRequest(view.request)) return undefined;
-  try {
-    return parseJobRequest(view.request).bidMsats;
-  } catch {
-    return undefined;
   }
 }

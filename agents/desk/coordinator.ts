@@ -9,7 +9,7 @@ import { buildFeedback, parseFeedback } from '../../dvm/feedback.ts';
 import { DuplicateJobError, type JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, type JobView } from '../../dvm/job-state.ts';
 import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../../dvm/kinds.ts';
-import { isEncryptedRequest, JobRequestError, parseJobRequest } from '../../dvm/request.ts';
+import { type JobRequest, JobRequestError, parseJobRequest } from '../../dvm/request.ts';
 import type { Auctioneer } from './auctioneer.ts';
 import type { Billing } from './billing.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
@@ -54,6 +54,8 @@ export class Coordinator {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly locks = new Map<string, Promise<void>>();
   private readonly settleTimers = new Map<string, NodeJS.Timeout>();
+  /** Each job's request as read when it was posted (or when a restarted desk first met it again). */
+  private readonly requests = new Map<string, JobRequest | JobRequestError>();
   private readonly ours: Set<string>;
   private lastSeq = 0;
   private stopped = false;
@@ -170,17 +172,32 @@ export class Coordinator {
     });
   }
 
+  /**
+   * The job's request, parsed once: for an encrypted one, its public tags (the desk cannot read the sealed
+   * inputs and params; the agent it is addressed to checks those). A JobRequestError says why it is refused.
+   */
+  private requestOf(view: JobView): JobRequest | JobRequestError {
+    let parsed = this.requests.get(view.id);
+    if (!parsed) {
+      try {
+        parsed = parseJobRequest(view.request, {
+          maxInputBytes: this.options.dvm.maxInputBytes,
+          publicTagsOnly: true,
+        });
+      } catch (err) {
+        if (!(err instanceof JobRequestError)) throw err;
+        parsed = err;
+      }
+      this.requests.set(view.id, parsed);
+    }
+    return parsed;
+  }
+
   private async assign(view: JobView): Promise<void> {
     const { log, dvm, liveness } = this.options;
     const request = view.request;
-    if (!isEncryptedRequest(request)) {
-      try {
-        parseJobRequest(request, { maxInputBytes: dvm.maxInputBytes });
-      } catch (err) {
-        if (err instanceof JobRequestError) return this.fail(view, err.message);
-        throw err;
-      }
-    }
+    const parsed = this.requestOf(view);
+    if (parsed instanceof JobRequestError) return this.fail(view, parsed.message);
     const addressed = request.tags.filter((t) => t[0] === 'p').map((t) => t[1] ?? '');
     let candidates = this.options.agents.filter((a) => a.kinds.includes(request.kind));
     const named = candidates.filter((a) => addressed.includes(a.pubkey));
@@ -227,9 +244,21 @@ export class Coordinator {
       this.log.info({ job: view.id, reason: approval }, 'job awaits approval');
       return;
     }
+    const billing = this.options.billing;
+    let reserveMsats = parsed.bidMsats;
+    if (parsed.bidMsats !== undefined && billing) {
+      reserveMsats = billing.reserveFor(parsed.bidMsats);
+      if (reserveMsats === undefined) return this.fail(view, billing.bidTooLow(parsed.bidMsats));
+    }
     if (auctioneer) {
       const invited = alive.map((a) => a.pubkey);
-      const open = auctioneer.currentAuction(view) ?? (await auctioneer.open(view, invited));
+      const caps: Record<string, number> = {};
+      for (const a of alive) {
+        const listed = a.prices?.get(request.kind);
+        if (listed !== undefined) caps[a.pubkey] = listed;
+      }
+      const open =
+        auctioneer.currentAuction(view) ?? (await auctioneer.open(view, invited, reserveMsats, caps));
       const until = log.get(view.id)?.biddingUntil ?? open.created_at * 1000;
       this.scheduleSettle(view.id, auctioneer.settleAt(Math.floor(until / 1000)));
       return;
@@ -242,7 +271,9 @@ export class Coordinator {
   private async charged(view: JobView, agent: LocalAgent, priceMsats: number): Promise<boolean> {
     const billing = this.options.billing;
     if (!billing) return true;
-    const outcome = await billing.charge(view, agent.pubkey, priceMsats);
+    const parsed = this.requestOf(view);
+    const bid = parsed instanceof JobRequestError ? undefined : parsed.bidMsats;
+    const outcome = await billing.charge(view, agent.pubkey, priceMsats, bid);
     if (outcome.kind === 'fail') await this.fail(view, outcome.reason);
     return outcome.kind === 'ready';
   }
@@ -329,6 +360,7 @@ export class Coordinator {
 
   /** A job reached a terminal state: its payment is settled or refunded (outside the job's lock). */
   private ended(jobId: string): void {
+    this.requests.delete(jobId);
     const billing = this.options.billing;
     if (billing) queueMicrotask(() => void billing.finish(jobId));
   }
@@ -459,6 +491,7 @@ export class Coordinator {
     return this.withJob(jobId, async () => {
       const view = this.options.log.get(jobId);
       if (view?.state !== 'cancelled' || view.outbox.some((o) => o.key === 'rejected')) return;
+      this.requests.delete(jobId);
       const rejected = this.options.log.entries(jobId).some((e) => e.entry.type === 'rejected');
       if (!rejected) return;
       await this.options.outbox.send(

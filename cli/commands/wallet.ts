@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { DeskDatabase } from '../../agents/desk/desk-db.ts';
 import { dataFile } from '../../core/data-dir.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { decodeInvoice, InvoiceError } from '../../payments/bolt11.ts';
 import { describeNwcUrl } from '../../payments/nwc-wallet.ts';
-import { INSTANCE, Treasury, TreasuryError, type Withdrawal } from '../../payments/treasury.ts';
+import { INSTANCE, type Treasury, TreasuryError, type Withdrawal } from '../../payments/treasury.ts';
 import { formatMsats } from '../../payments/wallet.ts';
 import { openKeyStore } from '../compose.ts';
+import { openDeskStore } from '../compose-desk.ts';
 import { KEY_WALLET_NWC } from '../compose-payments.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
@@ -24,15 +26,16 @@ export function registerWallet(program: Command, io: CliIo): void {
 
   registerWalletConnect(wallet, program, io);
 
-  const open = async (mustExist: boolean): Promise<Treasury | undefined> => {
+  /** The treasury, in the desk's database (`jobs.sqlite`; an earlier `treasury.sqlite` is imported). */
+  const open = async (mustExist: boolean): Promise<DeskDatabase | undefined> => {
     const ctx = await makeContext(io, program.opts());
-    const path = dataFile(ctx.dataDir, 'treasury');
-    if (!existsSync(path)) {
+    const present = ['jobs', 'treasury'] as const;
+    if (!present.some((f) => existsSync(dataFile(ctx.dataDir, f)))) {
       if (mustExist)
         throw new CliError(`no treasury in ${ctx.dataDir} yet: start the instance once (timmy start)`, 3);
       return undefined;
     }
-    return Treasury.open({ path, logger: ctx.logger });
+    return openDeskStore(ctx.dataDir, ctx.logger);
   };
 
   wallet
@@ -47,15 +50,17 @@ export function registerWallet(program: Command, io: CliIo): void {
         return;
       }
       try {
-        const accounts = t.balances().filter((b) => b.account !== 'lightning');
-        const info = t.meta('wallet') as { alias?: string; testSats?: boolean; network?: string } | undefined;
+        const accounts = t.treasury.balances().filter((b) => b.account !== 'lightning');
+        const info = t.treasury.meta('wallet') as
+          | { alias?: string; testSats?: boolean; network?: string }
+          | undefined;
         const testSats = info?.testSats ?? false;
-        const check = t.check();
+        const check = t.treasury.check();
         if (opts.json) {
           printJson(io.stdout, {
             testSats,
             wallet: info ?? null,
-            holdingsMsats: t.holdingsMsats(),
+            holdingsMsats: t.treasury.holdingsMsats(),
             accounts,
             ledgerBalanced: check.ok,
           });
@@ -65,7 +70,7 @@ export function registerWallet(program: Command, io: CliIo): void {
         if (info?.alias) println(io.stdout, `wallet: ${info.alias} (${info.network ?? 'unknown network'})`);
         for (const a of accounts)
           println(io.stdout, `${a.account.padEnd(28)} ${formatMsats(a.balanceMsats)}`);
-        println(io.stdout, `${'total held'.padEnd(28)} ${formatMsats(t.holdingsMsats())}`);
+        println(io.stdout, `${'total held'.padEnd(28)} ${formatMsats(t.treasury.holdingsMsats())}`);
         if (!check.ok) println(io.stdout, `LEDGER CHECK FAILED: ${JSON.stringify(check)}`);
       } finally {
         t.close();
@@ -91,7 +96,7 @@ export function registerWallet(program: Command, io: CliIo): void {
       try {
         let rows: ReturnType<Treasury['history']>;
         try {
-          rows = t.history(opts.account, limit);
+          rows = t.treasury.history(opts.account, limit);
         } catch (err) {
           throw treasuryError(err);
         }
@@ -133,7 +138,7 @@ export function registerWallet(program: Command, io: CliIo): void {
       const t = await open(true);
       if (!t) return;
       try {
-        const w = t.withdrawals.request({
+        const w = t.treasury.withdrawals.request({
           account: opts.from,
           invoice: decoded.invoice,
           paymentHash: decoded.paymentHash,
@@ -165,7 +170,7 @@ export function registerWallet(program: Command, io: CliIo): void {
     .action(async (opts: { state?: string; json?: boolean }) => {
       const t = await open(false);
       const states = opts.state?.split(',').map((s) => s.trim()) as Withdrawal['state'][] | undefined;
-      const rows = t ? t.withdrawals.list(states) : [];
+      const rows = t ? t.treasury.withdrawals.list(states) : [];
       t?.close();
       if (opts.json) {
         printJson(io.stdout, rows);
@@ -197,7 +202,7 @@ export function registerWallet(program: Command, io: CliIo): void {
         const t = await open(true);
         if (!t) return;
         try {
-          const w = t.withdrawals.decide(
+          const w = t.treasury.withdrawals.decide(
             n,
             verb === 'approve' ? 'approved' : 'rejected',
             opts.by,

@@ -123,7 +123,7 @@ test('bad bids are excluded with their reason; the lowest honest bid wins at the
   const invited = [honest1, honest2, lazy, liar, twice, outsider, pricey, replayer, late].map(
     (a) => (a as LocalSigner).pubkey,
   );
-  const open = await auctioneer.open(log.get(request.id) as never, invited);
+  const open = await auctioneer.open(log.get(request.id) as never, invited, 9000);
   await announce(stranger as LocalSigner, [KIND]);
   for (const a of [honest1, honest2, lazy, liar, twice, pricey, replayer, late] as LocalSigner[])
     await announce(a, [KIND]);

@@ -12,7 +12,6 @@ import { JobLog } from '../../dvm/job-log.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { startFakeOpenAi } from '../../llm/testing/openai-server.ts';
-import { Treasury } from '../../payments/treasury.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { until } from '../../testkit/raw-client.ts';
 import { startTestRelay } from '../../testkit/relay.ts';
@@ -20,10 +19,12 @@ import {
   demoCustomerWallet,
   FAST_KEYS,
   firstJson,
+  openTreasury,
   type Running,
   spawnTimmy,
   startTimmy,
   tempDataDir,
+  withTreasury,
 } from './harness.ts';
 
 /**
@@ -157,12 +158,7 @@ test('desk and agent in separate processes, each killed mid-job: one result, one
       'completed at the desk',
     );
     const settled = (): boolean => {
-      const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
-      try {
-        return t.escrows.get(requestId)?.state === 'settled';
-      } finally {
-        t.close();
-      }
+      return withTreasury(dataDir, (t) => t.escrows.get(requestId)?.state === 'settled');
     };
     await until(settled, 60_000, 'escrow settled');
 
@@ -196,13 +192,13 @@ test('desk and agent in separate processes, each killed mid-job: one result, one
     const amount = out.payments[0]?.amountMsats ?? 0;
     assert.equal(out.payments.length, 1);
     assert.equal(balance, CUSTOMER_FUNDS - amount, 'the customer paid once');
-    const treasury = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
+    const { treasury, close } = openTreasury(dataDir);
     try {
       assert.ok(treasury.check().ok, JSON.stringify(treasury.check()));
       assert.equal(treasury.holdingsMsats(), amount, 'the instance holds exactly what was paid');
       assert.equal(treasury.history('agent:quill').length, 1, 'quill was paid once');
     } finally {
-      treasury.close();
+      close();
     }
   } finally {
     conn.close();

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openDeskDatabase } from '../../agents/desk/desk-db.ts';
 import { openKeyStore } from '../../cli/compose.ts';
 import { KEY_WALLET_CUSTOMER, KEY_WALLET_SERVICE } from '../../cli/compose-payments.ts';
 import { configSchema } from '../../core/config.ts';
@@ -9,6 +10,7 @@ import { dataFile } from '../../core/data-dir.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { NwcWallet } from '../../payments/nwc-wallet.ts';
+import type { Treasury } from '../../payments/treasury.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/timmy.js');
@@ -123,4 +125,20 @@ export async function demoCustomerWallet(dataDir: string, relayUrl: string): Pro
   const secret = await keys.secretHex(KEY_WALLET_CUSTOMER);
   const url = `nostr+walletconnect://${service.pubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${secret}`;
   return new NwcWallet({ url, logger: silentLogger, timeoutMs: 10_000, payTimeoutMs: 2_000 });
+}
+
+/** The treasury of a `timmy start` data directory (in the desk's database, `jobs.sqlite`); close it after use. */
+export function openTreasury(dataDir: string): { treasury: Treasury; close(): void } {
+  const db = openDeskDatabase({ path: dataFile(dataDir, 'jobs'), logger: silentLogger });
+  return { treasury: db.treasury, close: db.close };
+}
+
+/** Reads the treasury of a data directory and closes it again. */
+export function withTreasury<T>(dataDir: string, read: (t: Treasury) => T): T {
+  const db = openTreasury(dataDir);
+  try {
+    return read(db.treasury);
+  } finally {
+    db.close();
+  }
 }

@@ -10,10 +10,19 @@ import { generateLocalSigner } from '../../identity/signer.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { startFakeOpenAi } from '../../llm/testing/openai-server.ts';
 import { Ledger } from '../../payments/ledger.ts';
-import { agentAccount, Treasury } from '../../payments/treasury.ts';
+import { agentAccount } from '../../payments/treasury.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { until } from '../../testkit/raw-client.ts';
-import { demoCustomerWallet, FAST_KEYS, jobState, type Running, startTimmy, tempDataDir } from './harness.ts';
+import {
+  demoCustomerWallet,
+  FAST_KEYS,
+  jobState,
+  openTreasury,
+  type Running,
+  startTimmy,
+  tempDataDir,
+  withTreasury,
+} from './harness.ts';
 
 /**
  * The real `timmy start` with the embedded test-sats wallet, killed with SIGKILL after the customer paid
@@ -89,12 +98,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
     assert.equal(results[0]?.content, 'a poem, after the crash');
     await until(
       () => {
-        const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
-        try {
-          return t.escrows.get(request.id)?.state === 'settled';
-        } finally {
-          t.close();
-        }
+        return withTreasury(dataDir, (t) => t.escrows.get(request.id)?.state === 'settled');
       },
       20_000,
       'escrow settled',
@@ -106,7 +110,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
     await second.run.exited;
 
     assert.equal(balance, CUSTOMER_FUNDS - amount, 'the customer paid once');
-    const treasury = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
+    const { treasury, close } = openTreasury(dataDir);
     try {
       assert.ok(treasury.check().ok, JSON.stringify(treasury.check()));
       assert.equal(treasury.holdingsMsats(), amount, 'the instance holds exactly what was paid');
@@ -115,7 +119,7 @@ test('kill -9 between payment and delivery: resumed, delivered once, paid once, 
       assert.ok((earned[0]?.balanceMsats ?? 0) > 0 && (earned[0]?.balanceMsats ?? 0) < amount);
       assert.equal(treasury.history(earned[0]?.account ?? agentAccount('?')).length, 1, 'paid once');
     } finally {
-      treasury.close();
+      close();
     }
     const db = new Database(dataFile(dataDir, 'wallet'));
     try {

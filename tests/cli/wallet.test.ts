@@ -5,10 +5,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dataFile } from '../../core/data-dir.ts';
-import { silentLogger } from '../../core/logger.ts';
 import { mintInvoice } from '../../payments/bolt11.ts';
-import { agentAccount, Treasury } from '../../payments/treasury.ts';
-import { FAST_KEYS, runTimmy, tempDataDir } from './harness.ts';
+import { agentAccount } from '../../payments/treasury.ts';
+import { FAST_KEYS, openTreasury, runTimmy, tempDataDir } from './harness.ts';
 
 /** `timmy wallet …` as a user runs it, on a data directory whose treasury has earnings in it. */
 const node = randomBytes(32).toString('hex');
@@ -34,7 +33,7 @@ describe('timmy wallet', () => {
     dataDir = await tempDataDir();
     env = { ...FAST_KEYS, TIMMY_DATA_DIR: dataDir };
     await mkdir(dataDir, { recursive: true });
-    const t = Treasury.open({ path: dataFile(dataDir, 'treasury'), logger: silentLogger });
+    const { treasury: t, close } = openTreasury(dataDir);
     t.setMeta('wallet', { alias: 'embedded (test sats)', network: 'regtest', testSats: true });
     t.escrows.record({
       jobId: 'job1',
@@ -51,7 +50,7 @@ describe('timmy wallet', () => {
     });
     t.escrows.markPaid('job1');
     t.escrows.markSettled('job1');
-    t.close();
+    close();
   });
   after(async () => {
     await rm(dataDir, { recursive: true, force: true });
@@ -188,7 +187,7 @@ describe('timmy wallet', () => {
       assert.match(b.stdout, /no treasury yet/);
       const w = await runTimmy(['wallet', 'withdraw', invoice(1000)], { TIMMY_DATA_DIR: empty });
       assert.equal(w.code, 3);
-      assert.ok(!existsSync(dataFile(empty, 'treasury')));
+      assert.ok(!existsSync(dataFile(empty, 'jobs')), 'nothing created');
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -8,7 +8,7 @@ import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import type { NwcWallet } from '../../payments/nwc-wallet.ts';
 import { Payouts } from '../../payments/payouts.ts';
-import { agentAccount, INSTANCE, Treasury } from '../../payments/treasury.ts';
+import { agentAccount, INSTANCE, type Treasury } from '../../payments/treasury.ts';
 import { Customer } from '../../testkit/customer.ts';
 import { type EmbeddedWallet, startEmbeddedWallet } from '../../testkit/embedded-wallet.ts';
 import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
@@ -43,8 +43,6 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     const walletA = embedded.connect('instance-a').wallet;
     walletB = embedded.connect('instance-b').wallet;
     const customerWallet = embedded.connect('customer', CUSTOMER_FUNDS).wallet;
-    treasuryA = Treasury.open({ path: ':memory:', logger: silentLogger });
-    treasuryB = Treasury.open({ path: ':memory:', logger: silentLogger });
     const agents = personas([
       { name: 'echo-cheap', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 3000 }] },
       { name: 'echo-dear', serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: 7000 }] },
@@ -57,13 +55,15 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     netA = await startTestNetwork({
       ...common,
       relayUrl: relayA.url,
-      payments: { wallet: walletA, treasury: treasuryA, config: { feePct: 10 } },
+      payments: { wallet: walletA, config: { feePct: 10 } },
     });
     netB = await startTestNetwork({
       ...common,
       relayUrl: relayB.url,
-      payments: { wallet: walletB, treasury: treasuryB, config: { feePct: 20 } },
+      payments: { wallet: walletB, config: { feePct: 20 } },
     });
+    treasuryA = netA.network.treasury;
+    treasuryB = netB.network.treasury;
     customerA = new Customer(relayA.url, customerWallet);
     customerB = new Customer(relayB.url, customerWallet);
     // Workers need a heartbeat before the first auction invites them.

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach } from 'node:test';
 import type { Config } from '../../core/config.ts';
-import { MemoryLogger, silentLogger } from '../../core/logger.ts';
+import { MemoryLogger } from '../../core/logger.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { ScriptedProvider } from '../../llm/scripted.ts';
 import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
-import { Treasury } from '../../payments/treasury.ts';
+import type { Treasury } from '../../payments/treasury.ts';
 import { Customer } from '../../testkit/customer.ts';
 import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
 import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
@@ -63,7 +63,6 @@ export function memoryWorlds(): (opts?: WorldOptions) => Promise<World> {
       } finally {
         w.customer.close();
         await w.net.stop();
-        w.treasury.close();
         await removeDir(w.net.dataDir);
         await w.relay.close();
       }
@@ -75,7 +74,6 @@ export function memoryWorlds(): (opts?: WorldOptions) => Promise<World> {
     const lightning = new MemoryLightning();
     const wallet = new MemoryWallet({ network: lightning, holdInvoices: opts.holdInvoices });
     const customerWallet = new MemoryWallet({ network: lightning, balanceMsats: CUSTOMER_FUNDS });
-    const treasury = Treasury.open({ path: ':memory:', logger: silentLogger });
     const llm = new ScriptedProvider();
     const logger = new MemoryLogger();
     const start = (previous?: TestNetwork) =>
@@ -86,7 +84,7 @@ export function memoryWorlds(): (opts?: WorldOptions) => Promise<World> {
           { name: 'quill', serves: [{ kind: 5050, handler: 'text-generation', priceMsats: 10_000 }] },
         ]),
         providers: [{ provider: llm, timeoutMs: 2000 }],
-        payments: { wallet, treasury, config: { feePct: 10, minPriceMsats: 1000, ...opts.config } },
+        payments: { wallet, config: { feePct: 10, minPriceMsats: 1000, ...opts.config } },
         logger,
         keys: previous?.keys,
         dataDir: previous?.dataDir,
@@ -98,7 +96,10 @@ export function memoryWorlds(): (opts?: WorldOptions) => Promise<World> {
       net,
       lightning,
       wallet,
-      treasury,
+      // The desk's treasury, in its database: the running network's (a restart opens the same file).
+      get treasury() {
+        return w.net.network.treasury;
+      },
       customerWallet,
       customer,
       llm,

@@ -89,11 +89,40 @@ describe('paid jobs: faults (memory wallet)', () => {
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS);
     assert.equal(w.treasury.holdingsMsats(), 0);
   });
-  test('killed after the payment was booked but before the job log said paid: the restart moves it on', async () => {
+  test('the payment and the job’s `paid` commit together: a failure between them leaves neither, and the watch books it once', async () => {
+    const w = await world();
+    const log = w.net.network.log;
+    const append = log.append.bind(log);
+    const seen: (string | undefined)[] = [];
+    let injected = false;
+    // A crash between the booking and the job log, as an exception inside the transaction that holds both.
+    log.append = (jobId, entry) => {
+      if (entry.type === 'paid' && !injected) {
+        injected = true;
+        // Runs once the transaction has unwound: what a restarted process would find.
+        queueMicrotask(() => seen.push(w.treasury.escrows.get(jobId)?.state, log.get(jobId)?.state));
+        throw new Error('killed between the booking and the job log');
+      }
+      return append(jobId, entry);
+    };
+    const out = await w.customer.submit(
+      buildJobRequest({ kind: ECHO_KIND, inputs: [text('crash window')] }),
+      15_000,
+    );
+    assert.equal(out.result?.content, 'crash window');
+    assert.ok(injected, 'the failure happened');
+    assert.deepEqual(seen, ['invoiced', 'awaiting-payment'], 'neither the booking nor the paid entry stayed');
+    await until(() => w.treasury.escrows.get(out.request.id)?.state === 'settled', 10_000, 'settled');
+    assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200, 'paid once');
+    const paidEntries = log.entries(out.request.id).filter((e) => e.entry.type === 'paid');
+    assert.equal(paidEntries.length, 1);
+  });
+
+  test('paid while the instance was down: the restart finds the payment at the wallet and moves the job on', async () => {
     const w = await world();
     const silent = new Customer(w.relay.url);
     const asked = await silent.submit(
-      buildJobRequest({ kind: ECHO_KIND, inputs: [text('crash window')] }),
+      buildJobRequest({ kind: ECHO_KIND, inputs: [text('paid while down')] }),
       3000,
     );
     silent.close();
@@ -101,13 +130,12 @@ describe('paid jobs: faults (memory wallet)', () => {
     const escrow = w.treasury.escrows.get(jobId);
     assert.equal(escrow?.state, 'invoiced');
     await w.net.stop();
-    // While it is down: the customer pays (held), and the treasury had booked it before the "crash".
+    // While it is down the customer pays (held by the wallet); no notification reaches anyone.
     const paying = w.customerWallet.payInvoice({ invoice: escrow?.invoice ?? '' });
     paying.catch(() => {});
-    w.treasury.escrows.markPaid(jobId);
     w.net = await w.start(w.net);
     const out = await w.customer.follow(asked.request, 15_000);
-    assert.equal(out.result?.content, 'crash window');
+    assert.equal(out.result?.content, 'paid while down');
     await paying;
     await until(() => w.treasury.escrows.get(jobId)?.state === 'settled', 10_000, 'settled');
     assert.equal(w.customerWallet.balanceMsats, CUSTOMER_FUNDS - 2200);

@@ -76,11 +76,24 @@ describe('paid jobs (memory wallet)', () => {
 
   test('a price above the customer’s bid fails the job before anything is charged', async () => {
     const w = await world();
+    // echo lists 2000 msats: with the 10 % fee that is 2200, above a bid of 2100.
     const out = await w.customer.submit(
-      buildJobRequest({ kind: ECHO_KIND, inputs: [text('cheap')], bidMsats: 1000 }),
+      buildJobRequest({ kind: ECHO_KIND, inputs: [text('cheap')], bidMsats: 2100 }),
     );
-    assert.match(out.error ?? '', /above your bid of 1000 msats/);
+    assert.match(
+      out.error ?? '',
+      /the price is 2200 msats \(2000 for the work \+ 200 the instance's fee\), above your bid of 2100 msats/,
+    );
     assert.equal(out.payments.length, 0);
+    // A bid below the least the instance charges at all (1000 + 10 %) is refused before any agent is asked.
+    const tiny = await w.customer.submit(
+      buildJobRequest({ kind: ECHO_KIND, inputs: [text('cheaper')], bidMsats: 1000 }),
+    );
+    assert.match(
+      tiny.error ?? '',
+      /your bid of 1000 msats is below the least this instance charges: 1100 msats/,
+    );
+    assert.equal(w.treasury.escrows.pending().length, 0);
   });
 
   test('a wallet without hold invoices: paid up front, and a failure books a refund owed to the customer', async () => {
