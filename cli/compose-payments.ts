@@ -152,13 +152,13 @@ async function storedNwcUrl(keystore: KeyStore, dataDir: string): Promise<string
 
 /** What `/api/status` and `timmy status` show about payments. */
 export function paymentsView(p: RunningPayments): unknown {
-  const wallet = p.treasury.meta('wallet') as { alias?: string; network?: string } | undefined;
+  const { wallet, holdingsMsats, accounts } = p.treasury.summary();
   return {
     enabled: true,
     testSats: p.testSats,
     unit: p.testSats ? 'test sats (not real bitcoin)' : 'sats',
     wallet: wallet ? { alias: wallet.alias, network: wallet.network } : undefined,
-    holdingsMsats: p.treasury.holdingsMsats(),
-    accounts: p.treasury.balances().filter((b) => b.account !== 'lightning'),
+    holdingsMsats,
+    accounts,
   };
 }

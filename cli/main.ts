@@ -4,14 +4,14 @@ import { ConfigError } from '../core/errors.ts';
 import { KeyStoreError } from '../identity/keystore.ts';
 import { PassphraseFileError } from '../identity/passphrase.ts';
 import { registerAgents } from './commands/agents.ts';
-import { registerAuction } from './commands/auction.ts';
-import { registerJob } from './commands/job.ts';
+import { registerAuction } from './commands/auction/index.ts';
+import { registerJob } from './commands/job/index.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerModels } from './commands/models.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
-import { registerWallet } from './commands/wallet.ts';
+import { registerWallet } from './commands/wallet/index.ts';
 import { VERSION } from './context.ts';
 import { CliError, type CliIo, println, processIo } from './io.ts';
 

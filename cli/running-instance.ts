@@ -1,3 +1,4 @@
+import { parsePubkey } from '../identity/nip19.ts';
 import { readInstanceRecord } from './instance-record.ts';
 import { CliError } from './io.ts';
 
@@ -36,4 +37,51 @@ export async function runningAgents(dataDir: string): Promise<StatusAgent[] | un
   }).catch(() => undefined);
   const body = (await res?.json().catch(() => undefined)) as { agents?: StatusAgent[] } | undefined;
   return body?.agents;
+}
+
+/**
+ * Whose payment requests `timmy job submit` pays: the running instance's coordinator (when the job goes to
+ * its relay) and the addressed agent. Undefined when neither is known (a foreign relay without --to).
+ */
+export async function expectedPayees(
+  instanceAgents: () => Promise<StatusAgent[] | undefined>,
+  relayOverride: string | undefined,
+  to: string | undefined,
+): Promise<Set<string> | undefined> {
+  const payees = new Set<string>();
+  if (to) payees.add(to);
+  if (!relayOverride) {
+    const coordinator = (await instanceAgents())?.find((a) => a.role === 'coordinator');
+    if (coordinator) payees.add(coordinator.pubkey);
+  }
+  return payees.size > 0 ? payees : undefined;
+}
+
+/** An agent name (looked up on the running instance), an npub, or a hex pubkey → hex pubkey. */
+export async function resolveAgent(
+  to: string,
+  instanceAgents: () => Promise<StatusAgent[] | undefined>,
+): Promise<string> {
+  if (/^[0-9a-f]{64}$/.test(to) || to.startsWith('npub1')) {
+    try {
+      return parsePubkey(to);
+    } catch {
+      throw new CliError(`--to ${to} is not a valid npub or hex pubkey`, 2);
+    }
+  }
+  const agents = await instanceAgents();
+  if (!agents)
+    throw new CliError(
+      `--to ${to}: agent names are looked up on the running instance, and none is running`,
+      3,
+    );
+  const agent = agents.find((a) => a.name === to);
+  if (!agent) {
+    const names = agents.map((a) => a.name).join(', ');
+    throw new CliError(
+      `no agent named "${to}" on the running instance${names ? ` (agents: ${names})` : ''}`,
+      2,
+    );
+  }
+  return agent.pubkey;
 }

@@ -58,6 +58,19 @@ export function describeNwcUrl(url: string): { walletPubkey: string; relays: str
   return { walletPubkey: o.walletPubkey, relays: o.relayUrls };
 }
 
+/**
+ * The parts of a `nostr+walletconnect://` connection string, its secret included (for storing it
+ * encrypted, `timmy wallet connect`). Throws WalletError (`INVALID_INPUT`) saying what is missing.
+ */
+export function parseNwcConnection(url: string): { walletPubkey: string; relays: string[]; secret: string } {
+  const { walletPubkey, relays } = describeNwcUrl(url.trim());
+  const secret =
+    new URL(url.trim().replace(/^nostr\+walletconnect:/, 'http:')).searchParams.get('secret') ?? '';
+  if (!/^[0-9a-f]{64}$/i.test(secret))
+    throw new WalletError('INVALID_INPUT', 'the connection string has no 64-hex secret');
+  return { walletPubkey, relays, secret: secret.toLowerCase() };
+}
+
 export class NwcWallet implements Wallet {
   private readonly client: NWCClient;
   private readonly timeoutMs: number;

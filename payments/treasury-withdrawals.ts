@@ -1,3 +1,4 @@
+import { decodeInvoice, InvoiceError } from './bolt11.ts';
 import { type Books, FEES, INSTANCE, TreasuryError, WITHDRAWING, WORLD } from './treasury-books.ts';
 
 /**
@@ -41,8 +42,39 @@ interface WithdrawalRow {
   fees_paid_msats: number;
 }
 
+/**
+ * What a BOLT11 invoice to withdraw to says: it must decode, carry an amount and not have expired. Throws
+ * TreasuryError (`invalid-input`) saying which.
+ */
+export function withdrawalInvoice(bolt11: string): {
+  invoice: string;
+  paymentHash: string;
+  amountMsats: number;
+} {
+  let decoded: ReturnType<typeof decodeInvoice>;
+  try {
+    decoded = decodeInvoice(bolt11.trim());
+  } catch (err) {
+    if (err instanceof InvoiceError)
+      throw new TreasuryError('invalid-input', `not a valid BOLT11 invoice: ${err.message}`);
+    throw err;
+  }
+  if (decoded.expired) throw new TreasuryError('invalid-input', 'the invoice has expired');
+  if (decoded.amountMsats === undefined)
+    throw new TreasuryError('invalid-input', 'the invoice has no amount: ask for one with an amount');
+  return { invoice: decoded.invoice, paymentHash: decoded.paymentHash, amountMsats: decoded.amountMsats };
+}
+
 export class Withdrawals {
   constructor(private readonly books: Books) {}
+
+  /** Queues a payment of a BOLT11 invoice (checked by `withdrawalInvoice`) out of `account`. */
+  requestInvoice(
+    bolt11: string,
+    r: { account: string; requestedBy: string; autoApproveMsats: number },
+  ): Withdrawal {
+    return this.request({ ...withdrawalInvoice(bolt11), ...r });
+  }
 
   /**
    * Queues a payment out of `account` and reserves its amount (so it cannot be spent twice). Amounts up to

@@ -109,6 +109,17 @@ function importLegacy(db: Database.Database, path: string, log: Logger): void {
   }
 }
 
+/** What `timmy wallet balance`, `/api/status` and the dashboard show: every account but the outside world. */
+export interface TreasurySummary {
+  /** The wallet is the embedded one, paying in test sats. */
+  testSats: boolean;
+  /** What the wallet said about itself when last asked (alias, network), if ever. */
+  wallet: { alias?: string; network?: string; testSats?: boolean } | null;
+  /** What the wallet should hold for this instance. */
+  holdingsMsats: number;
+  accounts: { account: string; balanceMsats: number }[];
+}
+
 export interface TreasuryOptions {
   logger: Logger;
   clock?: Clock;
@@ -180,6 +191,17 @@ export class Treasury {
 
   meta(key: string): unknown {
     return this.books.meta(key);
+  }
+
+  /** The balances and the wallet's last word, cheap to read (`check` re-derives them from the journal). */
+  summary(): TreasurySummary {
+    const wallet = (this.meta('wallet') as TreasurySummary['wallet'] | undefined) ?? null;
+    return {
+      testSats: wallet?.testSats ?? false,
+      wallet,
+      holdingsMsats: this.holdingsMsats(),
+      accounts: this.balances().filter((b) => b.account !== 'lightning'),
+    };
   }
 
   setMeta(key: string, value: unknown): void {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
+import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND } from '../../auction/kinds.ts';
+import { verifyOnRelay } from '../../auction/on-relay.ts';
 import { parseAuctionRecord } from '../../auction/record.ts';
-import { verifyAuction } from '../../auction/verify.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { JobClient } from '../../customer/job-client.ts';
 import { JobPayer } from '../../customer/payer.ts';
-import { ECHO_KIND, HANDLER_INFO_KIND } from '../../dvm/kinds.ts';
+import { ECHO_KIND } from '../../dvm/kinds.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
 import { RelayClient } from '../../relay/client.ts';
@@ -119,15 +119,7 @@ async function order(
 
 /** The auction of the job, recomputed from relay events alone, agrees with its record. */
 async function verifies(m: Market, jobId: string): Promise<void> {
-  const [open] = await m.conn.query([{ kinds: [AUCTION_OPEN_KIND], '#e': [jobId] }]);
-  assert.ok(open, 'the auction was opened');
-  const [record] = await m.conn.query([{ kinds: [AUCTION_RECORD_KIND], '#e': [open.id] }]);
-  assert.ok(record, 'the auction was recorded');
-  const relayCommitments = await m.conn.query([{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }]);
-  const bidders = relayCommitments.map((c) => c.pubkey);
-  const announcements =
-    bidders.length > 0 ? await m.conn.query([{ kinds: [HANDLER_INFO_KIND], authors: bidders }]) : [];
-  const v = verifyAuction({ open, record, relayCommitments, announcements });
+  const v = await verifyOnRelay(m.conn, m.net.pubkeyOf('timmy'), jobId);
   assert.ok(v.ok, v.problems.join('; '));
 }
 

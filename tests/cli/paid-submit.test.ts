@@ -32,6 +32,21 @@ test('timmy job submit pays the invoice from the demo test-sats wallet; --no-pay
     assert.equal(tooDear.code, 1);
     assert.match(tooDear.stderr, /above --max-pay 10 msats/);
 
+    // One agent serves kind 5700 (echo): with a --bid (the most the customer pays in all) it still gets its
+    // result, at echo's listed price plus the fee, not at the ceiling; encrypted to echo as well.
+    const amount = out.payments[0]!.amountMsats;
+    for (const extra of [[], ['--to', 'echo', '--encrypt']]) {
+      const bid = await runTimmy(
+        ['job', 'submit', '--kind', '5700', '--bid', '1000000', ...extra, '--json', 'bid hello'],
+        env,
+      );
+      assert.equal(bid.code, 0, bid.stderr);
+      const b = JSON.parse(bid.stdout) as typeof out;
+      assert.equal(b.result.content, 'bid hello');
+      assert.equal(b.payments.length, 1);
+      assert.equal(b.payments[0]?.amountMsats, amount, 'the listed price and the fee, as without a bid');
+    }
+
     const balance = JSON.parse((await runTimmy(['wallet', 'balance', '--json'], env)).stdout) as {
       testSats: boolean;
       holdingsMsats: number;
@@ -39,7 +54,7 @@ test('timmy job submit pays the invoice from the demo test-sats wallet; --no-pay
     };
     assert.equal(balance.testSats, true);
     assert.equal(balance.ledgerBalanced, true);
-    assert.equal(balance.holdingsMsats, 2 * out.payments[0]!.amountMsats, 'two jobs paid and settled');
+    assert.equal(balance.holdingsMsats, 4 * amount, 'four jobs paid and settled');
   } finally {
     run.child.kill('SIGTERM');
     await run.exited;

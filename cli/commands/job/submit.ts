@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
-import { errorMessage } from '../../core/errors.ts';
-import { silentLogger } from '../../core/logger.ts';
-import { JobClient, ResultDecryptError } from '../../customer/job-client.ts';
-import { JobPayer } from '../../customer/payer.ts';
-import { parseFeedback } from '../../dvm/feedback.ts';
-import { jobKindInfo } from '../../dvm/kinds.ts';
-import { INPUT_TYPES, type InputType } from '../../dvm/request.ts';
-import { parsePubkey } from '../../identity/nip19.ts';
-import { generateLocalSigner } from '../../identity/signer.ts';
-import { formatMsats } from '../../payments/wallet.ts';
-import { RelayClient } from '../../relay/client.ts';
-import { makeContext } from '../context.ts';
-import { customerWallet } from '../customer-wallet.ts';
-import { CliError, type CliIo, printJson, println } from '../io.ts';
-import { relayUrlFor, runningAgents, type StatusAgent } from '../running-instance.ts';
+import { errorMessage } from '../../../core/errors.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import { JobClient, ResultDecryptError } from '../../../customer/job-client.ts';
+import { JobPayer } from '../../../customer/payer.ts';
+import { parseFeedback } from '../../../dvm/feedback.ts';
+import { jobKindInfo } from '../../../dvm/kinds.ts';
+import { INPUT_TYPES, type InputType } from '../../../dvm/request.ts';
+import { generateLocalSigner } from '../../../identity/signer.ts';
+import { formatMsats } from '../../../payments/wallet.ts';
+import { RelayClient } from '../../../relay/client.ts';
+import { makeContext } from '../../context.ts';
+import { customerWallet } from '../../customer-wallet.ts';
+import { CliError, type CliIo, printJson, println } from '../../io.ts';
+import { expectedPayees, relayUrlFor, resolveAgent, runningAgents } from '../../running-instance.ts';
 
 interface SubmitOptions {
   kind: string;
@@ -196,51 +195,4 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
         wallet?.close();
       }
     });
-}
-
-/**
- * Whose payment requests `timmy job submit` pays: the running instance's coordinator (when the job goes to
- * its relay) and the addressed agent. Undefined when neither is known (a foreign relay without --to).
- */
-async function expectedPayees(
-  instanceAgents: () => Promise<StatusAgent[] | undefined>,
-  relayOverride: string | undefined,
-  to: string | undefined,
-): Promise<Set<string> | undefined> {
-  const payees = new Set<string>();
-  if (to) payees.add(to);
-  if (!relayOverride) {
-    const coordinator = (await instanceAgents())?.find((a) => a.role === 'coordinator');
-    if (coordinator) payees.add(coordinator.pubkey);
-  }
-  return payees.size > 0 ? payees : undefined;
-}
-
-/** An agent name (looked up on the running instance), an npub, or a hex pubkey → hex pubkey. */
-async function resolveAgent(
-  to: string,
-  instanceAgents: () => Promise<StatusAgent[] | undefined>,
-): Promise<string> {
-  if (/^[0-9a-f]{64}$/.test(to) || to.startsWith('npub1')) {
-    try {
-      return parsePubkey(to);
-    } catch {
-      throw new CliError(`--to ${to} is not a valid npub or hex pubkey`, 2);
-    }
-  }
-  const agents = await instanceAgents();
-  if (!agents)
-    throw new CliError(
-      `--to ${to}: agent names are looked up on the running instance, and none is running`,
-      3,
-    );
-  const agent = agents.find((a) => a.name === to);
-  if (!agent) {
-    const names = agents.map((a) => a.name).join(', ');
-    throw new CliError(
-      `no agent named "${to}" on the running instance${names ? ` (agents: ${names})` : ''}`,
-      2,
-    );
-  }
-  return agent.pubkey;
 }
