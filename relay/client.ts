@@ -27,6 +27,12 @@ export interface RelayClientOptions {
   authSigner?: Signer;
   connectTimeoutMs?: number;
   publishTimeoutMs?: number;
+  /**
+   * Queries (REQ until EOSE) this client keeps open at once; more wait their turn. A relay limits the
+   * subscriptions of a connection (NIP-11 `max_subscriptions`; 32 on the embedded relay), and a burst of work
+   * must queue rather than have its REQs refused. Default 8, which leaves room for live subscriptions.
+   */
+  maxConcurrentQueries?: number;
 }
 
 /**
@@ -40,6 +46,8 @@ export class RelayClient implements Publish, Subscribe {
   private readonly relay: AbstractRelay;
   private readonly log: Logger;
   private connecting: Promise<void> | undefined;
+  private queriesOpen = 0;
+  private readonly queryQueue: (() => void)[] = [];
 
   constructor(private readonly options: RelayClientOptions) {
     this.log = options.logger.child({ relay: options.url });
@@ -126,6 +134,7 @@ export class RelayClient implements Publish, Subscribe {
   }
 
   async query(filters: Filter[], options: { timeoutMs?: number } = {}): Promise<NostrEvent[]> {
+    await this.querySlot();
     try {
       return await this.queryOnce(filters, options);
     } catch (err) {
@@ -133,7 +142,17 @@ export class RelayClient implements Publish, Subscribe {
       if (reason.startsWith('auth-required') && (await this.authenticate()))
         return this.queryOnce(filters, options);
       throw err;
+    } finally {
+      this.queriesOpen--;
+      this.queryQueue.shift()?.();
     }
+  }
+
+  /** Waits until fewer than `maxConcurrentQueries` queries are open, then counts this one. */
+  private async querySlot(): Promise<void> {
+    const max = this.options.maxConcurrentQueries ?? 8;
+    while (this.queriesOpen >= max) await new Promise<void>((resolve) => this.queryQueue.push(resolve));
+    this.queriesOpen++;
   }
 
   private async queryOnce(filters: Filter[], options: { timeoutMs?: number }): Promise<NostrEvent[]> {

@@ -9,6 +9,7 @@ import { Outbox } from '../outbox.ts';
 import type { Persona } from '../persona.ts';
 import { Bidder } from './bidder.ts';
 import type { InputResolver } from './inputs.ts';
+import { RelayLookups } from './relay-lookups.ts';
 import type { AgentWork } from './work-log.ts';
 import { DvmWorker, type WorkerServe } from './worker.ts';
 
@@ -46,6 +47,7 @@ export class AgentRuntime {
   constructor(private readonly options: AgentRuntimeOptions) {
     const { persona, signer, pubkey, desk, serves, relay, work, config, clock, logger } = options;
     this.outbox = new Outbox({ store: work, relay, logger: logger.child({ agent: persona.name }) });
+    const lookups = new RelayLookups(relay);
     this.worker = new DvmWorker({
       name: persona.name,
       signer,
@@ -55,6 +57,7 @@ export class AgentRuntime {
       relay,
       work,
       outbox: this.outbox,
+      lookups,
       inputs: options.inputs,
       llm: options.llm,
       dvm: config.dvm,
@@ -73,6 +76,7 @@ export class AgentRuntime {
           cost: persona.cost,
           relay,
           work,
+          lookups,
           outbox: this.outbox,
           load: () => worker.load,
           llm: config.llm,

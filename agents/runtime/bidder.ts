@@ -12,6 +12,7 @@ import type { Signer } from '../../core/signer.ts';
 import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
 import { decryptJobRequest, isEncryptedRequest } from '../../dvm/request.ts';
 import type { Outbox } from '../outbox.ts';
+import type { RelayLookups } from './relay-lookups.ts';
 import type { AgentWork } from './work-log.ts';
 
 export interface BidderOptions {
@@ -28,6 +29,8 @@ export interface BidderOptions {
   relay: Publish & Subscribe;
   /** This agent's own record: its bids and the events that carry them. */
   work: AgentWork;
+  /** Batched reads of the relay (the auctioned requests). */
+  lookups: RelayLookups;
   outbox: Outbox;
   /** Jobs in hand now (the load surcharge). */
   load: () => number;
@@ -152,8 +155,7 @@ export class Bidder {
 
   /** The job request, read from the relay (decrypted when it is encrypted to this agent). */
   private async request(jobId: string): Promise<NostrEvent | undefined> {
-    const found = await this.options.relay.query([{ ids: [jobId] }], { timeoutMs: 10_000 });
-    const request = found.find((e) => e.id === jobId);
+    const request = await this.options.lookups.event(jobId);
     if (!request || !isEncryptedRequest(request)) return request;
     return decryptJobRequest(request, this.options.signer).catch(() => request);
   }

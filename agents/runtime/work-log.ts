@@ -145,6 +145,7 @@ export interface WorkLogOptions {
 /** The file; `forAgent` gives one agent's part of it. */
 export class WorkLog {
   private readonly clock: Clock;
+  private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
   private constructor(
@@ -191,7 +192,18 @@ export class WorkLog {
       agent,
       () => Math.floor(this.clock.now()),
       () => this.assertOpen(),
+      (sql) => this.prepare(sql),
     );
+  }
+
+  /** A statement prepared once per file (every agent's part shares them). */
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   close(): void {
@@ -212,6 +224,7 @@ export class AgentWork implements OutboxStore {
     readonly agent: string,
     private readonly now: () => number,
     private readonly assertOpen: () => void,
+    private readonly sql: (text: string) => Database.Statement,
   ) {}
 
   /**
@@ -222,93 +235,96 @@ export class AgentWork implements OutboxStore {
     this.assertOpen();
     this.db
       .transaction(() => {
-        const held = this.db.prepare('SELECT pid FROM leases WHERE agent = ?').get(this.agent) as
+        const held = this.sql('SELECT pid FROM leases WHERE agent = ?').get(this.agent) as
           | { pid: number }
           | undefined;
         if (held && held.pid !== pid && processAlive(held.pid))
           throw new AgentBusyError(this.agent, held.pid);
-        this.db
-          .prepare(
-            'INSERT INTO leases (agent, pid, started_at) VALUES (?, ?, ?) ON CONFLICT (agent) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at',
-          )
-          .run(this.agent, pid, this.now());
+        this.sql(
+          'INSERT INTO leases (agent, pid, started_at) VALUES (?, ?, ?) ON CONFLICT (agent) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at',
+        ).run(this.agent, pid, this.now());
       })
       .immediate();
   }
 
   release(pid = process.pid): void {
     this.assertOpen();
-    this.db.prepare('DELETE FROM leases WHERE agent = ? AND pid = ?').run(this.agent, pid);
+    this.sql('DELETE FROM leases WHERE agent = ? AND pid = ?').run(this.agent, pid);
+  }
+
+  /** Runs `fn` in one transaction: its writes are on disk together, or not at all. */
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    return this.db.transaction(fn).immediate();
   }
 
   /** Records an accepted assignment (once: accepting it again returns the stored item). */
   accept(item: Omit<WorkItem, 'agent' | 'state' | 'reason' | 'createdAt' | 'updatedAt'>): WorkItem {
     this.assertOpen();
     const now = this.now();
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO work (agent, job_id, attempt, desk, kind, customer, assignment, request,
+    this.sql(
+      `INSERT OR IGNORE INTO work (agent, job_id, attempt, desk, kind, customer, assignment, request,
            price_msats, state, reason, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', NULL, ?, ?)`,
-      )
-      .run(
-        this.agent,
-        item.jobId,
-        item.attempt,
-        item.desk,
-        item.kind,
-        item.customer,
-        JSON.stringify(item.assignment),
-        JSON.stringify(item.request),
-        item.priceMsats ?? null,
-        now,
-        now,
-      );
+    ).run(
+      this.agent,
+      item.jobId,
+      item.attempt,
+      item.desk,
+      item.kind,
+      item.customer,
+      JSON.stringify(item.assignment),
+      JSON.stringify(item.request),
+      item.priceMsats ?? null,
+      now,
+      now,
+    );
     return this.item(item.jobId, item.attempt) as WorkItem;
   }
 
   item(jobId: string, attempt: number): WorkItem | undefined {
     this.assertOpen();
-    const row = this.db
-      .prepare('SELECT * FROM work WHERE agent = ? AND job_id = ? AND attempt = ?')
-      .get(this.agent, jobId, attempt) as WorkRow | undefined;
+    const row = this.sql('SELECT * FROM work WHERE agent = ? AND job_id = ? AND attempt = ?').get(
+      this.agent,
+      jobId,
+      attempt,
+    ) as WorkRow | undefined;
     return row ? toItem(row) : undefined;
   }
 
   /** Every attempt at the job this agent accepted, oldest first. */
   attempts(jobId: string): WorkItem[] {
     this.assertOpen();
-    const rows = this.db
-      .prepare('SELECT * FROM work WHERE agent = ? AND job_id = ? ORDER BY attempt')
-      .all(this.agent, jobId) as WorkRow[];
+    const rows = this.sql('SELECT * FROM work WHERE agent = ? AND job_id = ? ORDER BY attempt').all(
+      this.agent,
+      jobId,
+    ) as WorkRow[];
     return rows.map(toItem);
   }
 
   /** Attempts still in hand (accepted, not finished), oldest first: what a restarted agent resumes. */
   open(): WorkItem[] {
     this.assertOpen();
-    const rows = this.db
-      .prepare("SELECT * FROM work WHERE agent = ? AND state = 'assigned' ORDER BY created_at, job_id")
-      .all(this.agent) as WorkRow[];
+    const rows = this.sql(
+      "SELECT * FROM work WHERE agent = ? AND state = 'assigned' ORDER BY created_at, job_id",
+    ).all(this.agent) as WorkRow[];
     return rows.map(toItem);
   }
 
   /** The attempt ends: delivered (`done`), refused or failed (`failed`), or no longer ours (`dropped`). */
   finish(jobId: string, attempt: number, state: Exclude<WorkState, 'assigned'>, reason?: string): void {
     this.assertOpen();
-    this.db
-      .prepare(
-        "UPDATE work SET state = ?, reason = ?, updated_at = ? WHERE agent = ? AND job_id = ? AND attempt = ? AND state = 'assigned'",
-      )
-      .run(state, reason ?? null, this.now(), this.agent, jobId, attempt);
+    this.sql(
+      "UPDATE work SET state = ?, reason = ?, updated_at = ? WHERE agent = ? AND job_id = ? AND attempt = ? AND state = 'assigned'",
+    ).run(state, reason ?? null, this.now(), this.agent, jobId, attempt);
   }
 
   /** The value recorded under `key` for the job, if any. */
   effect(jobId: string, key: string): EffectLookup {
     this.assertOpen();
-    const row = this.db
-      .prepare("SELECT data FROM records WHERE agent = ? AND job_id = ? AND type = 'effect' AND key = ?")
-      .get(this.agent, jobId, key) as { data: string } | undefined;
+    const row = this.sql(
+      "SELECT data FROM records WHERE agent = ? AND job_id = ? AND type = 'effect' AND key = ?",
+    ).get(this.agent, jobId, key) as { data: string } | undefined;
     return row ? { found: true, value: JSON.parse(row.data) as unknown } : { found: false };
   }
 
@@ -329,21 +345,17 @@ export class AgentWork implements OutboxStore {
   /** The job's records in the order they were made. */
   records(jobId: string): WorkRecord[] {
     this.assertOpen();
-    const rows = this.db
-      .prepare(
-        'SELECT seq, type, key, data, published, at FROM records WHERE agent = ? AND job_id = ? ORDER BY seq',
-      )
-      .all(this.agent, jobId) as RecordRow[];
+    const rows = this.sql(
+      'SELECT seq, type, key, data, published, at FROM records WHERE agent = ? AND job_id = ? ORDER BY seq',
+    ).all(this.agent, jobId) as RecordRow[];
     return rows.map(toRecord);
   }
 
   outboxItem(jobId: string, key: string): { event: NostrEvent; published: boolean } | undefined {
     this.assertOpen();
-    const row = this.db
-      .prepare(
-        "SELECT data, published FROM records WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ?",
-      )
-      .get(this.agent, jobId, key) as { data: string; published: number } | undefined;
+    const row = this.sql(
+      "SELECT data, published FROM records WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ?",
+    ).get(this.agent, jobId, key) as { data: string; published: number } | undefined;
     return row ? { event: JSON.parse(row.data) as NostrEvent, published: row.published === 1 } : undefined;
   }
 
@@ -354,35 +366,39 @@ export class AgentWork implements OutboxStore {
 
   markPublished(jobId: string, key: string): void {
     this.assertOpen();
-    this.db
-      .prepare(
-        "UPDATE records SET published = 1 WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
-      )
-      .run(this.agent, jobId, key);
+    this.sql(
+      "UPDATE records SET published = 1 WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
+    ).run(this.agent, jobId, key);
   }
 
   pendingOutbox(): PendingEvent[] {
     this.assertOpen();
-    const rows = this.db
-      .prepare(
-        "SELECT job_id, key, data FROM records WHERE agent = ? AND type = 'outbox' AND published = 0 ORDER BY seq",
-      )
-      .all(this.agent) as { job_id: string; key: string; data: string }[];
+    const rows = this.sql(
+      "SELECT job_id, key, data FROM records WHERE agent = ? AND type = 'outbox' AND published = 0 ORDER BY seq",
+    ).all(this.agent) as { job_id: string; key: string; data: string }[];
     return rows.map((r) => ({ jobId: r.job_id, key: r.key, event: JSON.parse(r.data) as NostrEvent }));
   }
 
   note(jobId: string, text: string): void {
     this.assertOpen();
-    this.db
-      .prepare("INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, 'note', '', ?, ?)")
-      .run(this.agent, jobId, JSON.stringify(text), this.now());
+    this.sql("INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, 'note', '', ?, ?)").run(
+      this.agent,
+      jobId,
+      JSON.stringify(text),
+      this.now(),
+    );
   }
 
   private insert(jobId: string, type: 'effect' | 'outbox', key: string, data: string): void {
     try {
-      this.db
-        .prepare('INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(this.agent, jobId, type, key, data, this.now());
+      this.sql('INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        this.agent,
+        jobId,
+        type,
+        key,
+        data,
+        this.now(),
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
         throw new RecordExistsError(jobId, type, key);

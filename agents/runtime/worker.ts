@@ -2,20 +2,21 @@ import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { NostrEvent } from '../../core/nostr.ts';
+import type { EventTemplate, NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
-import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
+import type { Publish, Subscribe } from '../../core/transport.ts';
 import { type Assignment, buildHeartbeat, parseAssignment } from '../../dvm/coordination.ts';
-import { buildFeedback, parseFeedback } from '../../dvm/feedback.ts';
+import { buildFeedback } from '../../dvm/feedback.ts';
 import type { JobHandler } from '../../dvm/handler.ts';
 import { JobInputError } from '../../dvm/handler.ts';
-import { ASSIGNMENT_KIND, FEEDBACK_KIND } from '../../dvm/kinds.ts';
 import { decryptJobRequest, isEncryptedRequest } from '../../dvm/request.ts';
 import { buildResult } from '../../dvm/result.ts';
 import type { LlmProvider } from '../../llm/provider.ts';
 import type { Outbox } from '../outbox.ts';
+import { DeskWatch } from './desk-watch.ts';
 import { customerMessage, executeJob, type RunRecord, readRecorded, recordableError } from './execute.ts';
 import type { InputResolver } from './inputs.ts';
+import type { RelayLookups } from './relay-lookups.ts';
 import { type AgentWork, RecordExistsError, type WorkItem } from './work-log.ts';
 
 export interface WorkerServe {
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   /** This agent's own record of its work. */
   work: AgentWork;
   outbox: Outbox;
+  /** Batched reads of the relay (the requests, the desk's news of a job). */
+  lookups: RelayLookups;
   inputs: InputResolver;
   llm: LlmProvider;
   dvm: Config['dvm'];
@@ -45,9 +48,6 @@ export interface WorkerOptions {
   /** Jobs this agent runs at once; more wait in its queue. */
   capacity?: number;
 }
-
-/** How long the relay may take to answer the worker's queries (the request, later assignments). */
-const QUERY_TIMEOUT_MS = 10_000;
 
 /**
  * A worker agent: executes the jobs the desk assigns to it (kind 7600 naming its pubkey), with the handler
@@ -69,7 +69,8 @@ export class DvmWorker {
   private readonly running = new Set<string>();
   private readonly queued = new Set<string>();
   private readonly accepting = new Set<string>();
-  private subscription: Subscription | undefined;
+  private readonly watch: DeskWatch;
+  private readonly retries = new Set<NodeJS.Timeout>();
   private heartbeat: NodeJS.Timeout | undefined;
   private firstBeat: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
@@ -78,6 +79,18 @@ export class DvmWorker {
   constructor(private readonly options: WorkerOptions) {
     this.log = options.logger.child({ agent: options.name });
     this.capacity = options.capacity ?? 4;
+    this.watch = new DeskWatch({
+      relay: options.relay,
+      desk: options.desk,
+      agent: options.pubkey,
+      kinds: options.serves.map((s) => s.kind),
+      lookups: options.lookups,
+      logger: this.log,
+      onAssignment: (e) =>
+        void this.onAssignment(e).catch((err: unknown) =>
+          this.log.error({ err: errorMessage(err) }, 'handling an assignment failed'),
+        ),
+    });
   }
 
   get pubkey(): string {
@@ -92,19 +105,10 @@ export class DvmWorker {
     return this.running.size + this.queue.length;
   }
 
-  /** Subscribes to assignments, starts beating, and resumes the jobs it had in hand when it stopped. */
+  /** Follows the desk on the relay, starts beating, and resumes the jobs it had in hand when it stopped. */
   start(): void {
     const since = Math.floor(this.options.clock.now() / 1000) - this.options.dvm.requestLookbackSeconds;
-    this.subscription = this.options.relay.subscribe(
-      [{ kinds: [ASSIGNMENT_KIND], '#p': [this.options.pubkey], authors: [this.options.desk], since }],
-      {
-        onEvent: (e) =>
-          void this.onAssignment(e).catch((err: unknown) =>
-            this.log.error({ err: errorMessage(err) }, 'handling an assignment failed'),
-          ),
-        onClose: (reason) => this.log.warn({ reason }, 'assignment subscription closed by the relay'),
-      },
-    );
+    this.watch.start(since);
     for (const item of this.options.work.open()) {
       this.log.info({ job: item.jobId, attempt: item.attempt }, 'resuming job');
       this.enqueue(item);
@@ -121,7 +125,8 @@ export class DvmWorker {
   /** Stops taking work and waits for running jobs to notice (they resume on the next start). */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('the agent is stopping'));
-    this.subscription?.close();
+    this.watch.stop();
+    for (const t of this.retries) clearTimeout(t);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.firstBeat) clearTimeout(this.firstBeat);
     this.queue.length = 0;
@@ -168,17 +173,30 @@ export class DvmWorker {
   }
 
   /** Reads the assigned request from the relay, records the assignment, and queues the job. */
-  private async accept(event: NostrEvent, a: Assignment): Promise<void> {
+  private async accept(event: NostrEvent, a: Assignment, tries = 0): Promise<void> {
     let request: NostrEvent | undefined;
     try {
-      const found = await this.options.relay.query([{ ids: [a.requestId] }], { timeoutMs: QUERY_TIMEOUT_MS });
-      request = found.find((e) => e.id === a.requestId && e.kind === a.kind && e.pubkey === a.customer);
+      const found = await this.watch.request(a.requestId);
+      if (found?.kind === a.kind && found.pubkey === a.customer) request = found;
     } catch (err) {
-      // The relay is away: the assignment comes again when the subscription is re-established.
+      // The relay did not answer: try again shortly (the desk reassigns the job if this agent never starts).
       this.log.warn(
         { job: a.requestId, err: errorMessage(err) },
         'could not read the assigned request; will retry',
       );
+      if (tries < 10 && !this.stopping.signal.aborted) {
+        const timer = setTimeout(
+          () => {
+            this.retries.delete(timer);
+            void this.accept(event, a, tries + 1).catch((e: unknown) =>
+              this.log.error({ err: errorMessage(e) }, 'handling an assignment failed'),
+            );
+          },
+          1000 * (tries + 1),
+        );
+        timer.unref();
+        this.retries.add(timer);
+      }
       return;
     }
     if (!request) {
@@ -192,18 +210,37 @@ export class DvmWorker {
       );
       return;
     }
+    const { work, signer } = this.options;
     const price = Number(event.tags.find((t) => t[0] === 'price')?.[1]);
-    const item = this.options.work.accept({
-      jobId: a.requestId,
-      attempt: a.attempt,
-      desk: a.coordinator,
-      kind: a.kind,
-      customer: a.customer,
-      assignment: event,
-      request,
-      priceMsats: Number.isSafeInteger(price) && price >= 0 ? price : undefined,
+    const serve = this.options.serves.find((s) => s.kind === request.kind);
+    const processing = await signer.signEvent(
+      buildFeedback({ request, status: 'processing', message: `${this.options.name} is working on it` }),
+    );
+    // One transaction: the assignment accepted, what will run it, and the `processing` feedback to send.
+    const item = work.transaction(() => {
+      const accepted = work.accept({
+        jobId: a.requestId,
+        attempt: a.attempt,
+        desk: a.coordinator,
+        kind: a.kind,
+        customer: a.customer,
+        assignment: event,
+        request,
+        priceMsats: Number.isSafeInteger(price) && price >= 0 ? price : undefined,
+      });
+      const run = `run:${a.attempt}`;
+      if (serve && !work.effect(a.requestId, run).found)
+        work.recordEffect(a.requestId, run, this.runRecord(serve));
+      const key = `processing:${a.attempt}`;
+      if (!work.outboxItem(a.requestId, key)) work.recordOutbox(a.requestId, key, processing);
+      return accepted;
     });
     this.enqueue(item);
+  }
+
+  /** Which agent ran an attempt with which handler and prompt (recorded, so a replay runs the same code). */
+  private runRecord(serve: WorkerServe): RunRecord {
+    return { agent: this.options.name, handler: serve.handler.name, systemPrompt: serve.systemPrompt ?? '' };
   }
 
   private enqueue(item: WorkItem): void {
@@ -269,11 +306,7 @@ export class DvmWorker {
         : request;
       const serve = this.options.serves.find((s) => s.kind === request.kind);
       if (!serve) throw new JobInputError(`${this.options.name} does not serve kind ${request.kind}`);
-      await this.recorded<RunRecord>(jobId, `run:${attempt}`, async () => ({
-        agent: this.options.name,
-        handler: serve.handler.name,
-        systemPrompt: serve.systemPrompt ?? '',
-      }));
+      await this.recorded<RunRecord>(jobId, `run:${attempt}`, async () => this.runRecord(serve));
       const output = await executeJob({
         request: logical,
         attempt,
@@ -289,7 +322,7 @@ export class DvmWorker {
         },
       });
       if (this.stopping.signal.aborted) return;
-      const gone = await this.noLongerMine(item);
+      const gone = this.watch.noLongerMine(jobId, attempt);
       if (gone) {
         work.finish(jobId, attempt, 'dropped', gone);
         this.log.warn({ job: jobId, reason: gone }, 'result dropped: the job is no longer this agent’s');
@@ -300,13 +333,12 @@ export class DvmWorker {
         const nip04 = request.content.includes('?iv=');
         content = await (nip04 ? signer.nip04 : signer.nip44).encrypt(request.pubkey, content);
       }
-      await outbox.send(
-        jobId,
+      await this.finish(
+        item,
         resultKey,
-        signer,
         buildResult({ request, content, encrypted, extraTags: output.tags }),
+        'done',
       );
-      work.finish(jobId, attempt, 'done');
       this.log.info({ job: jobId, kind: request.kind }, 'job done, result published');
     } catch (err) {
       if (this.stopping.signal.aborted) {
@@ -316,50 +348,34 @@ export class DvmWorker {
       const message = customerMessage(err, timeout.aborted, this.options.dvm.jobTimeoutMs);
       if (message.internal) this.log.error({ job: jobId, err: errorMessage(err) }, 'job failed');
       else this.log.info({ job: jobId, reason: message.text }, 'job refused');
-      await outbox.send(
-        jobId,
+      await this.finish(
+        item,
         errorKey,
-        signer,
         buildFeedback({ request, status: 'error', message: message.text }),
+        'failed',
+        message.text,
       );
-      work.finish(jobId, attempt, 'failed', message.text);
     }
   }
 
   /**
-   * Why the job is no longer this attempt's, asked of the relay: the desk assigned a later attempt, or it
-   * gave up on the job (its `error` feedback). Undefined while it is still ours, or when the relay cannot
-   * tell (the desk ignores a result that is not the current attempt's anyway).
+   * Ends the attempt: the signed result (or error feedback) and the attempt's end are recorded together in
+   * the work log, then published by the outbox (again after a crash, never re-signed).
    */
-  private async noLongerMine(item: WorkItem): Promise<string | undefined> {
-    let events: NostrEvent[];
-    try {
-      events = await this.options.relay.query(
-        [{ kinds: [ASSIGNMENT_KIND, FEEDBACK_KIND], authors: [item.desk], '#e': [item.jobId] }],
-        { timeoutMs: QUERY_TIMEOUT_MS },
-      );
-    } catch {
-      return undefined;
-    }
-    for (const e of events) {
-      if (e.kind === ASSIGNMENT_KIND) {
-        try {
-          const later = parseAssignment(e);
-          if (later.requestId === item.jobId && later.attempt > item.attempt)
-            return `the desk assigned attempt ${later.attempt}`;
-        } catch {
-          // not an assignment we can read
-        }
-      } else if (e.created_at >= item.assignment.created_at) {
-        try {
-          const f = parseFeedback(e);
-          if (f.status === 'error') return `the desk ended the job: ${f.message}`;
-        } catch {
-          // not feedback we can read
-        }
-      }
-    }
-    return undefined;
+  private async finish(
+    item: WorkItem,
+    key: string,
+    template: EventTemplate,
+    state: 'done' | 'failed',
+    reason?: string,
+  ): Promise<void> {
+    const { work, outbox, signer } = this.options;
+    const event = await signer.signEvent(template);
+    work.transaction(() => {
+      if (!work.outboxItem(item.jobId, key)) work.recordOutbox(item.jobId, key, event);
+      work.finish(item.jobId, item.attempt, state, reason);
+    });
+    await outbox.send(item.jobId, key, signer, template);
   }
 
   /** Runs `make` once per job and key: the value is recorded in this agent's work log and reused on resume/replay. */

@@ -163,6 +163,30 @@ describe('one agent serves the kind', () => {
   });
 });
 
+test('a NIP-04 encrypted request (the scheme NIP-90 names) is paid too, and its result comes back NIP-04 encrypted', async () => {
+  const m = await market([{ name: 'solo', price: 3000 }]);
+  try {
+    const customer = generateLocalSigner();
+    const client = new JobClient({ relay: m.conn, signer: customer });
+    const solo = m.net.pubkeyOf('solo');
+    const sealed = await customer.nip04.encrypt(solo, JSON.stringify([['i', 'old school', 'text']]));
+    const request = await customer.signEvent({
+      kind: ECHO_KIND,
+      created_at: Math.floor(Date.now() / 1000),
+      tags: [['p', solo], ['encrypted'], ['bid', '1000000']],
+      content: sealed,
+    });
+    const payer = new JobPayer({ wallet: m.customerWallet, budgetMsats: 1_000_000 });
+    const out = await client.follow(request, { timeoutMs: 20_000, payer, settleMs: 5000 }, true);
+    assert.equal(out.error, undefined, out.error);
+    assert.ok(out.result?.content.includes('?iv='), 'the result is NIP-04 encrypted, as the request was');
+    assert.equal(out.content, 'old school');
+    assert.equal(FUNDS - m.customerWallet.balanceMsats, 3300);
+  } finally {
+    await close(m);
+  }
+});
+
 describe('two agents serve the kind', () => {
   let m: Market;
   before(async () => {
