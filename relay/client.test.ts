@@ -74,3 +74,35 @@ test('a dead relay rejects publish; closing while connecting does not crash the 
   assert.equal(await pending, 'rejected');
   await new Promise((r) => setTimeout(r, 200));
 });
+
+test('a burst of queries waits its turn instead of exceeding the relay’s subscription limit', async () => {
+  const relay = await startTestRelay({ limits: { maxSubscriptions: 4 } });
+  const sk = generateSecretKey();
+  const events = Array.from({ length: 20 }, (_, i) => note(sk, `n${i}`));
+  const writer = new RelayClient({ url: relay.url, logger: silentLogger });
+  const queued = new RelayClient({ url: relay.url, logger: silentLogger, maxConcurrentQueries: 3 });
+  const unbounded = new RelayClient({ url: relay.url, logger: silentLogger, maxConcurrentQueries: 100 });
+  try {
+    for (const e of events) await writer.publish(e);
+    // A live subscription holds one of the connection's 4 slots; 3 queries at a time fit beside it.
+    const live = queued.subscribe([{ kinds: [1], limit: 0 }], { onEvent: () => {} });
+    const answers = await Promise.all(events.map((e) => queued.query([{ ids: [e.id] }])));
+    assert.deepEqual(
+      answers.map((a) => a[0]?.id),
+      events.map((e) => e.id),
+      'every query answered',
+    );
+    live.close();
+    // The same burst without the queue: the relay refuses what is over its limit.
+    const raw = await Promise.allSettled(events.map((e) => unbounded.query([{ ids: [e.id] }])));
+    assert.ok(
+      raw.some((r) => r.status === 'rejected' && /too many subscriptions/.test(String(r.reason))),
+      'without the queue the relay closes the excess',
+    );
+  } finally {
+    writer.close();
+    queued.close();
+    unbounded.close();
+    await relay.close();
+  }
+});
