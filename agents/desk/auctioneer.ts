@@ -71,7 +71,10 @@ export class Auctioneer {
   start(): void {
     // Gift wraps carry a randomized created_at (NIP-59): never filtered by `since`.
     this.sub = this.options.relay.subscribe([{ kinds: [GIFT_WRAP_KIND], '#p': [this.options.pubkey] }], {
-      onEvent: (e) => void this.onWrap(e),
+      onEvent: (e) =>
+        void this.onWrap(e).catch((err: unknown) =>
+          this.log.warn({ wrap: e.id, err: errorMessage(err) }, 'handling a bid opening failed'),
+        ),
     });
   }
 

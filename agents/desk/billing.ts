@@ -105,7 +105,7 @@ export class Billing {
     return bidTooLow(this.options.payments, bidMsats);
   }
 
-  async start(events: BillingEvents): Promise<void> {
+  start(events: BillingEvents): void {
     this.events = events;
     this.subscribeWithRetry();
     this.timer = setInterval(() => void this.watch(), this.options.payments.walletRetryMs);
@@ -331,7 +331,11 @@ export class Billing {
   /** The job ended (delivered, failed or cancelled): settle or refund its payment. */
   finish(jobId: string): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    return this.track(this.finishNow(jobId));
+    return this.track(
+      this.finishNow(jobId).catch((err: unknown) =>
+        this.log.warn({ job: jobId, err: errorMessage(err) }, 'settling the payment failed; will retry'),
+      ),
+    );
   }
 
   private async finishNow(jobId: string): Promise<void> {
@@ -457,7 +461,11 @@ export class Billing {
    */
   watch(): Promise<void> {
     if (this.stopped || !this.options.payments.enabled) return Promise.resolve();
-    this.watching ??= this.track(this.watchRound()).finally(() => {
+    this.watching ??= this.track(
+      this.watchRound().catch((err: unknown) =>
+        this.log.warn({ err: errorMessage(err) }, 'watching the wallet failed; the next round tries again'),
+      ),
+    ).finally(() => {
       this.watching = undefined;
     });
     return this.watching;

@@ -102,7 +102,7 @@ export class Coordinator {
       );
     }
     this.options.auctioneer?.start();
-    void this.options.billing?.start({
+    this.options.billing?.start({
       paid: (jobId) => void this.process(jobId),
       expired: (jobId, reason) =>
         void this.withJob(jobId, async () => {
@@ -111,14 +111,24 @@ export class Coordinator {
         }),
     });
     for (const view of active) void this.process(view.id);
-    const sweep = setInterval(() => this.sweep(), Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)));
-    const poll = setInterval(() => this.pollChanges(), this.options.pollMs ?? 500);
-    const reconcile = setInterval(() => void this.reconcile(), Math.max(1000, dvm.heartbeatIntervalMs));
-    sweep.unref();
-    poll.unref();
-    reconcile.unref();
-    this.timers.push(sweep, poll, reconcile);
+    this.every('sweep', Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)), () => this.sweep());
+    this.every('poll', this.options.pollMs ?? 500, () => this.pollChanges());
+    this.every('reconcile', Math.max(1000, dvm.heartbeatIntervalMs), () => this.reconcile());
     this.announceRejections();
+  }
+
+  /** A round every `ms`; a round that throws (the database busy, say) is logged, and the next one runs. */
+  private every(what: string, ms: number, round: () => void | Promise<void>): void {
+    const timer = setInterval(() => {
+      try {
+        const p = round();
+        if (p) p.catch((err: unknown) => this.crash(`${what} round`, err));
+      } catch (err) {
+        this.crash(`${what} round`, err);
+      }
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   async stop(): Promise<void> {
@@ -135,12 +145,18 @@ export class Coordinator {
     this.log.error({ err: errorMessage(err) }, `handling a ${what} failed`);
   }
 
-  /** Serializes work on one job (a result may arrive while the sweep reassigns it). */
+  /**
+   * Serializes work on one job (a result may arrive while the sweep reassigns it). Never rejects: a step that
+   * throws is logged, and the job is moved on again by the next sweep or event.
+   */
   private withJob(jobId: string, fn: () => Promise<void>): Promise<void> {
     const prev = this.locks.get(jobId) ?? Promise.resolve();
-    const next = prev.then(fn, fn).finally(() => {
-      if (this.locks.get(jobId) === next) this.locks.delete(jobId);
-    });
+    const next = prev
+      .then(fn)
+      .catch((err: unknown) => this.crash(`step of job ${jobId}`, err))
+      .finally(() => {
+        if (this.locks.get(jobId) === next) this.locks.delete(jobId);
+      });
     this.locks.set(jobId, next);
     return next;
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dataFile } from '../../core/data-dir.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { MemoryLogger, silentLogger } from '../../core/logger.ts';
 import { JobLog } from '../../dvm/job-log.ts';
 import { transitions } from '../../dvm/job-state.ts';
 import { ECHO_KIND } from '../../dvm/kinds.ts';
@@ -173,5 +173,52 @@ test('the relay restarting mid-job: the job still completes and the customer get
     await store2.close();
     await removeDir(net.dataDir);
     await removeDir(dir);
+  }
+});
+
+test('a desk round or a job step that throws (the job log busy) is logged, the process lives, and the jobs still complete', async () => {
+  const relay = await startTestRelay();
+  const logger = new MemoryLogger();
+  const net = await startTestNetwork({
+    relayUrl: relay.url,
+    agents: personas([{ name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo' }] }]),
+    dvm: { heartbeatIntervalMs: 100 },
+    logger,
+  });
+  const customer = new Customer(relay.url);
+  const log = net.network.log;
+  const active = log.active.bind(log);
+  const get = log.get.bind(log);
+  let busyRounds = 4;
+  let busySteps = 2;
+  log.active = () => {
+    if (busyRounds-- > 0) throw new Error('SQLITE_BUSY: database is locked');
+    return active();
+  };
+  log.get = (id) => {
+    if (busySteps > 0 && log.entries(id).length === 1) {
+      busySteps--;
+      throw new Error('SQLITE_BUSY: database is locked');
+    }
+    return get(id);
+  };
+  try {
+    const outs = await Promise.all(
+      ['one', 'two'].map((t) =>
+        customer.submit(buildJobRequest({ kind: ECHO_KIND, inputs: [text(t)] }), 20_000),
+      ),
+    );
+    assert.deepEqual(
+      outs.map((o) => o.result?.content),
+      ['one', 'two'],
+    );
+    assert.ok(busyRounds < 0 && busySteps === 0, 'the failures happened');
+    const failures = logger.records.filter((r) => /round failed|step of job .* failed/.test(r.msg));
+    assert.ok(failures.length >= 2, JSON.stringify(logger.records.map((r) => r.msg)));
+  } finally {
+    customer.close();
+    await net.stop();
+    await relay.close();
+    await removeDir(net.dataDir);
   }
 });
