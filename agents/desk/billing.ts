@@ -371,7 +371,7 @@ export class Billing {
   }
 
   private async settle(escrow: Escrow): Promise<void> {
-    const { wallet, treasury, log } = this.options;
+    const { wallet, treasury } = this.options;
     if (escrow.hold) {
       try {
         await wallet.settleHoldInvoice(escrow.preimage);
@@ -381,10 +381,7 @@ export class Billing {
         const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
         if (t.state === 'failed') {
           const reason = 'the wallet cancelled the held payment before the result (hold limit)';
-          log.transaction(() => {
-            treasury.escrows.markRefunded(escrow.jobId, reason);
-            log.append(escrow.jobId, { type: 'note', text: `payment refunded: ${reason}` });
-          });
+          this.bookRefund(escrow, reason, `payment refunded: ${reason}`);
           this.log.warn({ job: escrow.jobId }, reason);
           return;
         }
@@ -399,7 +396,7 @@ export class Billing {
   }
 
   private async refund(escrow: Escrow, reason: string): Promise<void> {
-    const { wallet, treasury, log } = this.options;
+    const { wallet } = this.options;
     if (escrow.hold) {
       try {
         await wallet.cancelHoldInvoice(escrow.paymentHash);
@@ -408,17 +405,23 @@ export class Billing {
         if (t.state !== 'failed') throw err;
       }
     }
+    this.bookRefund(
+      escrow,
+      reason,
+      escrow.state === 'held'
+        ? escrow.hold
+          ? `payment refunded (hold invoice cancelled): ${reason}`
+          : `refund of ${escrow.amountMsats} msats owed to the customer: ${reason}`
+        : 'invoice cancelled before payment',
+    );
+  }
+
+  /** The escrow refunded and the job's note saying so, in one transaction. */
+  private bookRefund(escrow: Escrow, reason: string, note: string): void {
+    const { treasury, log } = this.options;
     log.transaction(() => {
       treasury.escrows.markRefunded(escrow.jobId, reason);
-      log.append(escrow.jobId, {
-        type: 'note',
-        text:
-          escrow.state === 'held'
-            ? escrow.hold
-              ? `payment refunded (hold invoice cancelled): ${reason}`
-              : `refund of ${escrow.amountMsats} msats owed to the customer: ${reason}`
-            : 'invoice cancelled before payment',
-      });
+      log.append(escrow.jobId, { type: 'note', text: note });
     });
   }
 
