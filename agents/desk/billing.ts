@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
@@ -8,14 +7,11 @@ import { buildFeedback } from '../../dvm/feedback.ts';
 import type { JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, type JobView } from '../../dvm/job-state.ts';
 import type { Escrow, Treasury } from '../../payments/treasury.ts';
-import {
-  supportsHoldInvoices,
-  type Wallet,
-  WalletError,
-  type WalletNotification,
-} from '../../payments/wallet.ts';
+import { type Wallet, WalletError } from '../../payments/wallet.ts';
 import type { Outbox } from '../outbox.ts';
+import { Invoices, type NewEscrow } from './invoices.ts';
 import { bidTooLow, feeFor, type Quote, quote, reserveFor } from './pricing.ts';
+import { WalletWatch } from './wallet-watch.ts';
 
 /**
  * Timmy's till: the one owner of a job's money, from the quote to the settlement or the refund.
@@ -31,9 +27,9 @@ import { bidTooLow, feeFor, type Quote, quote, reserveFor } from './pricing.ts';
  * both is one transaction: the escrow is recorded with the job's `payment-required` entry and the signed
  * feedback that carries the invoice (published afterwards by the outbox, and again after a crash); a payment
  * is booked with the job's `paid`; a settlement or refund with its note. Only the wallet is outside that
- * transaction, so what remains to watch is the wallet: its notifications, and a lookup of every open
- * invoice every `walletRetryMs` (a notification lost while the instance was down, an expiry, a settlement
- * the wallet did not answer). Settling, refunding and booking the agent's earnings are idempotent.
+ * transaction, so what remains to watch is the wallet (agents/desk/wallet-watch.ts: its notifications, and a
+ * lookup of every open invoice every `walletRetryMs`). Settling, refunding and booking the agent's earnings
+ * are idempotent.
  */
 
 export interface BillingOptions {
@@ -66,24 +62,22 @@ export interface BillingEvents {
   expired(jobId: string, reason: string): void;
 }
 
-const sha256 = (hex: string): string => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
-
 export class Billing {
   private readonly log: Logger;
   private readonly trusted: Set<string>;
   private readonly unreachableSince = new Map<string, number>();
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private watching: Promise<void> | undefined;
-  private holdInvoices: boolean | undefined;
-  private unsubscribe: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly watcher: WalletWatch;
+  private readonly invoices: Invoices;
   private events: BillingEvents | undefined;
   private stopped = false;
 
   constructor(private readonly options: BillingOptions) {
     this.log = options.logger.child({ component: 'billing' });
     this.trusted = new Set(options.payments.trustedCustomers);
+    this.watcher = new WalletWatch({ ...options, billing: this, trusted: this.trusted, logger: this.log });
+    this.invoices = new Invoices(options);
   }
 
   get enabled(): boolean {
@@ -105,57 +99,24 @@ export class Billing {
     return bidTooLow(this.options.payments, bidMsats);
   }
 
+  /** Takes the wallet's word on payments from now on (its notifications and lookups: WalletWatch). */
   start(events: BillingEvents): void {
     this.events = events;
-    this.subscribeWithRetry();
-    this.timer = setInterval(() => void this.watch(), this.options.payments.walletRetryMs);
-    this.timer.unref();
-    void this.watch();
-  }
-
-  private subscribeWithRetry(): void {
-    if (this.stopped) return;
-    this.options.wallet
-      .subscribe((n) => this.onNotification(n))
-      .then(
-        (unsubscribe) => {
-          if (this.stopped) unsubscribe();
-          else this.unsubscribe = unsubscribe;
-        },
-        (err: unknown) => {
-          this.log.warn(
-            { err: errorMessage(err) },
-            'wallet notifications unavailable; polling invoices instead',
-          );
-        },
-      );
+    this.watcher.start();
   }
 
   /** Stops taking notifications and polling; waits for settlements and refunds in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
-    if (this.timer) clearInterval(this.timer);
+    this.watcher.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
   /** Tracks work that moves money, so `stop` can wait for it. */
-  private track<T>(p: Promise<T>): Promise<T> {
+  track<T>(p: Promise<T>): Promise<T> {
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p)).catch(() => {});
     return p;
-  }
-
-  private async hold(): Promise<boolean> {
-    if (this.holdInvoices === undefined) {
-      const info = await this.options.wallet.getInfo();
-      this.holdInvoices = supportsHoldInvoices(info);
-      this.options.treasury.setMeta('wallet', {
-        ...info,
-        seenAt: Math.floor(this.options.clock.now() / 1000),
-      });
-    }
-    return this.holdInvoices;
   }
 
   /**
@@ -199,9 +160,9 @@ export class Billing {
         kind: 'fail',
         reason: `the price is ${amountMsats} msats (${price} for the work + ${feeFor(payments, price)} the instance's fee), above your bid of ${bidMsats} msats`,
       };
-    let escrow: Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>;
+    let escrow: NewEscrow;
     try {
-      escrow = await this.invoice(view, agent, price, amountMsats, 'before');
+      escrow = await this.invoices.make(view, this.options.agentName(agent), price, amountMsats, 'before');
     } catch (err) {
       return this.walletTrouble(view, err);
     }
@@ -210,69 +171,12 @@ export class Billing {
     return { kind: 'waiting' };
   }
 
-  /** Makes the invoice at the wallet; what to record of it (nothing is written here). */
-  private async invoice(
-    view: JobView,
-    agent: string,
-    priceMsats: number,
-    amountMsats: number,
-    mode: 'before' | 'after',
-  ): Promise<Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>> {
-    const { wallet, payments } = this.options;
-    const description = `Timmy Time job ${view.id.slice(0, 12)} (kind ${view.kind})`;
-    const hold = mode === 'before' && (await this.hold());
-    let invoice: string;
-    let paymentHash: string;
-    let expiresAt: number;
-    let preimage = '';
-    if (hold) {
-      preimage = randomBytes(32).toString('hex');
-      paymentHash = sha256(preimage);
-      const t = await wallet.makeHoldInvoice({
-        amountMsats,
-        description,
-        expirySeconds: payments.invoiceExpirySeconds,
-        paymentHash,
-      });
-      invoice = t.invoice;
-      expiresAt = t.expiresAt;
-    } else {
-      const t = await wallet.makeInvoice({
-        amountMsats,
-        description,
-        expirySeconds: payments.invoiceExpirySeconds,
-      });
-      invoice = t.invoice;
-      paymentHash = t.paymentHash;
-      expiresAt = t.expiresAt;
-    }
-    // The wallet's expiry counts (NIP-47's `expiry` is only a wish); ours when it says none.
-    if (!(expiresAt > 0))
-      expiresAt = Math.floor(this.options.clock.now() / 1000) + payments.invoiceExpirySeconds;
-    return {
-      jobId: view.id,
-      customer: view.customer,
-      mode,
-      hold,
-      invoice,
-      paymentHash,
-      preimage,
-      amountMsats,
-      priceMsats,
-      agent: this.options.agentName(agent),
-      expiresAt,
-    };
-  }
-
   /**
    * Records the escrow (the invoice and its preimage), the job's `payment-required` (pay-first jobs) and the
    * signed feedback that sends the invoice to the customer, in one transaction; then the outbox publishes
    * the feedback. Each part is recorded once: announcing an escrow again only publishes what is recorded.
    */
-  private async announce(
-    view: JobView,
-    escrow: Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>,
-  ): Promise<void> {
+  private async announce(view: JobView, escrow: NewEscrow): Promise<void> {
     const { log, outbox, signer, treasury } = this.options;
     const key = `payment-required:${escrow.mode}`;
     const parts = [
@@ -367,7 +271,10 @@ export class Billing {
     const agent = view.agent ?? '';
     const recorded = view.effects[`payment:price:${view.attempt}`] as { priceMsats?: number } | undefined;
     const { priceMsats, amountMsats } = this.quote(recorded?.priceMsats ?? 0);
-    await this.announce(view, await this.invoice(view, agent, priceMsats, amountMsats, 'after'));
+    await this.announce(
+      view,
+      await this.invoices.make(view, this.options.agentName(agent), priceMsats, amountMsats, 'after'),
+    );
   }
 
   private async settle(escrow: Escrow): Promise<void> {
@@ -425,24 +332,14 @@ export class Billing {
     });
   }
 
-  private onNotification(n: WalletNotification): void {
-    if (n.type === 'payment_sent') return;
-    const escrow = this.options.treasury.escrows.byHash(n.transaction.paymentHash);
-    if (escrow?.state === 'invoiced')
-      void this.track(this.paid(escrow)).catch((err: unknown) => this.warn(escrow, err));
-    else if (escrow?.state === 'expired' && n.type === 'payment_received' && !escrow.hold) {
-      // A plain invoice paid after we gave up on it: the sats came in, and are owed back.
-      this.options.treasury.escrows.markLatePayment(escrow.jobId);
-      this.log.warn({ job: escrow.jobId }, 'payment after the invoice expired: booked as a refund owed');
-    }
+  /** A plain invoice paid after its escrow expired: the sats came in, and are owed back. */
+  latePayment(escrow: Escrow): void {
+    this.options.treasury.escrows.markLatePayment(escrow.jobId);
+    this.log.warn({ job: escrow.jobId }, 'payment after the invoice expired: booked as a refund owed');
   }
 
-  private warn(escrow: Escrow, err: unknown): void {
-    this.log.warn({ job: escrow.jobId, err: errorMessage(err) }, 'handling a payment failed');
-  }
-
-  /** The customer paid: the payment and the job's `paid` are one transaction. */
-  private async paid(escrow: Escrow): Promise<void> {
+  /** The customer paid: the payment and the job's `paid` are one transaction; then the job moves on. */
+  async paid(escrow: Escrow): Promise<void> {
     const { treasury, log } = this.options;
     const { e, view } = log.transaction(() => {
       const e = treasury.escrows.markPaid(escrow.jobId);
@@ -457,74 +354,8 @@ export class Billing {
     else this.events?.paid(e.jobId);
   }
 
-  /**
-   * Watches the wallet for what its notifications may have missed: looks up every open invoice (paid,
-   * expired, or to cancel for an ended job), finishes ended jobs whose settlement the wallet did not answer,
-   * and sends pay-after bills the wallet could not make. Rounds never overlap.
-   */
-  watch(): Promise<void> {
-    if (this.stopped || !this.options.payments.enabled) return Promise.resolve();
-    this.watching ??= this.track(
-      this.watchRound().catch((err: unknown) =>
-        this.log.warn({ err: errorMessage(err) }, 'watching the wallet failed; the next round tries again'),
-      ),
-    ).finally(() => {
-      this.watching = undefined;
-    });
-    return this.watching;
-  }
-
-  private async watchRound(): Promise<void> {
-    const { treasury, log } = this.options;
-    for (const open of treasury.escrows.pending()) {
-      if (this.stopped) return;
-      // Re-read: a notification may have moved it while an earlier lookup was in flight.
-      const escrow = treasury.escrows.get(open.jobId);
-      if (!escrow || (escrow.state !== 'invoiced' && escrow.state !== 'held')) continue;
-      try {
-        if (escrow.state === 'held') {
-          const view = log.get(escrow.jobId);
-          if (view && isTerminal(view.state)) await this.finish(escrow.jobId);
-          continue;
-        }
-        await this.checkInvoice(escrow);
-      } catch (err) {
-        if (!(err instanceof WalletError && err.transient)) this.warn(escrow, err);
-        else this.expireUnanswered(escrow);
-      }
-    }
-    await this.billDueAfter();
-  }
-
-  private async checkInvoice(escrow: Escrow): Promise<void> {
-    const t = await this.options.wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
-    const now = this.options.treasury.escrows.get(escrow.jobId) ?? escrow;
-    const view = this.options.log.get(escrow.jobId);
-    if (now.state !== 'invoiced') return;
-    const nowS = Math.floor(this.options.clock.now() / 1000);
-    if (t.state === 'accepted' || t.state === 'settled') await this.paid(now);
-    else if (t.state === 'failed' || now.expiresAt <= nowS) await this.expire(now, view);
-    else if (view && isTerminal(view.state) && now.mode === 'before' && now.hold)
-      await this.refund(now, view.state);
-  }
-
-  /**
-   * The wallet does not answer, and the invoice's time is up (plus the grace): the job fails so it does not
-   * wait forever. The escrow stays open: once the wallet answers, a payment that did arrive is refunded.
-   */
-  private expireUnanswered(escrow: Escrow): void {
-    const graceS = Math.ceil(this.options.payments.unreachableGraceMs / 1000);
-    const nowS = Math.floor(this.options.clock.now() / 1000);
-    const view = this.options.log.get(escrow.jobId);
-    if (escrow.mode !== 'before' || escrow.expiresAt + graceS > nowS || !view || isTerminal(view.state))
-      return;
-    this.events?.expired(
-      escrow.jobId,
-      'the invoice expired and the wallet does not answer; nothing was charged',
-    );
-  }
-
-  private async expire(escrow: Escrow, view: JobView | undefined): Promise<void> {
+  /** The invoice expired (or the wallet failed it) unpaid: cancel it, close the escrow, end a waiting job. */
+  async expire(escrow: Escrow, view: JobView | undefined): Promise<void> {
     const reason = 'the invoice expired before it was paid';
     if (escrow.hold)
       await this.options.wallet.cancelHoldInvoice(escrow.paymentHash).catch((err: unknown) => {
@@ -537,15 +368,24 @@ export class Billing {
       this.events?.expired(escrow.jobId, reason);
   }
 
-  /** Trusted customers' completed jobs whose bill the wallet could not make yet. */
-  private async billDueAfter(): Promise<void> {
-    if (this.trusted.size === 0) return;
-    for (const s of this.options.log.list({ states: ['completed'], limit: 200 })) {
-      if (this.stopped) return;
-      if (!this.trusted.has(s.customer) || this.options.treasury.escrows.get(s.id)) continue;
-      const view = this.options.log.get(s.id);
-      if (!view || !Object.hasOwn(view.effects, `payment:price:${view.attempt}`)) continue;
-      await this.finish(view.id);
-    }
+  /**
+   * The wallet does not answer, and the invoice's time is up (plus the grace): the job fails so it does not
+   * wait forever. The escrow stays open: once the wallet answers, a payment that did arrive is refunded.
+   */
+  expireUnanswered(escrow: Escrow): void {
+    const graceS = Math.ceil(this.options.payments.unreachableGraceMs / 1000);
+    const nowS = Math.floor(this.options.clock.now() / 1000);
+    const view = this.options.log.get(escrow.jobId);
+    if (escrow.mode !== 'before' || escrow.expiresAt + graceS > nowS || !view || isTerminal(view.state))
+      return;
+    this.events?.expired(
+      escrow.jobId,
+      'the invoice expired and the wallet does not answer; nothing was charged',
+    );
+  }
+
+  /** Cancels a held payment of an ended job (the customer gets it back). */
+  cancelFor(escrow: Escrow, reason: string): Promise<void> {
+    return this.refund(escrow, reason);
   }
 }
