@@ -4,12 +4,13 @@ import type { Logger } from '../../core/logger.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
 import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
-import { buildAssignment, parseHeartbeat } from '../../dvm/coordination.ts';
-import { buildFeedback, parseFeedback } from '../../dvm/feedback.ts';
+import { buildAssignment } from '../../dvm/coordination.ts';
+import { buildFeedback } from '../../dvm/feedback.ts';
 import { DuplicateJobError, type JobLog } from '../../dvm/job-log.ts';
 import { isTerminal, type JobView } from '../../dvm/job-state.ts';
-import { FEEDBACK_KIND, HEARTBEAT_KIND, isJobRequestKind, resultKindFor } from '../../dvm/kinds.ts';
+import { isJobRequestKind } from '../../dvm/kinds.ts';
 import { type JobRequest, JobRequestError, parseJobRequest } from '../../dvm/request.ts';
+import { AgentFollower } from './agent-follower.ts';
 import type { Auctioneer } from './auctioneer.ts';
 import type { Billing } from './billing.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
@@ -54,6 +55,7 @@ export class Coordinator {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly locks = new Map<string, Promise<void>>();
   private readonly settleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly follower: AgentFollower;
   /** Each job's request as read when it was posted (or when a restarted desk first met it again). */
   private readonly requests = new Map<string, JobRequest | JobRequestError>();
   private readonly ours: Set<string>;
@@ -63,6 +65,18 @@ export class Coordinator {
   constructor(private readonly options: CoordinatorOptions) {
     this.log = options.logger.child({ agent: 'coordinator' });
     this.ours = new Set([options.pubkey, ...options.agents.map((a) => a.pubkey)]);
+    this.follower = new AgentFollower({
+      relay: options.relay,
+      log: options.log,
+      liveness: options.liveness,
+      agents: options.agents,
+      kinds: this.servedKinds,
+      agentTimeoutMs: options.dvm.agentTimeoutMs,
+      logger: this.log,
+      withJob: (jobId, fn) => this.withJob(jobId, fn),
+      ended: (jobId) => this.ended(jobId),
+      process: (jobId) => this.process(jobId),
+    });
   }
 
   /** Kinds some agent here serves. */
@@ -85,22 +99,7 @@ export class Coordinator {
     );
     const active = this.options.log.active();
     const oldest = Math.min(nowS, ...active.map((v) => Math.floor(v.createdAt / 1000)));
-    const agentPubkeys = this.options.agents.map((a) => a.pubkey);
-    if (agentPubkeys.length > 0) {
-      const resultKinds = this.servedKinds.map(resultKindFor);
-      this.subs.push(
-        relay.subscribe(
-          [{ kinds: [FEEDBACK_KIND, ...resultKinds], authors: agentPubkeys, since: oldest - 60 }],
-          {
-            onEvent: (e) => void this.onAgentEvent(e).catch((err: unknown) => this.crash('agent event', err)),
-            onClose: (reason) => this.log.warn({ reason }, 'agent event subscription closed by the relay'),
-          },
-        ),
-        relay.subscribe([{ kinds: [HEARTBEAT_KIND], authors: agentPubkeys }], {
-          onEvent: (e) => this.onHeartbeat(e),
-        }),
-      );
-    }
+    this.follower.start(oldest - 60, (what, err) => this.crash(what, err));
     this.options.auctioneer?.start();
     this.options.billing?.start({
       paid: (jobId) => void this.process(jobId),
@@ -113,7 +112,9 @@ export class Coordinator {
     for (const view of active) void this.process(view.id);
     this.every('sweep', Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)), () => this.sweep());
     this.every('poll', this.options.pollMs ?? 500, () => this.pollChanges());
-    this.every('reconcile', Math.max(1000, dvm.heartbeatIntervalMs), () => this.reconcile());
+    this.every('reconcile', Math.max(1000, dvm.heartbeatIntervalMs), () =>
+      this.stopped ? undefined : this.follower.reconcile((what, err) => this.crash(what, err)),
+    );
     this.announceRejections();
   }
 
@@ -134,6 +135,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.subs) s.close();
+    this.follower.stop();
     for (const t of this.timers) clearInterval(t);
     for (const t of this.settleTimers.values()) clearTimeout(t);
     this.options.auctioneer?.stop();
@@ -381,106 +383,13 @@ export class Coordinator {
     if (billing) queueMicrotask(() => void billing.finish(jobId));
   }
 
-  private async onAgentEvent(event: NostrEvent): Promise<void> {
-    const requestId = event.tags.find((t) => t[0] === 'e')?.[1];
-    if (!requestId) return;
-    const initial = this.options.log.get(requestId);
-    if (!initial) return;
-    await this.withJob(requestId, async () => {
-      const view = this.options.log.get(requestId);
-      if (!view || view.agent !== event.pubkey) return;
-      if (event.kind === FEEDBACK_KIND) {
-        let status: string;
-        let message = '';
-        try {
-          const f = parseFeedback(event);
-          status = f.status;
-          message = f.message;
-        } catch {
-          return;
-        }
-        if (status === 'processing' && view.state === 'assigned')
-          this.options.log.append(view.id, { type: 'started', agent: event.pubkey });
-        else if (status === 'error' && (view.state === 'assigned' || view.state === 'executing')) {
-          this.options.log.append(view.id, {
-            type: 'failed',
-            reason: message || 'the agent reported an error',
-          });
-          this.log.info({ job: view.id, reason: message }, 'job failed at the agent');
-          this.ended(view.id);
-        }
-        return;
-      }
-      if (
-        event.kind === resultKindFor(view.request.kind) &&
-        (view.state === 'assigned' || view.state === 'executing')
-      ) {
-        this.options.log.append(view.id, { type: 'completed', result: event, agent: event.pubkey });
-        this.log.info({ job: view.id, result: event.id }, 'job completed');
-        this.ended(view.id);
-      }
-    });
-  }
-
-  private onHeartbeat(event: NostrEvent): void {
-    try {
-      const hb = parseHeartbeat(event);
-      this.options.liveness.beat(event.pubkey, {
-        load: hb.load,
-        capacity: hb.capacity ?? 0,
-        kinds: hb.kinds,
-      });
-    } catch (err) {
-      this.log.debug({ err: errorMessage(err) }, 'ignoring a malformed heartbeat');
-    }
-  }
-
-  /** Reassigns jobs whose agent stopped beating, and retries jobs waiting for an agent. */
+  /** Takes back jobs whose agent stopped beating, and retries jobs waiting for an agent. */
   private sweep(): void {
     if (this.stopped) return;
     for (const view of this.options.log.active()) {
-      if ((view.state === 'assigned' || view.state === 'executing') && view.agent) {
-        if (this.options.liveness.isAlive(view.agent)) continue;
-        const agent = view.agent;
-        void this.withJob(view.id, async () => {
-          const now = this.options.log.get(view.id);
-          if (!now || now.agent !== agent || (now.state !== 'assigned' && now.state !== 'executing')) return;
-          const seconds = Math.round(this.options.dvm.agentTimeoutMs / 1000);
-          this.options.log.append(view.id, {
-            type: 'agent-lost',
-            agent,
-            reason: `no heartbeat for ${seconds} s`,
-          });
-          this.log.warn({ job: view.id, agent }, 'agent stopped beating; reassigning its job');
-        }).then(() => this.process(view.id));
-      } else if (view.state === 'posted' || view.state === 'bidding') {
-        void this.process(view.id);
-      }
+      if (view.state === 'assigned' || view.state === 'executing') this.follower.takeBackFromSilent(view);
+      else if (view.state === 'posted' || view.state === 'bidding') void this.process(view.id);
     }
-  }
-
-  /**
-   * Asks the relay for the feedback and results of jobs in the agents' hands. Live delivery can miss an
-   * event (a reconnect resubscribes from the last second seen); this makes the job log converge anyway.
-   */
-  private async reconcile(): Promise<void> {
-    if (this.stopped) return;
-    const busy = this.options.log.active().filter((v) => v.state === 'assigned' || v.state === 'executing');
-    if (busy.length === 0) return;
-    const kinds = [...new Set(busy.map((v) => resultKindFor(v.kind)))];
-    const agents = [...new Set(busy.map((v) => v.agent).filter((a): a is string => a !== undefined))];
-    let events: NostrEvent[];
-    try {
-      events = await this.options.relay.query(
-        [{ kinds: [FEEDBACK_KIND, ...kinds], authors: agents, '#e': busy.map((v) => v.id) }],
-        { timeoutMs: 5000 },
-      );
-    } catch {
-      return; // the relay is away; the next round tries again
-    }
-    events.sort((a, b) => a.created_at - b.created_at || a.kind - b.kind);
-    for (const e of events)
-      await this.onAgentEvent(e).catch((err: unknown) => this.crash('agent event', err));
   }
 
   /** Picks up appends made by another process (the `timmy job approve|reject` commands). */
