@@ -16,56 +16,7 @@ import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { checkSchemaVersion, migrateSchema } from '../../core/sqlite-migrate.ts';
 import type { OutboxStore, PendingEvent } from '../outbox.ts';
-
-/**
- * Migrations (append, never edit):
- * - `work`: one row per accepted assignment (agent, job, attempt), with the assignment and the request as
- *   read from the relay, and where the attempt stands.
- * - `records`: what an attempt did, one row each: `effect` (a value made once and reused on resume: key →
- *   JSON value), `outbox` (a signed event, `published` once the relay took it), `note` (text for a person).
- * - `leases`: which process runs which agent now.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE work (
-    agent TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    desk TEXT NOT NULL,
-    kind INTEGER NOT NULL,
-    customer TEXT NOT NULL,
-    assignment TEXT NOT NULL,
-    request TEXT NOT NULL,
-    price_msats INTEGER,
-    state TEXT NOT NULL,
-    reason TEXT,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (agent, job_id, attempt)
-  ) STRICT, WITHOUT ROWID;
-  CREATE INDEX work_open ON work (agent, created_at) WHERE state = 'assigned';
-
-  CREATE TABLE records (
-    seq INTEGER PRIMARY KEY,
-    agent TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    key TEXT NOT NULL,
-    data TEXT NOT NULL,
-    published INTEGER NOT NULL DEFAULT 0,
-    at INTEGER NOT NULL
-  ) STRICT;
-  CREATE UNIQUE INDEX records_key ON records (agent, job_id, type, key) WHERE type <> 'note';
-  CREATE INDEX records_job ON records (agent, job_id, seq);
-  CREATE INDEX records_pending ON records (agent, seq) WHERE type = 'outbox' AND published = 0;
-
-  CREATE TABLE leases (
-    agent TEXT PRIMARY KEY,
-    pid INTEGER NOT NULL,
-    started_at INTEGER NOT NULL
-  ) STRICT;
-  `,
-];
+import { MIGRATIONS, type RecordRow, toItem, toRecord, type WorkRow } from './work-log-schema.ts';
 
 export type WorkState = 'assigned' | 'done' | 'failed' | 'dropped';
 
@@ -106,31 +57,6 @@ export class AgentBusyError extends Error {
     super(`this agent already runs in process ${pid} on this data directory; stop it first`);
     this.name = 'AgentBusyError';
   }
-}
-
-interface WorkRow {
-  agent: string;
-  job_id: string;
-  attempt: number;
-  desk: string;
-  kind: number;
-  customer: string;
-  assignment: string;
-  request: string;
-  price_msats: number | null;
-  state: WorkState;
-  reason: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface RecordRow {
-  seq: number;
-  type: string;
-  key: string;
-  data: string;
-  published: number;
-  at: number;
 }
 
 export interface WorkLogOptions {
@@ -426,37 +352,4 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function toItem(r: WorkRow): WorkItem {
-  return {
-    agent: r.agent,
-    jobId: r.job_id,
-    attempt: r.attempt,
-    desk: r.desk,
-    kind: r.kind,
-    customer: r.customer,
-    assignment: JSON.parse(r.assignment) as NostrEvent,
-    request: JSON.parse(r.request) as NostrEvent,
-    priceMsats: r.price_msats ?? undefined,
-    state: r.state,
-    reason: r.reason ?? undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toRecord(r: RecordRow): WorkRecord {
-  const data = JSON.parse(r.data) as unknown;
-  if (r.type === 'effect') return { seq: r.seq, at: r.at, type: 'effect', key: r.key, value: data };
-  if (r.type === 'outbox')
-    return {
-      seq: r.seq,
-      at: r.at,
-      type: 'outbox',
-      key: r.key,
-      event: data as NostrEvent,
-      published: r.published === 1,
-    };
-  return { seq: r.seq, at: r.at, type: 'note', text: String(data) };
 }
