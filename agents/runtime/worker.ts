@@ -38,7 +38,7 @@ export interface WorkerOptions {
   /** This agent's own record of its work. */
   work: AgentWork;
   outbox: Outbox;
-  /** Batched reads of the relay (the requests, the desk's news of a job). */
+  /** Batched reads of the relay (a request its subscription did not bring). */
   lookups: RelayLookups;
   inputs: InputResolver;
   llm: LlmProvider;
