@@ -1,10 +1,10 @@
-import { BodyReadError, BodyTooLargeError, readBoundedBytes } from '../../core/bounded-body.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
 import { tagValue } from '../../core/nostr.ts';
 import type { Subscribe } from '../../core/transport.ts';
 import { JobInputError, type ResolvedInput } from '../../dvm/handler.ts';
 import { networkReason } from '../../llm/http-fetch.ts';
+import { UrlInputFetcher, type UrlInputOptions } from './url-input.ts';
 
 /** One `i` tag of a job request, as parsed (dvm/request.ts). */
 export interface RequestedInput {
@@ -22,21 +22,43 @@ export interface InputResolverOptions {
   /** How long a url fetch, an event lookup, or the wait for a chained job's result may take. */
   timeoutMs: number;
   logger: Logger;
-  fetch?: typeof fetch;
+  /**
+   * What `url` inputs may reach (agents/runtime/url-input.ts). Default: public addresses only; allow more
+   * with `allow` (`dvm.urlInputs.allow`: host names, addresses, CIDR blocks).
+   */
+  urlInputs?: UrlInputOptions;
+  /**
+   * Kinds never returned as an `event` input nor read as a `job` input (the request or its result): the
+   * relay's restricted reads (`relay.restrictedReadKinds`). An agent's connection may read them (addressed
+   * to it), a customer may not; a result is public. Kinds 4 and 1059 are refused whatever this says.
+   */
+  restrictedKinds?: readonly number[];
 }
 
-const TEXTUAL = /^(text\/|application\/(json|xml|xhtml\+xml|javascript|ld\+json)|image\/svg\+xml)/i;
+/** Direct messages (NIP-04) and gift wraps (NIP-59): never an input, whatever the relay restricts. */
+export const ALWAYS_RESTRICTED_KINDS: readonly number[] = [4, 1059];
 
 /**
- * Turns NIP-90 inputs into text for the handlers: `text` as is, `url` fetched (http/https only, size-capped,
- * timed out), `event` looked up by id, `job` the result of an earlier job (NIP-90 job chaining: waits for it
- * when it is still running, fails fast when it failed). Every failure is a JobInputError the customer reads.
+ * Turns NIP-90 inputs into text for the handlers: `text` as is, `url` fetched (http/https only, public
+ * addresses only unless allowed, size-capped, timed out: url-input.ts), `event` looked up by id, `job` the
+ * result of an earlier job (NIP-90 job chaining: waits for it when it is still running, fails fast when it
+ * failed). Inputs are read with the customer's rights, not the agent's: an event of a restricted kind is not
+ * readable, though the agent's authenticated connection could read it. Every failure is a JobInputError the
+ * customer reads.
  */
 export class InputResolver {
-  private readonly fetchImpl: typeof fetch;
+  private readonly urls: UrlInputFetcher;
+  private readonly restricted: ReadonlySet<number>;
 
+  /** Throws a ConfigError when `urlInputs.allow` holds an entry that is no host, address or CIDR block. */
   constructor(private readonly options: InputResolverOptions) {
-    this.fetchImpl = options.fetch ?? fetch;
+    this.urls = new UrlInputFetcher({
+      ...options.urlInputs,
+      timeoutMs: options.timeoutMs,
+      maxInputBytes: options.maxInputBytes,
+      logger: options.logger,
+    });
+    this.restricted = new Set([...ALWAYS_RESTRICTED_KINDS, ...(options.restrictedKinds ?? [])]);
   }
 
   async resolve(inputs: readonly RequestedInput[], signal: AbortSignal): Promise<ResolvedInput[]> {
@@ -65,7 +87,7 @@ export class InputResolver {
       case 'text':
         return { ...base, text: input.data };
       case 'url':
-        return { ...base, ...(await this.fetchUrl(input.data, budget, signal)) };
+        return { ...base, ...(await this.urls.fetch(input.data, budget, signal)) };
       case 'event':
         return { ...base, text: (await this.findEvent(input.data)).content };
       case 'job':
@@ -73,60 +95,11 @@ export class InputResolver {
     }
   }
 
-  private async fetchUrl(
-    url: string,
-    budget: number,
-    signal: AbortSignal,
-  ): Promise<{ text: string; contentType: string }> {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new JobInputError(`input url "${url}" is not a valid URL`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new JobInputError(`input url "${url}": only http and https URLs can be fetched`);
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const either = AbortSignal.any([signal, timeout]);
-    let res: Response;
-    try {
-      res = await this.fetchImpl(url, { signal: either, redirect: 'follow' });
-    } catch (err) {
-      if (timeout.aborted)
-        throw new JobInputError(`input url ${url} did not answer within ${this.options.timeoutMs} ms`);
-      if (signal.aborted) throw err;
-      throw new JobInputError(`cannot fetch input url ${url}: ${networkReason(err)}`);
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new JobInputError(`input url ${url} answered HTTP ${res.status}`);
-    }
-    const contentType = res.headers.get('content-type') ?? '';
-    let body: Buffer;
-    try {
-      body = await readBoundedBytes(res, { maxBytes: budget, signal: either });
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        throw new JobInputError(
-          err.declaredBytes !== undefined
-            ? `input url ${url} is ${err.declaredBytes} bytes; this instance accepts at most ${this.options.maxInputBytes} bytes of input`
-            : `input url ${url} is larger than this instance accepts (more than ${this.options.maxInputBytes} bytes)`,
-        );
-      }
-      if (timeout.aborted)
-        throw new JobInputError(`input url ${url} did not finish within ${this.options.timeoutMs} ms`);
-      const cause = err instanceof BodyReadError ? err.cause : err;
-      throw new JobInputError(`reading input url ${url} failed: ${networkReason(cause)}`);
-    }
-    // Binary bodies are not decoded: the handler sees the content type and decides (e.g. audio → STT).
-    const text = contentType === '' || TEXTUAL.test(contentType) ? body.toString('utf8') : '';
-    return { text, contentType };
-  }
-
   private async findEvent(id: string): Promise<NostrEvent> {
     const found = await this.queryOrFail([{ ids: [id], limit: 1 }], `input event ${id}`);
     const event = found[0];
     if (!event) throw new JobInputError(`input event ${id} was not found on this instance's relay`);
+    if (this.restricted.has(event.kind)) throw this.notReadable(`input event ${id}`, event.kind);
     return event;
   }
 
@@ -138,6 +111,9 @@ export class InputResolver {
       throw new JobInputError(
         `input job ${id} is a kind ${request.kind} event, not a job request (5000-5999)`,
       );
+    if (this.restricted.has(request.kind)) throw this.notReadable(`input job ${id}`, request.kind);
+    if (this.restricted.has(request.kind + 1000))
+      throw this.notReadable(`input job ${id}`, request.kind + 1000);
     const filters: Filter[] = [
       { kinds: [request.kind + 1000], '#e': [id] },
       { kinds: [7000], '#e': [id] },
@@ -167,6 +143,7 @@ export class InputResolver {
       signal.addEventListener('abort', onAbort, { once: true });
       const sub = this.options.relay.subscribe(filters, {
         onEvent: (e) => {
+          if (this.restricted.has(e.kind)) return;
           if (e.kind === request.kind + 1000) {
             if (e.tags.some((t) => t[0] === 'encrypted'))
               finish(() => reject(new JobInputError(`input job ${id} has an encrypted result`)));
@@ -180,6 +157,14 @@ export class InputResolver {
           finish(() => reject(new JobInputError(`looking up input job ${id} failed: ${reason}`))),
       });
     });
+  }
+
+  /** An input the customer could not read on the relay (restricted reads: NIP-42, author and recipients). */
+  private notReadable(what: string, kind: number): JobInputError {
+    this.options.logger.info({ what, kind }, 'input of a restricted kind refused');
+    return new JobInputError(
+      `${what} is not readable: events of restricted kinds (direct messages, gift wraps, relay.restrictedReadKinds) are not job inputs`,
+    );
   }
 
   private async queryOrFail(filters: Filter[], what: string): Promise<NostrEvent[]> {
