@@ -14,16 +14,24 @@ export interface PendingEvent {
   event: NostrEvent;
 }
 
+/** How a publish ended: taken by the relay, refused by it for good (why), or still to be retried. */
+export type PublishOutcome = 'published' | 'pending' | { refused: string };
+
 /**
  * Where an outbox keeps its events, durably: the desk's job log (`jobLogStore`), or an agent's own work
  * record (agents/runtime/work-log.ts). Keys are per job.
  */
 export interface OutboxStore {
-  /** The event recorded under the key, and whether the relay took it. */
-  outboxItem(jobId: string, key: string): { event: NostrEvent; published: boolean } | undefined;
+  /** The event recorded under the key, whether the relay took it, and why it refused it for good. */
+  outboxItem(
+    jobId: string,
+    key: string,
+  ): { event: NostrEvent; published: boolean; refused?: string } | undefined;
   /** Records a signed event before it is published (a second event under one key is refused). */
   recordOutbox(jobId: string, key: string, event: NostrEvent): void;
   markPublished(jobId: string, key: string): void;
+  /** The relay refused the event for good: it is not published, and not sent again. */
+  markRefused(jobId: string, key: string, reason: string): void;
   /** Recorded events the relay has not taken yet, oldest first. */
   pendingOutbox(): PendingEvent[];
   /** A line for a person reading the job's record. */
@@ -38,8 +46,14 @@ export function jobLogStore(log: JobLog): OutboxStore {
       log.append(jobId, { type: 'outbox', key, event });
     },
     markPublished: (jobId, key) => {
-      if (log.get(jobId)?.outbox.find((o) => o.key === key)?.published) return;
+      const item = log.get(jobId)?.outbox.find((o) => o.key === key);
+      if (item?.published || item?.refused !== undefined) return;
       log.append(jobId, { type: 'published', key });
+    },
+    markRefused: (jobId, key, reason) => {
+      const item = log.get(jobId)?.outbox.find((o) => o.key === key);
+      if (item?.published || item?.refused !== undefined) return;
+      log.append(jobId, { type: 'published', key, refused: reason });
     },
     pendingOutbox: () => log.pendingOutbox(),
     note: (jobId, text) => {
@@ -69,7 +83,7 @@ export class Outbox {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private stopped = false;
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly inFlight = new Map<string, Promise<PublishOutcome>>();
 
   constructor(private readonly options: OutboxOptions) {
     this.log = options.logger.child({ component: 'outbox' });
@@ -78,19 +92,21 @@ export class Outbox {
 
   /**
    * Signs (once per job and key) and publishes. Resolves with the event once it is durably recorded;
-   * `published` resolves when the relay took it (failures are retried in the background).
+   * `published` resolves with how the relay answered: taken, refused for good (never sent again: the caller
+   * says what failed), or still pending (retried in the background).
    */
   async send(
     jobId: string,
     key: string,
     signer: Signer,
     template: EventTemplate,
-  ): Promise<{ event: NostrEvent; published: Promise<boolean> }> {
+  ): Promise<{ event: NostrEvent; published: Promise<PublishOutcome> }> {
     const existing = this.options.store.outboxItem(jobId, key);
     let event: NostrEvent;
     if (existing) {
       event = existing.event;
-      if (existing.published) return { event, published: Promise.resolve(true) };
+      const settled = settledOutcome(existing);
+      if (settled) return { event, published: Promise.resolve(settled) };
     } else {
       event = await signer.signEvent(template);
       this.options.store.recordOutbox(jobId, key, event);
@@ -103,10 +119,11 @@ export class Outbox {
     jobId: string,
     key: string,
     event: NostrEvent,
-  ): Promise<{ event: NostrEvent; published: Promise<boolean> }> {
+  ): Promise<{ event: NostrEvent; published: Promise<PublishOutcome> }> {
     const existing = this.options.store.outboxItem(jobId, key);
     if (existing) {
-      if (existing.published) return { event: existing.event, published: Promise.resolve(true) };
+      const settled = settledOutcome(existing);
+      if (settled) return { event: existing.event, published: Promise.resolve(settled) };
       return { event: existing.event, published: this.publish(jobId, key, existing.event) };
     }
     this.options.store.recordOutbox(jobId, key, event);
@@ -117,46 +134,46 @@ export class Outbox {
   async flush(): Promise<void> {
     const pending = this.options.store.pendingOutbox();
     const results = await Promise.all(pending.map((p) => this.publish(p.jobId, p.key, p.event)));
-    if (results.some((ok) => !ok)) throw new Error('some job events are not published yet');
+    if (results.some((r) => r === 'pending')) throw new Error('some job events are not published yet');
   }
 
-  private publish(jobId: string, key: string, event: NostrEvent): Promise<boolean> {
+  private publish(jobId: string, key: string, event: NostrEvent): Promise<PublishOutcome> {
     const id = `${jobId}/${key}`;
     const running = this.inFlight.get(id);
     if (running) return running;
-    const p: Promise<boolean> = this.tryPublish(jobId, key, event).finally(() => this.inFlight.delete(id));
+    const p = this.tryPublish(jobId, key, event).finally(() => this.inFlight.delete(id));
     this.inFlight.set(id, p);
     return p;
   }
 
-  private async tryPublish(jobId: string, key: string, event: NostrEvent): Promise<boolean> {
-    if (this.stopped) return false;
+  private async tryPublish(jobId: string, key: string, event: NostrEvent): Promise<PublishOutcome> {
+    if (this.stopped) return 'pending';
     try {
       await this.options.relay.publish(event);
       this.options.store.markPublished(jobId, key);
-      return true;
+      return 'published';
     } catch (err) {
       const reason = errorMessage(err);
       if (reason.startsWith('duplicate:')) {
         this.options.store.markPublished(jobId, key);
-        return true;
+        return 'published';
       }
       if (PERMANENT.some((p) => reason.startsWith(p))) {
         this.log.error(
           { job: jobId, key, kind: event.kind, reason },
           'the relay refuses a job event; giving up on it',
         );
-        this.options.store.note(jobId, `relay refused ${key}: ${reason}`);
-        this.options.store.markPublished(jobId, key);
-        return true;
+        // Not published: recorded as refused, so nothing counts on it and the job can say what failed.
+        this.options.store.markRefused(jobId, key, reason);
+        return { refused: reason };
       }
-      if (this.stopped) return false;
+      if (this.stopped) return 'pending';
       this.log.warn(
         { job: jobId, key, kind: event.kind, reason },
         'could not publish a job event; will retry',
       );
       this.scheduleRetry();
-      return false;
+      return 'pending';
     }
   }
 
@@ -181,4 +198,11 @@ export class Outbox {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
+}
+
+/** The outcome of an item the relay already answered for good; undefined while it is to be sent. */
+function settledOutcome(item: { published: boolean; refused?: string }): PublishOutcome | undefined {
+  if (item.published) return 'published';
+  if (item.refused !== undefined) return { refused: item.refused };
+  return undefined;
 }

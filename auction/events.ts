@@ -228,19 +228,32 @@ export interface CommitmentOf {
   commitment: Commitment;
 }
 
+/** The most a commitment event may weigh (its JSON); an honest one is about 600 bytes. */
+export const MAX_COMMITMENT_BYTES = 4096;
+
+function eventBytes(e: NostrEvent): number {
+  return Buffer.byteLength(JSON.stringify(e), 'utf8');
+}
+
 /**
  * The commitments that count in an auction, out of what a relay returned for `#e` = its id: kind 7611,
- * well formed, whose (first) `e` tag is the auction and `job` tag its job; once each, in chain order
- * (created_at, id). Anything else is nobody's bid: the record leaves it out and verifyAuction ignores it.
- * Signatures are not checked here (the relay checked them; verifyAuction checks them again).
+ * well formed, whose (first) `e` tag is the auction and `job` tag its job, by an invited bidder when the open
+ * names its bidders, no larger than MAX_COMMITMENT_BYTES; once each, in chain order (created_at, id).
+ * Anything else is nobody's bid: the record leaves it out and verifyAuction ignores it. Signatures are not
+ * checked here (the relay checked them; verifyAuction checks them again).
  */
 export function auctionCommitments(
-  open: Pick<AuctionOpen, 'id' | 'jobId'>,
+  open: Pick<AuctionOpen, 'id' | 'jobId'> & { invited?: readonly string[] },
   events: readonly NostrEvent[],
 ): CommitmentOf[] {
   const byId = new Map<string, CommitmentOf>();
+  const invited = open.invited && open.invited.length > 0 ? new Set(open.invited) : undefined;
   for (const event of events) {
     if (event.kind !== BID_COMMITMENT_KIND || byId.has(event.id)) continue;
+    // Only invited bidders' bids count, and only commitments of a commitment's size: anyone can publish an
+    // event that tags the auction, and junk must not crowd out, or swell the record of, the real bids.
+    if (invited && !invited.has(event.pubkey)) continue;
+    if (eventBytes(event) > MAX_COMMITMENT_BYTES) continue;
     let commitment: Commitment;
     try {
       commitment = parseCommitment(event);

@@ -64,7 +64,8 @@ export type JobTransitionEntry =
 export type JobRecordEntry =
   | { type: 'effect'; key: string; value: unknown }
   | { type: 'outbox'; key: string; event: NostrEvent }
-  | { type: 'published'; key: string }
+  /** The relay took the outbox event; with `refused`, it refused it for good (the reason): not published. */
+  | { type: 'published'; key: string; refused?: string }
   | { type: 'note'; text: string };
 
 /** One row of a job's log. Every entry is JSON-serialisable (`effect.value` included). */
@@ -89,6 +90,8 @@ export interface JobOutboxItem {
   readonly key: string;
   readonly event: NostrEvent;
   readonly published: boolean;
+  /** The relay refused it for good: why (it is not published, and not sent again). */
+  readonly refused?: string;
 }
 
 export interface JobHistoryItem {
@@ -303,9 +306,11 @@ export function applyEntry(
       const i = view.outbox.findIndex((o) => o.key === entry.key);
       const item = view.outbox[i];
       if (!item) throw illegal(`no outbox entry '${entry.key}'`);
-      if (item.published) throw illegal(`outbox '${entry.key}' is already published`);
+      if (item.published || item.refused !== undefined)
+        throw illegal(`outbox '${entry.key}' is already ${item.published ? 'published' : 'refused'}`);
       const outbox = view.outbox.slice();
-      outbox[i] = { ...item, published: true };
+      outbox[i] =
+        entry.refused === undefined ? { ...item, published: true } : { ...item, refused: entry.refused };
       return record({ outbox });
     }
     case 'note':
@@ -391,7 +396,9 @@ export function parseEntry(json: unknown, seq?: number): JobEntry {
     case 'outbox':
       return { type, key: str('key'), event: event('event') };
     case 'published':
-      return { type, key: str('key') };
+      return o.refused === undefined
+        ? { type, key: str('key') }
+        : { type, key: str('key'), refused: str('refused', false) };
     case 'note':
       return { type, text: str('text', false) };
     default:

@@ -132,15 +132,20 @@ export class Auctioneer {
     const n = view.attempt + 1;
     // Settled before a restart: the published record is the outcome (openings arriving since change nothing).
     const recorded = view.outbox.find((o) => o.key === `auction-record:${n}`);
+    if (recorded?.refused !== undefined) throw new RecordRefusedError(recorded.refused);
     if (recorded)
       return { settlement: settlementOf(parseAuctionRecord(recorded.event)), record: recorded.event };
     const terms = parseAuctionOpen(open);
+    // Only the invited bidders' commitments are read: anyone can tag the auction, and junk from strangers
+    // must not crowd the real bids out of the answer or swell the record.
+    const authors = terms.invited.length > 0 ? { authors: terms.invited } : {};
     const commitmentEvents = await this.options.relay.query(
-      [{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id] }],
+      [{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id], ...authors }],
       { timeoutMs: 10_000 },
     );
-    // The commitments that count: well formed, for this auction and job, deduplicated (as the verifier).
-    const counted = auctionCommitments({ id: open.id, jobId: view.id }, commitmentEvents);
+    // The commitments that count: well formed, invited, of a commitment's size, for this auction and job,
+    // deduplicated (as the verifier).
+    const counted = auctionCommitments({ ...terms, jobId: view.id }, commitmentEvents);
     const bids: SealedBid[] = counted.map((c) => sealedBid(c.commitment));
     const openings = Object.entries(view.effects)
       .filter(([k]) => k.startsWith('opening:'))
@@ -176,7 +181,7 @@ export class Auctioneer {
         value: settlement.invalid.map((i) => ({ bidder: i.bidder, reason: i.reason, detail: i.detail })),
       });
     }
-    const { event: record } = await this.options.outbox.send(
+    const { event: record, published } = await this.options.outbox.send(
       view.id,
       `auction-record:${n}`,
       this.options.signer,
@@ -199,6 +204,10 @@ export class Auctioneer {
       },
       'auction settled',
     );
+    // The assignment names the record: a record the relay refuses for good (too large for it, say) must not
+    // leave an assignment pointing at nothing. (A relay that does not answer is retried by the outbox.)
+    const outcome = await published;
+    if (typeof outcome === 'object') throw new RecordRefusedError(outcome.refused);
     return { settlement, record };
   }
 
@@ -222,6 +231,14 @@ export class Auctioneer {
     } catch (err) {
       this.log.debug({ job: view.id, err: errorMessage(err) }, 'opening not recorded');
     }
+  }
+}
+
+/** The relay refused an auction's record for good: the job cannot be assigned by it. */
+export class RecordRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`the relay refused the auction record: ${reason}`);
+    this.name = 'RecordRefusedError';
   }
 }
 

@@ -11,7 +11,7 @@ import { isTerminal, type JobView } from '../../dvm/job-state.ts';
 import { isJobRequestKind } from '../../dvm/kinds.ts';
 import { type JobRequest, JobRequestError, parseJobRequest } from '../../dvm/request.ts';
 import { AgentFollower } from './agent-follower.ts';
-import type { Auctioneer } from './auctioneer.ts';
+import { type Auctioneer, RecordRefusedError } from './auctioneer.ts';
 import type { Billing } from './billing.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
 import type { Liveness } from './liveness.ts';
@@ -338,7 +338,14 @@ export class Coordinator {
       return;
     }
     const candidates = this.options.agents.filter((a) => a.kinds.includes(view.kind));
-    const { settlement, record } = await auctioneer.settle(view);
+    let outcome: Awaited<ReturnType<Auctioneer['settle']>>;
+    try {
+      outcome = await auctioneer.settle(view);
+    } catch (err) {
+      if (err instanceof RecordRefusedError) return this.fail(view, err.message);
+      throw err;
+    }
+    const { settlement, record } = outcome;
     const byKey = new Map(candidates.map((a) => [a.pubkey, a]));
     // The best-ranked bidder that is still alive gets the job (the record names the auction's winner).
     const winner = settlement.ranked

@@ -12,6 +12,7 @@ import type { WorkItem, WorkRecord, WorkState } from './work-log.ts';
  * - `records`: what an attempt did, one row each: `effect` (a value made once and reused on resume: key →
  *   JSON value), `outbox` (a signed event, `published` once the relay took it), `note` (text for a person).
  * - `leases`: which process runs which agent now.
+ * - 2: `records.refused`: why the relay refused an outbox event for good (its `published` is then 2).
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -53,6 +54,7 @@ export const MIGRATIONS: readonly string[] = [
     started_at INTEGER NOT NULL
   ) STRICT;
   `,
+  'ALTER TABLE records ADD COLUMN refused TEXT',
 ];
 
 export interface WorkRow {
@@ -76,7 +78,9 @@ export interface RecordRow {
   type: string;
   key: string;
   data: string;
+  /** 0 to send, 1 published, 2 refused by the relay for good. */
   published: number;
+  refused: string | null;
   at: number;
 }
 
@@ -109,6 +113,7 @@ export function toRecord(r: RecordRow): WorkRecord {
       key: r.key,
       event: data as NostrEvent,
       published: r.published === 1,
+      ...(r.refused === null ? {} : { refused: r.refused }),
     };
   return { seq: r.seq, at: r.at, type: 'note', text: String(data) };
 }

@@ -43,7 +43,16 @@ export interface WorkItem {
 
 export type WorkRecord =
   | { seq: number; at: number; type: 'effect'; key: string; value: unknown }
-  | { seq: number; at: number; type: 'outbox'; key: string; event: NostrEvent; published: boolean }
+  | {
+      seq: number;
+      at: number;
+      type: 'outbox';
+      key: string;
+      event: NostrEvent;
+      published: boolean;
+      /** The relay refused it for good: why. */
+      refused?: string;
+    }
   | { seq: number; at: number; type: 'note'; text: string };
 
 export type EffectLookup = { found: true; value: unknown } | { found: false };
@@ -237,6 +246,14 @@ export class AgentWork implements OutboxStore {
     return rows.map(toItem);
   }
 
+  /** A delivered attempt turned out failed after all (the relay refused its result for good). */
+  failAfter(jobId: string, attempt: number, reason: string): void {
+    this.assertOpen();
+    this.sql(
+      "UPDATE work SET state = 'failed', reason = ?, updated_at = ? WHERE agent = ? AND job_id = ? AND attempt = ? AND state IN ('assigned', 'done')",
+    ).run(reason, this.now(), this.agent, jobId, attempt);
+  }
+
   /** The attempt ends: delivered (`done`), refused or failed (`failed`), or no longer ours (`dropped`). */
   finish(jobId: string, attempt: number, state: Exclude<WorkState, 'assigned'>, reason?: string): void {
     this.assertOpen();
@@ -272,17 +289,24 @@ export class AgentWork implements OutboxStore {
   records(jobId: string): WorkRecord[] {
     this.assertOpen();
     const rows = this.sql(
-      'SELECT seq, type, key, data, published, at FROM records WHERE agent = ? AND job_id = ? ORDER BY seq',
+      'SELECT seq, type, key, data, published, refused, at FROM records WHERE agent = ? AND job_id = ? ORDER BY seq',
     ).all(this.agent, jobId) as RecordRow[];
     return rows.map(toRecord);
   }
 
-  outboxItem(jobId: string, key: string): { event: NostrEvent; published: boolean } | undefined {
+  outboxItem(
+    jobId: string,
+    key: string,
+  ): { event: NostrEvent; published: boolean; refused?: string } | undefined {
     this.assertOpen();
     const row = this.sql(
-      "SELECT data, published FROM records WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ?",
-    ).get(this.agent, jobId, key) as { data: string; published: number } | undefined;
-    return row ? { event: JSON.parse(row.data) as NostrEvent, published: row.published === 1 } : undefined;
+      "SELECT data, published, refused FROM records WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ?",
+    ).get(this.agent, jobId, key) as { data: string; published: number; refused: string | null } | undefined;
+    if (!row) return undefined;
+    const event = JSON.parse(row.data) as NostrEvent;
+    return row.refused === null
+      ? { event, published: row.published === 1 }
+      : { event, published: false, refused: row.refused };
   }
 
   recordOutbox(jobId: string, key: string, event: NostrEvent): void {
@@ -295,6 +319,13 @@ export class AgentWork implements OutboxStore {
     this.sql(
       "UPDATE records SET published = 1 WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
     ).run(this.agent, jobId, key);
+  }
+
+  markRefused(jobId: string, key: string, reason: string): void {
+    this.assertOpen();
+    this.sql(
+      "UPDATE records SET published = 2, refused = ? WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
+    ).run(reason, this.agent, jobId, key);
   }
 
   pendingOutbox(): PendingEvent[] {

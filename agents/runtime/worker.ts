@@ -285,9 +285,11 @@ export class DvmWorker {
     ] as const) {
       const sent = work.outboxItem(jobId, key);
       if (sent) {
-        // Finished before a restart: make sure it went out, and do nothing else.
-        if (!sent.published) await outbox.send(jobId, key, signer, sent.event);
+        // Finished before a restart: make sure it went out (or that its refusal was reported), nothing else.
         work.finish(jobId, attempt, state);
+        if (sent.refused !== undefined && key === resultKey) await this.resultRefused(item, sent.refused);
+        else if (!sent.published && sent.refused === undefined)
+          await outbox.send(jobId, key, signer, sent.event);
         return;
       }
     }
@@ -375,7 +377,32 @@ export class DvmWorker {
       if (!work.outboxItem(item.jobId, key)) work.recordOutbox(item.jobId, key, event);
       work.finish(item.jobId, item.attempt, state, reason);
     });
-    await outbox.send(item.jobId, key, signer, template);
+    const { published } = await outbox.send(item.jobId, key, signer, template);
+    if (state === 'done')
+      void published
+        .then((outcome) =>
+          typeof outcome === 'object' ? this.resultRefused(item, outcome.refused) : undefined,
+        )
+        .catch((err: unknown) =>
+          this.log.error({ job: item.jobId, err: errorMessage(err) }, 'reporting a refused result failed'),
+        );
+  }
+
+  /**
+   * The relay refused the result for good (too large for it, say): the customer and the desk are told with
+   * an `error` feedback, so the job fails (and a payment is refunded) instead of waiting for a result that
+   * never comes.
+   */
+  private async resultRefused(item: WorkItem, reason: string): Promise<void> {
+    const message = `the relay refused the result: ${reason}`;
+    this.log.warn({ job: item.jobId, reason }, 'the relay refused the result');
+    this.options.work.failAfter(item.jobId, item.attempt, message);
+    await this.options.outbox.send(
+      item.jobId,
+      `error:${item.attempt}`,
+      this.options.signer,
+      buildFeedback({ request: item.request, status: 'error', message }),
+    );
   }
 
   /** Runs `make` once per job and key: the value is recorded in this agent's work log and reused on resume/replay. */

@@ -35,7 +35,8 @@ const customer = generateLocalSigner();
 const KIND = 5001;
 
 before(async () => {
-  relay = await startTestRelay();
+  // A generous rate limit: one test publishes 1,100 junk events from one connection.
+  relay = await startTestRelay({ limits: { eventsPerSecond: 100_000, eventsBurst: 100_000 } });
   // Kind 1059 is readable only by its recipient after NIP-42 AUTH: Timmy's connection authenticates.
   client = new RelayClient({ url: relay.url, logger: silentLogger, authSigner: timmy });
   dir = await mkdtemp(join(tmpdir(), 'timmy-auction-'));
@@ -166,7 +167,11 @@ test('bad bids are excluded with their reason; the lowest honest bid wins at the
   assert.equal(reasons.get((pricey as LocalSigner).pubkey), 'above-reserve');
   assert.equal(reasons.get((replayer as LocalSigner).pubkey), 'mismatch');
   assert.equal(reasons.get((late as LocalSigner).pubkey), 'late');
-  assert.equal(reasons.get((stranger as LocalSigner).pubkey), 'not-eligible', 'not invited');
+  // A stranger's bid (not invited) is nobody's bid: read neither by Timmy nor by the verifier.
+  assert.equal(reasons.get((stranger as LocalSigner).pubkey), undefined, 'not invited: not read at all');
+  assert.ok(
+    !parseAuctionRecord(record).commitments.some((c) => c.pubkey === (stranger as LocalSigner).pubkey),
+  );
   assert.ok(log.get(request.id)?.effects['penalties:1'], 'penalties recorded for the reputation module');
 
   for (let i = 0; i < 50 && (await client.query([{ ids: [record.id] }])).length === 0; i++)
@@ -177,4 +182,131 @@ test('bad bids are excluded with their reason; the lowest honest bid wins at the
   assert.deepEqual(report.problems, []);
   assert.equal(report.ok, true);
   assert.equal(parseAuctionRecord(record).priceMsats, 4000);
+});
+
+/** An auctioneer on the shared log and relay, with a short window. */
+function auctioneerOf(relayClient: RelayClient): Auctioneer {
+  const outbox = new Outbox({ store: jobLogStore(log), relay: relayClient, logger: silentLogger });
+  return new Auctioneer({
+    signer: timmy,
+    pubkey: timmy.pubkey,
+    relay: relayClient,
+    log,
+    outbox,
+    config: { enabled: true, bidWindowMs: 1500, revealGraceMs: 200 },
+    clock: systemClock,
+    logger: silentLogger,
+  });
+}
+
+async function postedJob(): Promise<NostrEvent> {
+  const request = await customer.signEvent(
+    buildJobRequest({ kind: KIND, inputs: [{ data: 'x', type: 'text' }] }),
+  );
+  log.append(request.id, { type: 'posted', request });
+  return request;
+}
+
+async function settleAfterDeadline(auctioneer: Auctioneer, open: NostrEvent, jobId: string) {
+  const deadline = Number(open.tags.find((t) => t[0] === 'deadline')?.[1]);
+  await new Promise((r) => setTimeout(r, Math.max(0, auctioneer.settleAt(deadline) - Date.now())));
+  return auctioneer.settle(log.get(jobId) as never);
+}
+
+test('junk commitments from strangers (1,100, dated in the future, some huge) change nothing: the invited bid wins and the record is published', async () => {
+  const auctioneer = auctioneerOf(client);
+  auctioneer.start();
+  try {
+    const request = await postedJob();
+    const honest = generateLocalSigner();
+    await announce(honest, [KIND]);
+    const open = await auctioneer.open(log.get(request.id) as never, [honest.pubkey], undefined);
+    const deadline = Number(open.tags.find((t) => t[0] === 'deadline')?.[1]);
+    await commit(honest, open, request.id, 700);
+    // The junk: strangers' commitments tagging the auction, dated after the deadline (first in any newest-first
+    // answer), and one of 130 KB that would make the record too large for the relay.
+    const junk = await Promise.all(
+      Array.from({ length: 1100 }, (_, i) =>
+        generateLocalSigner().signEvent(
+          buildCommitment({
+            open: { id: open.id, jobId: request.id },
+            commitment: commitBid({
+              jobId: request.id,
+              bidder: 'f'.repeat(64),
+              amountMsats: i,
+              nonce: newNonce(),
+            }),
+            prev: open.id,
+            createdAt: deadline + 600,
+          }),
+        ),
+      ),
+    );
+    const writer = new RelayClient({ url: relay.url, logger: silentLogger });
+    try {
+      for (const e of junk) await writer.publish(e);
+      const huge = await generateLocalSigner().signEvent({
+        kind: 7611,
+        created_at: deadline - 1,
+        tags: [
+          ['e', open.id],
+          ['job', request.id],
+          ['commitment', 'a'.repeat(64)],
+          ['prev', open.id],
+        ],
+        content: 'x'.repeat(100_000),
+      });
+      await writer.publish(huge).catch(() => {}); // the relay may refuse it anyway; either way it counts for nothing
+    } finally {
+      writer.close();
+    }
+    await until(
+      () => Object.keys(log.get(request.id)?.effects ?? {}).some((k) => k.startsWith('opening:')),
+      10_000,
+      'the honest opening',
+    );
+    const { settlement, record } = await settleAfterDeadline(auctioneer, open, request.id);
+    assert.equal(settlement.winner?.bidder, honest.pubkey, 'the real bid was not crowded out');
+    assert.equal(parseAuctionRecord(record).commitments.length, 1, 'only the invited bid is in the record');
+    assert.equal((await client.query([{ ids: [record.id] }])).length, 1, 'the record is on the relay');
+    const view = log.get(request.id);
+    assert.equal(view?.outbox.find((o) => o.key === 'auction-record:1')?.published, true);
+  } finally {
+    auctioneer.stop();
+  }
+});
+
+test('a record the relay refuses for good is not counted as published: settling says so instead of naming a record that does not exist', async () => {
+  const picky = await startTestRelay({
+    policies: [
+      (input, next) =>
+        input.event.kind === 7613
+          ? { action: 'reject', message: 'blocked: no auction records here' }
+          : next(),
+    ],
+  });
+  const pickyClient = new RelayClient({ url: picky.url, logger: silentLogger, authSigner: timmy });
+  const auctioneer = auctioneerOf(pickyClient);
+  auctioneer.start();
+  try {
+    const request = await postedJob();
+    const open = await auctioneer.open(
+      log.get(request.id) as never,
+      [generateLocalSigner().pubkey],
+      undefined,
+    );
+    await assert.rejects(
+      settleAfterDeadline(auctioneer, open, request.id),
+      /the relay refused the auction record: blocked: no auction records here/,
+    );
+    const item = log.get(request.id)?.outbox.find((o) => o.key === 'auction-record:1');
+    assert.equal(item?.published, false);
+    assert.equal(item?.refused, 'blocked: no auction records here');
+    // Asked again (a restart), it says the same, and nothing is sent again.
+    await assert.rejects(auctioneer.settle(log.get(request.id) as never), /refused the auction record/);
+  } finally {
+    auctioneer.stop();
+    pickyClient.close();
+    await picky.close();
+  }
 });

@@ -67,7 +67,9 @@ export function describeEntry(entry: JobLogEntry['entry'], names: Map<string, st
     case 'outbox':
       return `  signed ${entry.key} (kind ${entry.event.kind}, ${entry.event.id.slice(0, 12)})`;
     case 'published':
-      return `  published ${entry.key}`;
+      return entry.refused === undefined
+        ? `  published ${entry.key}`
+        : `  REFUSED by the relay: ${entry.key}: ${entry.refused}`;
     case 'note':
       return `  note: ${entry.text}`;
     default:
@@ -78,7 +80,7 @@ export function describeEntry(entry: JobLogEntry['entry'], names: Map<string, st
 export function describeRecord(r: WorkRecord): string {
   if (r.type === 'effect') return `  record ${r.key}`;
   if (r.type === 'outbox')
-    return `  signed ${r.key} (kind ${r.event.kind}, ${r.event.id.slice(0, 12)})${r.published ? ', published' : ''}`;
+    return `  signed ${r.key} (kind ${r.event.kind}, ${r.event.id.slice(0, 12)})${r.published ? ', published' : r.refused !== undefined ? `, REFUSED by the relay: ${r.refused}` : ''}`;
   return `  note: ${r.text}`;
 }
 
