@@ -3,7 +3,7 @@ import type { DeskDatabase } from '../agents/desk/desk-db.ts';
 import { loadPersonaFile, type Persona, PersonaFileError } from '../agents/persona.ts';
 import { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { Config } from '../core/config.ts';
-import { dataFile } from '../core/data-dir.ts';
+import { dataFile, secureDataDir } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
@@ -74,7 +74,7 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
       close: async () => {},
     };
   }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await secureDataDir(dataDir, logger);
   const store = new SqliteEventStore({ path: dataFile(dataDir, 'relay'), logger });
   const server = new RelayServer({
     store,
@@ -120,6 +120,7 @@ export async function startInstance(
 ): Promise<RunningInstance> {
   const startedAt = Date.now();
   const { personas, file } = await loadPersonaFile(config.agents.personaFile);
+  await secureDataDir(dataDir, logger);
   const keystore = await openKeyStore(config, dataDir, logger);
 
   const domain = config.identity.domain;

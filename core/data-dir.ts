@@ -1,4 +1,6 @@
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from './logger.ts';
 
 /**
  * The files of an instance's data directory (`--data-dir`, `TIMMY_DATA_DIR`, default `./.timmy`), named in
@@ -32,4 +34,31 @@ export type DataFile = keyof typeof DATA_FILES;
 /** The path of one of the data directory's files. */
 export function dataFile(dataDir: string, file: DataFile): string {
   return join(dataDir, DATA_FILES[file]);
+}
+
+/**
+ * Makes the data directory private: created 0700 if missing, and whatever this process creates in it from
+ * now on is private too (umask 077: SQLite files 0600). A directory or file already there with group or other
+ * access (a data directory made by hand, an older version's files) is tightened to 0700/0600 with a warning:
+ * `jobs.sqlite` holds decrypted requests and hold-invoice preimages, `work.sqlite` decrypted requests.
+ */
+export async function secureDataDir(dataDir: string, logger: Logger): Promise<void> {
+  process.umask(0o077);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const tighten = async (path: string, isDir: boolean): Promise<void> => {
+    const mode = (await stat(path)).mode & 0o777;
+    const wanted = isDir ? 0o700 : 0o600;
+    if ((mode & 0o077) === 0) return;
+    await chmod(path, wanted);
+    logger.warn(
+      { path, was: `0${mode.toString(8)}`, now: `0${wanted.toString(8)}` },
+      'tightened the access to a data file',
+    );
+  };
+  await tighten(dataDir, true);
+  for (const entry of await readdir(dataDir, { withFileTypes: true })) {
+    const path = join(dataDir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    await tighten(path, entry.isDirectory());
+  }
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadPersonaFile } from '../../agents/persona.ts';
 import { ProfilePublisher } from '../../agents/profile-publisher.ts';
 import { AgentBusyError } from '../../agents/runtime/work-log.ts';
+import { secureDataDir } from '../../core/data-dir.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { parsePubkey } from '../../identity/nip19.ts';
 import { createLlmRouter } from '../../llm/from-config.ts';
@@ -56,6 +57,7 @@ export function registerAgentsRun(
           throw new CliError(`agent "${name}" serves no job kind; there is nothing for it to run`, 2);
       }
       const relayUrl = await relayUrlFor(dataDir, opts.relay);
+      await secureDataDir(dataDir, logger);
       const keystore = await openKeyStore(config, dataDir, logger);
       const desk = await deskPubkey(opts.desk, async () => {
         const boss = personas.find((p) => p.role === 'coordinator');
