@@ -154,6 +154,14 @@ describe('one agent serves the kind', () => {
     assert.equal(r.paidMsats, 0);
   });
 
+  test('an encrypted request’s bid is the same ceiling as a plain one’s (its bid tag is public: NIP-90 seals only inputs and params)', async () => {
+    for (const encrypt of [false, true]) {
+      const r = await order(m, { bid: 3200, to: m.net.pubkeyOf('solo'), encrypt });
+      assert.match(r.error ?? '', /above your bid of 3200 msats/, `encrypted: ${encrypt}`);
+      assert.equal(r.paidMsats, 0);
+    }
+  });
+
   test('encrypted to the agent, with a bid: read only by the agent, priced and paid the same', async () => {
     const solo = m.net.pubkeyOf('solo');
     const r = await order(m, { to: solo, encrypt: true, bid: 1_000_000, text: 'sealed' });
