@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { renderHomePage } from './home-page.ts';
@@ -20,7 +20,27 @@ export interface HttpServerOptions {
    * priced routes.
    */
   l402?: L402Gate;
+  /** What one client may hold of the server (defaults in HTTP_LIMITS). */
+  limits?: Partial<HttpLimits>;
 }
+
+export interface HttpLimits {
+  /** Open connections from one address; more are answered 429 and closed. */
+  maxConnectionsPerAddress: number;
+  /** Open connections in all; more are refused by the server. */
+  maxConnections: number;
+  /** A request's headers must arrive within this (slow-header clients are dropped). */
+  headersTimeoutMs: number;
+  /** A connection with no traffic for this long is closed. */
+  idleTimeoutMs: number;
+}
+
+export const HTTP_LIMITS: HttpLimits = {
+  maxConnectionsPerAddress: 64,
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+};
 
 /** The discovery document: always free, so clients can learn the prices before they pay. */
 export const L402_DISCOVERY_PATH = '/api/l402';
@@ -36,6 +56,8 @@ export class HttpServer {
   private server: Server | undefined;
   private address = '';
   private readonly log: Logger;
+  /** Connections refused for their address's count: whatever they send is not answered. */
+  private readonly refused = new WeakSet<Socket>();
 
   constructor(private readonly options: HttpServerOptions) {
     this.log = options.logger.child({ component: 'http' });
@@ -46,7 +68,37 @@ export class HttpServer {
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
-    const server = createServer((req, res) => this.handle(req, res));
+    const limits = { ...HTTP_LIMITS, ...this.options.limits };
+    const server = createServer(
+      // Slow-header and idle clients are checked for at least every second, not every 30 s (Node's default).
+      { connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) },
+      (req, res) => this.handle(req, res),
+    );
+    server.headersTimeout = limits.headersTimeoutMs;
+    server.requestTimeout = limits.headersTimeoutMs * 3;
+    server.keepAliveTimeout = Math.min(5000, limits.idleTimeoutMs);
+    server.timeout = limits.idleTimeoutMs;
+    server.maxConnections = limits.maxConnections;
+    const perAddress = new Map<string, number>();
+    server.on('connection', (socket: Socket) => {
+      const address = socket.remoteAddress ?? '';
+      const open = (perAddress.get(address) ?? 0) + 1;
+      perAddress.set(address, open);
+      socket.once('close', () => {
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(address);
+        else perAddress.set(address, left);
+      });
+      if (open > limits.maxConnectionsPerAddress) {
+        this.log.warn({ address, open }, 'too many connections from one address; refusing');
+        this.refused.add(socket);
+        const body = 'too many connections from your address\n';
+        socket.end(
+          `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+        socket.destroySoon();
+      }
+    });
     server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -74,6 +126,7 @@ export class HttpServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.refused.has(req.socket)) return;
     this.route(req, res).catch((err: unknown) => {
       this.log.error({ err: errorMessage(err), url: req.url }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
