@@ -41,6 +41,9 @@ export interface CoordinatorOptions {
   pollMs?: number;
 }
 
+/** Unfinished jobs a restarted desk moves on at once. */
+export const RESUME_AT_ONCE = 8;
+
 /**
  * Timmy's job desk. Takes NIP-90 requests addressed to this instance (no `p` tag for a kind an agent here
  * serves, or a `p` tag naming Timmy or one of the agents), records each in the job log, answers malformed or
@@ -109,13 +112,28 @@ export class Coordinator {
           if (view && !isTerminal(view.state)) await this.fail(view, reason);
         }),
     });
-    for (const view of active) void this.process(view.id);
+    void this.resume(active.map((v) => v.id));
     this.every('sweep', Math.max(100, Math.floor(dvm.heartbeatIntervalMs / 2)), () => this.sweep());
     this.every('poll', this.options.pollMs ?? 500, () => this.pollChanges());
     this.every('reconcile', Math.max(1000, dvm.heartbeatIntervalMs), () =>
       this.stopped ? undefined : this.follower.reconcile((what, err) => this.crash(what, err)),
     );
     this.announceRejections();
+  }
+
+  /**
+   * Moves the jobs a restart found unfinished on, a few at a time (RESUME_AT_ONCE): hundreds of them resumed
+   * at once would settle their auctions, and ask the relay and the wallet, all in the same instant.
+   */
+  private async resume(jobIds: readonly string[]): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (!this.stopped && next < jobIds.length) {
+        const id = jobIds[next++] as string;
+        await this.process(id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESUME_AT_ONCE, jobIds.length) }, lane));
   }
 
   /** A round every `ms`; a round that throws (the database busy, say) is logged, and the next one runs. */
