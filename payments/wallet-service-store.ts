@@ -71,6 +71,11 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // Pruning of processed requests (payments/wallet-service.ts): by age, skipping those the outbox still holds.
+  `
+  CREATE INDEX wallet_requests_received ON wallet_requests (received_at);
+  CREATE INDEX wallet_outbox_request ON wallet_outbox (request_id);
+  `,
 ];
 
 export interface ConnectionRow {
@@ -112,6 +117,7 @@ export interface RequestRow {
   method: string;
   encryption: string;
   created_at: number;
+  /** When the service executed it: milliseconds since the epoch, by the service's clock. */
   received_at: number;
   /** The response body (JSON); null while a hold payment's response is deferred. */
   response: string | null;
@@ -267,6 +273,17 @@ export function prepareWalletStatements(db: Database.Database) {
       'UPDATE wallet_requests SET response_event = ? WHERE id = ? AND response_event IS NULL',
     ),
     lastRequestAt: db.prepare<[], { at: number | null }>('SELECT MAX(created_at) AS at FROM wallet_requests'),
+    /**
+     * Deletes at most `limit` requests received before `before` (ms) whose response is recorded and published
+     * and that no outbox row still references. A hold payment waiting for settlement (response NULL) stays.
+     */
+    pruneRequests: db.prepare<{ before: number; limit: number }>(
+      `DELETE FROM wallet_requests WHERE id IN (
+         SELECT r.id FROM wallet_requests r
+         WHERE r.received_at < @before AND r.response IS NOT NULL AND r.response_event IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM wallet_outbox o WHERE o.request_id = r.id)
+         ORDER BY r.received_at LIMIT @limit)`,
+    ),
     deferredRequests: db.prepare<[], { id: string; held: number }>(
       `SELECT r.id, (SELECT COUNT(*) FROM wallet_invoices i
                      WHERE i.pay_request_id = r.id AND i.state = 'accepted') AS held

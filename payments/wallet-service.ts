@@ -10,6 +10,9 @@
  * published after the commit and again after a restart. A request delivered twice (relays resend on
  * resubscribe, a restart reads again from shortly before the last request) is answered with the stored
  * response and never executed twice.
+ *
+ * Requests dated more than `requestWindowSeconds` (W) from the service's clock are refused, not executed, so
+ * the records of processed requests need not be kept forever: they are pruned 2·W after they were received.
  */
 import { type Clock, systemClock, unixSeconds } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -58,6 +61,12 @@ export interface EmbeddedWalletServiceOptions {
   sweepIntervalMs?: number;
   /** How long start() waits for the relay to deliver stored requests (default 5000 ms). */
   eoseTimeoutMs?: number;
+  /**
+   * A request whose `created_at` is more than this before or after the service's clock is refused (an
+   * `OTHER` error), not executed; the records of processed requests are pruned 2× this after they were
+   * received (default 3600).
+   */
+  requestWindowSeconds?: number;
 }
 
 /**
@@ -67,6 +76,10 @@ export interface EmbeddedWalletServiceOptions {
  */
 const RESUBSCRIBE_OVERLAP_S = 600;
 const RETRY_MS = 1000;
+/** Request records are pruned at start and then at most this often (from the sweep). */
+const PRUNE_INTERVAL_MS = 60_000;
+/** The most request records one prune transaction deletes; a longer backlog continues through the queue. */
+export const PRUNE_BATCH_ROWS = 1000;
 
 export class EmbeddedWalletService {
   /** The NIP-47 wallet service pubkey (hex). */
@@ -79,6 +92,9 @@ export class EmbeddedWalletService {
   private readonly db: ReturnType<typeof openWalletDatabase>;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private readonly windowS: number;
+  /** When (service clock, ms) the last prune run began. */
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
   private subscription: Subscription | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -95,6 +111,10 @@ export class EmbeddedWalletService {
   ) {
     this.pubkey = pubkey;
     this.clock = o.clock ?? systemClock;
+    this.windowS = o.requestWindowSeconds ?? 3600;
+    if (!Number.isSafeInteger(this.windowS) || this.windowS < 1) {
+      throw new Error(`requestWindowSeconds must be a positive integer, not ${o.requestWindowSeconds}`);
+    }
     this.log = o.logger.child({ component: 'embedded-wallet' });
     this.nodePubkey = nodePublicKey(o.nodeSecretKey);
     const db = openWalletDatabase(o.path, this.log);
@@ -125,7 +145,8 @@ export class EmbeddedWalletService {
 
   /**
    * Publishes the info event (kind 13194), subscribes to requests (kind 23194 to this pubkey) from shortly
-   * before the last one processed, and publishes what the outbox still holds. Resolves once the relay has
+   * before the last one processed (never from before the request window: older requests would be refused),
+   * prunes old request records and publishes what the outbox still holds. Resolves once the relay has
    * delivered its stored requests (EOSE) or the EOSE timeout passed.
    */
   async start(): Promise<void> {
@@ -151,8 +172,16 @@ export class EmbeddedWalletService {
         this.infoTimer.unref();
       });
     await publishInfo(1000);
-    const last = this.stmt.lastRequestAt.get()?.at ?? now;
-    const since = Math.min(last, now) - RESUBSCRIBE_OVERLAP_S;
+    // min(last, now): a request recorded before the window existed may be dated in the future; since then a
+    // request more than W ahead is refused, so an outsider cannot push `since` ahead and hide requests.
+    // max(…, now − W): what is older would be refused anyway. That is also where a wallet whose records were
+    // all pruned (idle for 2·W, then stopped) or a new one starts: the requests sent while it was stopped and
+    // still executable are read.
+    const last = this.stmt.lastRequestAt.get()?.at ?? null;
+    const since = Math.max(
+      now - this.windowS,
+      last === null ? Number.NEGATIVE_INFINITY : Math.min(last, now) - RESUBSCRIBE_OVERLAP_S,
+    );
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.o.eoseTimeoutMs ?? 5000);
       this.subscription = this.o.relay.subscribe(
@@ -168,9 +197,9 @@ export class EmbeddedWalletService {
       );
     });
     const interval = this.o.sweepIntervalMs ?? 1000;
-    this.sweepTimer = setInterval(() => this.enqueue(async () => this.expireHolds()), interval);
+    this.sweepTimer = setInterval(() => this.enqueue(async () => this.sweep()), interval);
     this.sweepTimer.unref();
-    this.enqueue(async () => this.expireHolds());
+    this.enqueue(async () => this.sweep());
     this.kick();
     this.log.info({ pubkey: this.pubkey, since }, 'embedded test-sats wallet service started');
   }
@@ -233,6 +262,51 @@ export class EmbeddedWalletService {
     return n;
   }
 
+  /**
+   * Deletes one batch (at most PRUNE_BATCH_ROWS) of the request records that can go; returns how many. The
+   * service prunes at start and then at most once a minute on its own.
+   *
+   * A request is executed only while |now − created_at| ≤ W, and it was received (received_at) within that
+   * window, so created_at ≤ received_at + W. Once now > received_at + 2·W, the same event delivered again is
+   * more than W old and refused as stale: its record (kept to answer a repeat with the stored response instead
+   * of executing twice) is no longer needed. Only records whose response is recorded and published and no
+   * longer in the outbox go: a hold payment waiting for settlement (response NULL) is never pruned. (A clock
+   * stepped back by more than W could let a pruned request run again; the test sats are not worth more.)
+   */
+  async pruneRequests(): Promise<number> {
+    if (this.closed) return 0;
+    return this.pruneBatch();
+  }
+
+  private pruneBatch(): number {
+    const before = this.clock.now() - 2 * this.windowS * 1000;
+    return this.stmt.pruneRequests.run({ before, limit: PRUNE_BATCH_ROWS }).changes;
+  }
+
+  /** Every sweep: expired holds; at most once a minute (or after the clock was set back), pruning. */
+  private async sweep(): Promise<void> {
+    await this.expireHolds();
+    const now = this.clock.now();
+    if (Math.abs(now - this.lastPruneAt) < PRUNE_INTERVAL_MS) return;
+    this.lastPruneAt = now;
+    this.pruneRun(0);
+  }
+
+  /** One batch; a full batch queues the next, so requests waiting in the queue go in between. */
+  private pruneRun(before: number): void {
+    const total = before + this.pruneBatch();
+    if (total - before === PRUNE_BATCH_ROWS) {
+      this.enqueue(async () => this.pruneRun(total));
+      return;
+    }
+    if (total > 0) {
+      this.log.info(
+        { count: total, receivedBeforeSeconds: 2 * this.windowS },
+        'pruned the records of old NIP-47 requests',
+      );
+    }
+  }
+
   // ---- requests ----
 
   private enqueue(task: () => Promise<unknown>): void {
@@ -264,6 +338,21 @@ export class EmbeddedWalletService {
       return;
     }
     const req = parsed.request;
+    const now = unixSeconds(this.clock);
+    if (Math.abs(now - req.createdAt) > this.windowS) {
+      this.log.debug(
+        {
+          request: req.id,
+          client: req.clientPubkey,
+          createdAt: req.createdAt,
+          now,
+          windowSeconds: this.windowS,
+        },
+        'NIP-47 request outside the time window: refused',
+      );
+      const message = `the request is dated ${isoDate(req.createdAt)}, more than ${this.windowS} s from the wallet's clock`;
+      return this.answer(req, errorResponse(req.method, 'OTHER', message));
+    }
     const conn = this.accounts.connectionByPubkey(req.clientPubkey);
     if (!conn) {
       this.log.warn({ request: req.id, client: req.clientPubkey }, 'NIP-47 request from an unknown client');
@@ -291,7 +380,7 @@ export class EmbeddedWalletService {
     }
   }
 
-  /** An answer that is not recorded (nothing was executed): unknown clients and unreadable requests. */
+  /** An answer that is not recorded (nothing was executed): unknown clients, stale and unreadable requests. */
   private async answer(to: Nip47ReplyTo, body: Nip47ResponseBody): Promise<void> {
     try {
       await this.o.relay.publish(await buildResponse(this.o.signer, to, body, unixSeconds(this.clock)));
@@ -401,6 +490,12 @@ const PERMANENT_REFUSAL = /^(invalid|blocked|pow|restricted):/;
 
 /** An outbox item that retrying cannot deliver. */
 class Undeliverable extends Error {}
+
+/** A unix time as ISO 8601; the number itself where no Date can hold it. */
+function isoDate(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString();
+}
 
 async function built<T>(build: () => Promise<T>): Promise<T> {
   try {

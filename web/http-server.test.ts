@@ -105,6 +105,7 @@ describe('L402 paid routes', () => {
     tokenTtlSeconds: TTL,
     clock,
     logger: silentLogger,
+    challengesPerMinute: 1000, // these tests are about tokens; the limits have their own below
   });
   const paid = new HttpServer({
     logger: silentLogger,
@@ -298,5 +299,49 @@ describe('L402 paid routes', () => {
       serverWallet.unreachable = false;
     }
     assert.equal((await get('/api/status')).status, 402);
+  });
+});
+
+describe('L402 limits over HTTP', () => {
+  const clock = new ManualClock();
+  const wallet = new MemoryWallet({ clock });
+  const gate = new L402Gate({
+    wallet,
+    rootKey: randomBytes(32),
+    routes: ['/api/status=2000'],
+    tokenTtlSeconds: 600,
+    clock,
+    logger: silentLogger,
+    challengesPerMinute: 2,
+  });
+  const limited = new HttpServer({
+    logger: silentLogger,
+    view: () => view,
+    nostrJson: () => ({}),
+    l402: gate,
+  });
+  let url = '';
+  before(async () => {
+    url = await limited.listen(0);
+  });
+  after(() => limited.close());
+
+  test('new invoices are limited per remote address: 429 with Retry-After, no invoice made', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${url}/api/status`);
+      assert.equal(res.status, 402);
+      await res.body?.cancel();
+    }
+    const res = await fetch(`${url}/api/status`);
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '30');
+    assert.match(res.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
+    assert.match((await res.json()).error, /^rate-limited: at most 2 new L402 invoices a minute per client/);
+    assert.equal(wallet.calls.filter((c) => c.method === 'make_invoice').length, 2);
+    assert.equal(gate.trackedClients, 1, 'one client: the loopback address');
+    clock.advance(30_000);
+    const again = await fetch(`${url}/api/status`);
+    assert.equal(again.status, 402);
+    await again.body?.cancel();
   });
 });

@@ -17,7 +17,7 @@ export interface HttpServerOptions {
   /**
    * Paid access (L402): every request for an existing page passes `l402.check` before its handler; a
    * priced page is served once the request carries a valid token. `/api/l402` (always free) lists the
-   * priced routes.
+   * priced routes. The gate limits new invoices per remote address (429 with `Retry-After`).
    */
   l402?: L402Gate;
   /** What one client may hold of the server (defaults in HTTP_LIMITS). */
@@ -153,7 +153,9 @@ export class HttpServer {
     }
     const gate = this.options.l402;
     if (gate && url.pathname !== L402_DISCOVERY_PATH) {
-      const decision = await gate.check(method, url.pathname, req.headers.authorization);
+      const decision = await gate.check(method, url.pathname, req.headers.authorization, {
+        client: req.socket.remoteAddress,
+      });
       if (!decision.allowed) {
         if (!res.writableEnded) sendJson(res, decision.status, decision.body, decision.headers);
         return;

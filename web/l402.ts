@@ -1,12 +1,30 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import macaroon from 'macaroon';
 import { type Clock, systemClock, unixSeconds } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { IncomeSink } from '../payments/income.ts';
 import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
+import { InvoiceLimits } from './l402-limits.ts';
+import {
+  encodeMacaroon,
+  type L402Route,
+  parseL402Authorization,
+  parseL402Routes,
+  ROUTE_PATTERN,
+  routeMatches,
+} from './l402-wire.ts';
+
+export { L402_LIMITS } from './l402-limits.ts';
+export { loadOrCreateRootKey } from './l402-root-key.ts';
+export {
+  encodeMacaroon,
+  type L402Credential,
+  type L402Route,
+  parseL402Authorization,
+  parseL402Routes,
+  routeMatches,
+} from './l402-wire.ts';
 
 /**
  * L402 (formerly LSAT): paid access to HTTP routes with Lightning. A request to a priced route without a
@@ -25,88 +43,15 @@ import { formatMsats, type Wallet, WalletError } from '../payments/wallet.ts';
  *
  * A holder may attenuate a token with more `route=`/`expires=` caveats; any other caveat is refused (a
  * condition this server does not understand cannot be known to hold). A token is reusable until it expires.
+ *
+ * Limits (`web/l402-limits.ts`): challenges that need a new invoice are limited per client
+ * (`challengesPerMinute`, 429 beyond it), and at most `maxOpenChallenges` invoices are open at once; a full
+ * pool shares its open invoices between challenges (safe: only the payer learns the preimage), or answers
+ * 503. The pool is in memory only.
  */
-
-/** A priced route: an exact `path`, or a `prefix` (configured as "PREFIX*"). */
-export type L402Route =
-  | { pattern: string; path: string; priceMsats: number }
-  | { pattern: string; prefix: string; priceMsats: number };
 
 const MACAROON_VERSION = 0;
 const IDENTIFIER_LENGTH = 2 + 32 + 32;
-const PATTERN = /^\/[^\s*]*\*?$/;
-const MAX_MACAROON_CHARS = 8192;
-
-/**
- * Parses `payments.l402.routes` ("PATH=MSATS"; a PATH ending in "*" is a prefix). Throws an `Error` naming
- * the entry when one is malformed or a route is listed twice.
- */
-export function parseL402Routes(routes: readonly string[]): L402Route[] {
-  const out: L402Route[] = [];
-  const seen = new Set<string>();
-  routes.forEach((entry, i) => {
-    const where = `payments.l402.routes[${i}]`;
-    if (typeof entry !== 'string') throw new Error(`${where}: must be a string "PATH=MSATS"`);
-    const eq = entry.lastIndexOf('=');
-    if (eq < 0) throw new Error(`${where} "${entry}": must be "PATH=MSATS", e.g. "/api/status=1000" (msats)`);
-    const pattern = entry.slice(0, eq);
-    const price = entry.slice(eq + 1);
-    if (!PATTERN.test(pattern))
-      throw new Error(
-        `${where} "${entry}": the path must start with "/", hold no spaces, and may end in "*" (a prefix) but hold no other "*"`,
-      );
-    if (!/^[1-9][0-9]*$/.test(price) || !Number.isSafeInteger(Number(price)))
-      throw new Error(`${where} "${entry}": the price must be a positive whole number of msats`);
-    if (seen.has(pattern)) throw new Error(`${where} "${entry}": the route ${pattern} is listed twice`);
-    seen.add(pattern);
-    const priceMsats = Number(price);
-    out.push(
-      pattern.endsWith('*')
-        ? { pattern, prefix: pattern.slice(0, -1), priceMsats }
-        : { pattern, path: pattern, priceMsats },
-    );
-  });
-  return out;
-}
-
-/** Whether `path` falls under a route pattern ("/a/b" exactly, or "/a/*" as a prefix). */
-export function routeMatches(pattern: string, path: string): boolean {
-  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
-}
-
-export type L402Credential =
-  | { kind: 'none' }
-  | { kind: 'invalid'; reason: string }
-  | { kind: 'token'; macaroon: string; preimage: string };
-
-/**
- * Reads an `Authorization` header: `L402 <base64 macaroon>:<hex preimage>` (or the legacy `LSAT` scheme,
- * either case-insensitive). Another scheme, or no header, is `none`: the request simply carries no L402
- * credential. Only one macaroon is accepted (this server mints no third-party caveats to discharge).
- */
-export function parseL402Authorization(header: string | undefined): L402Credential {
-  if (header === undefined) return { kind: 'none' };
-  const text = header.trim();
-  const space = text.search(/\s/);
-  const scheme = (space < 0 ? text : text.slice(0, space)).toUpperCase();
-  if (scheme !== 'L402' && scheme !== 'LSAT') return { kind: 'none' };
-  const credentials = space < 0 ? '' : text.slice(space).trim();
-  if (credentials === '') return { kind: 'invalid', reason: `no credentials after "${scheme}"` };
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\s\x00-\x1f\x7f]/.test(credentials))
-    return { kind: 'invalid', reason: 'the credentials hold spaces or control characters' };
-  const parts = credentials.split(':');
-  if (parts.length !== 2)
-    return { kind: 'invalid', reason: 'expected "<base64 macaroon>:<hex preimage>" with a single ":"' };
-  const [mac = '', preimage = ''] = parts;
-  if (mac.includes(','))
-    return { kind: 'invalid', reason: 'only one macaroon is accepted (no discharge macaroons)' };
-  if (mac === '' || mac.length > MAX_MACAROON_CHARS || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(mac))
-    return { kind: 'invalid', reason: 'the macaroon is not base64' };
-  if (!/^[0-9a-fA-F]{64}$/.test(preimage))
-    return { kind: 'invalid', reason: 'the preimage must be 64 hex characters (32 bytes)' };
-  return { kind: 'token', macaroon: mac, preimage: preimage.toLowerCase() };
-}
 
 export interface L402GateOptions {
   /** The wallet the invoices are made with (the instance's). */
@@ -128,6 +73,24 @@ export interface L402GateOptions {
   invoiceExpirySeconds?: number;
   /** Where the invoices and their payments are booked (the treasury's `IncomeWatcher`). */
   income?: IncomeSink;
+  /**
+   * Challenges that need a new invoice, per client (remote address) a minute; also the burst. Default 10.
+   * More are answered 429 with `Retry-After`.
+   */
+  challengesPerMinute?: number;
+  /**
+   * Invoices made and neither expired nor paid that the gate keeps (default 100); when that many are open,
+   * challenges are answered with an open invoice of the same route instead of a new one (or 503).
+   */
+  maxOpenChallenges?: number;
+  /** Clients whose rate limit is tracked at most (default 10,000); the idle and oldest are forgotten. */
+  maxTrackedClients?: number;
+}
+
+/** Who asks, for the per-client limit. */
+export interface L402Requester {
+  /** The client's key: the HTTP remote address. Requests without one share one bucket. */
+  client?: string | undefined;
 }
 
 /** What a valid token grants. */
@@ -154,7 +117,7 @@ export interface L402Challenge {
 
 export interface L402Refusal {
   allowed: false;
-  status: 401 | 402 | 503;
+  status: 401 | 402 | 429 | 503;
   headers: Record<string, string>;
   body: Record<string, unknown>;
 }
@@ -179,6 +142,7 @@ export class L402Gate {
   private readonly log: Logger;
   private readonly location: string;
   private readonly income: IncomeSink | undefined;
+  private readonly limits: InvoiceLimits;
   readonly tokenTtlSeconds: number;
   readonly invoiceExpirySeconds: number;
 
@@ -200,6 +164,38 @@ export class L402Gate {
     this.tokenTtlSeconds = options.tokenTtlSeconds;
     this.invoiceExpirySeconds = invoiceExpiry;
     this.income = options.income;
+    this.limits = new InvoiceLimits({
+      challengesPerMinute: options.challengesPerMinute,
+      maxOpenChallenges: options.maxOpenChallenges,
+      maxTrackedClients: options.maxTrackedClients,
+      invoiceExpirySeconds: invoiceExpiry,
+      clock: this.clock,
+      log: this.log,
+    });
+  }
+
+  /** How many invoices are open in the gate's pool now. */
+  get openChallenges(): number {
+    return this.limits.openChallenges;
+  }
+
+  /** How many clients' rate limits are tracked now. */
+  get trackedClients(): number {
+    return this.limits.trackedClients;
+  }
+
+  /** The least time to pay a pooled invoice must have left to be shared (see `web/l402-limits.ts`). */
+  get poolMinSecondsLeft(): number {
+    return this.limits.poolMinSecondsLeft;
+  }
+
+  /**
+   * Tells the gate that an invoice was paid (e.g. from the wallet's `payment_received` notification): it
+   * leaves the pool at once, instead of when its token is first shown or it expires, so no later challenge
+   * shares an invoice that can no longer be paid. Any payment hash may be given; others are ignored.
+   */
+  invoicePaid(paymentHash: string): void {
+    this.limits.paid(paymentHash);
   }
 
   /** The priced routes, in configuration order. */
@@ -235,9 +231,16 @@ export class L402Gate {
 
   /**
    * Decides a request: allowed (a free route, or a valid token for a priced one), or the response to send
-   * instead: 402 with a fresh challenge, 401 for a bad token, 503 when the wallet cannot make the invoice.
+   * instead: 402 with a challenge (a new invoice, or a pooled one when the pool is full), 401 for a bad
+   * token, 429 when `requester.client` asks for new invoices too fast, 503 when the wallet cannot make the
+   * invoice or the pool is full with no invoice of this route to share.
    */
-  async check(method: string, path: string, authorization: string | undefined): Promise<L402Decision> {
+  async check(
+    method: string,
+    path: string,
+    authorization: string | undefined,
+    requester: L402Requester = {},
+  ): Promise<L402Decision> {
     if (method === 'OPTIONS') return { allowed: true };
     const route = this.routeFor(path);
     if (!route) return { allowed: true };
@@ -248,6 +251,19 @@ export class L402Gate {
       if (!result.ok) return this.unauthorized(path, result.reason);
       this.log.debug({ path, paymentHash: result.token.paymentHash }, 'L402 token accepted');
       return { allowed: true, token: result.token };
+    }
+    const admission = this.limits.admit(route.pattern, requester.client);
+    if (admission.kind === 'refused')
+      return {
+        allowed: false,
+        status: admission.status,
+        headers: { 'Retry-After': String(admission.retryAfterSeconds) },
+        body: { error: admission.error, retryAfterSeconds: admission.retryAfterSeconds },
+      };
+    if (admission.kind === 'pooled') {
+      const { open } = admission;
+      this.log.debug({ path, paymentHash: open.paymentHash }, 'L402 challenge from the pool');
+      return this.paymentRequired(this.mint(route, open.paymentHash, open.invoice));
     }
     let challenge: L402Challenge;
     try {
@@ -261,8 +277,14 @@ export class L402Gate {
         headers: { 'Retry-After': '30' },
         body: { error: 'payment required, but the wallet cannot make an invoice right now; try again later' },
       };
+    } finally {
+      this.limits.release();
     }
     this.log.debug({ method, path, paymentHash: challenge.paymentHash }, 'L402 challenge');
+    return this.paymentRequired(challenge);
+  }
+
+  private paymentRequired(challenge: L402Challenge): L402Refusal {
     return {
       allowed: false,
       status: 402,
@@ -281,7 +303,10 @@ export class L402Gate {
     };
   }
 
-  /** Makes the invoice for the route that prices `path` and mints the macaroon bound to its payment hash. */
+  /**
+   * Makes the invoice for the route that prices `path` and mints the macaroon bound to its payment hash. The
+   * invoice joins the pool of open challenges when it has room; no limit applies here (`check` applies them).
+   */
   async createChallenge(path: string): Promise<L402Challenge> {
     const route = this.routeFor(path);
     if (!route) throw new Error(`${path} is not a priced route`);
@@ -294,6 +319,19 @@ export class L402Gate {
       throw new Error(`the wallet returned a malformed payment hash: ${tx.paymentHash}`);
     const paymentHash = tx.paymentHash.toLowerCase();
     this.income?.invoiced(tx, `L402 ${route.pattern}`);
+    const latest = unixSeconds(this.clock) + this.invoiceExpirySeconds;
+    this.limits.record({
+      paymentHash,
+      invoice: tx.invoice,
+      route: route.pattern,
+      amountMsats: route.priceMsats,
+      expiresAt: tx.expiresAt > 0 ? Math.min(tx.expiresAt, latest) : latest,
+    });
+    return this.mint(route, paymentHash, tx.invoice);
+  }
+
+  /** A fresh macaroon (new random token id) for an invoice of `route`. */
+  private mint(route: L402Route, paymentHash: string, invoice: string): L402Challenge {
     const tokenId = randomBytes(32);
     const identifier = new Uint8Array(IDENTIFIER_LENGTH);
     new DataView(identifier.buffer).setUint16(0, MACAROON_VERSION);
@@ -312,7 +350,7 @@ export class L402Gate {
       route: route.pattern,
       amountMsats: route.priceMsats,
       macaroon: encodeMacaroon(m),
-      invoice: tx.invoice,
+      invoice,
       paymentHash,
       expiresAt,
     };
@@ -358,7 +396,7 @@ export class L402Gate {
         const key = eq < 0 ? condition : condition.slice(0, eq);
         const value = eq < 0 ? '' : condition.slice(eq + 1);
         if (key === 'route') {
-          if (!PATTERN.test(value)) return `malformed route caveat`;
+          if (!ROUTE_PATTERN.test(value)) return `malformed route caveat`;
           routes.push(value);
           return routeMatches(value, path) ? null : `this token is for ${value}, not ${path}`;
         }
@@ -388,6 +426,7 @@ export class L402Gate {
         ok: false,
         reason: 'the preimage does not match the payment hash of the macaroon (the invoice is not paid)',
       };
+    this.limits.paid(hash.toString('hex'));
     this.income?.paid(hash.toString('hex'));
     return {
       ok: true,
@@ -409,86 +448,4 @@ export class L402Gate {
       body: { error: `invalid L402 token: ${reason}`, reason },
     };
   }
-}
-
-/**
- * Standard base64 of a macaroon's version 2 binary form, built from the library's accessors. The library's
- * own `exportBinary` (3.0.4) doubles its buffer on every append (`ByteBuffer._grow` compares against a
- * `_capacity` that is never set), so exporting a macaroon with two caveats allocates 200 MB and one with four
- * throws; the encoding itself is simple and the tests compare it byte for byte with `exportBinary`.
- */
-export function encodeMacaroon(m: macaroon.Macaroon): string {
-  const parts: Buffer[] = [Buffer.from([2])];
-  const field = (type: number, data: Uint8Array): void => {
-    parts.push(Buffer.from([type]), uvarint(data.length), Buffer.from(data));
-  };
-  const EOS = Buffer.from([0]);
-  if (m.location) field(1, Buffer.from(m.location, 'utf8'));
-  field(2, m.identifier);
-  parts.push(EOS);
-  for (const c of m.caveats) {
-    if ('vid' in c && c.location) field(1, Buffer.from(c.location, 'utf8'));
-    field(2, c.identifier);
-    if ('vid' in c) field(4, c.vid);
-    parts.push(EOS);
-  }
-  parts.push(EOS);
-  field(6, m.signature);
-  return Buffer.concat(parts).toString('base64');
-}
-
-function uvarint(n: number): Buffer {
-  const out: number[] = [];
-  let x = n;
-  while (x >= 0x80) {
-    out.push((x & 0x7f) | 0x80);
-    x = Math.floor(x / 128);
-  }
-  out.push(x);
-  return Buffer.from(out);
-}
-
-/**
- * Reads the L402 root key from `file`, or creates it (32 random bytes, mode 0600) when the file does not
- * exist. Creation is atomic and never replaces a key: the bytes are written and synced to a temporary file
- * that is then hard-linked into place, so a concurrent creator's key wins and both read the same one.
- */
-export async function loadOrCreateRootKey(file: string): Promise<Uint8Array> {
-  const existing = await readRootKey(file);
-  if (existing) return existing;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(randomBytes(32));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw new Error(`cannot create the L402 root key ${file}: ${errorMessage(err)}`);
-  } finally {
-    await unlink(tmp).catch(() => {});
-  }
-  const key = await readRootKey(file);
-  if (!key) throw new Error(`the L402 root key ${file} vanished while it was being created`);
-  return key;
-}
-
-async function readRootKey(file: string): Promise<Uint8Array | undefined> {
-  let data: Buffer;
-  try {
-    data = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read the L402 root key ${file}: ${errorMessage(err)}`);
-  }
-  if (data.length !== 32)
-    throw new Error(
-      `the L402 root key ${file} holds ${data.length} bytes, not 32: it is not a root key (move it away and a new one is made; tokens minted with the old key then stop working)`,
-    );
-  return new Uint8Array(data);
 }
