@@ -134,6 +134,43 @@ describe('NIP-42 with auth: all and a public URL', () => {
   });
 });
 
+describe("NIP-42 relay tag: the relay's own URLs, never the client's Host header", () => {
+  /** A connection that claims `Host: evil.example`, as a relay-in-the-middle forwarding its victim would. */
+  async function viaEvilHost(relay: TestRelay): Promise<{ c: RawClient; challenge: string }> {
+    const c = await RawClient.connect(relay.url, { headers: { Host: 'evil.example' } });
+    return { c, challenge: await c.challenge() };
+  }
+
+  test('without a public URL: the listening URL and its loopback forms only', async (t) => {
+    const relay = await startTestRelay({ auth: 'write' });
+    t.after(() => relay.close());
+    const port = new URL(relay.url).port;
+    const { c, challenge } = await viaEvilHost(relay);
+    t.after(() => c.close());
+    for (const url of ['ws://evil.example', `ws://evil.example:${port}`, 'wss://evil.example']) {
+      const [ok, message] = await auth(c, alice.auth(challenge, url));
+      assert.equal(ok, false, `${url} was accepted`);
+      assert.match(message, /^invalid: /);
+    }
+    for (const url of [relay.url, `ws://localhost:${port}`, `ws://[::1]:${port}/`]) {
+      assert.deepEqual(await auth(c, new TestKey().auth(challenge, url)), [true, ''], url);
+    }
+    const [tls] = await auth(c, bob.auth(challenge, `wss://127.0.0.1:${port}`));
+    assert.equal(tls, false, 'wss:// accepted without a wss:// public URL');
+  });
+
+  test('with a wss:// public URL: that URL (TLS terminated in front) and the listening URL', async (t) => {
+    const relay = await startTestRelay({ auth: 'write', publicUrl: 'wss://relay.example.com' });
+    t.after(() => relay.close());
+    const { c, challenge } = await viaEvilHost(relay);
+    t.after(() => c.close());
+    assert.equal((await auth(c, alice.auth(challenge, 'ws://evil.example')))[0], false);
+    assert.equal((await auth(c, alice.auth(challenge, 'ws://relay.example.com')))[0], false);
+    assert.deepEqual(await auth(c, alice.auth(challenge, 'wss://relay.example.com')), [true, '']);
+    assert.deepEqual(await auth(c, bob.auth(challenge, relay.url)), [true, '']);
+  });
+});
+
 describe('restricted kinds (DMs and gift wraps)', () => {
   let relay: TestRelay;
   const dm = alice.sign({ kind: 4, tags: [['p', bob.pubkey]], content: 'secret' });
@@ -204,8 +241,7 @@ describe('restricted kinds (DMs and gift wraps)', () => {
 describe('slow readers', () => {
   test('a client that stops reading loses its subscription; others are unaffected', async () => {
     const relay = await startTestRelay({
-      maxBufferedBytes: 256 * 1024,
-      limits: { eventsPerSecond: 10_000, eventsBurst: 10_000 },
+      limits: { maxBufferedBytes: 256 * 1024, eventsPerSecond: 10_000, eventsBurst: 10_000 },
     });
     const slow = await RawClient.connect(relay.url);
     await slow.req('firehose', {});
@@ -241,5 +277,53 @@ describe('slow readers', () => {
     await c.close();
     await until(() => relay.server.stats().connections === 0);
     await relay.close();
+  });
+});
+
+describe('filter sizes', () => {
+  const values = (n: number, f: (i: number) => string = (i) => `v${i}`): string[] =>
+    Array.from({ length: n }, (_, i) => f(i));
+  const hex = (i: number): string => i.toString(16).padStart(64, '0');
+
+  test('a list longer than maxFilterValues is refused with CLOSED invalid: (REQ and COUNT)', async (t) => {
+    const relay = await startTestRelay({ limits: { maxFilterValues: 100 } });
+    t.after(() => relay.close());
+    const c = await RawClient.connect(relay.url);
+    t.after(() => c.close());
+    const tooLong = [
+      { '#p': values(101) },
+      { '#t': ['zz'], '#p': values(101) },
+      { ids: values(101, hex) },
+      { authors: values(101, hex) },
+      { kinds: Array.from({ length: 101 }, (_, i) => i) },
+    ];
+    for (const f of tooLong) {
+      await assert.rejects(c.req('big', f), /^Error: invalid: .*at most 100/, JSON.stringify(Object.keys(f)));
+      await assert.rejects(c.count('big', f), /^Error: invalid: /);
+    }
+    // The default is documented and stated in NIP-11; at the limit, a filter is served.
+    assert.deepEqual(await c.query('ok', { '#p': values(100) }, { authors: values(100, hex) }), []);
+    await until(() => relay.server.stats().subscriptions === 0);
+  });
+
+  test("one connection's subscriptions hold at most maxConnectionFilterValues values", async (t) => {
+    const relay = await startTestRelay({ limits: { maxFilterValues: 100, maxConnectionFilterValues: 250 } });
+    t.after(() => relay.close());
+    const c = await RawClient.connect(relay.url);
+    t.after(() => c.close());
+    await c.req('a', { '#p': values(100) });
+    await c.req('b', { '#t': ['x'], '#p': values(99) });
+    await assert.rejects(c.req('c', { '#p': values(51) }), /^Error: blocked: .*250/);
+    await c.req('c', { kinds: [1] }, { '#p': values(48) });
+    // Replacing a subscription counts only its new filters; closing one frees its values.
+    await c.req('a', { '#p': values(50) });
+    await c.req('d', { '#p': values(50) });
+    c.send(['CLOSE', 'd']);
+    await c.req('e', { '#p': values(50) });
+    await until(() => relay.server.stats().subscriptions === 4);
+    // Another connection has its own allowance.
+    const other = await RawClient.connect(relay.url);
+    t.after(() => other.close());
+    await other.req('a', { '#p': values(100) }, { '#e': values(100) });
   });
 });

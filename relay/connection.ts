@@ -1,37 +1,16 @@
 import type { RawData, WebSocket } from 'ws';
-import type { Clock } from '../core/clock.ts';
 import { unixSeconds } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
-import type { EventStore } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
-import type { ReadAccess } from './access.ts';
-import { type AuthVerifier, newChallenge } from './auth.ts';
+import { checkAuth, newChallenge } from './auth.ts';
+import type { RelayContext } from './context.ts';
 import { checkEventRules } from './event-rules.ts';
-import type { Ingest } from './ingest.ts';
-import type { RelayLimits } from './limits.ts';
-import { parseClientMessage, peekEventId, type Rejection, relayMessage, withPrefix } from './messages.ts';
-import type { AuthMode } from './policies.ts';
+import { filterListViolation, filterValueCount } from './filters.ts';
+import { parseClientMessage, peekEventId, type Rejection, relayMessage } from './messages.ts';
 import { TokenBucket } from './rate-limit.ts';
-import type { Subscriber, SubscriptionIndex } from './subscriptions.ts';
-import { verifyEvent } from './verify.ts';
-
-/** What every connection shares: the relay's collaborators, settings and counters. */
-export interface RelayContext {
-  readonly store: EventStore;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly limits: RelayLimits;
-  readonly auth: AuthMode;
-  readonly access: ReadAccess;
-  readonly ingest: Ingest;
-  readonly verifyAuth: AuthVerifier;
-  readonly live: SubscriptionIndex<Sub>;
-  /** Bytes waiting to be sent to one client above which its live subscriptions are closed. */
-  readonly maxBufferedBytes: number;
-  readonly counters: { received: number; stored: number; rejected: number };
-  closing(): boolean;
-}
+import { type AnswerHost, StoredAnswers } from './stored-answers.ts';
+import type { Subscriber } from './subscriptions.ts';
 
 /** One REQ of one connection. Stored events go out first; live events arriving meanwhile wait in `backlog`. */
 export class Sub implements Subscriber {
@@ -42,22 +21,20 @@ export class Sub implements Subscriber {
     readonly conn: Connection,
     readonly id: string,
     readonly filters: readonly Filter[],
+    /** Values in the filters' lists, counted against `maxConnectionFilterValues`. */
+    readonly values: number,
   ) {}
 }
 
 /** Waiting operations (events awaiting OK, queries) above which the socket stops being read. */
 const PAUSE_AT = 1024;
 const RESUME_AT = 512;
-/** How many pubkeys one connection may authenticate (NIP-42 allows several). */
-const MAX_AUTHED_PUBKEYS = 16;
 
-/** While sending stored events, pause above this many buffered bytes (or maxBufferedBytes / 2) until read. */
-const HIGH_WATER = 1024 * 1024;
-/** A client that reads nothing of a query's answer for this long loses the subscription. */
-const DRAIN_TIMEOUT_MS = 30_000;
+/** How long a client dropped as a slow reader has to take the close frame before its socket is destroyed. */
+const DROP_GRACE_MS = 1000;
 
 /** One WebSocket client: its NIP-42 state, subscriptions, rate limit, and the NIP-01 message handlers. */
-export class Connection {
+export class Connection implements AnswerHost {
   readonly challenge = newChallenge();
   readonly authed = new Set<string>();
   readonly subs = new Map<string, Sub>();
@@ -65,6 +42,9 @@ export class Connection {
   private missed = 0;
   private readonly bucket: TokenBucket;
   private readonly log: Logger;
+  private readonly answers: StoredAnswers;
+  /** Values in the lists of the open subscriptions' filters (`maxConnectionFilterValues`). */
+  private filterValues = 0;
   private pendingOps = 0;
   private paused = false;
   private closed = false;
@@ -79,10 +59,12 @@ export class Connection {
   ) {
     this.bucket = new TokenBucket(ctx.limits.eventsPerSecond, ctx.limits.eventsBurst, ctx.clock);
     this.log = ctx.logger.child({ conn: id, ip });
+    this.answers = new StoredAnswers(ctx, this, this.log);
     this.send(relayMessage.auth(this.challenge));
   }
 
   onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
     this.missed = 0;
     try {
       this.dispatch(data, isBinary);
@@ -92,11 +74,12 @@ export class Connection {
     }
   }
 
-  /** The socket closed: forget the live subscriptions. */
+  /** The socket closed: forget the live subscriptions and the answers waiting to be sent. */
   onClose(): void {
     this.closed = true;
     for (const sub of this.subs.values()) this.dropSub(sub);
     this.subs.clear();
+    this.answers.clear();
   }
 
   /**
@@ -133,19 +116,45 @@ export class Connection {
   }
 
   /**
-   * Sends a text frame if the socket is open. A client that lets more than twice maxBufferedBytes pile up
-   * unread (flooding without reading the answers, say) is disconnected instead.
+   * Sends a text frame if the socket is open. A client that lets more than twice its budget
+   * (`maxBufferedBytes`) pile up unread (flooding without reading the answers, say) is dropped instead.
    */
   send(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     const buffered = this.ws.bufferedAmount;
-    if (buffered > this.ctx.maxBufferedBytes * 2) {
-      this.log.warn({ buffered }, 'client is not reading; dropping the connection');
-      this.closed = true;
-      this.ws.terminate();
+    if (buffered > this.ctx.limits.maxBufferedBytes * 2) {
+      this.dropSlowReader(buffered);
       return;
     }
     this.ws.send(text);
+  }
+
+  /** REQs whose stored events wait to be sent or are being sent. */
+  get answersPending(): number {
+    return this.answers.pending;
+  }
+
+  gone(): boolean {
+    return this.closed;
+  }
+
+  buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /**
+   * Drops a client that does not read: its subscriptions go at once (no more matching, no more queueing),
+   * it is told why (a NOTICE, then close code 1008), and its socket is destroyed if it does not take the
+   * close frame within DROP_GRACE_MS, which frees what is queued for it.
+   */
+  private dropSlowReader(buffered: number): void {
+    this.log.warn({ buffered }, 'client is not reading; dropping the connection');
+    const reason = 'error: slow reader: too much unread data; disconnecting';
+    this.ws.send(relayMessage.notice(reason));
+    this.onClose();
+    this.ws.pause();
+    this.ws.close(1008, 'slow reader');
+    setTimeout(() => this.ws.terminate(), DROP_GRACE_MS).unref();
   }
 
   /** A live event matched one of this connection's subscriptions. */
@@ -156,7 +165,7 @@ export class Connection {
       if (sub.backlog.length > this.ctx.limits.maxLimit * 10) this.slowReader(sub);
       return;
     }
-    if (this.ws.bufferedAmount > this.ctx.maxBufferedBytes) {
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
       this.slowReader(sub);
       return;
     }
@@ -240,27 +249,23 @@ export class Connection {
    * sends right after its AUTH is already judged as authenticated.
    */
   private onAuth(event: NostrEvent): void {
-    const answer = (ok: boolean, message: string): void => {
-      this.send(relayMessage.ok(event.id, ok, message));
-    };
-    if (!this.bucket.take()) {
-      answer(false, `rate-limited: slow down: at most ${this.ctx.limits.eventsPerSecond} messages a second`);
-      return;
-    }
-    const status = verifyEvent(event);
-    if (status !== 'ok') {
-      answer(false, `invalid: ${status === 'bad-id' ? 'bad event id' : 'bad signature'}`);
-      return;
-    }
-    const nowSeconds = unixSeconds(this.ctx.clock);
-    const r = this.ctx.verifyAuth(event, { challenge: this.challenge, relayUrl: this.relayUrls, nowSeconds });
-    if (r.ok && !this.authed.has(r.pubkey) && this.authed.size >= MAX_AUTHED_PUBKEYS) {
-      answer(false, `restricted: at most ${MAX_AUTHED_PUBKEYS} authenticated pubkeys per connection`);
-    } else if (r.ok) {
+    const r = this.bucket.take()
+      ? checkAuth(event, {
+          challenge: this.challenge,
+          relayUrls: this.relayUrls,
+          authed: this.authed,
+          verifyAuth: this.ctx.verifyAuth,
+          nowSeconds: unixSeconds(this.ctx.clock),
+        })
+      : {
+          ok: false as const,
+          message: `rate-limited: slow down: at most ${this.ctx.limits.eventsPerSecond} messages a second`,
+        };
+    if (r.ok) {
       this.authed.add(r.pubkey);
       this.log.debug({ pubkey: r.pubkey }, 'authenticated');
-      answer(true, '');
-    } else answer(false, withPrefix(r.reason, 'invalid'));
+    }
+    this.send(relayMessage.ok(event.id, r.ok, r.ok ? '' : r.message));
   }
 
   /** Checks shared by REQ and COUNT; returns the CLOSED reason when the request is refused. */
@@ -272,6 +277,8 @@ export class Connection {
     if (filters.length > this.ctx.limits.maxFilters) {
       return `invalid: too many filters (${filters.length}, at most ${this.ctx.limits.maxFilters})`;
     }
+    const tooLong = filterListViolation(filters, this.ctx.limits.maxFilterValues);
+    if (tooLong !== undefined) return tooLong;
     // Queries run on the main thread: they share the connection's token bucket with events.
     if (!this.bucket.take()) {
       return `rate-limited: slow down: at most ${this.ctx.limits.eventsPerSecond} messages a second`;
@@ -285,48 +292,35 @@ export class Connection {
 
   private onReq(subId: string, filters: Filter[]): void {
     const old = this.subs.get(subId);
-    const refusal =
-      this.readRefusal(filters) ??
-      (!old && this.subs.size >= this.ctx.limits.maxSubscriptions
-        ? `blocked: too many subscriptions (at most ${this.ctx.limits.maxSubscriptions})`
-        : undefined);
+    const values = filters.reduce((n, f) => n + filterValueCount(f), 0);
+    const refusal = this.readRefusal(filters) ?? this.subscriptionRefusal(old, values);
     if (refusal !== undefined) {
       this.closeSubId(subId, refusal);
       return;
     }
     if (old) this.dropSub(old);
-    const sub = new Sub(this, subId, filters);
+    const sub = new Sub(this, subId, filters, values);
     this.subs.set(subId, sub);
+    this.filterValues += values;
     this.ctx.live.add(sub);
-    const scoped = this.ctx.access.scope(filters, this.authed);
-    const options = { maxLimit: this.ctx.limits.maxLimit, nowSeconds: unixSeconds(this.ctx.clock) };
-    const query = Promise.resolve().then(() =>
-      scoped.length === 0 ? [] : this.ctx.store.query(scoped, options),
-    );
-    this.track(
-      query.then(
-        (events) => this.sendStored(sub, events),
-        (err) => {
-          this.log.error({ err: errorMessage(err) }, 'query failed');
-          this.closeSub(sub, 'error: the query failed');
-        },
-      ),
-    );
+    this.track(this.answers.answer(sub, this.ctx.access.scope(filters, this.authed)));
   }
 
-  private async sendStored(sub: Sub, events: NostrEvent[]): Promise<void> {
-    const sent = new Set<string>();
-    for (const event of events) {
-      if (!this.ctx.access.canSee(event, this.authed)) continue;
-      if (this.ws.bufferedAmount > this.highWater && !(await this.drained())) {
-        this.slowReader(sub);
-        return;
-      }
-      if (sub.state === 'closed') return;
-      this.send(relayMessage.event(sub.id, JSON.stringify(event)));
-      sent.add(event.id);
+  /** The limits on one connection's subscriptions, for a REQ that would replace `old` (if any). */
+  private subscriptionRefusal(old: Sub | undefined, values: number): string | undefined {
+    const { maxSubscriptions, maxConnectionFilterValues } = this.ctx.limits;
+    if (!old && this.subs.size >= maxSubscriptions) {
+      return `blocked: too many subscriptions (at most ${maxSubscriptions})`;
     }
-    if (sub.state === 'closed') return;
+    const total = this.filterValues - (old?.values ?? 0) + values;
+    if (total > maxConnectionFilterValues) {
+      return `blocked: too many filter values on this connection (${total}, at most ${maxConnectionFilterValues}); close some subscriptions`;
+    }
+    return undefined;
+  }
+
+  /** AnswerHost: the stored part of `sub`'s answer was sent; EOSE, then the live events that came meanwhile. */
+  stored(sub: Sub, sent: ReadonlySet<string>): void {
     this.send(relayMessage.eose(sub.id));
     sub.state = 'live';
     const backlog = sub.backlog;
@@ -334,20 +328,6 @@ export class Connection {
     for (const event of backlog) {
       if (!sent.has(event.id)) this.deliver(sub, event, () => JSON.stringify(event));
     }
-  }
-
-  private get highWater(): number {
-    return Math.min(HIGH_WATER, this.ctx.maxBufferedBytes / 2);
-  }
-
-  /** Waits until the client has read most of what is buffered; false if it does not within the timeout. */
-  private async drained(): Promise<boolean> {
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (this.ws.bufferedAmount > this.highWater / 2) {
-      if (this.closed || Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return !this.closed;
   }
 
   private onCount(subId: string, filters: Filter[]): void {
@@ -382,17 +362,19 @@ export class Connection {
     this.send(relayMessage.closed(subId, reason));
   }
 
-  private closeSub(sub: Sub, reason: string): void {
+  closeSub(sub: Sub, reason: string): void {
     if (sub.state === 'closed') return;
     this.dropSub(sub);
     this.send(relayMessage.closed(sub.id, reason));
   }
 
   private dropSub(sub: Sub): void {
+    if (sub.state !== 'closed') this.filterValues -= sub.values;
     sub.state = 'closed';
     sub.backlog = [];
     if (this.subs.get(sub.id) === sub) this.subs.delete(sub.id);
     this.ctx.live.remove(sub);
+    this.answers.cancel(sub);
   }
 
   /**
@@ -407,7 +389,7 @@ export class Connection {
     }
     op.catch((err) => this.log.error({ err: errorMessage(err) }, 'operation failed')).finally(() => {
       this.pendingOps--;
-      if (this.paused && this.pendingOps <= RESUME_AT) {
+      if (this.paused && this.pendingOps <= RESUME_AT && !this.closed) {
         this.paused = false;
         this.ws.resume();
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseFilter } from './filters.ts';
+import { filterListViolation, filterValueCount, parseFilter } from './filters.ts';
 
 const hex = 'a'.repeat(64);
 
@@ -48,4 +48,17 @@ test('refuses wrong shapes and unknown fields', () => {
     const r = parseFilter(f);
     assert.equal(r.ok, false, JSON.stringify(f));
   }
+});
+
+test('filter values are counted over every list; a list over the limit is named', () => {
+  assert.equal(filterValueCount({}), 0);
+  assert.equal(
+    filterValueCount({ ids: [hex], authors: [hex, hex], kinds: [1], '#p': ['a', 'b'], limit: 5, since: 1 }),
+    6,
+  );
+  assert.equal(filterListViolation([{ '#p': ['a', 'b'] }, { kinds: [1, 2] }], 2), undefined);
+  assert.equal(
+    filterListViolation([{ kinds: [1] }, { '#t': ['zz'], '#p': ['a', 'b', 'c'] }], 2),
+    'invalid: filter 1: #p has 3 values, at most 2',
+  );
 });

@@ -56,3 +56,26 @@ function isArrayOf(value: unknown, check: (v: unknown) => boolean): boolean {
   for (const v of value) if (!check(v)) return false;
   return true;
 }
+
+/** The values in a filter's lists (`ids`, `authors`, `kinds`, every `#x`): what it costs to index and match. */
+export function filterValueCount(f: Filter): number {
+  let n = 0;
+  for (const [key, value] of Object.entries(f)) {
+    if (Array.isArray(value) && (key === 'ids' || key === 'authors' || key === 'kinds' || key[0] === '#')) {
+      n += value.length;
+    }
+  }
+  return n;
+}
+
+/** The `invalid:` reason when one of the filters has a list longer than `maxValues`; undefined otherwise. */
+export function filterListViolation(filters: readonly Filter[], maxValues: number): string | undefined {
+  for (const [i, f] of filters.entries()) {
+    for (const [key, value] of Object.entries(f)) {
+      if (Array.isArray(value) && value.length > maxValues) {
+        return `invalid: filter ${i}: ${key} has ${value.length} values, at most ${maxValues}`;
+      }
+    }
+  }
+  return undefined;
+}

@@ -23,6 +23,7 @@ test('the document lists the NIPs, software and limits', () => {
     max_subscriptions: DEFAULT_LIMITS.maxSubscriptions,
     max_filters: DEFAULT_LIMITS.maxFilters,
     max_limit: DEFAULT_LIMITS.maxLimit,
+    max_filter_values: DEFAULT_LIMITS.maxFilterValues,
     max_subid_length: 64,
     max_event_tags: DEFAULT_LIMITS.maxEventTags,
     max_content_length: DEFAULT_LIMITS.maxContentBytes,

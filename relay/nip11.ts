@@ -43,6 +43,8 @@ export function infoDocument({
     max_subscriptions: limits.maxSubscriptions,
     max_filters: limits.maxFilters,
     max_limit: limits.maxLimit,
+    // Not in NIP-11's list (yet): the most values in one filter list (ids, authors, kinds, each #x).
+    max_filter_values: limits.maxFilterValues,
     max_subid_length: 64,
     max_event_tags: limits.maxEventTags,
     max_content_length: limits.maxContentBytes,

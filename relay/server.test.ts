@@ -6,10 +6,25 @@ import type { SaveOutcome } from '../core/event-store.ts';
 import { MemoryLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { RawClient, TestKey, until } from '../testkit/raw-client.ts';
+import { tcpConnect, upgradeRequest } from '../testkit/raw-socket.ts';
 import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
 import { MemoryEventStore } from './memory-store.ts';
 
 const key = new TestKey();
+
+/** The relay's whole answer to a WebSocket upgrade request, read until it closes the socket. */
+async function rawUpgrade(url: string): Promise<string> {
+  const socket = await tcpConnect(url);
+  let answer = '';
+  socket.on('data', (d: Buffer) => {
+    answer += d.toString('latin1');
+  });
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => {});
+  socket.write(upgradeRequest(url));
+  await ended;
+  return answer;
+}
 const now = (): number => Math.floor(Date.now() / 1000);
 
 function httpGet(url: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -247,6 +262,35 @@ describe('relay lifecycle', () => {
     await b.close();
     await c.close();
     await relay.close();
+  });
+
+  test('one address gets at most maxConnectionsPerIp connections (HTTP 429); others still connect', async (t) => {
+    const relay = await startTestRelay({ limits: { maxConnections: 100, maxConnectionsPerIp: 3 } });
+    t.after(() => relay.close());
+    const mine = [];
+    for (let i = 0; i < 3; i++) mine.push(await RawClient.connect(relay.url));
+    await assert.rejects(RawClient.connect(relay.url), /HTTP 429/);
+    // The refusal says why, in the status line and the body.
+    const refused = await rawUpgrade(relay.url);
+    assert.match(refused, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
+    assert.match(refused, /too many connections from your address/);
+    // Another address (all of 127/8 is loopback on Linux) is not affected.
+    const other = await RawClient.connect(relay.url, { localAddress: '127.0.0.2' });
+    assert.deepEqual(await other.publish(key.sign()), [true, '']);
+    await other.close();
+    // A closed connection frees its place.
+    await mine.pop()?.close();
+    await until(() => relay.server.stats().connections === 2);
+    mine.push(await RawClient.connect(relay.url));
+    for (const c of mine) await c.close();
+  });
+
+  test('maxConnectionsPerIp 0 means no per-address limit', async (t) => {
+    const relay = await startTestRelay({ limits: { maxConnectionsPerIp: 0 } });
+    t.after(() => relay.close());
+    const clients = [];
+    for (let i = 0; i < 70; i++) clients.push(await RawClient.connect(relay.url));
+    for (const c of clients) await c.close();
   });
 
   test('the event hook sees stored and ephemeral events, not rejected ones', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Clock } from '../core/clock.ts';
@@ -11,8 +11,10 @@ import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { verifyAuthEvent } from '../identity/nip42.ts';
 import { ReadAccess } from './access.ts';
+import { ConnectionsByAddress } from './admission.ts';
 import type { AuthVerifier } from './auth.ts';
-import { Connection, type RelayContext, type Sub } from './connection.ts';
+import { Connection, type Sub } from './connection.ts';
+import type { RelayContext } from './context.ts';
 import { Ingest } from './ingest.ts';
 import { DEFAULT_LIMITS, type RelayLimits, wsMaxPayload } from './limits.ts';
 import { handleHttpRequest, infoDocument, type RelayInfo } from './nip11.ts';
@@ -38,10 +40,11 @@ export interface RelayServerOptions {
   /** Kinds readable only by their author and `p`-tagged recipients, after NIP-42 (default [4, 1059]). */
   restrictedReadKinds?: number[];
   /**
-   * The relay's public ws(s):// URL, the only `relay` tag NIP-42 AUTH accepts besides the listening URL.
-   * Without it, the URL the client connected to (its Host header) is accepted too.
+   * The relay's public ws(s):// URL(s) (a `wss://` one when TLS is terminated in front of the relay). NIP-42
+   * AUTH accepts a `relay` tag naming one of them or the listening address (its ws:// URL, and its loopback
+   * forms when it listens on loopback or on every interface); never what the client says (its Host header).
    */
-  publicUrl?: string;
+  publicUrl?: string | readonly string[];
   /**
    * NIP-11 `restricted_writes`: true when the policies refuse ordinary events (pubkey allow-lists, kind
    * restrictions). Size and time limits do not count; auth 'write' and 'all' imply it (default false).
@@ -53,8 +56,11 @@ export interface RelayServerOptions {
   heartbeatIntervalMs?: number;
   /** Signature-verification worker threads (default: cores − 1, between 1 and 2; 0 verifies inline). */
   verifyWorkers?: number;
-  /** Bytes queued for one client above which its live subscriptions are closed (default 8 MiB). */
-  maxBufferedBytes?: number;
+  /**
+   * How long a stored answer waits for a client that reads none of it before the subscription is closed
+   * (`CLOSED error: slow reader`; default 30 s). The bytes queued per client are `limits.maxBufferedBytes`.
+   */
+  slowReaderTimeoutMs?: number;
   /** How often expired events (NIP-40) are deleted from the store (default 60 s; 0 never). */
   purgeIntervalMs?: number;
 }
@@ -70,6 +76,8 @@ export interface RelayStats {
   eventsRejected: number;
   /** Events waiting for verification, policies or the store. */
   eventsPending: number;
+  /** REQs whose stored events are waiting to be sent or being sent (streamed, one at a time per connection). */
+  answersPending: number;
 }
 
 /** Accepted-event listener: `saved` events are durable; `ephemeral` ones were only broadcast. */
@@ -90,7 +98,10 @@ export class RelayServer {
   private readonly conns = new Set<Connection>();
   private readonly listeners = new Set<EventListener>();
   private readonly wss: WebSocketServer;
-  private readonly publicUrl: string | undefined;
+  private readonly publicUrls: readonly string[];
+  private readonly byAddress: ConnectionsByAddress;
+  /** What a NIP-42 `relay` tag may name (see `publicUrl`), set by `listen`. */
+  private authUrls: readonly string[] = [];
   private readonly heartbeatMs: number;
   private readonly counters = { received: 0, stored: 0, rejected: 0 };
   private http: Server | undefined;
@@ -103,7 +114,8 @@ export class RelayServer {
   constructor(private readonly options: RelayServerOptions) {
     this.log = options.logger;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.publicUrl = options.publicUrl || undefined;
+    this.publicUrls = [options.publicUrl ?? []].flat().filter((u) => u !== '');
+    this.byAddress = new ConnectionsByAddress(this.limits.maxConnectionsPerIp);
     this.heartbeatMs = options.heartbeatIntervalMs ?? 30_000;
     const clock = options.clock ?? systemClock;
     this.verifier = new VerifyPool({
@@ -134,7 +146,7 @@ export class RelayServer {
       ingest: this.ingest,
       verifyAuth: options.verifyAuth ?? verifyAuthEvent,
       live: this.live,
-      maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
+      slowReaderTimeoutMs: options.slowReaderTimeoutMs ?? 30_000,
       counters: this.counters,
       closing: () => this.closing !== undefined,
     };
@@ -171,6 +183,7 @@ export class RelayServer {
     http.on('error', (err) => this.log.error({ err: errorMessage(err) }, 'relay server error'));
     const address = http.address() as AddressInfo;
     this.listenUrl = `ws://${urlHost(host)}:${address.port}`;
+    this.authUrls = [...this.publicUrls, ...listeningUrls(host, address.port)];
     this.heartbeat = setInterval(() => {
       for (const conn of this.conns) conn.heartbeat();
     }, this.heartbeatMs);
@@ -180,7 +193,7 @@ export class RelayServer {
       this.purgeTimer = setInterval(() => void this.purgeExpired(), purgeMs);
       this.purgeTimer.unref();
     }
-    this.log.info({ url: this.listenUrl, publicUrl: this.publicUrl }, 'relay listening');
+    this.log.info({ url: this.listenUrl, publicUrl: this.publicUrls }, 'relay listening');
     return this.listenUrl;
   }
 
@@ -198,6 +211,7 @@ export class RelayServer {
       eventsStored: this.counters.stored,
       eventsRejected: this.counters.rejected,
       eventsPending: this.ingest.pending,
+      answersPending: [...this.conns].reduce((n, c) => n + c.answersPending, 0),
     };
   }
 
@@ -246,36 +260,31 @@ export class RelayServer {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => this.log.debug({ err: errorMessage(err) }, 'socket error during upgrade'));
+    const address = req.socket.remoteAddress ?? '';
     if (this.closing || this.conns.size >= this.limits.maxConnections) {
-      const body = this.closing ? 'the relay is shutting down\n' : 'too many connections\n';
-      socket.end(
-        `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-      );
+      refuseUpgrade(socket, 503, this.closing ? 'the relay is shutting down' : 'too many connections');
       if (!this.closing)
         this.log.warn({ connections: this.conns.size }, 'connection refused: maxConnections reached');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    if (this.byAddress.full(address)) {
+      refuseUpgrade(socket, 429, 'too many connections from your address');
+      this.log.warn({ ip: address }, 'connection refused: maxConnectionsPerIp reached');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
-    const urls = [
-      this.publicUrl ?? (req.headers.host ? `ws://${req.headers.host}` : undefined),
-      this.listenUrl,
-    ];
-    const conn = new Connection(
-      this.ctx,
-      ws,
-      req.socket.remoteAddress ?? '',
-      urls.filter((u): u is string => u !== undefined),
-      this.nextConnId++,
-    );
+  private accept(ws: WebSocket, address: string): void {
+    const conn = new Connection(this.ctx, ws, address, this.authUrls, this.nextConnId++);
     this.conns.add(conn);
+    this.byAddress.add(address);
     ws.on('message', (data, isBinary) => conn.onMessage(data, isBinary));
     ws.on('pong', () => conn.onPong());
     ws.on('error', (err) => this.log.debug({ conn: conn.id, err: errorMessage(err) }, 'websocket error'));
     ws.on('close', () => {
       this.conns.delete(conn);
+      this.byAddress.remove(address);
       conn.onClose();
     });
   }
@@ -304,6 +313,37 @@ export class RelayServer {
       restrictedWrites: this.options.restrictedWrites ?? false,
     });
   }
+}
+
+const STATUS_TEXT: Record<number, string> = { 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Answers a WebSocket upgrade with an HTTP error and a one-line reason, and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: 429 | 503, reason: string): void {
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+}
+
+const WILDCARDS = new Set(['', '0.0.0.0', '::']);
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * The ws:// URLs of the listening address, for the NIP-42 `relay` tag: the address itself; its loopback
+ * forms (127.0.0.1, localhost, [::1]) when it is a loopback or wildcard address; and, for a wildcard, this
+ * machine's interface addresses. All of it from the relay's own configuration, none from the client.
+ */
+function listeningUrls(host: string, port: number): string[] {
+  const hosts = new Set<string>();
+  if (!WILDCARDS.has(host)) hosts.add(host);
+  if (WILDCARDS.has(host) || LOOPBACK.test(host))
+    for (const h of ['127.0.0.1', 'localhost', '::1']) hosts.add(h);
+  if (WILDCARDS.has(host)) {
+    for (const list of Object.values(networkInterfaces())) {
+      for (const a of list ?? []) hosts.add(a.address.replace(/%.*$/, ''));
+    }
+  }
+  return [...hosts].map((h) => `ws://${urlHost(h)}:${port}`);
 }
 
 /** The host part of the URL for a listening address; wildcard addresses are reached through loopback. */

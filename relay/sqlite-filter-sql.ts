@@ -105,9 +105,12 @@ export function filterSql(filter: Filter, nowSeconds: number): FilterSql | undef
   return { from, where: conds.join(' AND '), createdAt, params };
 }
 
-/** The query of one filter: id, created_at and raw JSON, newest first, `LIMIT ?` bound last (-1: none). */
-export function selectSql(sql: FilterSql): string {
-  return `SELECT e.id, e.created_at, e.raw FROM ${sql.from} WHERE ${sql.where} ORDER BY ${sql.createdAt} DESC, e.id LIMIT ?`;
+/**
+ * The query of one filter: `columns` (by default id, created_at and raw JSON), newest first, `LIMIT ?`
+ * bound last (-1: none).
+ */
+export function selectSql(sql: FilterSql, columns = 'e.id, e.created_at, e.raw'): string {
+  return `SELECT ${columns} FROM ${sql.from} WHERE ${sql.where} ORDER BY ${sql.createdAt} DESC, e.id LIMIT ?`;
 }
 
 /** Most (author, kind) pairs `fanOut` splits a filter into. */

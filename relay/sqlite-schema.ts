@@ -1,9 +1,11 @@
 /**
- * The SQLite event store's database: connection settings and the versioned schema (`PRAGMA user_version`).
- * relay/sqlite-store.ts is the only user.
+ * The SQLite event store's database: connection settings, the versioned schema (`PRAGMA user_version`) and
+ * the column values an event is stored under. relay/sqlite-store.ts is the only user.
  */
 import Database from 'better-sqlite3';
 import type { Logger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import { isAddressableKind, isReplaceableKind, tagValue } from '../core/nostr.ts';
 import { migrateSchema } from '../core/sqlite-migrate.ts';
 
 /**
@@ -87,4 +89,46 @@ export function openEventDatabase(path: string, log: Logger): Database.Database 
     db.close();
     throw err;
   }
+}
+
+/** The `d_tag` key of a replaceable ('') or addressable (first `d` value, or '') event; undefined otherwise. */
+export function replaceableKey(e: NostrEvent): string | undefined {
+  if (isReplaceableKind(e.kind)) return '';
+  if (isAddressableKind(e.kind)) return tagValue(e.tags, 'd') ?? '';
+  return undefined;
+}
+
+/**
+ * NIP-40 expiration in seconds, rounded up (so `expiration <= now` keeps its meaning for integer `now`);
+ * none when the tag is missing, empty or not a number.
+ */
+export function expirationOf(e: NostrEvent): number | undefined {
+  const v = tagValue(e.tags, 'expiration');
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) return undefined;
+  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(n)));
+}
+
+export function isWellFormed(e: NostrEvent): boolean {
+  return (
+    typeof e.id === 'string' &&
+    typeof e.pubkey === 'string' &&
+    typeof e.sig === 'string' &&
+    typeof e.content === 'string' &&
+    Number.isSafeInteger(e.created_at) &&
+    Number.isSafeInteger(e.kind) &&
+    Array.isArray(e.tags) &&
+    e.tags.every((t) => Array.isArray(t) && t.every((x) => typeof x === 'string'))
+  );
+}
+
+/** `<kind>:<pubkey>:<d>` of a NIP-09 `a` tag; only replaceable (d ignored) and addressable kinds have one. */
+export function parseCoordinate(a: string): { kind: number; pubkey: string; d: string } | undefined {
+  const [kindText, pubkey, ...rest] = a.split(':');
+  if (kindText === undefined || pubkey === undefined || !/^\d{1,9}$/.test(kindText)) return undefined;
+  const kind = Number(kindText);
+  if (isReplaceableKind(kind)) return { kind, pubkey, d: '' };
+  if (isAddressableKind(kind)) return { kind, pubkey, d: rest.join(':') };
+  return undefined;
 }

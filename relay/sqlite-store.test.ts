@@ -99,6 +99,42 @@ describe('SqliteEventStore', () => {
     await store.close();
   });
 
+  test('openCursor streams the answer of queryRaw, reading each event only when asked', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    const events = Array.from({ length: 30 }, (_, i) => sign(i % 2 === 0 ? 1 : 7, NOW - i, [], `e${i}`));
+    await store.save(events);
+    const filters: Filter[] = [
+      { kinds: [1], limit: 10 },
+      { kinds: [7] },
+      { authors: [events[0]!.pubkey], kinds: [1, 7], limit: 4 },
+    ];
+    const cursor = store.openCursor(filters);
+    const got: string[] = [];
+    for (let e = cursor.next(); e; e = cursor.next()) {
+      assert.equal(e.id, (JSON.parse(e.json) as NostrEvent).id);
+      assert.equal(e.kind, (JSON.parse(e.json) as NostrEvent).kind);
+      got.push(e.json);
+    }
+    assert.deepEqual(got, await store.queryRaw(filters));
+    assert.equal(cursor.next(), undefined);
+
+    // An event deleted after the cursor opened, and not read yet (events are read a few at a time), is
+    // skipped; close ends the cursor.
+    const kind1 = events.filter((e) => e.kind === 1).map((e) => e.id);
+    const open = store.openCursor([{ kinds: [1] }]);
+    assert.equal(open.next()?.id, kind1[0]);
+    const last = kind1[kind1.length - 1] as string;
+    await store.save([finalizeEvent({ kind: 5, created_at: NOW, tags: [['e', last]], content: '' }, sk)]);
+    const rest: string[] = [];
+    for (let e = open.next(); e; e = open.next()) rest.push(e.id);
+    assert.deepEqual(rest, kind1.slice(1, -1));
+    const closing = store.openCursor([{ kinds: [1] }]);
+    assert.equal(closing.next()?.id, kind1[0]);
+    closing.close();
+    assert.equal(closing.next(), undefined);
+    await store.close();
+  });
+
   test('stores only the NIP-01 fields of an event', async () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     const e = sign(1, NOW);

@@ -7,7 +7,8 @@ import type { EventStore, QueryOptions, SaveOutcome } from '../core/event-store.
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
-import { isAddressableKind, isReplaceableKind, plainEvent, tagValue } from '../core/nostr.ts';
+import { plainEvent } from '../core/nostr.ts';
+import { SqliteCursor } from './sqlite-cursor.ts';
 import {
   effectiveLimit,
   type FilterSql,
@@ -16,7 +17,24 @@ import {
   INDEXED_TAG_NAME,
   selectSql,
 } from './sqlite-filter-sql.ts';
-import { openEventDatabase } from './sqlite-schema.ts';
+import {
+  compareRows,
+  dedupe,
+  KEY_COLUMNS,
+  type Keyed,
+  type KeyRow,
+  newestFirst,
+  ROW_COLUMNS,
+  type Row,
+} from './sqlite-rows.ts';
+import {
+  expirationOf,
+  isWellFormed,
+  openEventDatabase,
+  parseCoordinate,
+  replaceableKey,
+} from './sqlite-schema.ts';
+import type { CursorStore, StoredCursor } from './stored-cursor.ts';
 
 export interface SqliteEventStoreOptions {
   /** Database file (created if missing), or `':memory:'`. */
@@ -55,10 +73,8 @@ const SUPERSEDED: SaveOutcome = Object.freeze({
   reason: 'duplicate: have a newer version',
 });
 
-type Row = [id: string, createdAt: number, raw: string];
-
 /** The relay's `EventStore` on SQLite (better-sqlite3, WAL). Calls run synchronously on the caller's thread. */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, CursorStore {
   private readonly db: Database.Database;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -95,7 +111,20 @@ export class SqliteEventStore implements EventStore {
   }
 
   async query(filters: readonly Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
-    return this.select(filters, options).map((r) => JSON.parse(r[2]) as NostrEvent);
+    return this.select<Row>(filters, options, ROW_COLUMNS).map((r) => JSON.parse(r[2]) as NostrEvent);
+  }
+
+  /**
+   * The answer of `query` as a cursor: the matching rows' keys are selected now (a few dozen bytes each),
+   * each event's stored text only when `next` asks for it, so a large answer waiting for a slow client
+   * holds no events. An event deleted meanwhile is skipped.
+   */
+  openCursor(filters: readonly Filter[], options: QueryOptions = {}): StoredCursor {
+    const keys = this.select<KeyRow>(filters, options, KEY_COLUMNS);
+    return new SqliteCursor(keys, () => {
+      this.assertOpen();
+      return this.s.rawBySeq;
+    });
   }
 
   /**
@@ -103,7 +132,7 @@ export class SqliteEventStore implements EventStore {
    * `["EVENT", <sub>, <raw>]` without parsing and re-serialising.
    */
   async queryRaw(filters: readonly Filter[], options: QueryOptions = {}): Promise<string[]> {
-    return this.select(filters, options).map((r) => r[2]);
+    return this.select<Row>(filters, options, ROW_COLUMNS).map((r) => r[2]);
   }
 
   /** NIP-45: distinct events matching any filter, ignoring `limit`; expired events are not counted. */
@@ -229,14 +258,15 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private select(filters: readonly Filter[], options: QueryOptions): Row[] {
+  /** The rows (`columns`, starting with id and created_at) of what `filters` match, in NIP-01 order. */
+  private select<R extends Keyed>(filters: readonly Filter[], options: QueryOptions, columns: string): R[] {
     this.assertOpen();
     const started = performance.now();
     const now = options.nowSeconds ?? unixSeconds(this.clock);
-    const results: Row[][] = [];
+    const results: R[][] = [];
     for (const f of filters) {
       const limit = effectiveLimit(f.limit, options.maxLimit);
-      if (limit !== 0) results.push(this.selectFilter(f, limit, now));
+      if (limit !== 0) results.push(this.selectFilter<R>(f, limit, now, columns));
     }
     const rows = results.length <= 1 ? (results[0] ?? []) : newestFirst(dedupe(results.flat()));
     const ms = performance.now() - started;
@@ -245,14 +275,19 @@ export class SqliteEventStore implements EventStore {
     return rows;
   }
 
-  private selectFilter(f: Filter, limit: number | undefined, now: number): Row[] {
+  private selectFilter<R extends Keyed>(
+    f: Filter,
+    limit: number | undefined,
+    now: number,
+    columns: string,
+  ): R[] {
     const parts = fanOut(f, limit);
-    if (parts && limit !== undefined) return this.selectFanOut(parts, limit, now);
+    if (parts && limit !== undefined) return this.selectFanOut<R>(parts, limit, now, columns);
     const sql = filterSql(f, now);
     if (!sql) return [];
-    return this.stmt(selectSql(sql))
+    return this.stmt(selectSql(sql, columns))
       .raw()
-      .all(...sql.params, limit ?? -1) as Row[];
+      .all(...sql.params, limit ?? -1) as R[];
   }
 
   /**
@@ -261,9 +296,14 @@ export class SqliteEventStore implements EventStore {
    * again, to the full limit. When some authors are much busier than the others, that reads a few times
    * `limit` rows instead of parts × `limit`.
    */
-  private selectFanOut(parts: readonly Filter[], limit: number, now: number): Row[] {
+  private selectFanOut<R extends Keyed>(
+    parts: readonly Filter[],
+    limit: number,
+    now: number,
+    columns: string,
+  ): R[] {
     const share = Math.min(limit, Math.ceil((2 * limit) / parts.length));
-    const got = parts.map((p) => this.selectFilter(p, share, now));
+    const got = parts.map((p) => this.selectFilter<R>(p, share, now, columns));
     let rows = newestFirst(got.flat());
     if (share < limit) {
       const cutoff = rows.length >= limit ? rows[limit - 1] : undefined;
@@ -271,7 +311,7 @@ export class SqliteEventStore implements EventStore {
       got.forEach((part, i) => {
         const oldest = part[share - 1];
         if (!oldest || (cutoff && compareRows(oldest, cutoff) > 0)) return;
-        got[i] = this.selectFilter(parts[i]!, limit, now);
+        got[i] = this.selectFilter<R>(parts[i]!, limit, now, columns);
         again = true;
       });
       if (again) rows = newestFirst(got.flat());
@@ -326,63 +366,8 @@ function prepareWrites(db: Database.Database) {
        ON CONFLICT DO UPDATE SET deleted_until = max(deleted_until, excluded.deleted_until)`,
     ),
     purgeExpired: db.prepare('DELETE FROM events WHERE expiration <= ?'),
+    rawBySeq: db.prepare(
+      'SELECT e.seq, e.id, e.raw FROM events e WHERE e.seq IN (SELECT value FROM json_each(?))',
+    ),
   };
-}
-
-/** The `d_tag` key of a replaceable ('') or addressable (first `d` value, or '') event; undefined otherwise. */
-function replaceableKey(e: NostrEvent): string | undefined {
-  if (isReplaceableKind(e.kind)) return '';
-  if (isAddressableKind(e.kind)) return tagValue(e.tags, 'd') ?? '';
-  return undefined;
-}
-
-function dedupe(rows: Row[]): Row[] {
-  const byId = new Map<string, Row>();
-  for (const r of rows) byId.set(r[0], r);
-  return [...byId.values()];
-}
-
-/** The NIP-01 order every query answers in: created_at descending, then id ascending. */
-function compareRows(a: Row, b: Row): number {
-  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
-}
-
-/** Sorts in place, newest first (`compareRows`). */
-function newestFirst(rows: Row[]): Row[] {
-  return rows.sort(compareRows);
-}
-
-/**
- * NIP-40 expiration in seconds, rounded up (so `expiration <= now` keeps its meaning for integer `now`);
- * none when the tag is missing, empty or not a number.
- */
-function expirationOf(e: NostrEvent): number | undefined {
-  const v = tagValue(e.tags, 'expiration');
-  if (v === undefined || v.trim() === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) return undefined;
-  return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(n)));
-}
-
-function isWellFormed(e: NostrEvent): boolean {
-  return (
-    typeof e.id === 'string' &&
-    typeof e.pubkey === 'string' &&
-    typeof e.sig === 'string' &&
-    typeof e.content === 'string' &&
-    Number.isSafeInteger(e.created_at) &&
-    Number.isSafeInteger(e.kind) &&
-    Array.isArray(e.tags) &&
-    e.tags.every((t) => Array.isArray(t) && t.every((x) => typeof x === 'string'))
-  );
-}
-
-/** `<kind>:<pubkey>:<d>` of a NIP-09 `a` tag; only replaceable (d ignored) and addressable kinds have one. */
-function parseCoordinate(a: string): { kind: number; pubkey: string; d: string } | undefined {
-  const [kindText, pubkey, ...rest] = a.split(':');
-  if (kindText === undefined || pubkey === undefined || !/^\d{1,9}$/.test(kindText)) return undefined;
-  const kind = Number(kindText);
-  if (isReplaceableKind(kind)) return { kind, pubkey, d: '' };
-  if (isAddressableKind(kind)) return { kind, pubkey, d: rest.join(':') };
-  return undefined;
 }

@@ -92,3 +92,53 @@ test('re-adding a subscription replaces its filters; removing twice is harmless'
   assert.equal(index.size, 0);
   assert.deepEqual(index.match({ ...e, kind: 7 }), []);
 });
+
+/** An array that counts reads of its elements and methods (indexOf, includes, iteration...). */
+function counted<T>(values: T[]): { array: T[]; reads: () => number; reset: () => void } {
+  let reads = 0;
+  const array = new Proxy(values, {
+    get(target, prop, receiver) {
+      if (prop !== 'length') reads++;
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return { array, reads: () => reads, reset: () => (reads = 0) };
+}
+
+test('matching looks values up by hash: an event is not compared with every filter value', () => {
+  // Finding 2 of issue 12: {"#t":["zz"],"#p":[many]} subscriptions and events with thousands of p tags made
+  // every event cost tags × values per subscription. Filter lists are read when a subscription is added,
+  // never when an event is matched.
+  const index = new SubscriptionIndex<TestSub>();
+  const values = Array.from({ length: 2500 }, (_, i) => `v${i}`);
+  const lists = Array.from({ length: 8 }, () => counted([...values]));
+  const subs = lists.map((list, name) => ({
+    name,
+    filters: [{ '#t': ['zz'], '#p': list.array }] as Filter[],
+  }));
+  for (const s of subs) index.add(s);
+  for (const list of lists) list.reset();
+  const tags = [['t', 'zz'], ...Array.from({ length: 2499 }, (_, i) => ['p', `miss${i}`])];
+  const event = {
+    id: ids[0],
+    pubkey: keys[0],
+    kind: 1,
+    created_at: 1,
+    tags,
+    content: '',
+    sig: '',
+  } as NostrEvent;
+  assert.deepEqual(index.match(event), []);
+  const hit = { ...event, tags: [...tags, ['p', 'v2499']] };
+  assert.deepEqual(
+    index
+      .match(hit)
+      .map((s) => s.name)
+      .sort(),
+    subs.map((s) => s.name),
+  );
+  assert.deepEqual(
+    lists.map((l) => l.reads()),
+    lists.map(() => 0),
+  );
+});

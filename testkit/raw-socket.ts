@@ -27,8 +27,11 @@ export function upgradeRequest(url: string): string {
   ].join('\r\n');
 }
 
-/** A TCP socket that completed the WebSocket upgrade; its data listener is left to the caller. */
-export async function upgradedSocket(url: string): Promise<Socket> {
+/**
+ * A TCP socket that completed the WebSocket upgrade. It reads (and drops) whatever the relay sends, unless
+ * `read` is false: then it never reads again, like a client that stopped reading, and TCP pushes back.
+ */
+export async function upgradedSocket(url: string, options: { read?: boolean } = {}): Promise<Socket> {
   const socket = await tcpConnect(url);
   socket.write(upgradeRequest(url));
   await new Promise<void>((resolve, reject) => {
@@ -42,8 +45,9 @@ export async function upgradedSocket(url: string): Promise<Socket> {
     };
     socket.on('data', onData);
   });
-  socket.on('data', () => {}); // keep reading whatever the relay sends
   socket.on('error', () => {});
+  if (options.read === false) socket.pause();
+  else socket.on('data', () => {}); // keep reading whatever the relay sends
   return socket;
 }
 
