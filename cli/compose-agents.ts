@@ -81,6 +81,8 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
           relay: agent.client,
           maxInputBytes: config.dvm.maxInputBytes,
           timeoutMs: config.dvm.inputTimeoutMs,
+          urlInputs: { allow: config.dvm.urlInputs.allow },
+          restrictedKinds: config.relay.restrictedReadKinds,
           logger,
         }),
         llm: options.llm,

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import type { KeyStore } from '../identity/keystore.ts';
 import { nodePublicKey } from '../payments/bolt11.ts';
 import { IncomeWatcher } from '../payments/income.ts';
+import { lookupSchedule } from '../payments/lookup-schedule.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import { Payouts } from '../payments/payouts.ts';
 import type { Treasury } from '../payments/treasury.ts';
@@ -79,6 +80,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
         path: dataFile(dataDir, 'wallet'),
         nodeSecretKey: await keystore.secretHex(KEY_WALLET_NODE),
         holdTimeoutSeconds: p.embedded.holdTimeoutSeconds,
+        requestWindowSeconds: p.embedded.requestWindowSeconds,
         logger,
         clock,
       });
@@ -117,7 +119,14 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     closers.push(() => payouts.stop());
     let income: IncomeWatcher | undefined;
     if (p.l402.routes.length > 0) {
-      const watcher = new IncomeWatcher({ treasury, wallet, clock, logger, retryMs: p.walletRetryMs });
+      const watcher = new IncomeWatcher({
+        treasury,
+        wallet,
+        clock,
+        logger,
+        retryMs: p.walletRetryMs,
+        schedule: lookupSchedule(p, clock),
+      });
       closers.push(() => watcher.stop());
       void watcher.start(); // not on start-up's path: a slow wallet only delays the notifications
       income = watcher;

@@ -167,6 +167,7 @@ export async function startInstance(
   let payments: RunningPayments | undefined;
   const httpOptions: HttpServerOptions = {
     logger,
+    limits: config.http.limits,
     view: (): InstanceView => ({
       name: 'Timmy Time',
       version: VERSION,
@@ -226,10 +227,15 @@ export async function startInstance(
         rootKey: await loadOrCreateRootKey(dataFile(dataDir, 'l402RootKey')),
         routes: config.payments.l402.routes,
         tokenTtlSeconds: config.payments.l402.tokenTtlSeconds,
+        challengesPerMinute: config.payments.l402.challengesPerMinute,
+        maxOpenChallenges: config.payments.l402.maxOpenChallenges,
         income: payments.income,
         logger,
         location: config.http.publicUrl || undefined,
       });
+      const gate = httpOptions.l402;
+      // A paid invoice leaves the pool of open challenges at once (not only when its token comes back).
+      payments.income?.onBooked((paymentHash) => gate.invoicePaid(paymentHash));
     }
     network = await startNetwork({
       db: desk,

@@ -58,6 +58,10 @@ export const configSchema = z.strictObject({
           createdAtFutureSeconds: count(0).default(900),
           createdAtPastSeconds: count(0).default(0),
           maxConnections: count(1).default(1024),
+          maxConnectionsPerIp: count(0).default(64),
+          maxFilterValues: count(1).default(2500),
+          maxConnectionFilterValues: count(1).default(10_000),
+          maxBufferedBytes: count(65_536).default(8_388_608),
         })
         .prefault({}),
     })
@@ -67,6 +71,14 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(8080),
       publicUrl: httpUrl.default(''),
+      limits: z
+        .strictObject({
+          maxConnectionsPerAddress: count(1).default(64),
+          maxConnections: count(1).default(1024),
+          headersTimeoutMs: count(100).default(10_000),
+          idleTimeoutMs: count(100).default(30_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   identity: z
@@ -95,6 +107,7 @@ export const configSchema = z.strictObject({
       jobTimeoutMs: count(1000).default(600_000),
       approvalKinds: kinds.default([]),
       approvalAgents: z.array(z.string().min(1)).default([]),
+      urlInputs: z.strictObject({ allow: z.array(z.string().trim().min(1)).default([]) }).prefault({}),
     })
     .prefault({}),
   auction: z
@@ -154,6 +167,14 @@ export const configSchema = z.strictObject({
       walletTimeoutMs: count(100).default(30_000),
       walletRetryMs: count(10).default(2000),
       unreachableGraceMs: count(0).default(120_000),
+      walletLookups: z
+        .strictObject({
+          perRound: count(1).default(10),
+          maxDelayMs: count(100).default(300_000),
+        })
+        .prefault({}),
+      maxUnpaidInvoicesPerCustomer: count(1).default(10),
+      maxUnpaidInvoices: count(1).default(200),
       sweep: z
         .strictObject({
           thresholdMsats: count(0).default(0),
@@ -170,12 +191,15 @@ export const configSchema = z.strictObject({
         .strictObject({
           customerBalanceMsats: count(0).default(1_000_000),
           holdTimeoutSeconds: count(10).default(86_400),
+          requestWindowSeconds: count(60).default(3600),
         })
         .prefault({}),
       l402: z
         .strictObject({
           routes: z.array(l402Route).default([]),
           tokenTtlSeconds: count(10).default(3600),
+          challengesPerMinute: count(0).default(10),
+          maxOpenChallenges: count(1).default(100),
         })
         .prefault({}),
     })
@@ -197,6 +221,7 @@ const STRING_LIST_FIELDS: readonly string[] = [
   'agents.elsewhere',
   'llm.order',
   'dvm.approvalAgents',
+  'dvm.urlInputs.allow',
   'payments.trustedCustomers',
   'payments.l402.routes',
 ];

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ManualClock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
 import { IncomeWatcher } from './income.ts';
+import { LookupSchedule } from './lookup-schedule.ts';
 import { MemoryLightning, MemoryWallet } from './memory-wallet.ts';
 import { INSTANCE, Treasury } from './treasury.ts';
 
@@ -19,7 +20,20 @@ describe('IncomeWatcher', () => {
     wallet = new MemoryWallet({ network, clock });
     payer = new MemoryWallet({ network, clock, balanceMsats: 100_000 });
     treasury = Treasury.open({ path: ':memory:', logger: silentLogger, clock });
-    watcher = new IncomeWatcher({ treasury, wallet, clock, logger: silentLogger, retryMs: 60_000 });
+    watcher = new IncomeWatcher({
+      treasury,
+      wallet,
+      clock,
+      logger: silentLogger,
+      retryMs: 60_000,
+      schedule: new LookupSchedule({
+        firstDelayMs: 60_000,
+        maxDelayMs: 300_000,
+        maxDelayUnnotifiedMs: 300_000,
+        perRound: 10,
+        clock,
+      }),
+    });
     await watcher.start();
   });
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { LookupSchedule } from './lookup-schedule.ts';
 import type { Treasury } from './treasury.ts';
 import type { Transaction, Wallet, WalletNotification } from './wallet.ts';
 
@@ -8,8 +9,8 @@ import type { Transaction, Wallet, WalletNotification } from './wallet.ts';
  * Books the instance's income outside jobs (L402 tokens) into its treasury, so that what the wallet holds
  * and what the treasury says stay equal. An invoice is recorded before the payer sees it; it is booked paid
  * (into `instance`, once) when the wallet's notification arrives, when a token proves it with its preimage,
- * or when a lookup (every `retryMs`, which also covers notifications lost while down) finds it settled; it
- * is closed once it has expired unpaid.
+ * or when a lookup finds it settled (rounds every `retryMs` on a backed-off schedule, which also covers
+ * notifications lost while down); it is closed once it has expired unpaid.
  */
 export interface IncomeSink {
   /** An invoice made for `memo`, before it is shown. */
@@ -23,7 +24,10 @@ export interface IncomeWatcherOptions {
   wallet: Wallet;
   clock: Clock;
   logger: Logger;
+  /** How often a round of lookups runs. */
   retryMs: number;
+  /** Which open invoices a round looks up (`lookupSchedule`). */
+  schedule: LookupSchedule;
 }
 
 export class IncomeWatcher implements IncomeSink {
@@ -32,6 +36,7 @@ export class IncomeWatcher implements IncomeSink {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly bookedListeners: ((paymentHash: string) => void)[] = [];
 
   constructor(private readonly options: IncomeWatcherOptions) {
     this.log = options.logger.child({ component: 'income' });
@@ -74,6 +79,11 @@ export class IncomeWatcher implements IncomeSink {
     if (i?.state === 'invoiced') this.book(i.paymentHash);
   }
 
+  /** Calls `listener` with each payment hash booked paid from now on (the L402 pool lets it go). */
+  onBooked(listener: (paymentHash: string) => void): void {
+    this.bookedListeners.push(listener);
+  }
+
   /** One round of lookups over the open income invoices. Rounds never overlap. */
   reconcile(): Promise<void> {
     if (this.stopped) return Promise.resolve();
@@ -84,14 +94,17 @@ export class IncomeWatcher implements IncomeSink {
   }
 
   private async round(): Promise<void> {
-    const { treasury, wallet, clock } = this.options;
+    const { treasury, wallet, clock, schedule } = this.options;
     try {
-      for (const i of treasury.incomes.pending()) {
+      for (const paymentHash of schedule.due(treasury.incomes.pending())) {
         if (this.stopped) return;
-        const t = await wallet.lookupInvoice({ paymentHash: i.paymentHash });
-        if (t.state === 'settled') this.book(i.paymentHash);
+        const i = treasury.incomes.get(paymentHash);
+        if (i?.state !== 'invoiced') continue;
+        const t = await wallet.lookupInvoice({ paymentHash });
+        if (t.state === 'settled') this.book(paymentHash);
         else if (t.state === 'failed' || i.expiresAt <= Math.floor(clock.now() / 1000))
-          treasury.incomes.markExpired(i.paymentHash);
+          treasury.incomes.markExpired(paymentHash);
+        else schedule.looked(paymentHash, this.unsubscribe !== undefined);
       }
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'looking up income invoices failed; will retry');
@@ -108,7 +121,9 @@ export class IncomeWatcher implements IncomeSink {
   private book(paymentHash: string): void {
     try {
       const i = this.options.treasury.incomes.markPaid(paymentHash);
-      if (i) this.log.info({ paymentHash, amountMsats: i.amountMsats, memo: i.memo }, 'income booked');
+      if (!i) return;
+      this.log.info({ paymentHash, amountMsats: i.amountMsats, memo: i.memo }, 'income booked');
+      for (const listener of this.bookedListeners) listener(paymentHash);
     } catch (err) {
       this.log.warn({ paymentHash, err: errorMessage(err) }, 'booking income failed; will retry');
     }

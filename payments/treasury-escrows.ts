@@ -81,6 +81,28 @@ export class Escrows {
     return rows.map(toEscrow);
   }
 
+  /** Invoices sent before the work and not paid (nor expired) yet: all of them, or one customer's. */
+  unpaid(customer?: string): number {
+    const sql =
+      "SELECT COUNT(*) AS n FROM escrows WHERE state = 'invoiced' AND mode = 'before'" +
+      (customer === undefined ? '' : ' AND customer = ?');
+    const row = this.books.db.prepare(sql).get(...(customer === undefined ? [] : [customer])) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  /** Whether `customer` has ever paid for a job here (a payment held, settled, or refunded after it came). */
+  hasPaid(customer: string): boolean {
+    return (
+      this.books.db
+        .prepare(
+          "SELECT 1 FROM escrows WHERE customer = ? AND state IN ('held', 'settled', 'refunded') LIMIT 1",
+        )
+        .get(customer) !== undefined
+    );
+  }
+
   /** Records the invoice sent to the customer (before it is sent). Idempotent per job. */
   record(e: Omit<Escrow, 'state' | 'createdAt' | 'updatedAt' | 'reason'>): Escrow {
     const now = this.books.now();

@@ -64,6 +64,8 @@ function migrations(legacyPath: string | undefined, log: Logger): Migration[] {
       `);
       if (legacyPath && existsSync(legacyPath)) importLegacy(db, legacyPath, log);
     },
+    // 2: a customer's escrows by state (the unpaid-work limits count them on every new invoice).
+    (db) => db.exec('CREATE INDEX IF NOT EXISTS escrows_customer ON escrows(customer, state)'),
   ];
 }
 

@@ -11,6 +11,7 @@ import { type Wallet, WalletError } from '../../payments/wallet.ts';
 import type { Outbox } from '../outbox.ts';
 import { Invoices, type NewEscrow } from './invoices.ts';
 import { bidTooLow, feeFor, type Quote, quote, reserveFor } from './pricing.ts';
+import { UnpaidLimits } from './unpaid-limits.ts';
 import { WalletWatch } from './wallet-watch.ts';
 
 /**
@@ -27,9 +28,9 @@ import { WalletWatch } from './wallet-watch.ts';
  * both is one transaction: the escrow is recorded with the job's `payment-required` entry and the signed
  * feedback that carries the invoice (published afterwards by the outbox, and again after a crash); a payment
  * is booked with the job's `paid`; a settlement or refund with its note. Only the wallet is outside that
- * transaction, so what remains to watch is the wallet (agents/desk/wallet-watch.ts: its notifications, and a
- * lookup of every open invoice every `walletRetryMs`). Settling, refunding and booking the agent's earnings
- * are idempotent.
+ * transaction, so what remains to watch is the wallet (agents/desk/wallet-watch.ts: its notifications, and
+ * lookups of the open invoices on a backed-off schedule). Settling, refunding and booking the agent's
+ * earnings are idempotent. Unpaid work is bounded (unpaid-limits.ts).
  */
 
 export interface BillingOptions {
@@ -70,6 +71,7 @@ export class Billing {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly watcher: WalletWatch;
   private readonly invoices: Invoices;
+  private readonly limits: UnpaidLimits;
   private events: BillingEvents | undefined;
   private stopped = false;
 
@@ -78,6 +80,7 @@ export class Billing {
     this.trusted = new Set(options.payments.trustedCustomers);
     this.watcher = new WalletWatch({ ...options, billing: this, trusted: this.trusted, logger: this.log });
     this.invoices = new Invoices(options);
+    this.limits = new UnpaidLimits(options.treasury, options.payments);
   }
 
   get enabled(): boolean {
@@ -160,14 +163,22 @@ export class Billing {
         kind: 'fail',
         reason: `the price is ${amountMsats} msats (${price} for the work + ${feeFor(payments, price)} the instance's fee), above your bid of ${bidMsats} msats`,
       };
+    const refusal = this.limits.refusal(view.customer);
+    if (refusal) return { kind: 'fail', reason: refusal };
+    const release = this.limits.reserve(view.customer);
     let escrow: NewEscrow;
     try {
       escrow = await this.invoices.make(view, this.options.agentName(agent), price, amountMsats, 'before');
     } catch (err) {
+      release();
       return this.walletTrouble(view, err);
     }
     this.unreachableSince.delete(view.id);
-    await this.announce(view, escrow);
+    try {
+      await this.announce(view, escrow);
+    } finally {
+      release(); // recorded now (or never): the treasury counts it from here
+    }
     return { kind: 'waiting' };
   }
 

@@ -4,6 +4,8 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { JobLog } from '../../dvm/job-log.ts';
 import { isTerminal } from '../../dvm/job-state.ts';
+import type { LookupSchedule } from '../../payments/lookup-schedule.ts';
+import { lookupSchedule } from '../../payments/lookup-schedule.ts';
 import type { Escrow, Treasury } from '../../payments/treasury.ts';
 import { type Wallet, WalletError, type WalletNotification } from '../../payments/wallet.ts';
 import type { Billing } from './billing.ts';
@@ -23,8 +25,9 @@ export interface WalletWatchOptions {
 
 /**
  * The desk's eye on the wallet, the one party outside the desk's database: its notifications (a payment
- * arrived) and, for what a notification missed (the instance was down, the connection dropped), a lookup of
- * every open invoice every `payments.walletRetryMs`. What it learns goes to Billing: a payment, an expiry, a
+ * arrived) and, for what a notification missed (the instance was down, the connection dropped), lookups of
+ * the open invoices on a backed-off schedule (LookupSchedule: a bounded number a round, every
+ * `payments.walletRetryMs`). What it learns goes to Billing: a payment, an expiry, a
  * held payment of an ended job to cancel, an ended job whose settlement the wallet did not answer, a pay-after
  * bill the wallet could not make. Rounds never overlap; a round that fails is logged and the next one runs.
  */
@@ -34,9 +37,11 @@ export class WalletWatch {
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly schedule: LookupSchedule;
 
   constructor(private readonly options: WalletWatchOptions) {
     this.log = options.logger;
+    this.schedule = lookupSchedule(options.payments, options.clock);
   }
 
   start(): void {
@@ -101,18 +106,25 @@ export class WalletWatch {
 
   private async round(): Promise<void> {
     const { treasury, log, billing } = this.options;
-    for (const open of treasury.escrows.pending()) {
+    const pending = treasury.escrows.pending();
+    for (const held of pending) {
+      if (this.stopped) return;
+      if (held.state !== 'held') continue;
+      const view = log.get(held.jobId);
+      if (!view || !isTerminal(view.state)) continue;
+      await billing.finish(held.jobId).catch((err: unknown) => {
+        if (!(err instanceof WalletError && err.transient)) this.warn(held, err);
+      });
+    }
+    const invoiced = pending.filter((e) => e.state === 'invoiced');
+    for (const paymentHash of this.schedule.due(invoiced)) {
       if (this.stopped) return;
       // Re-read: a notification may have moved it while an earlier lookup was in flight.
-      const escrow = treasury.escrows.get(open.jobId);
-      if (!escrow || (escrow.state !== 'invoiced' && escrow.state !== 'held')) continue;
+      const escrow = treasury.escrows.byHash(paymentHash);
+      if (escrow?.state !== 'invoiced') continue;
       try {
-        if (escrow.state === 'held') {
-          const view = log.get(escrow.jobId);
-          if (view && isTerminal(view.state)) await billing.finish(escrow.jobId);
-          continue;
-        }
-        await this.checkInvoice(escrow);
+        if (await this.checkInvoice(escrow))
+          this.schedule.looked(paymentHash, this.unsubscribe !== undefined);
       } catch (err) {
         if (!(err instanceof WalletError && err.transient)) this.warn(escrow, err);
         else billing.expireUnanswered(escrow);
@@ -121,17 +133,20 @@ export class WalletWatch {
     await this.billDueAfter();
   }
 
-  private async checkInvoice(escrow: Escrow): Promise<void> {
+  /** Looks an invoice up and acts on the answer; true when it is still open and nothing changed. */
+  private async checkInvoice(escrow: Escrow): Promise<boolean> {
     const { wallet, treasury, log, billing, clock } = this.options;
     const t = await wallet.lookupInvoice({ paymentHash: escrow.paymentHash });
     const now = treasury.escrows.get(escrow.jobId) ?? escrow;
     const view = log.get(escrow.jobId);
-    if (now.state !== 'invoiced') return;
+    if (now.state !== 'invoiced') return false;
     const nowS = Math.floor(clock.now() / 1000);
     if (t.state === 'accepted' || t.state === 'settled') await billing.paid(now);
     else if (t.state === 'failed' || now.expiresAt <= nowS) await billing.expire(now, view);
     else if (view && isTerminal(view.state) && now.mode === 'before' && now.hold)
       await billing.cancelFor(now, view.state);
+    else return true;
+    return false;
   }
 
   /** Trusted customers' completed jobs whose bill the wallet could not make yet. */

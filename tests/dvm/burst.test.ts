@@ -11,6 +11,7 @@ import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
 import { startTestRelay } from '../../testkit/relay.ts';
+import { untilAsync } from '../../testkit/until-async.ts';
 
 /**
  * Many customers at once, on the default shape (auctions and payments on, the relay's default limit of 32
@@ -28,7 +29,7 @@ async function network(relayUrl: string, wallet: MemoryWallet, logger: MemoryLog
     keys: previous?.keys,
     dataDir: previous?.dataDir,
     auction: { enabled: true, bidWindowMs: 300, revealGraceMs: 200 },
-    payments: { wallet, config: { feePct: 10, minPriceMsats: 1000 } },
+    payments: { wallet, config: { feePct: 10, minPriceMsats: 1000, maxUnpaidInvoices: 1000 } },
     logger,
   });
 }
@@ -99,11 +100,3 @@ test('40 unpaid requests at once, then a restart with 150 unfinished jobs: the i
     await removeDir(net.dataDir);
   }
 });
-
-async function untilAsync(check: () => Promise<boolean>, boundMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > boundMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
