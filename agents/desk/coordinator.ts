@@ -252,15 +252,7 @@ export class Coordinator {
       );
     }
     const alive = candidates.filter((a) => liveness.isAlive(a.pubkey));
-    if (alive.length === 0) {
-      await this.options.outbox.send(
-        view.id,
-        'waiting-for-agent',
-        this.options.signer,
-        buildFeedback({ request, status: 'processing', message: 'waiting for an agent to come back online' }),
-      );
-      return; // the sweep tries again when an agent beats
-    }
+    if (alive.length === 0) return this.waitForAgent(view);
     const auctioneer = this.options.auctioneer;
     const agent = chooseAgent(view, alive, this.options);
     // With auctions the winner is not known yet: when an agent that needs approval may win, ask first.
@@ -377,7 +369,9 @@ export class Coordinator {
     }
     // No valid bid: fail over to the least-loaded live agent (docs/auctions.md).
     const alive = candidates.filter((a) => this.options.liveness.isAlive(a.pubkey));
-    if (alive.length === 0) return this.fail(view, `no valid bid and no live agent for kind ${view.kind}`);
+    // Every bidder lapsed (an overloaded or restarting agent): like a job posted while none is alive, it
+    // waits; the sweep settles it again (from the published record) once one beats.
+    if (alive.length === 0) return this.waitForAgent(view);
     const fallback = chooseAgent(view, alive, this.options);
     if (!(await this.charged(view, fallback, fallback.prices?.get(view.kind) ?? 0))) return;
     this.options.log.append(view.id, {
@@ -385,6 +379,20 @@ export class Coordinator {
       text: 'no valid bid: assigned to the least-loaded live agent',
     });
     await this.assignTo(view, fallback, { record: record.id });
+  }
+
+  /** Tells the customer (once) that the job waits for an agent; the sweep moves it on when one beats. */
+  private async waitForAgent(view: JobView): Promise<void> {
+    await this.options.outbox.send(
+      view.id,
+      'waiting-for-agent',
+      this.options.signer,
+      buildFeedback({
+        request: view.request,
+        status: 'processing',
+        message: 'waiting for an agent to come back online',
+      }),
+    );
   }
 
   /** Records the error feedback first (so a crash cannot lose it), then the failure, then publishes. */

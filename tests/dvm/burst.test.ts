@@ -90,7 +90,12 @@ test('40 unpaid requests at once, then a restart with 150 unfinished jobs: the i
       async () => (await asked(conn, backlog, desk)) === backlog.length,
       90_000,
       'every unfinished job moved on after the restart',
-    );
+    ).catch(async (err: unknown) => {
+      const warnings = logger.records.filter((r) => r.level === 'warn' || r.level === 'error').slice(-20);
+      throw new Error(
+        `${String(err)}: ${await asked(conn, backlog, desk)} of ${backlog.length} asked to pay; last warnings: ${JSON.stringify(warnings)}`,
+      );
+    });
     const refused = logger.records.filter((r) => /too many subscriptions/.test(JSON.stringify(r.fields)));
     assert.deepEqual(refused, [], 'the relay never refused a subscription');
   } finally {
