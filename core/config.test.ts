@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configFields, envName, loadConfig, redactConfig } from './config.ts';
+import { configFields, envName, loadConfig, redactConfig, withPeers } from './config.ts';
 import { ConfigError } from './errors.ts';
 
 test('defaults need no configuration at all', () => {
@@ -69,4 +69,66 @@ test('secrets from the environment are reported (for the start-up warning) and r
   assert.equal(red.identity.passphrase, '[redacted]');
   assert.equal(loaded.config.identity.passphrase, 's3cret', 'the original is untouched');
   assert.deepEqual(loadConfig({ fileContent: { identity: { passphrase: 'x' } } }).secretsFromEnv, []);
+});
+
+const HEX = 'ab'.repeat(32);
+const NPUB = 'npub1sg6plzptd64u62a878hep2kev88swjh3tw00gjsfl8f237lmu63q0uf63m';
+
+test('federation and reputation: defaults, lists from the environment, and their checks', () => {
+  const { config } = loadConfig();
+  assert.deepEqual(config.federation, {
+    peers: [],
+    trustedDesks: [],
+    minScore: 0,
+    heartbeatSeconds: 300,
+    maxHops: 3,
+    forward: true,
+  });
+  assert.deepEqual(config.reputation, {
+    labels: true,
+    halfLifeDays: 90,
+    damping: 0.85,
+    minScore: 0,
+    seeds: [],
+    assertionsIntervalSeconds: 3600,
+  });
+  const fromEnv = loadConfig({
+    env: {
+      TIMMY_FEDERATION_PEERS: 'ws://127.0.0.1:7001, wss://relay.example.com',
+      TIMMY_FEDERATION_TRUSTED_DESKS: `${HEX},${NPUB}`,
+      TIMMY_FEDERATION_FORWARD: 'false',
+      TIMMY_REPUTATION_SEEDS: NPUB,
+      TIMMY_REPUTATION_MIN_SCORE: '40',
+    },
+  }).config;
+  assert.deepEqual(fromEnv.federation.peers, ['ws://127.0.0.1:7001', 'wss://relay.example.com']);
+  assert.deepEqual(fromEnv.federation.trustedDesks, [HEX, NPUB]);
+  assert.equal(fromEnv.federation.forward, false);
+  assert.deepEqual(fromEnv.reputation.seeds, [NPUB]);
+  assert.equal(fromEnv.reputation.minScore, 40);
+  const bad: [Parameters<typeof loadConfig>[0], RegExp][] = [
+    [{ env: { TIMMY_FEDERATION_PEERS: 'http://x' } }, /federation\.peers\.0.*ws:\/\//],
+    [{ env: { TIMMY_FEDERATION_TRUSTED_DESKS: 'abc' } }, /federation\.trustedDesks\.0.*npub/],
+    [{ env: { TIMMY_FEDERATION_MIN_SCORE: '101' } }, /federation\.minScore/],
+    [{ env: { TIMMY_FEDERATION_MAX_HOPS: '0' } }, /federation\.maxHops/],
+    [{ env: { TIMMY_REPUTATION_DAMPING: '1' } }, /reputation\.damping/],
+    [{ env: { TIMMY_REPUTATION_SEEDS: 'nsec1xyz' } }, /reputation\.seeds\.0/],
+  ];
+  for (const [options, re] of bad)
+    assert.throws(
+      () => loadConfig(options),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(options),
+    );
+});
+
+test('--peer flags add to federation.peers, once each, and are checked alike', () => {
+  const { config } = loadConfig({ env: { TIMMY_FEDERATION_PEERS: 'ws://a.example' } });
+  const more = withPeers(config, ['ws://b.example', 'ws://a.example', ' wss://c.example ']);
+  assert.deepEqual(more.federation.peers, ['ws://a.example', 'ws://b.example', 'wss://c.example']);
+  assert.deepEqual(config.federation.peers, ['ws://a.example'], 'the original is untouched');
+  assert.throws(
+    () => withPeers(config, ['https://nope']),
+    (e: unknown) => e instanceof ConfigError && /--peer.*https:\/\/nope.*ws:\/\//.test(e.message),
+  );
 });

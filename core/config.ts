@@ -25,6 +25,19 @@ const nwcUrl = z
     'must be a nostr+walletconnect://<64 hex wallet pubkey>?relay=…&secret=… URL (or empty)',
   );
 /** "PATH=MSATS": an HTTP path (exact, or ending in "*" for a prefix) and its price in millisatoshis. */
+/** A public key as a person writes it in the configuration: 64 hex characters or an npub (checked where used). */
+const pubkeyText = z
+  .string()
+  .trim()
+  .refine(
+    (s) => /^[0-9a-fA-F]{64}$/.test(s) || /^npub1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$/.test(s),
+    'must be a public key: 64 hex characters or an npub',
+  );
+/** A peer's relay: a ws:// or wss:// URL (never empty). */
+const peerUrl = z
+  .string()
+  .trim()
+  .refine((s) => /^wss?:\/\/[^\s/?#]+\S*$/.test(s), 'must be a ws:// or wss:// relay URL');
 const l402Route = z
   .string()
   .refine((s) => /^\/\S*=[1-9][0-9]*$/.test(s), 'must be "PATH=MSATS", e.g. "/api/status=1000"');
@@ -204,6 +217,26 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  federation: z
+    .strictObject({
+      peers: z.array(peerUrl).max(64).default([]),
+      trustedDesks: z.array(pubkeyText).default([]),
+      minScore: z.number().min(0).max(100).default(0),
+      heartbeatSeconds: count(10).default(300),
+      maxHops: count(1).max(16).default(3),
+      forward: z.boolean().default(true),
+    })
+    .prefault({}),
+  reputation: z
+    .strictObject({
+      labels: z.boolean().default(true),
+      halfLifeDays: z.number().positive().default(90),
+      damping: z.number().gt(0).lt(1).default(0.85),
+      minScore: z.number().min(0).max(100).default(0),
+      seeds: z.array(pubkeyText).default([]),
+      assertionsIntervalSeconds: count(0).default(3600),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -224,6 +257,9 @@ const STRING_LIST_FIELDS: readonly string[] = [
   'dvm.urlInputs.allow',
   'payments.trustedCustomers',
   'payments.l402.routes',
+  'federation.peers',
+  'federation.trustedDesks',
+  'reputation.seeds',
 ];
 
 export type Leaf = string | number | boolean | readonly number[] | readonly string[];
@@ -369,6 +405,25 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     }
   }
   cur[parts[parts.length - 1] as string] = value;
+}
+
+/**
+ * The config with more peer relays (`--peer` flags) after those it names, each checked as `federation.peers`
+ * checks its own; repeats are dropped. Throws ConfigError naming `flag`.
+ */
+export function withPeers(config: Config, urls: readonly string[], flag = '--peer'): Config {
+  const added: string[] = [];
+  for (const url of urls) {
+    const parsed = peerUrl.safeParse(url);
+    if (!parsed.success)
+      throw new ConfigError(
+        flag,
+        `${JSON.stringify(url)} ${parsed.error.issues[0]?.message ?? 'is invalid'}`,
+      );
+    added.push(parsed.data);
+  }
+  const peers = [...new Set([...config.federation.peers, ...added])];
+  return { ...config, federation: { ...config.federation, peers } };
 }
 
 /** A copy of the config with secret fields replaced, for logs and `timmy status`. */
