@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NostrEvent } from '../core/nostr.ts';
 import { generateLocalSigner } from '../identity/signer.ts';
-import { buildHandlerInfo, HandlerInfoError, parseHandlerInfo, sameHandlerInfo } from './announcement.ts';
+import {
+  buildHandlerInfo,
+  HandlerInfoError,
+  MAX_PARAM_SCHEMA_CHARS,
+  parseHandlerInfo,
+  sameHandlerInfo,
+} from './announcement.ts';
 import { DvmEventError } from './kinds.ts';
 
 const agent = generateLocalSigner();
@@ -154,6 +160,78 @@ describe('buildHandlerInfo / parseHandlerInfo', () => {
     assert.throws(() => buildHandlerInfo({ ...spec, kinds: [5000.5] }), RangeError);
     assert.throws(() => buildHandlerInfo({ ...spec, pricing: [{ kind: 5050, msats: 1 }] }), /not announced/);
     assert.throws(() => buildHandlerInfo({ ...spec, pricing: [{ kind: 5001, msats: -1 }] }), RangeError);
+  });
+});
+
+describe('param-schema tags', () => {
+  const schema = {
+    type: 'object',
+    properties: { length: { type: 'integer', minimum: 1 }, words: { type: 'integer' } },
+  };
+
+  test('one per kind, canonical JSON text after the prices; parsed back as the same object', async () => {
+    const t = buildHandlerInfo({ ...spec, paramSchemas: [{ kind: 5001, schema }] });
+    const tag = t.tags.find((x) => x[0] === 'param-schema');
+    assert.deepEqual(tag, [
+      'param-schema',
+      '5001',
+      '{"properties":{"length":{"minimum":1,"type":"integer"},"words":{"type":"integer"}},"type":"object"}',
+    ]);
+    assert.ok(t.tags.indexOf(tag as string[]) > t.tags.findIndex((x) => x[0] === 'price'));
+    const info = parseHandlerInfo(await agent.signEvent(t));
+    assert.deepEqual(info.paramSchemas, [{ kind: 5001, schema }]);
+    assert.deepEqual(parseHandlerInfo(await agent.signEvent(buildHandlerInfo(spec))).paramSchemas, []);
+  });
+
+  test('a schema changes the announcement (it is republished)', async () => {
+    const published = await agent.signEvent(buildHandlerInfo(spec));
+    assert.ok(sameHandlerInfo(buildHandlerInfo(spec), published));
+    assert.ok(
+      !sameHandlerInfo(buildHandlerInfo({ ...spec, paramSchemas: [{ kind: 5001, schema }] }), published),
+    );
+  });
+
+  const k = (kind: string): string[] => ['k', kind];
+  const malformed: [string, string[][], RegExp][] = [
+    ['a kind that is not a number', [k('5001'), ['param-schema', 'x', '{}']], /must be \["param-schema"/],
+    ['no schema text', [k('5001'), ['param-schema', '5001']], /must be \["param-schema"/],
+    ['text that is not JSON', [k('5001'), ['param-schema', '5001', '{type:']], /is not a JSON object/],
+    ['JSON that is not an object', [k('5001'), ['param-schema', '5001', '[1,2]']], /is not a JSON object/],
+    ['JSON null', [k('5001'), ['param-schema', '5001', 'null']], /is not a JSON object/],
+    [
+      'two schemas for one kind',
+      [k('5001'), ['param-schema', '5001', '{}'], ['param-schema', '5001', '{}']],
+      /two param-schema tags for kind 5001/,
+    ],
+    ['a kind not announced', [k('5001'), ['param-schema', '5002', '{}']], /no k tag for/],
+    [
+      'text over the limit',
+      [k('5001'), ['param-schema', '5001', `{"d":"${'x'.repeat(MAX_PARAM_SCHEMA_CHARS)}"}`]],
+      /at most 16384/,
+    ],
+  ];
+  for (const [name, tags, re] of malformed)
+    test(`rejects ${name}`, async () => {
+      const e = await signed([['d', 'seer'], ...tags]);
+      assert.throws(
+        () => parseHandlerInfo(e),
+        (err: unknown) => err instanceof HandlerInfoError && re.test(err.message),
+      );
+    });
+
+  test('the builder refuses a schema it could not publish', () => {
+    const build = (paramSchemas: { kind: number; schema: Record<string, unknown> }[]) => () =>
+      buildHandlerInfo({ ...spec, paramSchemas });
+    assert.throws(build([{ kind: 5050, schema }]), /not announced/);
+    assert.throws(
+      build([
+        { kind: 5001, schema },
+        { kind: 5001, schema },
+      ]),
+      /two parameter schemas/,
+    );
+    assert.throws(build([{ kind: 5001, schema: [] as unknown as Record<string, unknown> }]), /JSON object/);
+    assert.throws(build([{ kind: 5001, schema: { d: 'x'.repeat(MAX_PARAM_SCHEMA_CHARS) } }]), /at most/);
   });
 });
 

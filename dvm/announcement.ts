@@ -1,6 +1,7 @@
 /**
  * NIP-89 handler information (kind 31990): how an agent announces the job kinds it serves, with kind 0-style
- * metadata in the content and, project-defined, its prices as `price` tags (docs/protocol.md).
+ * metadata in the content and, project-defined, its prices as `price` tags and the parameters each kind
+ * takes as `param-schema` tags (a JSON schema; docs/protocol.md).
  */
 import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import { DvmEventError, HANDLER_INFO_KIND, parseNonNegativeInt, quote } from './kinds.ts';
@@ -35,6 +36,18 @@ export interface HandlerPrice {
   unit: PriceUnit;
 }
 
+/**
+ * Project-defined: ["param-schema", "<kind>", "<JSON schema>"], the `param` tags a job of that kind reads, as a
+ * JSON schema of an object keyed by param name (values travel as strings; the schema types them as read).
+ */
+export interface ParamSchema {
+  kind: number;
+  schema: Readonly<Record<string, unknown>>;
+}
+
+/** The longest schema text a param-schema tag may hold. */
+export const MAX_PARAM_SCHEMA_CHARS = 16_384;
+
 export interface HandlerInfoSpec {
   /** The `d` tag: which of the pubkey's handler announcements this is (one per agent is enough). */
   d: string;
@@ -42,6 +55,8 @@ export interface HandlerInfoSpec {
   kinds: number[];
   metadata: HandlerMetadata;
   pricing?: { kind: number; msats: number; unit?: PriceUnit }[];
+  /** At most one parameter schema per announced kind. */
+  paramSchemas?: readonly ParamSchema[];
   /** More tags, appended as given (e.g. ["t", "bitcoin"]). */
   extraTags?: string[][];
   createdAt?: number;
@@ -55,8 +70,9 @@ function isKindNumber(k: number): boolean {
 
 /**
  * A kind 31990 template: ["d", d], ["k", kind] per kind (in the given order, without repeats), ["price",
- * kind, msats, unit] per price, extra tags; content = the metadata as JSON. Throws RangeError on an empty d,
- * no kinds, a bad kind, or a price for a kind not served.
+ * kind, msats, unit] per price, ["param-schema", kind, schema as canonical JSON] per schema, extra tags; content
+ * = the metadata as JSON. Throws RangeError on an empty d, no kinds, a bad kind, a price or a schema for a kind
+ * not served, two schemas for one kind, or a schema that is not a JSON object within MAX_PARAM_SCHEMA_CHARS.
  */
 export function buildHandlerInfo(spec: HandlerInfoSpec): EventTemplate {
   if (spec.d === '') throw new RangeError('the d tag of a handler announcement must not be empty');
@@ -72,6 +88,21 @@ export function buildHandlerInfo(spec: HandlerInfoSpec): EventTemplate {
     if (!Number.isSafeInteger(p.msats) || p.msats < 0)
       throw new RangeError(`the price of kind ${p.kind} must be a non-negative integer of millisats`);
     tags.push(['price', String(p.kind), String(p.msats), p.unit ?? 'job']);
+  }
+  const schemaKinds = new Set<number>();
+  for (const p of spec.paramSchemas ?? []) {
+    if (!kinds.includes(p.kind))
+      throw new RangeError(`a parameter schema for kind ${p.kind}, which is not announced`);
+    if (schemaKinds.has(p.kind)) throw new RangeError(`two parameter schemas for kind ${p.kind}`);
+    schemaKinds.add(p.kind);
+    if (!isJsonObject(p.schema))
+      throw new RangeError(`the parameter schema of kind ${p.kind} must be a JSON object`);
+    const text = canonical(p.schema);
+    if (text.length > MAX_PARAM_SCHEMA_CHARS)
+      throw new RangeError(
+        `the parameter schema of kind ${p.kind} is ${text.length} characters; at most ${MAX_PARAM_SCHEMA_CHARS}`,
+      );
+    tags.push(['param-schema', String(p.kind), text]);
   }
   tags.push(...(spec.extraTags ?? []).map((t) => [...t]));
   const metadata: Record<string, unknown> = {};
@@ -94,6 +125,7 @@ export interface HandlerInfo {
   /** From the content; `name` is '' when the content is empty (NIP-89: then the author's kind 0 applies). */
   metadata: HandlerMetadata;
   pricing: HandlerPrice[];
+  paramSchemas: ParamSchema[];
   createdAt: number;
 }
 
@@ -119,7 +151,11 @@ function parseMetadata(content: string): HandlerMetadata {
   return out;
 }
 
-/** Reads a kind 31990 event. Throws HandlerInfoError on a missing d, a malformed k or price tag, bad content. */
+/**
+ * Reads a kind 31990 event. Throws HandlerInfoError on a missing d, a malformed k, price or param-schema tag
+ * (a kind that is not announced, a second schema for a kind, text that is not a JSON object or is too long),
+ * bad content.
+ */
 export function parseHandlerInfo(event: NostrEvent): HandlerInfo {
   if (event.kind !== HANDLER_INFO_KIND)
     throw new HandlerInfoError(
@@ -129,6 +165,7 @@ export function parseHandlerInfo(event: NostrEvent): HandlerInfo {
   if (d === undefined) throw new HandlerInfoError('a handler announcement needs a d tag');
   const kinds: number[] = [];
   const pricing: HandlerPrice[] = [];
+  const paramSchemas: ParamSchema[] = [];
   for (const t of event.tags) {
     if (t[0] === 'k') {
       const k = parseNonNegativeInt(t[1]);
@@ -144,16 +181,52 @@ export function parseHandlerInfo(event: NostrEvent): HandlerInfo {
           `the price tag ${quote(JSON.stringify(t))} must be ["price", "<kind>", "<msats>", "job"|"token"|"second"]`,
         );
       pricing.push({ kind, msats, unit: unit as PriceUnit });
+    } else if (t[0] === 'param-schema') {
+      paramSchemas.push(parseParamSchema(t, paramSchemas));
     }
   }
+  for (const p of paramSchemas)
+    if (!kinds.includes(p.kind))
+      throw new HandlerInfoError(
+        `a param-schema tag for kind ${p.kind}, which the announcement has no k tag for`,
+      );
   return {
     pubkey: event.pubkey,
     d,
     kinds,
     metadata: parseMetadata(event.content),
     pricing,
+    paramSchemas,
     createdAt: event.created_at,
   };
+}
+
+function parseParamSchema(tag: readonly string[], seen: readonly ParamSchema[]): ParamSchema {
+  const shape = 'must be ["param-schema", "<kind>", "<JSON schema object>"]';
+  const kind = parseNonNegativeInt(tag[1]);
+  const text = tag[2];
+  if (kind === undefined || !isKindNumber(kind) || text === undefined)
+    throw new HandlerInfoError(`the param-schema tag ${quote(JSON.stringify(tag))} ${shape}`);
+  if (seen.some((p) => p.kind === kind)) throw new HandlerInfoError(`two param-schema tags for kind ${kind}`);
+  if (text.length > MAX_PARAM_SCHEMA_CHARS)
+    throw new HandlerInfoError(
+      `the param-schema of kind ${kind} is ${text.length} characters; at most ${MAX_PARAM_SCHEMA_CHARS}`,
+    );
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch {
+    schema = undefined;
+  }
+  if (!isJsonObject(schema))
+    throw new HandlerInfoError(
+      `the param-schema tag of kind ${kind} ${shape}: ${quote(text)} is not a JSON object`,
+    );
+  return { kind, schema };
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** JSON with object keys sorted, for comparing values regardless of key order. */

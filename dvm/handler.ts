@@ -65,5 +65,10 @@ export interface JobHandler {
   readonly kinds: readonly number[];
   /** Whether the handler needs a language model (so the agent can say so in its announcement). */
   readonly needsLlm: boolean;
+  /**
+   * The `param` tags it reads, as a JSON schema of an object keyed by param name (announced in NIP-89 as a
+   * `param-schema` tag; values travel as strings and are typed as the handler reads them). Absent: not stated.
+   */
+  readonly paramSchema?: Readonly<Record<string, unknown>>;
   run(job: JobInput, ctx: HandlerContext): Promise<HandlerOutput>;
 }

@@ -223,6 +223,24 @@ export const extractiveSummary: JobHandler = {
   name: 'extractive-summary',
   kinds: [5001],
   needsLlm: false,
+  paramSchema: {
+    type: 'object',
+    properties: {
+      sentences: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1000,
+        description: 'how many sentences (default: about a fifth of the text, 1 to 7)',
+      },
+      length: { type: 'integer', minimum: 1, maximum: 1000, description: 'the same as sentences' },
+      words: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100_000,
+        description: 'the most words the summary may have',
+      },
+    },
+  },
   async run(job: JobInput, ctx: HandlerContext): Promise<HandlerOutput> {
     const text = inputText(job, '\n\n', 'a summarization job needs some text to summarize');
     const sentences =

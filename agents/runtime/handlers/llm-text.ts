@@ -83,6 +83,13 @@ function messages(system: string, user: string): ChatMessage[] {
   ];
 }
 
+const MAX_TOKENS_SCHEMA = {
+  type: 'integer',
+  minimum: 1,
+  maximum: MAX_TOKENS_LIMIT,
+  description: 'the most tokens the model may write',
+};
+
 function maxTokens(job: JobInput): { maxTokens?: number } {
   const value = intParam(job.params, 'max_tokens', { min: 1, max: MAX_TOKENS_LIMIT });
   return value === undefined ? {} : { maxTokens: value };
@@ -98,6 +105,14 @@ export function createTextGenerationHandler(options: TextGenerationOptions = {})
     name: options.name ?? 'text-generation',
     kinds: [5050],
     needsLlm: true,
+    paramSchema: {
+      type: 'object',
+      properties: {
+        max_tokens: MAX_TOKENS_SCHEMA,
+        temperature: { type: 'number', minimum: 0, maximum: 2 },
+        system: { type: 'string', description: "instructions added after the agent's own system prompt" },
+      },
+    },
     async run(job: JobInput, ctx: HandlerContext): Promise<HandlerOutput> {
       const prompt = inputText(
         job,
@@ -139,6 +154,14 @@ export function createTranslationHandler(options: LlmHandlerOptions = {}): JobHa
     name: 'translation',
     kinds: [5002],
     needsLlm: true,
+    paramSchema: {
+      type: 'object',
+      properties: {
+        language: { type: 'string', description: 'the target language: an ISO 639-1 code or its name' },
+        max_tokens: MAX_TOKENS_SCHEMA,
+      },
+      required: ['language'],
+    },
     async run(job: JobInput, ctx: HandlerContext): Promise<HandlerOutput> {
       const language = resolveLanguage(job.params.language);
       const text = inputText(
