@@ -3,6 +3,7 @@ import { Billing } from '../agents/desk/billing.ts';
 import { Coordinator, type LocalAgent } from '../agents/desk/coordinator.ts';
 import { type DeskDatabase, openDeskDatabase } from '../agents/desk/desk-db.ts';
 import { Liveness } from '../agents/desk/liveness.ts';
+import { Roster } from '../agents/desk/roster.ts';
 import { jobLogStore, Outbox } from '../agents/outbox.ts';
 import type { Persona } from '../agents/persona.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
@@ -110,7 +111,7 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
     log,
     outbox,
     liveness,
-    agents: options.roster,
+    roster: new Roster(options.roster),
     dvm: config.dvm,
     clock,
     logger,

@@ -53,6 +53,12 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (job_id, key)
   ) STRICT;
   `,
+  // 2: `forwarded` is terminal too (a peer desk took the job: docs/federation.md).
+  `
+  DROP INDEX jobs_active;
+  CREATE INDEX jobs_active ON jobs (created_at, id)
+    WHERE state NOT IN ('completed', 'failed', 'cancelled', 'forwarded');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

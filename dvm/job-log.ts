@@ -131,7 +131,7 @@ interface JobRow {
   last_seq: number;
 }
 
-const TERMINAL_SQL = "('completed', 'failed', 'cancelled')";
+const TERMINAL_SQL = "('completed', 'failed', 'cancelled', 'forwarded')";
 const JOB_COLUMNS = 'id, kind, customer, state, agent, attempt, created_at, updated_at, reason, last_seq';
 
 function prepare(db: Database.Database, readonly: boolean) {

@@ -83,6 +83,10 @@ const PATHS: Record<string, JobEntry[]> = {
     { type: 'posted', request: REQUEST },
     { type: 'cancelled', reason: 'customer cancelled' },
   ],
+  forwarded: [
+    { type: 'posted', request: REQUEST },
+    { type: 'forwarded', to: AGENT, relay: 'ws://127.0.0.1:7777' },
+  ],
 };
 const inState = (s: JobStateName): JobView => fold(PATHS[s]!);
 
@@ -101,6 +105,7 @@ const TRANSITIONS: JobTransitionEntry[] = [
   { type: 'completed', result: RESULT, agent: AGENT },
   { type: 'failed', reason: 'boom' },
   { type: 'cancelled', reason: 'stop' },
+  { type: 'forwarded', to: AGENT, relay: 'ws://127.0.0.1:7777' },
 ];
 
 /** Every legal (from state, entry type) pair and the state it leads to. */
@@ -121,6 +126,7 @@ const LEGAL: [JobStateName, JobTransitionEntry['type'], JobStateName][] = [
   ['awaiting-payment', 'paid', 'assigned'],
   ['assigned', 'completed', 'completed'],
   ['executing', 'completed', 'completed'],
+  ['posted', 'forwarded', 'forwarded'],
   ...JOB_STATES.filter((s) => !isTerminal(s)).flatMap(
     (s): [JobStateName, 'failed' | 'cancelled', JobStateName][] => [
       [s, 'failed', 'failed'],

@@ -12,6 +12,7 @@
  *   posted | bidding | assigned | executing ──payment-required──▶ awaiting-payment ──paid──▶ (back to
  *     where it came from: Timmy asks for payment once the price is known, before assigning the winner)
  *   assigned | executing ──completed──▶ completed
+ *   posted ──forwarded──▶ forwarded (a peer desk took it: docs/federation.md)
  *   any non-terminal ──failed──▶ failed, ──cancelled──▶ cancelled
  *
  * Records (`effect`, `outbox`, `published`, `note`) change no state and are allowed in every state, the
@@ -28,7 +29,8 @@ export type JobStateName =
   | 'awaiting-payment'
   | 'completed'
   | 'failed'
-  | 'cancelled';
+  | 'cancelled'
+  | 'forwarded';
 
 export const JOB_STATES: readonly JobStateName[] = [
   'posted',
@@ -40,9 +42,10 @@ export const JOB_STATES: readonly JobStateName[] = [
   'completed',
   'failed',
   'cancelled',
+  'forwarded',
 ];
 
-export const TERMINAL_STATES: readonly JobStateName[] = ['completed', 'failed', 'cancelled'];
+export const TERMINAL_STATES: readonly JobStateName[] = ['completed', 'failed', 'cancelled', 'forwarded'];
 
 /** Entries that move a job from one state to another. */
 export type JobTransitionEntry =
@@ -58,7 +61,9 @@ export type JobTransitionEntry =
   | { type: 'paid'; preimage?: string }
   | { type: 'completed'; result: NostrEvent; agent: string }
   | { type: 'failed'; reason: string }
-  | { type: 'cancelled'; reason: string };
+  | { type: 'cancelled'; reason: string }
+  /** Handed to a peer's desk (`to`, found on `relay`), which answers the customer itself. */
+  | { type: 'forwarded'; to: string; relay: string };
 
 /** Entries that record something about a job without changing its state. */
 export type JobRecordEntry =
@@ -178,7 +183,7 @@ export function isRecord(entry: JobEntry): entry is JobRecordEntry {
 }
 
 export function isTerminal(state: JobStateName): boolean {
-  return state === 'completed' || state === 'failed' || state === 'cancelled';
+  return TERMINAL_STATES.includes(state);
 }
 
 /** The states the job went through, in order (for comparing a replay with the original run). */
@@ -295,6 +300,8 @@ export function applyEntry(
       return move('failed', 'non-terminal', { reason: entry.reason });
     case 'cancelled':
       return move('cancelled', 'non-terminal', { reason: entry.reason });
+    case 'forwarded':
+      return move('forwarded', ['posted'], { reason: `forwarded to ${entry.to}` });
     case 'effect':
       if (Object.hasOwn(view.effects, entry.key)) throw illegal(`effect '${entry.key}' is already recorded`);
       // A computed key in a literal defines an own property, even for '__proto__'.
@@ -388,6 +395,8 @@ export function parseEntry(json: unknown, seq?: number): JobEntry {
       return { type, reason: str('reason', false) };
     case 'cancelled':
       return { type, reason: str('reason', false) };
+    case 'forwarded':
+      return { type, to: str('to'), relay: str('relay') };
     case 'effect':
       if (!('value' in o) || o.value === undefined) {
         return fail('effect.value: missing (use null for "nothing")');

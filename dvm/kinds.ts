@@ -22,6 +22,8 @@ export const HANDLER_INFO_KIND: number = Handlerinformation;
 export const ECHO_KIND = 5700;
 /** Project-defined, regular: the coordinator assigns a job request to one agent. */
 export const ASSIGNMENT_KIND = 7600;
+/** Project-defined, regular: a desk hands a job request to a peer's desk (docs/federation.md). */
+export const FORWARD_KIND = 7620;
 /** Project-defined, ephemeral: an agent says it is alive, what it serves and how busy it is. */
 export const HEARTBEAT_KIND = 20600;
 

@@ -7,17 +7,15 @@ import { parseFeedback } from '../../dvm/feedback.ts';
 import type { JobLog } from '../../dvm/job-log.ts';
 import type { JobView } from '../../dvm/job-state.ts';
 import { FEEDBACK_KIND, HEARTBEAT_KIND, resultKindFor } from '../../dvm/kinds.ts';
-import type { LocalAgent } from './dispatch.ts';
 import type { Liveness } from './liveness.ts';
+import type { Roster } from './roster.ts';
 
 export interface AgentFollowerOptions {
   relay: Subscribe;
   log: JobLog;
   liveness: Liveness;
-  /** The agents the desk assigns work to. */
-  agents: readonly LocalAgent[];
-  /** Kinds some agent serves (their result kinds are followed). */
-  kinds: readonly number[];
+  /** The agents the desk assigns work to (their feedback, results and heartbeats are followed). */
+  roster: Roster;
   /** How long an agent may stay silent before its job is taken back. */
   agentTimeoutMs: number;
   logger: Logger;
@@ -37,17 +35,29 @@ const inHand = (v: JobView): boolean => v.state === 'assigned' || v.state === 'e
  * what live delivery missed, and the jobs of agents that went silent (`agent-lost`, then auctioned again).
  */
 export class AgentFollower {
-  private readonly subs: Subscription[] = [];
+  private subs: Subscription[] = [];
+  private unlisten: (() => void) | undefined;
 
   constructor(private readonly options: AgentFollowerOptions) {}
 
-  /** Follows the agents' events from `since` (unix seconds) and their heartbeats from now. */
+  /**
+   * Follows the agents' events from `since` (unix seconds) and their heartbeats from now; when the roster
+   * changes (a peer's agent joins or leaves) the subscriptions are replaced.
+   */
   start(since: number, crash: (what: string, err: unknown) => void): void {
-    const { relay, agents, kinds, logger } = this.options;
-    const pubkeys = agents.map((a) => a.pubkey);
+    this.subscribe(since, crash);
+    this.unlisten = this.options.roster.onChange(() => this.subscribe(since, crash));
+  }
+
+  private subscribe(since: number, crash: (what: string, err: unknown) => void): void {
+    const { relay, roster, logger } = this.options;
+    for (const s of this.subs) s.close();
+    this.subs = [];
+    const pubkeys = roster.pubkeys();
     if (pubkeys.length === 0) return;
+    const results = roster.kinds().map(resultKindFor);
     this.subs.push(
-      relay.subscribe([{ kinds: [FEEDBACK_KIND, ...kinds.map(resultKindFor)], authors: pubkeys, since }], {
+      relay.subscribe([{ kinds: [FEEDBACK_KIND, ...results], authors: pubkeys, since }], {
         onEvent: (e) => void this.onAgentEvent(e).catch((err: unknown) => crash('agent event', err)),
         onClose: (reason) => logger.warn({ reason }, 'agent event subscription closed by the relay'),
       }),
@@ -58,7 +68,9 @@ export class AgentFollower {
   }
 
   stop(): void {
+    this.unlisten?.();
     for (const s of this.subs) s.close();
+    this.subs = [];
   }
 
   /** An agent's feedback or result on a job it holds: the job log follows. */

@@ -14,7 +14,9 @@ import { AgentFollower } from './agent-follower.ts';
 import { type Auctioneer, RecordRefusedError } from './auctioneer.ts';
 import type { Billing } from './billing.ts';
 import { approvalReason, chooseAgent, type LocalAgent } from './dispatch.ts';
+import type { Forwarder, ForwardOrigin } from './forwarder.ts';
 import type { Liveness } from './liveness.ts';
+import type { Roster } from './roster.ts';
 
 export type { LocalAgent } from './dispatch.ts';
 
@@ -28,8 +30,15 @@ export interface CoordinatorOptions {
   log: JobLog;
   outbox: Outbox;
   liveness: Liveness;
-  /** The worker agents of this instance. */
-  agents: readonly LocalAgent[];
+  /** The agents work may go to: this instance's, and its peers' (docs/federation.md). */
+  roster: Roster;
+  /**
+   * Whether an agent may be invited to (or given) a job of a kind: its reputation score against
+   * `reputation.minScore` (docs/reputation.md). Everyone when absent.
+   */
+  eligible?: (agent: LocalAgent, kind: number) => boolean;
+  /** Kinds no agent here serves that a peer desk takes (forwarded; docs/federation.md). */
+  forwarder?: Pick<Forwarder, 'kinds' | 'takes' | 'onChange' | 'forward'>;
   dvm: Config['dvm'];
   clock: Clock;
   logger: Logger;
@@ -54,7 +63,9 @@ export const RESUME_AT_ONCE = 8;
  */
 export class Coordinator {
   private readonly log: Logger;
-  private readonly subs: Subscription[] = [];
+  private requestSub: Subscription | undefined;
+  private requestKinds = '';
+  private readonly unlisten: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly locks = new Map<string, Promise<void>>();
   private readonly settleTimers = new Map<string, NodeJS.Timeout>();
@@ -67,13 +78,12 @@ export class Coordinator {
 
   constructor(private readonly options: CoordinatorOptions) {
     this.log = options.logger.child({ agent: 'coordinator' });
-    this.ours = new Set([options.pubkey, ...options.agents.map((a) => a.pubkey)]);
+    this.ours = new Set([options.pubkey, ...options.roster.local.map((a) => a.pubkey)]);
     this.follower = new AgentFollower({
       relay: options.relay,
       log: options.log,
       liveness: options.liveness,
-      agents: options.agents,
-      kinds: this.servedKinds,
+      roster: options.roster,
       agentTimeoutMs: options.dvm.agentTimeoutMs,
       logger: this.log,
       withJob: (jobId, fn) => this.withJob(jobId, fn),
@@ -82,24 +92,43 @@ export class Coordinator {
     });
   }
 
-  /** Kinds some agent here serves. */
+  /** Kinds some agent on the roster serves. */
   get servedKinds(): number[] {
-    return [...new Set(this.options.agents.flatMap((a) => a.kinds))].sort((a, b) => a - b);
+    return this.options.roster.kinds();
+  }
+
+  /** Kinds whose requests the desk takes: served here, or forwarded to a peer desk. */
+  private takenKinds(): number[] {
+    const kinds = new Set([...this.servedKinds, ...(this.options.forwarder?.kinds() ?? [])]);
+    return [...kinds].sort((a, b) => a - b);
+  }
+
+  /** The request subscription, replaced when the kinds taken change (a peer joined or left). */
+  private subscribeRequests(since: number): void {
+    const kinds = this.takenKinds();
+    const key = kinds.join(',');
+    if (this.requestSub && key === this.requestKinds) return;
+    this.requestSub?.close();
+    this.requestKinds = key;
+    const requestFilters: Filter[] = [{ '#p': [...this.ours], since }];
+    if (kinds.length > 0) requestFilters.unshift({ kinds, since });
+    this.requestSub = this.options.relay.subscribe(requestFilters, {
+      onEvent: (e) => void this.onRequest(e).catch((err: unknown) => this.crash('request', err)),
+      onClose: (reason) => this.log.warn({ reason }, 'request subscription closed by the relay'),
+    });
   }
 
   start(): void {
-    const { relay, dvm, clock } = this.options;
+    const { dvm, clock } = this.options;
     const nowS = Math.floor(clock.now() / 1000);
     this.lastSeq = this.options.log.lastSeq();
     const since = nowS - dvm.requestLookbackSeconds;
-    const requestFilters: Filter[] = [{ '#p': [...this.ours], since }];
-    if (this.servedKinds.length > 0) requestFilters.unshift({ kinds: this.servedKinds, since });
-    this.subs.push(
-      relay.subscribe(requestFilters, {
-        onEvent: (e) => void this.onRequest(e).catch((err: unknown) => this.crash('request', err)),
-        onClose: (reason) => this.log.warn({ reason }, 'request subscription closed by the relay'),
-      }),
-    );
+    this.subscribeRequests(since);
+    const resubscribe = (): void => {
+      if (!this.stopped) this.subscribeRequests(since);
+    };
+    this.unlisten.push(this.options.roster.onChange(resubscribe));
+    if (this.options.forwarder) this.unlisten.push(this.options.forwarder.onChange(resubscribe));
     const active = this.options.log.active();
     const oldest = Math.min(nowS, ...active.map((v) => Math.floor(v.createdAt / 1000)));
     this.follower.start(oldest - 60, (what, err) => this.crash(what, err));
@@ -152,7 +181,8 @@ export class Coordinator {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const s of this.subs) s.close();
+    for (const u of this.unlisten) u();
+    this.requestSub?.close();
     this.follower.stop();
     for (const t of this.timers) clearInterval(t);
     for (const t of this.settleTimers.values()) clearTimeout(t);
@@ -198,6 +228,27 @@ export class Coordinator {
     await this.process(event.id);
   }
 
+  /**
+   * A job a peer desk forwarded here (docs/federation.md): recorded with where it came from (a forward on
+   * keeps the path), then moved on like any job. Taken once: a job id already in the log is left alone.
+   */
+  async takeForwarded(request: NostrEvent, origin: ForwardOrigin): Promise<void> {
+    if (this.stopped || this.options.log.get(request.id)) return;
+    const exp = Number(request.tags.find((t) => t[0] === 'expiration')?.[1]);
+    if (Number.isFinite(exp) && exp * 1000 < this.options.clock.now()) return;
+    try {
+      this.options.log.transaction(() => {
+        this.options.log.append(request.id, { type: 'posted', request });
+        this.options.log.append(request.id, { type: 'effect', key: 'forwarded-from', value: origin });
+      });
+    } catch (err) {
+      if (err instanceof DuplicateJobError) return;
+      throw err;
+    }
+    this.log.info({ job: request.id, kind: request.kind, from: origin.from }, 'forwarded job posted');
+    await this.process(request.id);
+  }
+
   /** Moves a job forward from whatever state it is in. */
   private process(jobId: string): Promise<void> {
     return this.withJob(jobId, async () => {
@@ -235,10 +286,11 @@ export class Coordinator {
     const parsed = this.requestOf(view);
     if (parsed instanceof JobRequestError) return this.fail(view, parsed.message);
     const addressed = request.tags.filter((t) => t[0] === 'p').map((t) => t[1] ?? '');
-    let candidates = this.options.agents.filter((a) => a.kinds.includes(request.kind));
+    let candidates = this.candidatesFor(request.kind);
     const named = candidates.filter((a) => addressed.includes(a.pubkey));
     if (named.length > 0) candidates = named;
     if (candidates.length === 0) {
+      if (this.options.forwarder?.takes(request.kind)) return this.forward(view);
       const served = this.servedKinds;
       return this.fail(
         view,
@@ -347,7 +399,7 @@ export class Coordinator {
       this.scheduleSettle(view.id, at);
       return;
     }
-    const candidates = this.options.agents.filter((a) => a.kinds.includes(view.kind));
+    const candidates = this.candidatesFor(view.kind);
     let outcome: Awaited<ReturnType<Auctioneer['settle']>>;
     try {
       outcome = await auctioneer.settle(view);
@@ -379,6 +431,23 @@ export class Coordinator {
       text: 'no valid bid: assigned to the least-loaded live agent',
     });
     await this.assignTo(view, fallback, { record: record.id });
+  }
+
+  /** The agents on the roster that serve `kind` and may take it (reputation; docs/reputation.md). */
+  private candidatesFor(kind: number): LocalAgent[] {
+    const eligible = this.options.eligible;
+    return this.options.roster
+      .all()
+      .filter((a) => a.kinds.includes(kind) && (eligible === undefined || eligible(a, kind)));
+  }
+
+  /** Hands the job to a peer desk (docs/federation.md): forwarded is where this desk's part ends. */
+  private async forward(view: JobView): Promise<void> {
+    const forwarder = this.options.forwarder;
+    if (!forwarder) return;
+    const to = await forwarder.forward(view);
+    if (to === undefined) return this.fail(view, `no agent here or at a peer serves kind ${view.kind}`);
+    this.ended(view.id);
   }
 
   /** Tells the customer (once) that the job waits for an agent; the sweep moves it on when one beats. */

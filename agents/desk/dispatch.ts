@@ -3,13 +3,15 @@ import type { JobLog } from '../../dvm/job-log.ts';
 import type { JobView } from '../../dvm/job-state.ts';
 import type { Liveness } from './liveness.ts';
 
-/** A worker agent of this instance, as the coordinator sees it. */
+/** A worker agent the coordinator may assign work to: one of this instance's, or a peer's. */
 export interface LocalAgent {
   name: string;
   pubkey: string;
   kinds: readonly number[];
   /** The agent's listed price per job kind (msats), charged when no auction sets one. */
   prices?: ReadonlyMap<number, number>;
+  /** A peer instance's agent (docs/federation.md): its desk and the relay it was found on. */
+  remote?: { desk: string; relay: string };
 }
 
 /**

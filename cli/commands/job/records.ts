@@ -58,6 +58,8 @@ export function describeEntry(entry: JobLogEntry['entry'], names: Map<string, st
     case 'cancelled':
     case 'approval-required':
       return `${entry.type}: ${entry.reason}`;
+    case 'forwarded':
+      return `forwarded to the desk ${nameOf(names, entry.to)} (${entry.relay})`;
     case 'approved':
       return `approved by ${entry.by}`;
     case 'rejected':
