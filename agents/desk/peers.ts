@@ -1,0 +1,154 @@
+import { normalizeURL } from 'nostr-tools/utils';
+import type { Clock } from '../../core/clock.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { type PeerAgent, PeerBook, type PeerDesk } from './peer-book.ts';
+import { type PeerConnection, PeerRelay, type PeerRelayStatus } from './peer-relay.ts';
+
+export type { PeerAgent, PeerDesk } from './peer-book.ts';
+export type { PeerConnection, PeerRelayState, PeerRelayStatus } from './peer-relay.ts';
+
+export interface PeerDirectoryOptions {
+  /** The peer relays (federation.peers): ws:// or wss:// URLs; repeats are followed once. */
+  peers: readonly string[];
+  /** Makes the one connection of each peer relay (a RelayClient; tests and the CLI choose). */
+  connect: (url: string) => PeerConnection;
+  /** This instance's desk pubkey (hex): its own announcement on a peer relay is skipped. */
+  self?: string;
+  /** federation.trustedDesks as hex pubkeys: when not empty, only these desks are followed. */
+  trustedDesks?: readonly string[];
+  clock: Clock;
+  logger: Logger;
+  /** A peer agent is alive within this of its last heartbeat (dvm.agentTimeoutMs). */
+  agentTimeoutMs: number;
+  /** Bounds per peer relay (default 1,000 each). */
+  maxDesksPerRelay?: number;
+  maxAgentsPerRelay?: number;
+  /** An event with more tags is ignored (default 2,100: a desk of 1,000 agents serving 1,000 kinds). */
+  maxTags?: number;
+  /** First retry after a peer relay failed (default 1 s), doubling up to `maxRetryMs` (default 60 s). */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+/**
+ * The desk's view of its peers (docs/federation.md): for each peer relay, the desks announced there and
+ * their agents — kinds and prices from their NIP-89 announcements, alive from their heartbeats within
+ * `agentTimeoutMs` (read at each call, so a lapse needs no event). One connection per peer relay, read-only;
+ * a relay that is down or dies later is retried with backoff and never stops the others. An agent listed on
+ * two peer relays appears once per relay.
+ */
+export class PeerDirectory {
+  private readonly relays = new Map<string, { book: PeerBook; follower: PeerRelay }>();
+  private readonly listeners = new Set<() => void>();
+  private started = false;
+
+  constructor(private readonly options: PeerDirectoryOptions) {}
+
+  /** Connects to every peer relay and starts following; idempotent. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const o = this.options;
+    const trusted = [...new Set(o.trustedDesks ?? [])];
+    const maxDesks = o.maxDesksPerRelay ?? 1000;
+    const maxAgents = o.maxAgentsPerRelay ?? 1000;
+    for (const url of o.peers) {
+      const key = normalized(url);
+      if (this.relays.has(key)) continue;
+      const book = new PeerBook({
+        relay: url,
+        self: o.self,
+        trusted: new Set(trusted),
+        clock: o.clock,
+        logger: o.logger,
+        agentTimeoutMs: o.agentTimeoutMs,
+        maxDesks,
+        maxAgents,
+        maxTags: o.maxTags ?? 2100,
+      });
+      const follower = new PeerRelay({
+        url,
+        connection: connectOrFail(o.connect, url),
+        book,
+        trusted,
+        logger: o.logger,
+        maxDesks,
+        maxAgents,
+        retryMs: o.retryMs ?? 1000,
+        maxRetryMs: o.maxRetryMs ?? 60_000,
+        changed: () => this.emit(),
+      });
+      this.relays.set(key, { book, follower });
+    }
+    for (const { follower } of this.relays.values()) follower.start();
+    o.logger.info(
+      { peers: [...this.relays.values()].map((r) => r.follower.status().url) },
+      'following peer relays',
+    );
+  }
+
+  /** Closes every connection; the directory keeps what it learnt. */
+  stop(): void {
+    for (const { follower } of this.relays.values()) follower.stop();
+    this.listeners.clear();
+  }
+
+  desks(): PeerDesk[] {
+    return [...this.relays.values()].flatMap((r) => r.book.desks());
+  }
+
+  agents(): PeerAgent[] {
+    return [...this.relays.values()].flatMap((r) => r.book.agents());
+  }
+
+  relayStatus(): PeerRelayStatus[] {
+    return [...this.relays.values()].map((r) => r.follower.status());
+  }
+
+  /** Every peer relay has answered its stored queries, or is unreachable. */
+  settled(): boolean {
+    return this.relayStatus().every((s) => s.answered || s.state === 'unreachable');
+  }
+
+  /** Calls `fn` when a desk or an agent is added, changed or revived, or a relay's state changes; returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) {
+      try {
+        fn();
+      } catch (err) {
+        this.options.logger.error({ err: errorMessage(err) }, 'a peer directory listener failed');
+      }
+    }
+  }
+}
+
+/** The factory's connection; when it throws (a URL it cannot use), one whose every subscription fails. */
+function connectOrFail(connect: (url: string) => PeerConnection, url: string): PeerConnection {
+  try {
+    return connect(url);
+  } catch (err) {
+    const reason = `error: ${errorMessage(err)}`;
+    return {
+      subscribe: (_filters, handlers) => {
+        queueMicrotask(() => handlers.onClose?.(reason));
+        return { close: () => {} };
+      },
+      query: () => Promise.reject(new Error(reason)),
+      close: () => {},
+    };
+  }
+}
+
+function normalized(url: string): string {
+  try {
+    return normalizeURL(url);
+  } catch {
+    return url;
+  }
+}
