@@ -10,6 +10,7 @@ import type { Escrow, Treasury } from '../../payments/treasury.ts';
 import { type Wallet, WalletError } from '../../payments/wallet.ts';
 import type { Outbox } from '../outbox.ts';
 import { Invoices, type NewEscrow } from './invoices.ts';
+import type { PeerPayouts } from './peer-payouts.ts';
 import { bidTooLow, feeFor, type Quote, quote, reserveFor } from './pricing.ts';
 import { UnpaidLimits } from './unpaid-limits.ts';
 import { WalletWatch } from './wallet-watch.ts';
@@ -42,8 +43,10 @@ export interface BillingOptions {
   /** Timmy: the author of payment feedback. */
   signer: Signer;
   payments: Config['payments'];
-  /** An agent's name by pubkey (treasury accounts are per agent name). */
+  /** An agent's name by pubkey (treasury accounts are per agent name; a peer's agent's is its pubkey). */
   agentName(pubkey: string): string;
+  /** Pays peers' agents their invoices once their jobs settle (docs/federation.md). */
+  peerPayouts?: PeerPayouts;
   clock: Clock;
   logger: Logger;
 }
@@ -306,7 +309,8 @@ export class Billing {
         if (t.state !== 'settled') throw err;
       }
     }
-    treasury.escrows.markSettled(escrow.jobId);
+    const settled = treasury.escrows.markSettled(escrow.jobId);
+    this.options.peerPayouts?.queue(settled, this.options.log.get(escrow.jobId));
     this.log.info(
       { job: escrow.jobId, amountMsats: escrow.amountMsats, agent: escrow.agent },
       'payment settled',
