@@ -6,6 +6,7 @@ import type { EventTemplate, NostrEvent } from '../../core/nostr.ts';
 import { buildHandlerInfo } from '../../dvm/announcement.ts';
 import { buildHeartbeat } from '../../dvm/coordination.ts';
 import { buildDeskAnnouncement, DESK_D_TAG } from '../../dvm/desk-announcement.ts';
+import { buildDvmHeartbeat } from '../../dvm/dvm-heartbeat.ts';
 import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
 import { PeerBook, type PeerBookOptions } from './peer-book.ts';
 
@@ -205,4 +206,28 @@ test('bounded: desks per relay, agents per relay, announcements per agent', asyn
   for (let i = 0; i < 10; i++) b2.apply(await infoEvent(agent, `n${i}`, c2.seconds, [5000 + i]));
   assert.equal(b2.agents()[0]?.kinds.length, 8);
   assert.equal(r2().at(-1), 'too many announcements from one agent');
+});
+
+test('a stored heartbeat (kind 11998) is the last known sign of life; an expired one is ignored', async () => {
+  const { b, clock, reasons } = book();
+  const desk = generateLocalSigner();
+  const agent = generateLocalSigner();
+  b.apply(await deskEvent(desk, [agent.pubkey], clock.seconds));
+  const dvmBeat = (at: number, intervalSeconds = 300, load = 1) =>
+    sign(agent, buildDvmHeartbeat({ d: 'timmy-a', intervalSeconds, load, capacity: 4, createdAt: at }));
+  assert.equal(b.apply(await dvmBeat(clock.seconds - 700)), 'unchanged');
+  assert.equal(reasons().at(-1), 'an expired DVM heartbeat');
+  assert.equal(b.apply(await dvmBeat(clock.seconds - 100)), 'changed');
+  let a = b.agents()[0];
+  assert.equal(a?.lastBeatAt, (clock.seconds - 100) * 1000);
+  assert.equal(a?.alive, false, 'known, but older than the agent timeout');
+  assert.equal(a?.load, 1);
+  assert.equal(b.apply(await dvmBeat(clock.seconds - 10, 300, 2)), 'changed');
+  a = b.agents()[0];
+  assert.equal(a?.alive, true, 'dated within the agent timeout');
+  assert.equal(a?.load, 2);
+  assert.equal(b.apply(await dvmBeat(clock.seconds - 50)), 'unchanged', 'an older one changes nothing');
+  b.apply(await beatEvent(agent, clock.seconds, 3));
+  assert.equal(b.agents()[0]?.lastBeatAt, clock.now(), 'a live beat is newer');
+  assert.equal(b.agents()[0]?.load, 3);
 });

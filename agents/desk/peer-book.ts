@@ -9,6 +9,7 @@ import {
   isDeskAnnouncement,
   parseDeskAnnouncement,
 } from '../../dvm/desk-announcement.ts';
+import { DVM_HEARTBEAT_KIND, dvmHeartbeatFresh, parseDvmHeartbeat } from '../../dvm/dvm-heartbeat.ts';
 import { HANDLER_INFO_KIND, HEARTBEAT_KIND } from '../../dvm/kinds.ts';
 
 /** A desk announced on a peer relay. */
@@ -42,7 +43,10 @@ export interface PeerAgent {
   prices: Map<number, number>;
   /** A heartbeat within the agent timeout. */
   alive: boolean;
-  /** Milliseconds since the epoch of the last heartbeat received; undefined before the first. */
+  /**
+   * Milliseconds since the epoch of the last heartbeat: a live one (kind 20600) when received, a stored one
+   * (kind 11998, unexpired) when dated; undefined before the first.
+   */
   lastBeatAt: number | undefined;
   load: number;
 }
@@ -90,6 +94,8 @@ export class PeerBook {
   private deskOf = new Map<string, string>();
   private readonly infos = new Map<string, Map<string, HandlerInfo>>();
   private readonly beats = new Map<string, Beat>();
+  /** The agents' kind 11998 heartbeats: when dated (ms), and the load they state. */
+  private readonly dvmBeats = new Map<string, { at: number; load: number | undefined }>();
   private readonly host: string;
   private readonly log: Logger;
 
@@ -113,6 +119,7 @@ export class PeerBook {
       if (isDeskAnnouncement(event)) return this.applyDesk(parseDeskAnnouncement(event));
       if (event.kind === HANDLER_INFO_KIND) return this.applyInfo(parseHandlerInfo(event));
       if (event.kind === HEARTBEAT_KIND) return this.applyBeat(event);
+      if (event.kind === DVM_HEARTBEAT_KIND) return this.applyDvmBeat(event);
       return this.ignore(event, `kind ${event.kind} is not followed`);
     } catch (err) {
       return this.ignore(event, `malformed: ${errorMessage(err)}`);
@@ -151,10 +158,11 @@ export class PeerBook {
     this.desksByKey.set(desk.pubkey, desk);
     const rosterChanged = !sameKeys(deskOf, this.deskOf);
     this.deskOf = deskOf;
-    for (const agent of [...this.infos.keys(), ...this.beats.keys()])
+    for (const agent of [...this.infos.keys(), ...this.beats.keys(), ...this.dvmBeats.keys()])
       if (!deskOf.has(agent)) {
         this.infos.delete(agent);
         this.beats.delete(agent);
+        this.dvmBeats.delete(agent);
       }
     this.log.debug({ desk: desk.pubkey, agents: desk.agents.length, kinds: desk.kinds }, 'peer desk');
     return rosterChanged ? 'roster' : 'changed';
@@ -195,9 +203,29 @@ export class PeerBook {
     return wasAlive && sameNumbers(before.kinds, hb.kinds) ? 'unchanged' : 'changed';
   }
 
+  /** A stored heartbeat (kind 11998): the last known sign of life, dated by its author, never later than now. */
+  private applyDvmBeat(event: NostrEvent): BookChange {
+    const hb = parseDvmHeartbeat(event);
+    const now = this.options.clock.now();
+    if (!dvmHeartbeatFresh(hb, Math.floor(now / 1000))) return this.ignore(event, 'an expired DVM heartbeat');
+    const at = Math.min(hb.at * 1000, now);
+    const before = this.dvmBeats.get(event.pubkey);
+    if (before && before.at >= at) return 'unchanged';
+    this.dvmBeats.set(event.pubkey, { at, load: hb.load });
+    return 'changed';
+  }
+
+  private lastBeat(pubkey: string): { at: number; load: number } | undefined {
+    const live = this.beats.get(pubkey);
+    const stored = this.dvmBeats.get(pubkey);
+    if (stored && (!live || stored.at > live.at))
+      return { at: stored.at, load: stored.load ?? live?.load ?? 0 };
+    return live;
+  }
+
   desks(): PeerDesk[] {
     return [...this.desksByKey.values()].map((d) => {
-      const beats = d.agents.map((a) => this.beats.get(a)?.at ?? 0);
+      const beats = d.agents.map((a) => this.lastBeat(a)?.at ?? 0);
       return {
         pubkey: d.pubkey,
         relay: this.options.relay,
@@ -215,11 +243,11 @@ export class PeerBook {
     const now = this.options.clock.now();
     return [...this.deskOf].map(([pubkey, desk]) => {
       const infos = [...(this.infos.get(pubkey)?.values() ?? [])].sort((a, b) => b.createdAt - a.createdAt);
-      const beat = this.beats.get(pubkey);
+      const beat = this.lastBeat(pubkey);
       const kinds =
         infos.length > 0
           ? [...new Set(infos.flatMap((i) => i.kinds))].sort((a, b) => a - b)
-          : [...(beat?.kinds ?? [])];
+          : [...(this.beats.get(pubkey)?.kinds ?? [])];
       const prices = new Map<number, number>();
       for (const info of [...infos].reverse())
         for (const p of info.pricing) if (p.unit === 'job') prices.set(p.kind, p.msats);

@@ -2,6 +2,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { Filter, NostrEvent } from '../../core/nostr.ts';
 import type { Subscribe, Subscription } from '../../core/transport.ts';
 import { DESK_D_TAG } from '../../dvm/desk-announcement.ts';
+import { DVM_HEARTBEAT_KIND } from '../../dvm/dvm-heartbeat.ts';
 import { HANDLER_INFO_KIND, HEARTBEAT_KIND } from '../../dvm/kinds.ts';
 import type { PeerBook } from './peer-book.ts';
 
@@ -48,7 +49,8 @@ const RESUBSCRIBE_DELAY_MS = 50;
 
 /**
  * Follows one peer relay for the peer directory: the desk announcements (trusted authors when a list is
- * given), then the announced agents' NIP-89 announcements and heartbeats (resubscribed when a roster
+ * given), then the announced agents' NIP-89 announcements and heartbeats, live (20600) and stored (11998)
+ * (resubscribed when a roster
  * changes). Never throws and never stalls its caller: a failed connection or a subscription the relay closes
  * is logged, and everything is asked again after a backoff. A connection lost later is reconnected by the
  * RelayClient itself (resubscribing); meanwhile the agents' heartbeats lapse.
@@ -131,7 +133,7 @@ export class PeerRelay {
       this.agentSub = this.options.connection.subscribe(
         [
           { kinds: [HANDLER_INFO_KIND], authors, limit: authors.length * 4 },
-          { kinds: [HEARTBEAT_KIND], authors },
+          { kinds: [HEARTBEAT_KIND, DVM_HEARTBEAT_KIND], authors },
         ],
         {
           onEvent: (e) => this.onEvent(gen, e),
