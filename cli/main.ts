@@ -8,6 +8,7 @@ import { registerAuction } from './commands/auction/index.ts';
 import { registerJob } from './commands/job/index.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerModels } from './commands/models.ts';
+import { registerPeers } from './commands/peers.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   registerStatus(program, io, result);
   registerJob(program, io, result);
   registerAgents(program, io, result);
+  registerPeers(program, io, result);
   registerAuction(program, io, result);
   registerModels(program, io, result);
   registerWallet(program, io);

@@ -81,10 +81,10 @@ export class FakePeer {
       );
   }
 
-  /** Beats every `everyMs` until the returned function is called (an agent at work while a command runs). */
-  beatEvery(everyMs: number): () => void {
-    const timer = setInterval(() => void this.beat().catch(() => {}), everyMs);
-    void this.beat().catch(() => {});
+  /** The named agents (all by default) beat every `everyMs` until the returned function is called. */
+  beatEvery(everyMs: number, names?: readonly string[]): () => void {
+    const timer = setInterval(() => void this.beat(names).catch(() => {}), everyMs);
+    void this.beat(names).catch(() => {});
     return () => clearInterval(timer);
   }
 

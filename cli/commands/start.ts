@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { configFields } from '../../core/config.ts';
+import { configFields, withPeers } from '../../core/config.ts';
 import { startInstance } from '../compose.ts';
 import { makeContext, parsePort, VERSION } from '../context.ts';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.ts';
@@ -12,13 +12,20 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
     .description('start the relay, the agents and the HTTP server (dashboard, NIP-05); prints their URLs')
     .option('--relay-port <port>', 'relay port (0 picks a free one; TIMMY_RELAY_PORT)')
     .option('--http-port <port>', 'HTTP port (0 picks a free one; TIMMY_HTTP_PORT)')
+    .option(
+      '--peer <url>',
+      "a peer instance's relay, added to federation.peers (repeatable)",
+      collectPeer,
+      [],
+    )
     .option('--json', 'print one JSON document with the URLs once running')
-    .action(async (opts: { relayPort?: string; httpPort?: string; json?: boolean }) => {
+    .action(async (opts: { relayPort?: string; httpPort?: string; peer: string[]; json?: boolean }) => {
       const overrides: Record<string, number> = {};
       if (opts.relayPort !== undefined) overrides['relay.port'] = parsePort(opts.relayPort, '--relay-port');
       if (opts.httpPort !== undefined) overrides['http.port'] = parsePort(opts.httpPort, '--http-port');
       const ctx = await makeContext(io, program.opts(), overrides);
-      const { logger, config, dataDir } = ctx;
+      const { logger, dataDir } = ctx;
+      const config = withPeers(ctx.config, opts.peer);
       for (const path of ctx.secretsFromEnv) {
         const env = configFields().find((f) => f.path === path)?.env;
         logger.warn(
@@ -57,6 +64,7 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
               : null,
             dataDir,
             pid: process.pid,
+            peers: config.federation.peers,
             agents: instance.agents.map((a) => ({
               name: a.persona.name,
               npub: a.npub,
@@ -71,6 +79,8 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
           );
           println(io.stdout, `  dashboard  ${instance.httpUrl}`);
           println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
+          if (config.federation.peers.length > 0)
+            println(io.stdout, `  peers      ${config.federation.peers.join(', ')}`);
           println(
             io.stdout,
             `  wallet     ${
@@ -92,4 +102,8 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
       }
       result.code = 0;
     });
+}
+
+function collectPeer(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
