@@ -161,4 +161,42 @@ describe('WorkLog', () => {
       log.close();
     }
   });
+
+  test("an agent's work for a peer's desk is a part of its own: items, outbox and lease apart", () => {
+    const log = WorkLog.open({ path });
+    try {
+      const PEER = 'e'.repeat(64);
+      const C = '9'.repeat(64);
+      const home = log.forAgent(C);
+      const away = log.forAway(C, PEER);
+      home.claim(process.pid);
+      away.claim(process.pid); // the same process runs both
+      assert.throws(() => away.claim(process.ppid), AgentBusyError, 'a second process is still refused');
+      // The same job id under both (a forwarded request keeps its id): two separate records.
+      away.accept({ ...assignment(1), desk: PEER });
+      away.recordOutbox(JOB, 'result:1', event(6050, '7'.repeat(64)));
+      home.recordOutbox(JOB, 'result:1', event(6050, '8'.repeat(64)));
+      assert.deepEqual(
+        away.open().map((w) => w.desk),
+        [PEER],
+      );
+      assert.deepEqual(
+        home.open().map((w) => w.jobId),
+        [],
+        "the home runtime never resumes the peer desk's job",
+      );
+      assert.deepEqual(
+        away.pendingOutbox().map((p) => p.event.id),
+        ['7'.repeat(64)],
+      );
+      assert.deepEqual(
+        home.pendingOutbox().map((p) => p.event.id),
+        ['8'.repeat(64)],
+      );
+      away.release(process.pid);
+      home.release(process.pid);
+    } finally {
+      log.close();
+    }
+  });
 });

@@ -8,6 +8,10 @@
  *
  * Several processes may open one file (SQLite WAL; each write is its own BEGIN IMMEDIATE transaction); a
  * lease per agent (`claim`) keeps two live processes from running the same agent.
+ *
+ * An agent that also works for a peer's desk (docs/federation.md) keeps that work in a part of its own
+ * (`forAway`, keyed `<agent>@<desk>`): its assignments, records, outbox and lease never mix with its home
+ * work, so the runtime for one desk never resumes, or publishes on its relay, what another desk gave it.
  */
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.ts';
@@ -129,6 +133,11 @@ export class WorkLog {
       () => this.assertOpen(),
       (sql) => this.prepare(sql),
     );
+  }
+
+  /** The agent's work for a peer's desk: a part of its own, apart from its home work (and its own lease). */
+  forAway(agent: string, desk: string): AgentWork {
+    return this.forAgent(awayPart(agent, desk));
   }
 
   /** A statement prepared once per file (every agent's part shares them). */
@@ -374,6 +383,11 @@ export class RecordExistsError extends Error {
     super(`job ${jobId}: ${type} '${key}' is already recorded`);
     this.name = 'RecordExistsError';
   }
+}
+
+/** The key of an agent's part for a peer's desk. */
+export function awayPart(agent: string, desk: string): string {
+  return `${agent}@${desk}`;
 }
 
 function processAlive(pid: number): boolean {
