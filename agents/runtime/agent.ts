@@ -8,8 +8,11 @@ import type { LlmProvider } from '../../llm/provider.ts';
 import { Outbox } from '../outbox.ts';
 import type { Persona } from '../persona.ts';
 import { Bidder } from './bidder.ts';
+import { DvmBeat } from './dvm-beat.ts';
 import type { InputResolver } from './inputs.ts';
+import type { Invoicer } from './invoicing.ts';
 import { RelayLookups } from './relay-lookups.ts';
+import type { ResultCopies } from './result-copies.ts';
 import type { AgentWork } from './work-log.ts';
 import { DvmWorker, type WorkerServe } from './worker.ts';
 
@@ -17,19 +20,25 @@ export interface AgentRuntimeOptions {
   persona: Persona;
   signer: Signer;
   pubkey: string;
-  /** The desk this agent works for: whose assignments and auctions it takes. */
+  /** The desk this agent works for: whose assignments and auctions it takes (its own, or a peer's). */
   desk: string;
   /** The handlers for the kinds it serves (agents/runtime/roster.ts). */
   serves: readonly WorkerServe[];
   /** This agent's own connection to the relay (NIP-42 AUTH is per pubkey). */
   relay: Publish & Subscribe;
-  /** Its own part of the work log. */
+  /** Its own part of the work log (for a peer's desk: `WorkLog.forAway`). */
   work: AgentWork;
   inputs: InputResolver;
   llm: LlmProvider;
   config: Pick<Config, 'dvm' | 'auction' | 'llm'>;
   clock: Clock;
   logger: Logger;
+  /** For a peer's desk: makes the invoice its results carry for the assigned price (agents/runtime/invoicing.ts). */
+  invoicer?: Invoicer;
+  /** Copies results to the relays their request names (agents/runtime/result-copies.ts). */
+  copies?: ResultCopies;
+  /** The kind 11998 heartbeat (on its own relay only): its NIP-89 d and the interval in seconds. */
+  dvmHeartbeat?: { d: string; intervalSeconds: number };
 }
 
 /**
@@ -42,6 +51,7 @@ export class AgentRuntime {
   readonly worker: DvmWorker;
   private readonly bidder: Bidder | undefined;
   private readonly outbox: Outbox;
+  private readonly dvmBeat: DvmBeat | undefined;
   private started = false;
 
   constructor(private readonly options: AgentRuntimeOptions) {
@@ -63,8 +73,21 @@ export class AgentRuntime {
       dvm: config.dvm,
       clock,
       logger,
+      invoicer: options.invoicer,
+      copies: options.copies,
     });
     const worker = this.worker;
+    this.dvmBeat = options.dvmHeartbeat
+      ? new DvmBeat({
+          ...options.dvmHeartbeat,
+          signer,
+          relay,
+          load: () => worker.load,
+          capacity: worker.capacity,
+          clock,
+          logger: logger.child({ agent: persona.name }),
+        })
+      : undefined;
     this.bidder = config.auction.enabled
       ? new Bidder({
           name: persona.name,
@@ -121,9 +144,11 @@ export class AgentRuntime {
       );
     this.worker.start();
     this.bidder?.start();
+    this.dvmBeat?.start();
   }
 
   async stop(): Promise<void> {
+    this.dvmBeat?.stop();
     this.bidder?.stop();
     await this.worker.stop();
     this.outbox.stop();

@@ -16,7 +16,9 @@ import type { Outbox } from '../outbox.ts';
 import { DeskWatch } from './desk-watch.ts';
 import { customerMessage, executeJob, type RunRecord, readRecorded, recordableError } from './execute.ts';
 import type { InputResolver } from './inputs.ts';
+import { type Invoicer, resultInvoice } from './invoicing.ts';
 import type { RelayLookups } from './relay-lookups.ts';
+import type { ResultCopies } from './result-copies.ts';
 import { type AgentWork, RecordExistsError, type WorkItem } from './work-log.ts';
 
 export interface WorkerServe {
@@ -47,6 +49,10 @@ export interface WorkerOptions {
   logger: Logger;
   /** Jobs this agent runs at once; more wait in its queue. */
   capacity?: number;
+  /** For a peer's desk: the invoice a result carries for the assignment's price (agents/runtime/invoicing.ts). */
+  invoicer?: Invoicer;
+  /** Copies of each result to the relays its request names. */
+  copies?: ResultCopies;
 }
 
 /**
@@ -64,7 +70,7 @@ export interface WorkerOptions {
  */
 export class DvmWorker {
   private readonly log: Logger;
-  private readonly capacity: number;
+  readonly capacity: number;
   private readonly queue: WorkItem[] = [];
   private readonly running = new Set<string>();
   private readonly queued = new Set<string>();
@@ -335,10 +341,18 @@ export class DvmWorker {
         const nip04 = request.content.includes('?iv=');
         content = await (nip04 ? signer.nip04 : signer.nip44).encrypt(request.pubkey, content);
       }
+      const invoice = await resultInvoice({
+        item,
+        agent: this.options.name,
+        invoicer: this.options.invoicer,
+        recorded: (key, make) => this.recorded(jobId, key, make),
+        logger: this.log,
+        signal: this.stopping.signal,
+      });
       await this.finish(
         item,
         resultKey,
-        buildResult({ request, content, encrypted, extraTags: output.tags }),
+        buildResult({ request, content, encrypted, extraTags: output.tags, ...invoice }),
         'done',
       );
       this.log.info({ job: jobId, kind: request.kind }, 'job done, result published');
@@ -377,11 +391,16 @@ export class DvmWorker {
       if (!work.outboxItem(item.jobId, key)) work.recordOutbox(item.jobId, key, event);
       work.finish(item.jobId, item.attempt, state, reason);
     });
-    const { published } = await outbox.send(item.jobId, key, signer, template);
+    const { event: sent, published } = await outbox.send(item.jobId, key, signer, template);
+    const copies = this.options.copies;
     if (state === 'done')
       void published
         .then((outcome) =>
-          typeof outcome === 'object' ? this.resultRefused(item, outcome.refused) : undefined,
+          typeof outcome === 'object'
+            ? this.resultRefused(item, outcome.refused)
+            : outcome === 'published'
+              ? copies?.copy(item.request, sent)
+              : undefined,
         )
         .catch((err: unknown) =>
           this.log.error({ job: item.jobId, err: errorMessage(err) }, 'reporting a refused result failed'),
