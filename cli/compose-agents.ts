@@ -1,20 +1,26 @@
 import { type Persona, PersonaFileError } from '../agents/persona.ts';
 import type { ProfilePublisher } from '../agents/profile-publisher.ts';
 import { AgentRuntime } from '../agents/runtime/agent.ts';
+import { type AwayRuntime, AwayWork, type TrustedDesk } from '../agents/runtime/away.ts';
 import { InputResolver } from '../agents/runtime/inputs.ts';
+import type { Invoicer } from '../agents/runtime/invoicing.ts';
+import { ResultCopies } from '../agents/runtime/result-copies.ts';
 import { resolveServes } from '../agents/runtime/roster.ts';
-import { WorkLog } from '../agents/runtime/work-log.ts';
+import { type AgentWork, WorkLog } from '../agents/runtime/work-log.ts';
 import type { WorkerServe } from '../agents/runtime/worker.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { dataFile } from '../core/data-dir.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import { buildHandlerInfo, sameHandlerInfo } from '../dvm/announcement.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
 import type { LlmProvider } from '../llm/provider.ts';
+import type { Wallet } from '../payments/wallet.ts';
+import { RelayClient } from '../relay/client.ts';
 
 export interface NetworkAgent {
   persona: Persona;
@@ -37,13 +43,45 @@ export interface AgentsOptions {
   llm: LlmProvider;
   personaFile: string;
   clock?: Clock;
+  /** The home relay's URL: results are not copied there. Default: the agents' clients' `url`, when they have one. */
+  relayUrl?: string;
+  /** Seconds between kind 11998 heartbeats on the home relay; default `federation.heartbeatSeconds` (300); 0: none. */
+  heartbeatSeconds?: number;
+  /** Results are also published on the relays their request names (public ones, or `dvm.urlInputs.allow`); default true. */
+  copyResults?: boolean;
+  /** The agents also work for the desks of peer relays (docs/federation.md). */
+  federation?: AgentsFederation;
+}
+
+/** A connection of one agent to one peer relay (NIP-42 AUTH as that agent). */
+export type PeerConnection = Publish & Subscribe & { close(): void };
+
+export interface AgentsFederation {
+  /** The peer relays (`federation.peers`): on each, every agent works for the desks announced there. */
+  peers: readonly { url: string }[];
+  /** Which desks announced on a peer relay the agents may work for (`federation.trustedDesks`); default: every one. */
+  trustedDesk?: TrustedDesk;
+  /** Makes the invoice a peer desk pays for a job (`invoicerFrom(wallet)`); without it, no invoice is asked. */
+  invoicer?: Invoicer;
+  /** Opens an agent's connection to a peer relay; default a RelayClient with the agent's key (tests wrap it). */
+  connect?: (url: string, agent: NetworkAgent) => PeerConnection;
 }
 
 export interface RunningAgents {
   runtimes: AgentRuntime[];
+  /** The agents' work for the peers' desks: one per agent and peer relay. */
+  away: AwayWork[];
   /** The agents' work log (`<dataDir>/work.sqlite`). */
   work: WorkLog;
+  /** The trusted desks changed: starts and stops the work for the peers' desks accordingly. */
+  refreshPeers(): void;
   close(): Promise<void>;
+}
+
+/** Invoices made by the instance's wallet, valid for an hour: what a peer desk pays an agent's result with. */
+export function invoicerFrom(wallet: Wallet, expirySeconds = 3600): Invoicer {
+  return async (msats, memo) =>
+    (await wallet.makeInvoice({ amountMsats: msats, description: memo, expirySeconds })).invoice;
 }
 
 /** Each agent's handlers, checked against the persona file (PersonaFileError names the problem). */
@@ -58,7 +96,8 @@ export function servesOf(persona: Persona, personaFile: string): WorkerServe[] {
 /**
  * Runs agents: one AgentRuntime each over its own relay connection and its own part of the work log, after
  * announcing what each serves (NIP-89, kind 31990, only when it changed). Used by `timmy start` for the agents
- * that run in the instance's process and by `timmy agents run` for the others.
+ * that run in the instance's process and by `timmy agents run` for the others. With `federation`, each agent
+ * also connects to every peer relay and runs one more AgentRuntime per desk announced there (AwayWork).
  */
 export async function startAgents(options: AgentsOptions): Promise<RunningAgents> {
   const { config, logger } = options;
@@ -67,38 +106,105 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
     .map((a) => ({ agent: a, serves: servesOf(a.persona, options.personaFile) }))
     .filter((a) => a.serves.length > 0);
   const work = WorkLog.open({ path: dataFile(options.dataDir, 'work'), logger, clock });
-  const runtimes = serving.map(
-    ({ agent, serves }) =>
-      new AgentRuntime({
-        persona: agent.persona,
-        signer: agent.signer,
-        pubkey: agent.pubkey,
-        desk: options.desk,
-        serves,
-        relay: agent.client,
-        work: work.forAgent(agent.pubkey),
-        inputs: new InputResolver({
-          relay: agent.client,
-          maxInputBytes: config.dvm.maxInputBytes,
-          timeoutMs: config.dvm.inputTimeoutMs,
-          urlInputs: { allow: config.dvm.urlInputs.allow },
-          restrictedKinds: config.relay.restrictedReadKinds,
-          logger,
-        }),
-        llm: options.llm,
-        config,
-        clock,
+  const heartbeatSeconds = options.heartbeatSeconds ?? config.federation.heartbeatSeconds;
+  const runtimeOf = (
+    agent: NetworkAgent,
+    serves: WorkerServe[],
+    at: { desk: string; relay: Publish & Subscribe; relayUrl: string | undefined; work: AgentWork },
+    extra: { invoicer?: Invoicer; home: boolean },
+  ): AgentRuntime =>
+    new AgentRuntime({
+      persona: agent.persona,
+      signer: agent.signer,
+      pubkey: agent.pubkey,
+      desk: at.desk,
+      serves,
+      relay: at.relay,
+      work: at.work,
+      inputs: new InputResolver({
+        relay: at.relay,
+        maxInputBytes: config.dvm.maxInputBytes,
+        timeoutMs: config.dvm.inputTimeoutMs,
+        urlInputs: { allow: config.dvm.urlInputs.allow },
+        restrictedKinds: config.relay.restrictedReadKinds,
         logger,
       }),
+      llm: options.llm,
+      config,
+      clock,
+      logger,
+      invoicer: extra.invoicer,
+      copies: options.copyResults === false ? undefined : copiesFor(options, agent, at.relayUrl),
+      dvmHeartbeat:
+        extra.home && heartbeatSeconds > 0
+          ? { d: handlerD(agent), intervalSeconds: heartbeatSeconds }
+          : undefined,
+    });
+  const runtimes = serving.map(({ agent, serves }) =>
+    runtimeOf(
+      agent,
+      serves,
+      {
+        desk: options.desk,
+        relay: agent.client,
+        relayUrl: options.relayUrl ?? urlOf(agent.client),
+        work: work.forAgent(agent.pubkey),
+      },
+      { home: true },
+    ),
   );
+  const peerClients: PeerConnection[] = [];
+  const away: AwayWork[] = [];
+  const federation = options.federation;
+  for (const { agent, serves } of federation ? serving : []) {
+    for (const peer of federation?.peers ?? []) {
+      const client =
+        federation?.connect?.(peer.url, agent) ??
+        new RelayClient({ url: peer.url, logger, authSigner: agent.signer });
+      peerClients.push(client);
+      away.push(
+        new AwayWork({
+          agent: agent.persona.name,
+          pubkey: agent.pubkey,
+          homeDesk: options.desk,
+          relay: client,
+          relayUrl: peer.url,
+          trusted: federation?.trustedDesk,
+          logger,
+          runtimeFor: (desk): AwayRuntime => {
+            const runtime = runtimeOf(
+              agent,
+              serves,
+              { desk, relay: client, relayUrl: peer.url, work: work.forAway(agent.pubkey, desk) },
+              { invoicer: federation?.invoicer, home: false },
+            );
+            return {
+              // Its announcement on the peer relay: the desk there checks bidders' announcements on its relay.
+              start: async () => {
+                await announceOn(client, agent, handlerInfo(options, agent, serves), logger);
+                await runtime.start();
+              },
+              stop: () => runtime.stop(),
+            };
+          },
+        }),
+      );
+    }
+  }
   const started: AgentRuntime[] = [];
+  const closePeers = async (): Promise<void> => {
+    await Promise.all(away.map((a) => a.stop()));
+    for (const c of peerClients) c.close();
+  };
   try {
     await announce(options, serving);
     for (const r of runtimes) {
       await r.start();
       started.push(r);
     }
+    for (const a of away) a.start();
   } catch (err) {
+    await closePeers();
     await Promise.all(started.map((r) => r.stop()));
     work.close();
     throw err;
@@ -106,14 +212,101 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
   let closed = false;
   return {
     runtimes,
+    away,
     work,
+    refreshPeers: () => {
+      for (const a of away) a.refresh();
+    },
     close: async () => {
       if (closed) return;
       closed = true;
+      await closePeers();
       await Promise.all(runtimes.map((r) => r.stop()));
       work.close();
     },
   };
+}
+
+/** The d of an agent's NIP-89 announcement (and of its kind 11998 heartbeat). */
+function handlerD(agent: NetworkAgent): string {
+  return `timmy-${agent.persona.name}`;
+}
+
+function urlOf(client: unknown): string | undefined {
+  const url = (client as { url?: unknown }).url;
+  return typeof url === 'string' ? url : undefined;
+}
+
+/** Copies of an agent's results to the relays the request names, through short-lived clients with its key. */
+function copiesFor(options: AgentsOptions, agent: NetworkAgent, relayUrl: string | undefined): ResultCopies {
+  const { logger } = options;
+  return new ResultCopies({
+    open: (url) =>
+      new RelayClient({
+        url,
+        logger,
+        authSigner: agent.signer,
+        connectTimeoutMs: 5000,
+        publishTimeoutMs: 10_000,
+      }),
+    skip: relayUrl === undefined ? [] : [relayUrl],
+    allow: options.config.dvm.urlInputs.allow,
+    logger: logger.child({ agent: agent.persona.name }),
+  });
+}
+
+/** The agent's NIP-89 template: its kinds, prices and parameter schemas. */
+function handlerInfo(options: AgentsOptions, a: NetworkAgent, serves: readonly WorkerServe[]): EventTemplate {
+  const schemas = new Map<number, Readonly<Record<string, unknown>>>();
+  for (const s of serves)
+    if (s.handler.paramSchema && !schemas.has(s.kind)) schemas.set(s.kind, s.handler.paramSchema);
+  return buildHandlerInfo({
+    d: handlerD(a),
+    kinds: serves.map((s) => s.kind),
+    metadata: {
+      name: a.persona.displayName,
+      about: a.persona.about,
+      picture: a.persona.picture || undefined,
+      nip05: `${a.persona.name}@${options.config.identity.domain}`,
+    },
+    pricing: serves.map((s) => ({ kind: s.kind, msats: s.priceMsats, unit: 'job' as const })),
+    paramSchemas: [...schemas].map(([kind, schema]) => ({ kind, schema })),
+  });
+}
+
+/** The announcement on one more relay (a peer's), when that relay does not have it yet; failures are logged. */
+async function announceOn(
+  via: Publish & Subscribe,
+  agent: NetworkAgent,
+  template: EventTemplate,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const event = await changedAnnouncement(via, agent, template);
+    if (event) await via.publish(event);
+  } catch (err) {
+    logger.warn(
+      { agent: agent.persona.name, err: errorMessage(err) },
+      'NIP-89 announcement not published on a peer relay',
+    );
+  }
+}
+
+/** The signed announcement to publish on `via`, or undefined when the relay has the same already. */
+async function changedAnnouncement(
+  via: Subscribe,
+  a: NetworkAgent,
+  template: EventTemplate,
+): Promise<NostrEvent | undefined> {
+  const d = template.tags.find((t) => t[0] === 'd')?.[1] ?? '';
+  const existing = await via
+    .query([{ kinds: [HANDLER_INFO_KIND], authors: [a.pubkey], '#d': [d] }], { timeoutMs: 3000 })
+    .catch(() => []);
+  if (existing.some((e) => sameHandlerInfo(template, e))) return undefined;
+  // A change must replace what the relay has, even within the same second.
+  const newest = Math.max(0, ...existing.map((e) => e.created_at));
+  template.created_at = Math.max(template.created_at, newest + 1);
+  return a.signer.signEvent(template);
 }
 
 /** NIP-89 (kind 31990) per agent, published only when it differs from what the relay has. */
@@ -123,26 +316,8 @@ async function announce(
 ): Promise<void> {
   const items = await Promise.all(
     serving.map(async ({ agent: a, serves }) => {
-      const d = `timmy-${a.persona.name}`;
-      const template = buildHandlerInfo({
-        d,
-        kinds: serves.map((s) => s.kind),
-        metadata: {
-          name: a.persona.displayName,
-          about: a.persona.about,
-          picture: a.persona.picture || undefined,
-          nip05: `${a.persona.name}@${options.config.identity.domain}`,
-        },
-        pricing: serves.map((s) => ({ kind: s.kind, msats: s.priceMsats, unit: 'job' as const })),
-      });
-      const existing = await a.client
-        .query([{ kinds: [HANDLER_INFO_KIND], authors: [a.pubkey], '#d': [d] }], { timeoutMs: 3000 })
-        .catch(() => []);
-      if (existing.some((e) => sameHandlerInfo(template, e))) return undefined;
-      // A change must replace what the relay has, even within the same second.
-      const newest = Math.max(0, ...existing.map((e) => e.created_at));
-      template.created_at = Math.max(template.created_at, newest + 1);
-      return { name: a.persona.name, event: await a.signer.signEvent(template), via: a.client };
+      const signed = await changedAnnouncement(a.client, a, handlerInfo(options, a, serves));
+      return signed ? { name: a.persona.name, event: signed, via: a.client } : undefined;
     }),
   );
   const changed = items.filter((i) => i !== undefined);
