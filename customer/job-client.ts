@@ -125,6 +125,8 @@ export class JobClient {
             }
             options.onFeedback?.(e, f);
             if (!f) return;
+            const to = e.tags.find((t) => t[0] === 'forwarded')?.[1];
+            if (to && payer) payer.forwarded(e.pubkey, to);
             const refused = payer?.onFeedback(f, e.pubkey);
             if (refused) finish({ error: refused });
             else if (f.status === 'error')

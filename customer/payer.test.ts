@@ -100,6 +100,20 @@ describe('JobPayer', () => {
     assert.equal(paid(), 1);
   });
 
+  test('a desk the expected payee forwarded the job to may be paid; a forward said by a stranger changes nothing', async () => {
+    const { payer, ask, paid, said } = setup();
+    const PEER = 'c'.repeat(64);
+    payer.forwarded(STRANGER, PEER);
+    assert.equal(payer.onFeedback(await ask(2000), PEER), undefined);
+    await payer.settle(1000);
+    assert.equal(paid(), 0, 'not paid before the payee named it');
+    payer.forwarded(TIMMY, PEER);
+    assert.equal(payer.onFeedback(await ask(3000), PEER), undefined);
+    await payer.settle(1000);
+    assert.equal(paid(), 1);
+    assert.ok(said.some((l) => /forwarded to cccc/.test(l)));
+  });
+
   test('no wallet: the job ends with the reason', async () => {
     const payer = new JobPayer({
       wallet: undefined,

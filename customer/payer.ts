@@ -46,8 +46,21 @@ export class JobPayer {
   private readonly pending: Promise<void>[] = [];
   private readonly say: (line: string) => void;
 
+  private readonly payees: Set<string> | undefined;
+
   constructor(private readonly options: JobPayerOptions) {
     this.say = options.say ?? (() => {});
+    this.payees = options.payees ? new Set(options.payees) : undefined;
+  }
+
+  /**
+   * An expected payee (`from`) handed the job to another desk (`to`, docs/federation.md): that desk's
+   * payment requests may be paid too. Said by anyone else, it changes nothing.
+   */
+  forwarded(from: string, to: string): void {
+    if (!this.payees?.has(from) || this.payees.has(to)) return;
+    this.payees.add(to);
+    this.say(`the job was forwarded to ${to.slice(0, 12)}…, which may ask for the payment`);
   }
 
   /** The most a job may cost: an explicit limit, else the bid, else a default. */
@@ -63,7 +76,8 @@ export class JobPayer {
   onFeedback(f: Pick<JobFeedback, 'status' | 'amountMsats' | 'bolt11'>, from: string): string | undefined {
     if (f.status !== 'payment-required' || !f.bolt11 || f.amountMsats === undefined) return undefined;
     if (this.payments.some((p) => p.bolt11 === f.bolt11)) return undefined; // asked again: already paying
-    const { wallet, payees } = this.options;
+    const { wallet } = this.options;
+    const payees = this.payees;
     if (payees && !payees.has(from)) {
       this.say(`ignoring a payment request from ${from.slice(0, 12)}…: not the desk or the addressed agent`);
       return undefined;

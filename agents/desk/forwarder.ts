@@ -145,16 +145,14 @@ export class Forwarder {
       log.append(view.id, { type: 'forwarded', to: desk.pubkey, relay: desk.relay });
       this.log.info({ job: view.id, desk: desk.pubkey, relay: desk.relay, hops }, 'job forwarded');
       this.follow(view, desk.relay);
-      await outbox.send(
-        view.id,
-        'forwarded',
-        signer,
-        buildFeedback({
-          request: view.request,
-          status: 'processing',
-          message: `forwarded to ${encodeNpub(desk.pubkey)}`,
-        }),
-      );
+      const feedback = buildFeedback({
+        request: view.request,
+        status: 'processing',
+        message: `forwarded to ${encodeNpub(desk.pubkey)}`,
+      });
+      // Machine-readable: the customer's client may pay that desk's payment request (customer/payer.ts).
+      feedback.tags.push(['forwarded', desk.pubkey]);
+      await outbox.send(view.id, 'forwarded', signer, feedback);
       return desk.pubkey;
     }
     return undefined;
