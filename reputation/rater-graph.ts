@@ -1,0 +1,158 @@
+/**
+ * The rater graph of one observer and the trust it gives: an edge rater → rated weighs the rater's positive
+ * labels about that agent (saturated, decayed: weights.ts), PageRank personalized on the observer's seeds
+ * (trust.ts) runs over it, and a rater's trust is its rank relative to the average node reached from the
+ * seeds, at most 1 (seeds are 1). A rater's voice about one agent is its share of everything it says
+ * (all its pairs, positive and negative, saturated): a key that rates a thousand agents says little about
+ * each. Updated pair by pair (the book), or built whole (the pure scoring).
+ */
+import type { ScoreOptions } from './options.ts';
+import { buildCsr, type Csr, type PageRankResult, personalizedPageRank } from './trust.ts';
+import { type PairWeight, saturate } from './weights.ts';
+
+/** What the scoring reads about raters. */
+export interface TrustView {
+  isSeed(pubkey: string): boolean;
+  /** 0..1; seeds 1; 0 for a key no trust reaches. */
+  trust(pubkey: string): number;
+  /** The raw PageRank mass (all nodes sum to 1). */
+  rank(pubkey: string): number;
+  /** The part of `rater`'s voice that goes to `subject` (0..1). */
+  share(rater: string, subject: string): number;
+}
+
+export class RaterGraph implements TrustView {
+  private readonly seeds: ReadonlySet<string>;
+  private readonly ids = new Map<string, number>();
+  private readonly keys: string[] = [];
+  /** Per node: rated node → positive edge weight. */
+  private readonly edges: Map<number, number>[] = [];
+  /** Per node: rated node → saturated total of the pair (positive and negative). */
+  private readonly totals: Map<number, number>[] = [];
+  private readonly outTotal: number[] = [];
+  private rankVector: Float64Array = new Float64Array(0);
+  private reached = 0;
+  private csr: Csr | undefined;
+  private last: PageRankResult = { rank: new Float64Array(0), iterations: 0, delta: 0, converged: true };
+
+  constructor(
+    seeds: Iterable<string>,
+    private readonly options: ScoreOptions,
+  ) {
+    this.seeds = new Set(seeds);
+    for (const s of [...this.seeds].sort()) this.node(s);
+  }
+
+  get nodeCount(): number {
+    return this.keys.length;
+  }
+
+  get edgeCount(): number {
+    let n = 0;
+    for (const e of this.edges) n += e.size;
+    return n;
+  }
+
+  /** The last PageRank run: iterations, last change, converged. */
+  get lastRun(): Omit<PageRankResult, 'rank'> {
+    const { iterations, delta, converged } = this.last;
+    return { iterations, delta, converged };
+  }
+
+  private node(pubkey: string): number {
+    let id = this.ids.get(pubkey);
+    if (id === undefined) {
+      id = this.keys.length;
+      this.ids.set(pubkey, id);
+      this.keys.push(pubkey);
+      this.edges.push(new Map());
+      this.totals.push(new Map());
+      this.outTotal.push(0);
+      this.csr = undefined;
+    }
+    return id;
+  }
+
+  /**
+   * Sets one pair from its weight (all kinds, at the time the caller weighs it). Returns true when its edge
+   * weight changed, i.e. when the ranks may move.
+   */
+  updatePair(rater: string, subject: string, pair: PairWeight): boolean {
+    const total = pair.positive + pair.negative;
+    const edge = pair.positive * pair.factor;
+    const r = this.node(rater);
+    const s = this.node(subject);
+    const totals = this.totals[r] as Map<number, number>;
+    const before = totals.get(s) ?? 0;
+    const after = total > 0 ? saturate(total, this.options.pairCap) : 0;
+    if (after > 0) totals.set(s, after);
+    else totals.delete(s);
+    this.outTotal[r] = totals.size === 0 ? 0 : Math.max(0, (this.outTotal[r] as number) - before + after);
+    const edges = this.edges[r] as Map<number, number>;
+    const old = edges.get(s) ?? 0;
+    if (old === edge) return false;
+    if (edge > 0) edges.set(s, edge);
+    else edges.delete(s);
+    this.csr = undefined;
+    return true;
+  }
+
+  /** Whether a change to `rater`'s edges can move any rank (a key with no mass passes none on). */
+  carriesTrust(rater: string): boolean {
+    return this.seeds.has(rater) || this.rank(rater) > 0;
+  }
+
+  /** Runs PageRank: from the last ranks when `warm` (an update), else from the seeds. */
+  solve(warm: boolean): PageRankResult {
+    if (!this.csr) {
+      this.csr = buildCsr(this.keys.length, (u) => (this.edges[u] as Map<number, number>).entries());
+    }
+    const seeds = [...this.seeds].map((s) => this.ids.get(s) as number);
+    const start = warm && this.rankVector.length > 0 ? this.grown(this.rankVector) : undefined;
+    this.last = personalizedPageRank(this.csr, seeds, this.options, start);
+    this.rankVector = this.last.rank;
+    let reached = 0;
+    for (const v of this.rankVector) if (v > 0) reached++;
+    this.reached = reached;
+    return this.last;
+  }
+
+  private grown(v: Float64Array): Float64Array {
+    if (v.length === this.keys.length) return v;
+    const out = new Float64Array(this.keys.length);
+    out.set(v);
+    return out;
+  }
+
+  isSeed(pubkey: string): boolean {
+    return this.seeds.has(pubkey);
+  }
+
+  rank(pubkey: string): number {
+    const id = this.ids.get(pubkey);
+    return id === undefined ? 0 : (this.rankVector[id] ?? 0);
+  }
+
+  trust(pubkey: string): number {
+    if (this.seeds.has(pubkey)) return 1;
+    return Math.min(1, this.rank(pubkey) * this.reached);
+  }
+
+  share(rater: string, subject: string): number {
+    const r = this.ids.get(rater);
+    const s = this.ids.get(subject);
+    if (r === undefined || s === undefined) return 0;
+    const out = this.outTotal[r] as number;
+    const pair = (this.totals[r] as Map<number, number>).get(s) ?? 0;
+    return out > 0 ? Math.min(1, pair / out) : 0;
+  }
+
+  /** Every node's rank, by pubkey (for sums and tests). */
+  ranks(): Map<string, number> {
+    const out = new Map<string, number>();
+    this.keys.forEach((k, i) => {
+      out.set(k, this.rankVector[i] ?? 0);
+    });
+    return out;
+  }
+}
