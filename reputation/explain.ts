@@ -107,7 +107,7 @@ function describe(e: Entry, now: number, options: ScoreOptions, strangersScale: 
   if (!r.seed) notes.push(`${r6(r.share * 100)} % of the rater's voice is about this agent`);
   if (r.factor < 0.999) {
     notes.push(
-      `the rater's ${r.labels} label${r.labels === 1 ? '' : 's'} about this agent saturate: ×${r6(r.factor)}`,
+      `one rater's labels about an agent count at most ${options.pairCap} together (this one has ${r.labels}): ×${r6(r.factor)}`,
     );
   }
   return {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NostrEvent } from '../../core/nostr.ts';
+import type { EventTemplate, NostrEvent } from '../../core/nostr.ts';
 import { LocalSigner } from '../../identity/signer.ts';
 import { buildLabel, type LabelInput } from '../../reputation/labels.ts';
 import { buildRevocation } from '../../reputation/revocation.ts';
@@ -27,4 +27,25 @@ export function signLabel(
 
 export function signRevocation(signer: LocalSigner, ids: string[], createdAt = T0 + 10): Promise<NostrEvent> {
   return signer.signEvent(buildRevocation(ids, createdAt));
+}
+
+/** A 64-hex pubkey for a name (not a curve point: for the pure scoring, which never checks signatures). */
+export function keyFor(name: string | number): string {
+  return createHash('sha256').update(`reputation-test-key:${name}`).digest('hex');
+}
+
+/** An event with the right id and a dummy signature: the pure scoring reads shapes, not signatures. */
+export function unsigned(pubkey: string, template: EventTemplate): NostrEvent {
+  const id = createHash('sha256')
+    .update(JSON.stringify([0, pubkey, template.created_at, template.kind, template.tags, template.content]))
+    .digest('hex');
+  return { ...template, id, pubkey, sig: '0'.repeat(128) };
+}
+
+/** An unsigned label from `pubkey` (createdAt defaults to T0). */
+export function label(
+  pubkey: string,
+  input: Omit<LabelInput, 'createdAt'> & { createdAt?: number },
+): NostrEvent {
+  return unsigned(pubkey, buildLabel({ createdAt: T0, ...input }));
 }
