@@ -4,13 +4,15 @@
  * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable);
  * BENCH_ONLY=<parts> to run some parts only, comma-separated: relay (ingest and query), ingest, query,
  * dvm (job round trip), job-log (append latency), auction (settlement at 10/100/1,000 bidders), payments (NWC
- * round trips, paid vs unpaid job). Every part runs when BENCH_ONLY is not set.
+ * round trips, paid vs unpaid job), reputation (scoring over 1,000,000 labels). Every part runs when BENCH_ONLY is
+ * not set.
  */
 import { benchAuction } from './auction.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
 import { benchPayments } from './payments.bench.ts';
 import { relayBench } from './relay.bench.ts';
+import { benchReputation } from './reputation.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const log = (line: string): void => {
@@ -34,7 +36,7 @@ const parts = new Set(
     .map((p) => p.trim())
     .filter((p) => p !== ''),
 );
-const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction', 'payments'];
+const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction', 'payments', 'reputation'];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
 const wants = (part: string): boolean => parts.size === 0 || parts.has(part);
@@ -122,6 +124,9 @@ if (wants('auction')) {
 }
 if (wants('payments')) {
   console.log(`\n${await benchPayments({ quick, log })}`);
+}
+if (wants('reputation')) {
+  console.log(`\n${await benchReputation({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

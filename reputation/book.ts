@@ -103,10 +103,18 @@ export class ReputationBook {
 
   /** A label parsed (and verified) elsewhere: a store's, or a benchmark's. */
   addLabel(label: Label): AddResult {
+    return this.addLabels([label])[0] as AddResult;
+  }
+
+  /** Labels parsed (and verified) elsewhere, with one update of the ranks at the end. */
+  addLabels(labels: readonly Label[]): AddResult[] {
     const change = emptyChange();
-    const status = this.index.addLabel(label, change);
+    const results = labels.map((label): AddResult => {
+      const status = this.index.addLabel(label, change);
+      return status === 'duplicate' ? { status } : { status, label };
+    });
     this.settle(change);
-    return status === 'duplicate' ? { status } : { status, label };
+    return results;
   }
 
   private apply(event: NostrEvent, change: IndexChange): AddResult {

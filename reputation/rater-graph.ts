@@ -32,7 +32,12 @@ export class RaterGraph implements TrustView {
   private readonly outTotal: number[] = [];
   private rankVector: Float64Array = new Float64Array(0);
   private reached = 0;
+  /** The graph compressed at the last rebuild, and the edges added since (rebuilt when they grow). */
   private csr: Csr | undefined;
+  private readonly extra = new Map<number, Map<number, number>>();
+  private extraCount = 0;
+  /** Every node's out-weight, base and added edges. */
+  private out: number[] = [];
   private last: PageRankResult = { rank: new Float64Array(0), iterations: 0, delta: 0, converged: true };
 
   constructor(
@@ -68,7 +73,7 @@ export class RaterGraph implements TrustView {
       this.edges.push(new Map());
       this.totals.push(new Map());
       this.outTotal.push(0);
-      this.csr = undefined;
+      this.out.push(0);
     }
     return id;
   }
@@ -93,8 +98,43 @@ export class RaterGraph implements TrustView {
     if (old === edge) return false;
     if (edge > 0) edges.set(s, edge);
     else edges.delete(s);
-    this.csr = undefined;
+    if (this.csr) {
+      if (!this.reweigh(this.csr, r, s, edge)) this.addExtra(r, s, edge);
+      this.out[r] = (this.out[r] as number) - old + edge;
+    }
     return true;
+  }
+
+  /** An edge already in the compressed graph changes weight (0: gone): set in place. False when not there. */
+  private reweigh(csr: Csr, r: number, s: number, weight: number): boolean {
+    if (r >= csr.nodeCount) return false;
+    const end = csr.offsets[r + 1] as number;
+    for (let e = csr.offsets[r] as number; e < end; e++) {
+      if (csr.targets[e] !== s) continue;
+      csr.weights[e] = weight;
+      return true;
+    }
+    return false;
+  }
+
+  private addExtra(r: number, s: number, weight: number): void {
+    let targets = this.extra.get(r);
+    if (!targets) {
+      targets = new Map();
+      this.extra.set(r, targets);
+    }
+    if (!targets.has(s)) this.extraCount++;
+    targets.set(s, weight);
+  }
+
+  /** Compresses every edge again (at the first ranking, and when the added edges grow past an eighth). */
+  private rebuild(): Csr {
+    const csr = buildCsr(this.keys.length, (u) => (this.edges[u] as Map<number, number>).entries());
+    this.csr = csr;
+    this.extra.clear();
+    this.extraCount = 0;
+    this.out = Array.from(csr.outWeight);
+    return csr;
   }
 
   /** Whether a change to `rater`'s edges can move any rank (a key with no mass passes none on). */
@@ -104,12 +144,27 @@ export class RaterGraph implements TrustView {
 
   /** Runs PageRank: from the last ranks when `warm` (an update), else from the seeds. */
   solve(warm: boolean): PageRankResult {
-    if (!this.csr) {
-      this.csr = buildCsr(this.keys.length, (u) => (this.edges[u] as Map<number, number>).entries());
-    }
+    let csr = this.csr;
+    if (!csr || this.extraCount > Math.max(1024, csr.targets.length / 8)) csr = this.rebuild();
     const seeds = [...this.seeds].map((s) => this.ids.get(s) as number);
     const start = warm && this.rankVector.length > 0 ? this.grown(this.rankVector) : undefined;
-    this.last = personalizedPageRank(this.csr, seeds, this.options, start);
+    const from: number[] = [];
+    const to: number[] = [];
+    const weight: number[] = [];
+    for (const [u, targets] of this.extra) {
+      for (const [v, w] of targets) {
+        from.push(u);
+        to.push(v);
+        weight.push(w);
+      }
+    }
+    this.last = personalizedPageRank(csr, seeds, this.options, start, {
+      nodeCount: this.keys.length,
+      outWeight: Float64Array.from(this.out),
+      from: Int32Array.from(from),
+      to: Int32Array.from(to),
+      weight: Float64Array.from(weight),
+    });
     this.rankVector = this.last.rank;
     let reached = 0;
     for (const v of this.rankVector) if (v > 0) reached++;

@@ -23,6 +23,18 @@ export interface Csr {
   outWeight: Float64Array;
 }
 
+/**
+ * Edges added since the Csr was built, and the nodes after it: so that one new edge does not rebuild the
+ * whole graph. `outWeight` is then every node's (base and added edges).
+ */
+export interface Overlay {
+  nodeCount: number;
+  outWeight: Float64Array;
+  from: Int32Array;
+  to: Int32Array;
+  weight: Float64Array;
+}
+
 export interface PageRankResult {
   /** Sums to 1 (all zero without seeds). */
   rank: Float64Array;
@@ -64,8 +76,9 @@ export function personalizedPageRank(
   seeds: readonly number[],
   options: PageRankOptions,
   start?: Float64Array,
+  overlay?: Overlay,
 ): PageRankResult {
-  const n = g.nodeCount;
+  const n = overlay?.nodeCount ?? g.nodeCount;
   const roots = [...new Set(seeds)].filter((s) => s >= 0 && s < n);
   if (roots.length === 0) return { rank: new Float64Array(n), iterations: 0, delta: 0, converged: true };
   const d = options.damping;
@@ -73,12 +86,14 @@ export function personalizedPageRank(
   if (start && start.length === n) rank.set(start);
   else for (const s of roots) rank[s] = 1 / roots.length;
   let next = new Float64Array(n);
-  const { offsets, targets, weights, outWeight } = g;
+  const { offsets, targets, weights } = g;
+  const outWeight = overlay?.outWeight ?? g.outWeight;
+  const base = g.nodeCount;
   let iterations = 0;
   let delta = Number.POSITIVE_INFINITY;
   while (iterations < options.maxIterations) {
     next.fill(0);
-    for (let u = 0; u < n; u++) {
+    for (let u = 0; u < base; u++) {
       const m = rank[u] as number;
       const ow = outWeight[u] as number;
       if (m === 0 || ow === 0) continue;
@@ -87,6 +102,16 @@ export function personalizedPageRank(
       for (let e = offsets[u] as number; e < end; e++) {
         const v = targets[e] as number;
         next[v] = (next[v] as number) + c * (weights[e] as number);
+      }
+    }
+    if (overlay) {
+      for (let e = 0; e < overlay.from.length; e++) {
+        const u = overlay.from[e] as number;
+        const m = rank[u] as number;
+        const ow = outWeight[u] as number;
+        if (m === 0 || ow === 0) continue;
+        const v = overlay.to[e] as number;
+        next[v] = (next[v] as number) + ((d * m) / ow) * (overlay.weight[e] as number);
       }
     }
     // Teleport, and the mass of nodes that rate nobody, go back to the seeds (the total stays 1).
