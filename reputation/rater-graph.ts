@@ -34,10 +34,16 @@ export class RaterGraph implements TrustView {
   private reached = 0;
   /** The graph compressed at the last rebuild, and the edges added since (rebuilt when they grow). */
   private csr: Csr | undefined;
+  /** Added edges: rater → rated → slot in the three arrays below. */
   private readonly extra = new Map<number, Map<number, number>>();
   private extraCount = 0;
-  /** Every node's out-weight, base and added edges. */
-  private out: number[] = [];
+  private extraFrom = new Int32Array(64);
+  private extraTo = new Int32Array(64);
+  private extraWeight = new Float64Array(64);
+  /** Every node's out-weight, base and added edges (capacity beyond nodeCount). */
+  private out = new Float64Array(64);
+  /** PageRank's work buffers, kept between runs. */
+  private scratch: [Float64Array, Float64Array] = [new Float64Array(64), new Float64Array(64)];
   private last: PageRankResult = { rank: new Float64Array(0), iterations: 0, delta: 0, converged: true };
 
   constructor(
@@ -73,7 +79,10 @@ export class RaterGraph implements TrustView {
       this.edges.push(new Map());
       this.totals.push(new Map());
       this.outTotal.push(0);
-      this.out.push(0);
+      if (id >= this.out.length) {
+        this.out = grow(this.out, id + 1);
+        this.scratch = [grow(this.scratch[0], id + 1), grow(this.scratch[1], id + 1)];
+      }
     }
     return id;
   }
@@ -123,8 +132,19 @@ export class RaterGraph implements TrustView {
       targets = new Map();
       this.extra.set(r, targets);
     }
-    if (!targets.has(s)) this.extraCount++;
-    targets.set(s, weight);
+    let slot = targets.get(s);
+    if (slot === undefined) {
+      slot = this.extraCount++;
+      targets.set(s, slot);
+      if (slot >= this.extraFrom.length) {
+        this.extraFrom = grow(this.extraFrom, slot + 1);
+        this.extraTo = grow(this.extraTo, slot + 1);
+        this.extraWeight = grow(this.extraWeight, slot + 1);
+      }
+      this.extraFrom[slot] = r;
+      this.extraTo[slot] = s;
+    }
+    this.extraWeight[slot] = weight;
   }
 
   /** Compresses every edge again (at the first ranking, and when the added edges grow past an eighth). */
@@ -133,7 +153,8 @@ export class RaterGraph implements TrustView {
     this.csr = csr;
     this.extra.clear();
     this.extraCount = 0;
-    this.out = Array.from(csr.outWeight);
+    this.out.fill(0);
+    this.out.set(csr.outWeight);
     return csr;
   }
 
@@ -147,36 +168,24 @@ export class RaterGraph implements TrustView {
     let csr = this.csr;
     if (!csr || this.extraCount > Math.max(1024, csr.targets.length / 8)) csr = this.rebuild();
     const seeds = [...this.seeds].map((s) => this.ids.get(s) as number);
-    const start = warm && this.rankVector.length > 0 ? this.grown(this.rankVector) : undefined;
-    const from: number[] = [];
-    const to: number[] = [];
-    const weight: number[] = [];
-    for (const [u, targets] of this.extra) {
-      for (const [v, w] of targets) {
-        from.push(u);
-        to.push(v);
-        weight.push(w);
-      }
-    }
-    this.last = personalizedPageRank(csr, seeds, this.options, start, {
-      nodeCount: this.keys.length,
-      outWeight: Float64Array.from(this.out),
-      from: Int32Array.from(from),
-      to: Int32Array.from(to),
-      weight: Float64Array.from(weight),
+    const n = this.keys.length;
+    const start = warm && this.rankVector.length > 0 ? this.rankVector : undefined;
+    this.last = personalizedPageRank(csr, seeds, this.options, {
+      ...(start ? { start } : {}),
+      overlay: {
+        nodeCount: n,
+        outWeight: this.out.subarray(0, n),
+        from: this.extraFrom.subarray(0, this.extraCount),
+        to: this.extraTo.subarray(0, this.extraCount),
+        weight: this.extraWeight.subarray(0, this.extraCount),
+      },
+      scratch: this.scratch,
     });
     this.rankVector = this.last.rank;
     let reached = 0;
     for (const v of this.rankVector) if (v > 0) reached++;
     this.reached = reached;
     return this.last;
-  }
-
-  private grown(v: Float64Array): Float64Array {
-    if (v.length === this.keys.length) return v;
-    const out = new Float64Array(this.keys.length);
-    out.set(v);
-    return out;
   }
 
   isSeed(pubkey: string): boolean {
@@ -210,4 +219,13 @@ export class RaterGraph implements TrustView {
     });
     return out;
   }
+}
+
+/** A typed array with room for at least `size` values (doubling), the old values kept. */
+function grow<T extends Int32Array | Float64Array>(a: T, size: number): T {
+  let capacity = a.length;
+  while (capacity < size) capacity *= 2;
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  b.set(a);
+  return b;
 }

@@ -106,7 +106,17 @@ test('bounded: it stops at maxIterations, or as soon as no value moves more than
 test('a warm start from the last ranks converges to the same ranks in fewer iterations', () => {
   const g = randomGraph(500, 11);
   const cold = personalizedPageRank(g, [0, 1], OPTIONS);
-  const warm = personalizedPageRank(g, [0, 1], OPTIONS, cold.rank);
+  const warm = personalizedPageRank(g, [0, 1], OPTIONS, { start: cold.rank });
   assert.ok(warm.iterations <= 2, `${warm.iterations}`);
   for (let i = 0; i < 500; i++) assert.ok(close(warm.rank[i] as number, cold.rank[i] as number, 1e-8));
+});
+
+test('work buffers are reused, and a start shorter than the graph (new nodes) is padded with zeros', () => {
+  const g = randomGraph(300, 5);
+  const cold = personalizedPageRank(g, [0], OPTIONS);
+  const scratch: [Float64Array, Float64Array] = [new Float64Array(512), new Float64Array(512)];
+  const again = personalizedPageRank(g, [0], OPTIONS, { start: cold.rank.slice(0, 250), scratch });
+  assert.ok(again.rank.buffer === scratch[0].buffer || again.rank.buffer === scratch[1].buffer);
+  assert.equal(again.rank.length, 300);
+  for (let i = 0; i < 300; i++) assert.ok(close(again.rank[i] as number, cold.rank[i] as number, 1e-8));
 });

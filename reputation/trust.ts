@@ -71,21 +71,35 @@ export function buildCsr(nodeCount: number, edgesOf: (node: number) => Iterable<
   };
 }
 
+export interface PageRankRun {
+  /** The last ranks (nodes after its end start at 0): an update converges from there in a few rounds. */
+  start?: Float64Array;
+  overlay?: Overlay;
+  /** Two buffers of at least nodeCount values to work in (the result is a view of one of them). */
+  scratch?: [Float64Array, Float64Array];
+}
+
 export function personalizedPageRank(
   g: Csr,
   seeds: readonly number[],
   options: PageRankOptions,
-  start?: Float64Array,
-  overlay?: Overlay,
+  run: PageRankRun = {},
 ): PageRankResult {
+  const { start, overlay, scratch } = run;
   const n = overlay?.nodeCount ?? g.nodeCount;
   const roots = [...new Set(seeds)].filter((s) => s >= 0 && s < n);
   if (roots.length === 0) return { rank: new Float64Array(n), iterations: 0, delta: 0, converged: true };
   const d = options.damping;
-  let rank = new Float64Array(n);
-  if (start && start.length === n) rank.set(start);
-  else for (const s of roots) rank[s] = 1 / roots.length;
-  let next = new Float64Array(n);
+  const usable = scratch && scratch[0].length >= n && scratch[1].length >= n;
+  let rank = usable ? scratch[0].subarray(0, n) : new Float64Array(n);
+  let next = usable ? scratch[1].subarray(0, n) : new Float64Array(n);
+  if (start && start.length > 0 && start.length <= n) {
+    rank.set(start);
+    rank.fill(0, start.length);
+  } else {
+    rank.fill(0);
+    for (const s of roots) rank[s] = 1 / roots.length;
+  }
   const { offsets, targets, weights } = g;
   const outWeight = overlay?.outWeight ?? g.outWeight;
   const base = g.nodeCount;
