@@ -183,7 +183,8 @@ export class RaterGraph implements TrustView {
     });
     this.rankVector = this.last.rank;
     let reached = 0;
-    for (const v of this.rankVector) if (v > 0) reached++;
+    const rank = this.rankVector;
+    for (let i = 0; i < rank.length; i++) if ((rank[i] as number) > 0) reached++;
     this.reached = reached;
     return this.last;
   }

@@ -71,6 +71,9 @@ export function buildCsr(nodeCount: number, edgesOf: (node: number) => Iterable<
   };
 }
 
+const NO_NODES = new Int32Array(0);
+const NO_WEIGHTS = new Float64Array(0);
+
 export interface PageRankRun {
   /** The last ranks (nodes after its end start at 0): an update converges from there in a few rounds. */
   start?: Float64Array;
@@ -103,6 +106,11 @@ export function personalizedPageRank(
   const { offsets, targets, weights } = g;
   const outWeight = overlay?.outWeight ?? g.outWeight;
   const base = g.nodeCount;
+  // Read once, outside the loops (the loops see the same array shapes on every run, and stay optimized).
+  const exFrom = overlay?.from ?? NO_NODES;
+  const exTo = overlay?.to ?? NO_NODES;
+  const exWeight = overlay?.weight ?? NO_WEIGHTS;
+  const extra = exFrom.length;
   let iterations = 0;
   let delta = Number.POSITIVE_INFINITY;
   while (iterations < options.maxIterations) {
@@ -118,15 +126,13 @@ export function personalizedPageRank(
         next[v] = (next[v] as number) + c * (weights[e] as number);
       }
     }
-    if (overlay) {
-      for (let e = 0; e < overlay.from.length; e++) {
-        const u = overlay.from[e] as number;
-        const m = rank[u] as number;
-        const ow = outWeight[u] as number;
-        if (m === 0 || ow === 0) continue;
-        const v = overlay.to[e] as number;
-        next[v] = (next[v] as number) + ((d * m) / ow) * (overlay.weight[e] as number);
-      }
+    for (let e = 0; e < extra; e++) {
+      const u = exFrom[e] as number;
+      const m = rank[u] as number;
+      const ow = outWeight[u] as number;
+      if (m === 0 || ow === 0) continue;
+      const v = exTo[e] as number;
+      next[v] = (next[v] as number) + ((d * m) / ow) * (exWeight[e] as number);
     }
     // Teleport, and the mass of nodes that rate nobody, go back to the seeds (the total stays 1).
     let moved = 0;
@@ -138,7 +144,9 @@ export function personalizedPageRank(
       const diff = Math.abs((next[v] as number) - (rank[v] as number));
       if (diff > delta) delta = diff;
     }
-    [rank, next] = [next, rank];
+    const swap = rank;
+    rank = next;
+    next = swap;
     iterations++;
     if (delta <= options.tolerance) break;
   }
