@@ -193,3 +193,52 @@ test('scores() gives the overall score and one per job kind', async () => {
   );
   assert.deepEqual(b.subjects(), [worker.pubkey]);
 });
+
+test('a key rating 20,000 agents, one label at a time: each add stays cheap, each agent hears next to nothing', () => {
+  const b = new ReputationBook({ seeds: [keyFor('s')], clock: new ManualClock(T0 * 1000), verify: null });
+  const flooder = keyFor('wide-flooder');
+  const agents = Array.from({ length: 20_000 }, (_, i) => keyFor(`wide-${i}`));
+  b.score(agents[0] as string); // a cached score, dropped again and again
+  for (const [i, a] of agents.entries()) {
+    assert.equal(
+      b.add(label(flooder, { subject: a, type: 'service-quality', request: idFor(`w-${i}`) })).status,
+      'added',
+    );
+  }
+  assert.ok(b.score(agents[0] as string).score < 50.01);
+  assert.equal(b.stats().labels, 20_000);
+});
+
+test('one payment shown by a thousand labels proves one of them', async () => {
+  const { mintInvoice, paymentHashOf } = await import('../payments/bolt11.ts');
+  const preimage = '12'.repeat(32);
+  const invoice = mintInvoice({
+    nodeSecretKey: '55'.repeat(32),
+    amountMsats: 50_000,
+    description: 'once',
+    paymentHash: paymentHashOf(preimage),
+    expirySeconds: 60,
+    timestamp: T0,
+  });
+  const seed = keyFor('paying-seed');
+  const b = new ReputationBook({ seeds: [seed], clock: new ManualClock(T0 * 1000), verify: null });
+  const events = Array.from({ length: 1000 }, (_, i) =>
+    label(seed, {
+      subject: keyFor(`paid-${i % 10}`),
+      type: 'work-completed',
+      request: idFor(`paid-${i}`),
+      createdAt: T0 - i,
+      payment: { invoice, preimage },
+    }),
+  );
+  b.addAll(events);
+  let proven = 0;
+  for (let s = 0; s < 10; s++) {
+    for (const c of b.score(keyFor(`paid-${s}`)).explanation.counted) if (c.payment > 1) proven++;
+  }
+  assert.equal(proven, 1);
+  // The earliest label holds the proof (created_at, then id).
+  const earliest = events[999] as NostrEvent;
+  const holder = b.score(keyFor('paid-9')).explanation.counted.find((c) => c.payment > 1);
+  assert.equal(holder?.id, earliest.id);
+});

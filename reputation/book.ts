@@ -55,6 +55,8 @@ interface CacheEntry {
 }
 
 const OVERALL = -1;
+/** Beyond this many agents rated by one key, a label from it drops every cached score at once. */
+const MAX_DROPS = 256;
 
 export class ReputationBook {
   private readonly options: ScoreOptions;
@@ -153,8 +155,11 @@ export class ReputationBook {
         );
         if (moved && this.graph.carriesTrust(rater)) rerank = true;
       }
-      // The rater's share of voice about every agent it rates has changed.
-      for (const s of this.index.subjectsRatedBy(rater)) this.cache.delete(s);
+      // The rater's share of voice about every agent it rates has changed: drop their scores, or every score
+      // when it rates many (a key flooding thousands of agents must not cost thousands of deletions a label).
+      const rated = this.index.pairsBy(rater);
+      if (rated.size > MAX_DROPS) this.generation++;
+      else for (const s of rated.keys()) this.cache.delete(s);
     }
     for (const s of change.subjects) this.cache.delete(s);
     if (rerank) {

@@ -14,6 +14,11 @@ import { type PairSums, type PairWeight, pairWeightAt, sumPair, type WeighContex
 export const MAX_LABELS_PER_PAIR = 100;
 /** Rejected and revoked labels remembered per agent for its explanation (the counts are exact). */
 const MAX_NOTES_PER_SUBJECT = 100;
+/**
+ * Labels remembered per payment hash (the earliest): any later one is not the first anyway. (If all of them
+ * were revoked, a later one would not take over: a payment shown by more than this many labels is a flood.)
+ */
+const MAX_CLAIMS_PER_HASH = 64;
 /** Deletions waiting for a label not seen yet (the oldest are forgotten beyond this). */
 const MAX_PENDING_DELETIONS = 100_000;
 
@@ -363,7 +368,12 @@ export class LabelIndex implements LabelSource {
       this.claims.set(hash, list);
     }
     const before = list[0];
+    if (list.length >= MAX_CLAIMS_PER_HASH && byTimeThenId(label, list[list.length - 1] as Label) > 0) {
+      this.losers.add(label);
+      return;
+    }
     insertSorted(list, label);
+    if (list.length > MAX_CLAIMS_PER_HASH) list.pop();
     if (list[0] !== label) this.losers.add(label);
     else if (before !== undefined) {
       this.losers.add(before);
@@ -374,12 +384,12 @@ export class LabelIndex implements LabelSource {
   private unclaim(label: Label, change: IndexChange): void {
     if (label.payment.status !== 'proven') return;
     const hash = label.payment.paymentHash;
+    this.losers.delete(label);
     const list = this.claims.get(hash);
     if (!list) return;
     const wasFirst = list[0] === label;
     const at = list.indexOf(label);
     if (at >= 0) list.splice(at, 1);
-    this.losers.delete(label);
     if (list.length === 0) this.claims.delete(hash);
     else if (wasFirst) {
       const next = list[0] as Label;
