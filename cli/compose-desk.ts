@@ -2,7 +2,11 @@ import { Auctioneer } from '../agents/desk/auctioneer.ts';
 import { Billing } from '../agents/desk/billing.ts';
 import { Coordinator, type LocalAgent } from '../agents/desk/coordinator.ts';
 import { type DeskDatabase, openDeskDatabase } from '../agents/desk/desk-db.ts';
+import { Forwarder } from '../agents/desk/forwarder.ts';
 import { Liveness } from '../agents/desk/liveness.ts';
+import { PeerPayouts } from '../agents/desk/peer-payouts.ts';
+import { followPeerAgents } from '../agents/desk/peer-roster.ts';
+import type { PeerAgent, PeerDirectory } from '../agents/desk/peers.ts';
 import { Roster } from '../agents/desk/roster.ts';
 import { jobLogStore, Outbox } from '../agents/outbox.ts';
 import type { Persona } from '../agents/persona.ts';
@@ -33,6 +37,20 @@ export interface DeskOptions {
   clock?: Clock;
   /** The instance's wallet; without it (or with payments.enabled false) jobs are free. */
   wallet?: Wallet;
+  /** Peers (docs/federation.md): their agents join the roster, jobs no agent serves are forwarded. */
+  federation?: DeskFederation;
+}
+
+export interface DeskFederation {
+  directory: PeerDirectory;
+  /** The desk's connection to a peer relay (forwards go there; answers come back from there). */
+  peerRelay(url: string): (Publish & Subscribe) | undefined;
+  /** The relays this instance's customers use (a forward's `relays`). */
+  ownRelays: readonly string[];
+  /** Whether a peer's agent is trusted to join the roster (reputation; everyone when absent). */
+  trusted?: (agent: PeerAgent) => boolean;
+  /** Whose forwards are taken (federation.trustedDesks); every desk's when absent. */
+  trustedDesks?: ReadonlySet<string>;
 }
 
 /** The desk's database of a data directory (`jobs.sqlite`; an earlier `treasury.sqlite` is imported once). */
@@ -47,6 +65,8 @@ export function openDeskStore(dataDir: string, logger: Logger, clock?: Clock): D
 
 export interface RunningDesk {
   log: JobLog;
+  /** The agents work may go to: this instance's and, with peers, theirs. */
+  roster: Roster;
   coordinator: Coordinator;
   liveness: Liveness;
   close(): Promise<void>;
@@ -76,6 +96,8 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
   const liveness = new Liveness(clock, config.dvm.agentTimeoutMs);
   const outbox = new Outbox({ store: jobLogStore(log), relay: desk.client, logger });
   const names = new Map(options.roster.map((a) => [a.pubkey, a.name]));
+  const roster = new Roster(options.roster);
+  const federation = options.federation;
   const billing =
     options.wallet && config.payments.enabled
       ? new Billing({
@@ -86,6 +108,13 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
           signer: desk.signer,
           payments: config.payments,
           agentName: (pubkey) => names.get(pubkey) ?? pubkey,
+          peerPayouts: new PeerPayouts({
+            treasury,
+            log,
+            logger,
+            clock,
+            isPeer: (pubkey) => !names.has(pubkey),
+          }),
           clock,
           logger,
         })
@@ -102,6 +131,26 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
         logger,
       })
     : undefined;
+  let taker: Coordinator | undefined;
+  const forwarder =
+    federation && config.federation.forward
+      ? new Forwarder({
+          signer: desk.signer,
+          pubkey: desk.pubkey,
+          log,
+          outbox,
+          relay: desk.client,
+          peerRelay: federation.peerRelay,
+          peers: federation.directory,
+          maxHops: config.federation.maxHops,
+          trustedDesks: federation.trustedDesks,
+          ownRelays: federation.ownRelays,
+          accept: async (request, origin) => taker?.takeForwarded(request, origin),
+          lookbackSeconds: config.dvm.requestLookbackSeconds,
+          clock,
+          logger,
+        })
+      : undefined;
   const coordinator = new Coordinator({
     auctioneer,
     billing,
@@ -111,22 +160,36 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
     log,
     outbox,
     liveness,
-    roster: new Roster(options.roster),
+    roster,
+    forwarder,
     dvm: config.dvm,
     clock,
     logger,
   });
   // Events recorded before a crash but never acknowledged go out first (same ids: idempotent).
   await outbox.flush().catch(() => {});
+  taker = coordinator;
+  const stopPeers = federation
+    ? followPeerAgents({
+        peers: federation.directory,
+        roster,
+        trusted: federation.trusted,
+        refreshMs: Math.max(1000, config.dvm.heartbeatIntervalMs),
+      })
+    : undefined;
   coordinator.start();
+  forwarder?.start();
   let closed = false;
   return {
     log,
+    roster,
     coordinator,
     liveness,
     close: async () => {
       if (closed) return;
       closed = true;
+      stopPeers?.();
+      forwarder?.stop();
       await coordinator.stop();
       outbox.stop();
     },

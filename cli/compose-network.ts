@@ -1,5 +1,7 @@
-import type { Coordinator } from '../agents/desk/coordinator.ts';
+import type { Coordinator, LocalAgent } from '../agents/desk/coordinator.ts';
+import { publishDeskAnnouncements } from '../agents/desk/desk-announcement.ts';
 import type { DeskDatabase } from '../agents/desk/desk-db.ts';
+import { PeerDirectory } from '../agents/desk/peers.ts';
 import { PersonaFileError } from '../agents/persona.ts';
 import type { ProfilePublisher } from '../agents/profile-publisher.ts';
 import type { AgentRuntime } from '../agents/runtime/agent.ts';
@@ -8,12 +10,20 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { JobLog } from '../dvm/job-log.ts';
+import { parsePubkey } from '../identity/nip19.ts';
 import { createLlmRouter } from '../llm/from-config.ts';
 import type { CascadeRouter } from '../llm/router.ts';
 import type { Treasury } from '../payments/treasury.ts';
 import type { Wallet } from '../payments/wallet.ts';
-import { type NetworkAgent, type RunningAgents, servesOf, startAgents } from './compose-agents.ts';
-import { openDeskStore, type RunningDesk, rosterOf, startDesk } from './compose-desk.ts';
+import { RelayClient } from '../relay/client.ts';
+import {
+  invoicerFrom,
+  type NetworkAgent,
+  type RunningAgents,
+  servesOf,
+  startAgents,
+} from './compose-agents.ts';
+import { type DeskFederation, openDeskStore, type RunningDesk, rosterOf, startDesk } from './compose-desk.ts';
 
 export type { NetworkAgent } from './compose-agents.ts';
 
@@ -40,6 +50,12 @@ export interface RunningNetwork {
   /** Their work log. */
   work: WorkLog;
   agents(): AgentStatus[];
+  /** The agents work may go to now: this instance's and its peers' (docs/federation.md). */
+  roster(): readonly LocalAgent[];
+  /** Whether the desk counts the agent alive (its heartbeats on this instance's relay). */
+  isAlive(pubkey: string): boolean;
+  /** The desks and agents found on the peer relays; undefined when federation is off. */
+  peers: PeerDirectory | undefined;
   close(): Promise<void>;
 }
 
@@ -58,6 +74,8 @@ export interface NetworkOptions {
   wallet?: Wallet;
   /** The desk's database when the caller opened it (timmy start does, for payments); default: opened here. */
   db?: DeskDatabase;
+  /** The relay's public URL: a forward names it as where the customer listens (docs/federation.md). */
+  relayUrl?: string;
 }
 
 /**
@@ -84,6 +102,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   const ownDb = options.db === undefined;
   let desk: RunningDesk | undefined;
   let running: RunningAgents | undefined;
+  const peers = startPeers(config, boss, options.relayUrl, clock, logger);
   try {
     running = await startAgents({
       config,
@@ -95,6 +114,15 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       llm: router,
       personaFile: options.personaFile,
       clock,
+      relayUrl: options.relayUrl,
+      federation:
+        peers && config.federation.peers.length > 0
+          ? {
+              peers: config.federation.peers.map((url) => ({ url })),
+              trustedDesk: peers.trustedDesk,
+              invoicer: options.wallet && config.payments.enabled ? invoicerFrom(options.wallet) : undefined,
+            }
+          : undefined,
     });
     desk = await startDesk({
       config,
@@ -104,13 +132,27 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       roster: rosterOf(agents),
       wallet: options.wallet,
       clock,
+      federation: peers?.desk,
     });
   } catch (err) {
     await running?.close();
+    peers?.close();
     if (ownDb) db.close();
     await router.close?.();
     throw err;
   }
+  // Peers (and any client) find this desk, its roster and its relays (docs/federation.md).
+  await publishDeskAnnouncements({
+    signer: boss.signer,
+    pubkey: boss.pubkey,
+    relay: boss.client,
+    publisher: options.publisher,
+    roster: rosterOf(agents),
+    relays: options.relayUrl ? [options.relayUrl] : [],
+    name: boss.persona.displayName,
+    about: boss.persona.about,
+    logger,
+  });
   const { runtimes, work } = running;
   const { log, coordinator, liveness } = desk;
   logger.info(
@@ -147,13 +189,61 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
           lastBeatAt: live.lastBeatAt,
         };
       }),
+    roster: () => d.roster.all(),
+    isAlive: (pubkey) => liveness.isAlive(pubkey),
+    peers: peers?.desk.directory,
     close: async () => {
       if (closed) return;
       closed = true;
       await r.close();
       await d.close();
+      peers?.close();
       if (ownDb) db.close();
       await router.close?.();
+    },
+  };
+}
+
+/**
+ * The desk's side of federation (docs/federation.md): one connection per peer relay (NIP-42 as the desk),
+ * the directory of the desks and agents announced there, and which desks the agents here may work for.
+ */
+function startPeers(
+  config: Config,
+  boss: NetworkAgent,
+  relayUrl: string | undefined,
+  clock: Clock,
+  logger: Logger,
+): { desk: DeskFederation; trustedDesk?: (desk: string) => boolean; close(): void } | undefined {
+  const urls = config.federation.peers;
+  // Without peers a desk still takes forwards (when federation.forward): a directory of nothing.
+  if (urls.length === 0 && !config.federation.forward) return undefined;
+  const clients = new Map(
+    urls.map((url) => [url, new RelayClient({ url, logger, authSigner: boss.signer })] as const),
+  );
+  const trustedDesks = config.federation.trustedDesks.map(parsePubkey);
+  const directory = new PeerDirectory({
+    peers: urls,
+    connect: (url) => clients.get(url) ?? new RelayClient({ url, logger, authSigner: boss.signer }),
+    self: boss.pubkey,
+    trustedDesks,
+    clock,
+    logger,
+    agentTimeoutMs: config.dvm.agentTimeoutMs,
+  });
+  directory.start();
+  const trusted = new Set(trustedDesks);
+  return {
+    desk: {
+      directory,
+      peerRelay: (url) => clients.get(url),
+      ownRelays: relayUrl ? [relayUrl] : [],
+      trustedDesks: trusted.size > 0 ? trusted : undefined,
+    },
+    trustedDesk: trusted.size > 0 ? (desk) => trusted.has(desk) : undefined,
+    close: () => {
+      directory.stop();
+      for (const c of clients.values()) c.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { publishDeskAnnouncements } from '../agents/desk/desk-announcement.ts';
 import type { DeskDatabase } from '../agents/desk/desk-db.ts';
 import { loadPersonaFile, type Persona, PersonaFileError } from '../agents/persona.ts';
 import { ProfilePublisher } from '../agents/profile-publisher.ts';
@@ -18,7 +17,7 @@ import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/http-server.ts';
 import { L402Gate, loadOrCreateRootKey } from '../web/l402.ts';
-import { openDeskStore, rosterOf } from './compose-desk.ts';
+import { openDeskStore } from './compose-desk.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
 import { VERSION } from './context.ts';
@@ -240,6 +239,7 @@ export async function startInstance(
     }
     network = await startNetwork({
       db: desk,
+      relayUrl: relay.publicUrl,
       wallet: payments?.wallet,
       config,
       dataDir,
@@ -253,20 +253,6 @@ export async function startInstance(
         client: clients[i] as RelayClient,
       })),
     });
-    const boss = agents.findIndex((a) => a.persona.role === 'coordinator');
-    const deskAgent = agents[boss];
-    if (deskAgent)
-      await publishDeskAnnouncements({
-        signer: deskAgent.signer,
-        pubkey: deskAgent.pubkey,
-        relay: clients[boss] as RelayClient,
-        publisher,
-        roster: rosterOf(agents),
-        relays: [relay.publicUrl],
-        name: deskAgent.persona.displayName,
-        about: deskAgent.persona.about,
-        logger,
-      });
     const net = network;
     const publicHttp = config.http.publicUrl;
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {

@@ -46,6 +46,7 @@ export class RelayClient implements Publish, Subscribe {
   private readonly relay: AbstractRelay;
   private readonly log: Logger;
   private connecting: Promise<void> | undefined;
+  private closed = false;
   private queriesOpen = 0;
   private readonly queryQueue: (() => void)[] = [];
 
@@ -81,6 +82,8 @@ export class RelayClient implements Publish, Subscribe {
   }
 
   async connect(): Promise<void> {
+    // Closed for good: never dial again (a dial to a dead relay would keep nostr-tools reconnecting forever).
+    if (this.closed) throw new Error('the relay client is closed');
     if (this.relay.connected) return;
     this.connecting ??= this.relay.connect({ timeout: this.options.connectTimeoutMs ?? 5000 }).finally(() => {
       this.connecting = undefined;
@@ -183,6 +186,10 @@ export class RelayClient implements Publish, Subscribe {
   }
 
   close(): void {
+    this.closed = true;
+    // nostr-tools can hold a reconnect timer that close() does not clear (a second hard close replaces the
+    // handle): with reconnection off, a late one cannot start dialing again.
+    this.relay.enableReconnect = false;
     this.relay.close();
   }
 }

@@ -47,6 +47,9 @@ export interface TestNetworkOptions {
   swallow?: (agent: string, event: NostrEvent) => boolean;
   /** Payments are off unless a wallet is given (the treasury is the desk's: `network.treasury`). */
   payments?: { wallet: Wallet; config?: Partial<Config['payments']> };
+  /** Peers (docs/federation.md): off unless `peers` names some. */
+  federation?: Partial<Config['federation']>;
+  reputation?: Partial<Config['reputation']>;
 }
 
 export interface TestNetwork {
@@ -66,6 +69,8 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     dvm: { heartbeatIntervalMs: 200, agentTimeoutMs: 1500, ...o.dvm },
     auction: { enabled: false, ...o.auction },
     payments: { enabled: o.payments !== undefined, walletRetryMs: 200, ...o.payments?.config },
+    federation: { heartbeatSeconds: 60, ...o.federation },
+    reputation: { ...o.reputation },
   });
   const logger = o.logger ?? silentLogger;
   const keys = o.keys ?? new Map(o.agents.map((p) => [p.name, generateLocalSigner()]));
@@ -107,6 +112,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     personaFile: '(test)',
     llm: router,
     wallet: o.payments?.wallet,
+    relayUrl: o.relayUrl,
   });
   return {
     network,

@@ -246,6 +246,12 @@ export class Coordinator {
       throw err;
     }
     this.log.info({ job: request.id, kind: request.kind, from: origin.from }, 'forwarded job posted');
+    // The agents here read the request from this relay: the customer's signed event, republished as it is.
+    await this.options.relay
+      .publish(request)
+      .catch((err: unknown) =>
+        this.log.warn({ job: request.id, err: errorMessage(err) }, 'could not copy a forwarded request here'),
+      );
     await this.process(request.id);
   }
 
@@ -304,7 +310,11 @@ export class Coordinator {
       );
     }
     const alive = candidates.filter((a) => liveness.isAlive(a.pubkey));
-    if (alive.length === 0) return this.waitForAgent(view);
+    if (alive.length === 0) {
+      // None here can take it now: a peer desk that serves the kind gets it, else it waits for one.
+      if (view.attempt === 0 && this.options.forwarder?.takes(request.kind)) return this.forward(view);
+      return this.waitForAgent(view);
+    }
     const auctioneer = this.options.auctioneer;
     const agent = chooseAgent(view, alive, this.options);
     // With auctions the winner is not known yet: when an agent that needs approval may win, ask first.

@@ -44,6 +44,12 @@ export interface ForwarderOptions {
   maxHops: number;
   /** The relays this instance's customers use (the forward's `relays`). */
   ownRelays: readonly string[];
+  /**
+   * Whose forwards are taken (federation.trustedDesks); every desk's when absent. A forward carries nothing
+   * but a customer's signed request, which anyone could publish here anyway: the path and hops are what it
+   * adds, and the customer pays this desk as for any job.
+   */
+  trustedDesks?: ReadonlySet<string>;
   /** Takes a forwarded request as this desk's own job (the coordinator). */
   accept(request: NostrEvent, origin: ForwardOrigin): Promise<void>;
   /** How far back forwards are read after a restart, and how long a forwarded job's answers are followed. */
@@ -56,11 +62,11 @@ export interface ForwarderOptions {
 const MAX_RELAYED_PER_JOB = 50;
 
 /**
- * Forwarding between desks (docs/federation.md). Out: a job no agent on the roster serves goes to a peer
- * desk that announces its kind (never one already in its path, hops permitting), the customer is told, and
- * the peer's feedback and result on its relay are republished on this desk's relay, where the customer
- * listens. In: forwards addressed to this desk from a known peer desk, well formed, with this desk not in
- * the path, become jobs of this desk (once: a job id is taken once).
+ * Forwarding between desks (docs/federation.md). Out: a job no live agent on the roster can take goes to a
+ * peer desk that announces its kind (never one already in its path, hops permitting), the customer is told,
+ * and the peer's feedback and result on its relay are republished on this desk's relay, where the customer
+ * listens. In: forwards addressed to this desk (from the trusted desks when some are named), well formed,
+ * with this desk not in the path, become jobs of this desk (once: a job id is taken once).
  */
 export class Forwarder {
   private readonly log: Logger;
@@ -208,10 +214,10 @@ export class Forwarder {
       throw err;
     }
     if (f.to !== pubkey) return;
-    if (!this.options.peers.desks().some((d) => d.pubkey === f.from))
+    if (this.options.trustedDesks && !this.options.trustedDesks.has(f.from))
       return this.log.info(
         { forward: event.id, from: f.from },
-        'ignoring a forward from a desk that is not a peer',
+        'ignoring a forward from a desk not in federation.trustedDesks',
       );
     if (f.path.includes(pubkey))
       return this.log.warn(
