@@ -2,6 +2,7 @@ import { Auctioneer } from '../agents/desk/auctioneer.ts';
 import { Billing } from '../agents/desk/billing.ts';
 import { Coordinator, type LocalAgent } from '../agents/desk/coordinator.ts';
 import { type DeskDatabase, openDeskDatabase } from '../agents/desk/desk-db.ts';
+import { DeskReputation } from '../agents/desk/desk-reputation.ts';
 import { Forwarder } from '../agents/desk/forwarder.ts';
 import { Liveness } from '../agents/desk/liveness.ts';
 import { PeerPayouts } from '../agents/desk/peer-payouts.ts';
@@ -17,7 +18,9 @@ import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import type { JobLog } from '../dvm/job-log.ts';
+import { parsePubkey } from '../identity/nip19.ts';
 import type { Wallet } from '../payments/wallet.ts';
+import { ReputationBook } from '../reputation/book.ts';
 
 /** The desk's own identity and connection (Timmy). */
 export interface DeskIdentity {
@@ -67,6 +70,8 @@ export interface RunningDesk {
   log: JobLog;
   /** The agents work may go to: this instance's and, with peers, theirs. */
   roster: Roster;
+  /** Scores as this instance sees them; labels when jobs end. */
+  reputation: DeskReputation;
   coordinator: Coordinator;
   liveness: Liveness;
   close(): Promise<void>;
@@ -98,6 +103,26 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
   const names = new Map(options.roster.map((a) => [a.pubkey, a.name]));
   const roster = new Roster(options.roster);
   const federation = options.federation;
+  // Reputation as this instance sees it: seeded by the desk's key and the owner's (reputation.seeds).
+  const book = new ReputationBook({
+    seeds: [desk.pubkey, ...config.reputation.seeds.map(parsePubkey)],
+    clock,
+    score: { halfLifeDays: config.reputation.halfLifeDays, damping: config.reputation.damping },
+    verify: null, // the labels come from this instance's relay, which verified them
+  });
+  const reputation = new DeskReputation({
+    book,
+    relay: desk.client,
+    signer: desk.signer,
+    log,
+    outbox,
+    escrow: (jobId) => treasury.escrows.get(jobId),
+    labels: config.reputation.labels,
+    assertionsIntervalSeconds: config.reputation.assertionsIntervalSeconds,
+    subjects: () => roster.pubkeys(),
+    clock,
+    logger,
+  });
   const billing =
     options.wallet && config.payments.enabled
       ? new Billing({
@@ -127,6 +152,7 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
         log,
         outbox,
         config: config.auction,
+        reputation: (pubkey, kind) => reputation.score(pubkey, kind).score,
         clock,
         logger,
       })
@@ -162,6 +188,11 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
     liveness,
     roster,
     forwarder,
+    labeler: reputation,
+    eligible:
+      config.reputation.minScore > 0
+        ? (agent, kind) => reputation.score(agent.pubkey, kind).score >= config.reputation.minScore
+        : undefined,
     dvm: config.dvm,
     clock,
     logger,
@@ -173,16 +204,22 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
     ? followPeerAgents({
         peers: federation.directory,
         roster,
-        trusted: federation.trusted,
+        trusted:
+          federation.trusted ??
+          (config.federation.minScore > 0
+            ? (agent) => reputation.score(agent.pubkey).score >= config.federation.minScore
+            : undefined),
         refreshMs: Math.max(1000, config.dvm.heartbeatIntervalMs),
       })
     : undefined;
+  reputation.start();
   coordinator.start();
   forwarder?.start();
   let closed = false;
   return {
     log,
     roster,
+    reputation,
     coordinator,
     liveness,
     close: async () => {
@@ -190,6 +227,7 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
       closed = true;
       stopPeers?.();
       forwarder?.stop();
+      reputation.stop();
       await coordinator.stop();
       outbox.stop();
     },

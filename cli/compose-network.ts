@@ -1,5 +1,6 @@
 import type { Coordinator, LocalAgent } from '../agents/desk/coordinator.ts';
 import { publishDeskAnnouncements } from '../agents/desk/desk-announcement.ts';
+import type { DeskReputation } from '../agents/desk/desk-reputation.ts';
 import type { DeskDatabase } from '../agents/desk/desk-db.ts';
 import { PeerDirectory } from '../agents/desk/peers.ts';
 import { PersonaFileError } from '../agents/persona.ts';
@@ -37,6 +38,23 @@ export interface AgentStatus {
   alive: boolean;
   load: number;
   lastBeatAt: number | undefined;
+  /** Its reputation score (0-100) as this instance sees it (docs/reputation.md), and per kind it serves. */
+  score: number;
+  scores: Record<number, number>;
+}
+
+/** A peer instance's agent as this desk knows it (docs/federation.md). */
+export interface PeerAgentStatus {
+  name: string;
+  pubkey: string;
+  desk: string;
+  relay: string;
+  kinds: number[];
+  /** Heartbeating on its own relay. */
+  alive: boolean;
+  /** On this desk's roster now (alive, trusted, working on this relay). */
+  onRoster: boolean;
+  score: number;
 }
 
 export interface RunningNetwork {
@@ -56,6 +74,10 @@ export interface RunningNetwork {
   isAlive(pubkey: string): boolean;
   /** The desks and agents found on the peer relays; undefined when federation is off. */
   peers: PeerDirectory | undefined;
+  /** The peers' agents with their scores (empty without peers). */
+  peerAgents(): PeerAgentStatus[];
+  /** Scores as this instance sees them. */
+  reputation: DeskReputation;
   close(): Promise<void>;
 }
 
@@ -187,11 +209,29 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
           alive: isBoss ? true : live.alive && live.lastBeatAt !== undefined,
           load: live.load,
           lastBeatAt: live.lastBeatAt,
+          score: d.reputation.score(a.pubkey).score,
+          scores: Object.fromEntries(
+            a.persona.serves.map((s) => [s.kind, d.reputation.score(a.pubkey, s.kind).score]),
+          ),
         };
       }),
     roster: () => d.roster.all(),
     isAlive: (pubkey) => liveness.isAlive(pubkey),
     peers: peers?.desk.directory,
+    reputation: d.reputation,
+    peerAgents: () => {
+      const onRoster = new Set(d.roster.peers().map((x) => x.pubkey));
+      return (peers?.desk.directory.agents() ?? []).map((x) => ({
+        name: x.name,
+        pubkey: x.pubkey,
+        desk: x.desk,
+        relay: x.relay,
+        kinds: x.kinds,
+        alive: x.alive,
+        onRoster: onRoster.has(x.pubkey),
+        score: d.reputation.score(x.pubkey).score,
+      }));
+    },
     close: async () => {
       if (closed) return;
       closed = true;

@@ -189,8 +189,11 @@ export async function startInstance(
           alive: live?.alive ?? false,
           load: live?.load ?? 0,
           lastBeatAt: live?.lastBeatAt,
+          score: live?.score ?? network?.reputation.score(a.pubkey).score ?? 50,
+          scores: live?.scores ?? {},
         };
       }),
+      peers: network?.peerAgents() ?? [],
       llm: network?.router.stats() ?? [],
       payments: payments ? paymentsView(payments) : { enabled: false },
     }),

@@ -47,6 +47,8 @@ export interface TestNetworkOptions {
   swallow?: (agent: string, event: NostrEvent) => boolean;
   /** Payments are off unless a wallet is given (the treasury is the desk's: `network.treasury`). */
   payments?: { wallet: Wallet; config?: Partial<Config['payments']> };
+  /** Agents of the persona file that run elsewhere (`timmy agents run`): on the roster, not started here. */
+  elsewhere?: string[];
   /** Peers (docs/federation.md): off unless `peers` names some. */
   federation?: Partial<Config['federation']>;
   reputation?: Partial<Config['reputation']>;
@@ -70,6 +72,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     auction: { enabled: false, ...o.auction },
     payments: { enabled: o.payments !== undefined, walletRetryMs: 200, ...o.payments?.config },
     federation: { heartbeatSeconds: 60, ...o.federation },
+    agents: { elsewhere: o.elsewhere ?? [] },
     reputation: { ...o.reputation },
   });
   const logger = o.logger ?? silentLogger;

@@ -18,6 +18,7 @@ const server = new HttpServer({
     httpUrl: '',
     domain: 'localhost',
     agents: [],
+    peers: [],
     llm: [],
   }),
   nostrJson: () => ({ names: {} }),

@@ -29,8 +29,11 @@ const view: InstanceView = {
       alive: true,
       load: 0,
       lastBeatAt: undefined,
+      score: 50,
+      scores: {},
     },
   ],
+  peers: [],
   llm: [],
 };
 const calls: (string | undefined)[] = [];

@@ -21,6 +21,20 @@ export interface InstanceView {
     alive: boolean;
     load: number;
     lastBeatAt: number | undefined;
+    /** Reputation score 0-100 as this instance sees it (docs/reputation.md); per job kind served. */
+    score: number;
+    scores: Record<number, number>;
+  }[];
+  /** Peer instances' agents (docs/federation.md): found on peer relays, with their scores here. */
+  peers: {
+    name: string;
+    pubkey: string;
+    desk: string;
+    relay: string;
+    kinds: number[];
+    alive: boolean;
+    onRoster: boolean;
+    score: number;
   }[];
   /** Per-provider language-model statistics (calls, failures, tokens, latency, circuit state). */
   llm: unknown[];

@@ -37,8 +37,8 @@ export interface AuctioneerOptions {
   config: Config['auction'];
   clock: Clock;
   logger: Logger;
-  /** Reputation score per pubkey for tie-breaks (the reputation module later; 0 until then). */
-  reputation?: (pubkey: string) => number;
+  /** A bidder's reputation score (0-100) for the job's kind, for tie-breaks (docs/reputation.md); 0 without. */
+  reputation?: (pubkey: string, kind: number) => number;
   /** Settlement rule: Vickrey (the default and the point); first-price only as the benchmark's baseline. */
   mechanism?: 'vickrey' | 'first-price';
 }
@@ -165,7 +165,7 @@ export class Auctioneer {
           })
         : [];
     const reputations: Record<string, number> = {};
-    for (const b of bidders) reputations[b] = this.options.reputation?.(b) ?? 0;
+    for (const b of bidders) reputations[b] = this.options.reputation?.(b, view.kind) ?? 0;
     const settle = this.options.mechanism === 'first-price' ? settleFirstPrice : settleVickrey;
     const settlement = settle(
       auctionTerms(terms, invitedAndAnnounced(terms, announcements)),
@@ -174,7 +174,7 @@ export class Auctioneer {
       (pk) => reputations[pk] ?? 0,
     );
     if (settlement.invalid.length > 0 && !(`penalties:${n}` in view.effects)) {
-      // Until the reputation module exists, penalties are recorded for it (docs/auctions.md).
+      // Penalties are recorded with the job: the desk labels those bidders when the job ends (docs/reputation.md).
       this.options.log.append(view.id, {
         type: 'effect',
         key: `penalties:${n}`,

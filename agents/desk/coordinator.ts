@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
    * `reputation.minScore` (docs/reputation.md). Everyone when absent.
    */
   eligible?: (agent: LocalAgent, kind: number) => boolean;
+  /** Labels the agents of a job that ended (docs/reputation.md). */
+  labeler?: { jobEnded(view: JobView): Promise<void> };
   /** Kinds no agent here serves that a peer desk takes (forwarded; docs/federation.md). */
   forwarder?: Pick<Forwarder, 'kinds' | 'takes' | 'onChange' | 'forward'>;
   dvm: Config['dvm'];
@@ -491,8 +493,17 @@ export class Coordinator {
   /** A job reached a terminal state: its payment is settled or refunded (outside the job's lock). */
   private ended(jobId: string): void {
     this.requests.delete(jobId);
-    const billing = this.options.billing;
-    if (billing) queueMicrotask(() => void billing.finish(jobId));
+    const { billing, labeler, log } = this.options;
+    if (!billing && !labeler) return;
+    // The payment settles first, so the label can show it (the preimage) as evidence.
+    queueMicrotask(
+      () =>
+        void (async () => {
+          await billing?.finish(jobId);
+          const view = log.get(jobId);
+          if (labeler && view && !this.stopped) await labeler.jobEnded(view);
+        })().catch((err: unknown) => this.crash(`end of job ${jobId}`, err)),
+    );
   }
 
   /** Takes back jobs whose agent stopped beating, and retries jobs waiting for an agent. */

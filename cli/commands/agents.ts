@@ -5,6 +5,7 @@ import { encodeNpub } from '../../identity/nip19.ts';
 import { agentNames } from '../agent-names.ts';
 import { makeContext } from '../context.ts';
 import { type CliIo, printJson, println } from '../io.ts';
+import { runningReputation } from '../reputation-view.ts';
 import { runningAgents } from '../running-instance.ts';
 import { registerAgentsRun } from './agents-run.ts';
 
@@ -17,6 +18,8 @@ interface AgentRow {
   alive: boolean | undefined;
   load: number | undefined;
   lastBeatAt: number | undefined;
+  /** The overall reputation score (0-100) from the running instance's relay; null when unknown. */
+  score: number | null;
 }
 
 /** `timmy agents`: who is on this instance, what each serves, and who is alive right now. */
@@ -32,7 +35,14 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
       let rows: AgentRow[] | undefined;
       const live = await runningAgents(ctx.dataDir);
       const running = live !== undefined;
-      if (live) rows = live.map((a) => ({ ...a, npub: encodeNpub(a.pubkey) }));
+      if (live) {
+        const rep = await runningReputation(ctx);
+        rows = live.map((a) => ({
+          ...a,
+          npub: encodeNpub(a.pubkey),
+          score: rep ? rep.book.score(a.pubkey).score : null,
+        }));
+      }
       if (!rows) {
         // Not running: what the persona file and the key store say.
         const { personas } = await loadPersonaFile(ctx.config.agents.personaFile);
@@ -48,6 +58,7 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
             alive: undefined,
             load: undefined,
             lastBeatAt: undefined,
+            score: null,
           };
         });
       }
@@ -68,7 +79,8 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
             : a.role === 'coordinator'
               ? 'coordinator'
               : `${a.alive ? `alive, load ${a.load ?? 0}` : 'NOT BEATING'}${a.local === false ? ' (elsewhere)' : ''}`;
-        println(io.stdout, `${a.name.padEnd(8)} ${state.padEnd(28)} ${a.npub ?? '(no key yet)'}`);
+        const score = running ? `score ${a.score ?? '-'}`.padEnd(12) : '';
+        println(io.stdout, `${a.name.padEnd(8)} ${state.padEnd(28)} ${score}${a.npub ?? '(no key yet)'}`);
         if (kinds) println(io.stdout, `${''.padEnd(8)} serves ${kinds}`);
       }
       if (running && rows.some((a) => a.role !== 'coordinator' && a.alive === false)) result.code = 1;

@@ -15,6 +15,7 @@ import { RelayClient } from '../../relay/client.ts';
 import { agentNames } from '../agent-names.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
+import { runningReputation } from '../reputation-view.ts';
 
 /** What `timmy peers` can show besides the peer relays' own events; each absent part prints `-`. */
 export interface PeersHooks {
@@ -61,6 +62,9 @@ export function registerPeers(
         result.code = 0;
         return;
       }
+      // Scores from the running instance's relay (its labels, its seeds), unless a hook gives them.
+      const rep = hooks.score ? undefined : await runningReputation(ctx);
+      const scored: PeersHooks = rep ? { score: (pk, kind) => rep.book.score(pk, kind).score } : hooks;
       const dir = new PeerDirectory({
         peers,
         connect: (url) =>
@@ -81,7 +85,7 @@ export function registerPeers(
         const view = {
           peers: dir.relayStatus().map(relayRow),
           desks: dir.desks().map(deskRow),
-          agents: dir.agents().map((a) => agentRow(a, now, hooks)),
+          agents: dir.agents().map((a) => agentRow(a, now, scored)),
         };
         if (opts.json) printJson(io.stdout, view);
         else printView(io, view, waitMs);

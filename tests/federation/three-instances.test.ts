@@ -148,6 +148,18 @@ test("an echo job on A is won by B's agent in A's auction, paid by the customer 
       `${String(err)}: B has ${balanceOfB() - before} more msats, price ${price}; payout ${JSON.stringify(now?.effects['peer-payout'])}; withdrawals ${JSON.stringify(a.network.treasury.withdrawals.list())}; result tags ${JSON.stringify(out.result?.tags)}`,
     );
   });
+  // A labels B's agent (NIP-32, the payment as evidence) and its score on A rises above a newcomer's.
+  const prior = 50;
+  await until(() => a.network.reputation.score(bee).score > prior, 30_000, "B's agent's score on A rises");
+  const score = a.network.reputation.score(bee, ECHO_KIND);
+  assert.ok(score.score > prior, `score for kind ${ECHO_KIND}: ${score.score}`);
+  assert.ok(score.labels >= 1);
+  assert.equal(a.network.agents().length > 0, true);
+  const labels = await reader.query([{ kinds: [1985], authors: [a.pubkeyOf('timmy')], '#p': [bee] }]);
+  assert.ok(
+    labels.some((l) => l.tags.some((t) => t[0] === 'l' && t[1] === 'work-completed')),
+    'a work-completed label about B agent on A relay',
+  );
   const payout = a.network.log.get(out.request.id)?.effects['peer-payout'];
   assert.deepEqual((payout as { paid?: boolean } | undefined)?.paid, true);
 });
