@@ -68,7 +68,7 @@ describe('reading the reputation from a relay', () => {
     assert.ok(queries <= 4, `${queries} queries`);
   });
 
-  test('the book: seeds, deletions applied, rejected labels kept per subject with the reason', async () => {
+  test('the book: seeds, score options, a revoked label gone, rejected labels kept per subject with the reason', async () => {
     const good = label(desk, { subject: agent.pubkey, type: 'service-quality', quality: 1, jobKind: 5050 });
     const revoked = label(desk, { subject: agent.pubkey, type: 'dispute' });
     const self = label(agent, { subject: agent.pubkey, type: 'general-trust' });
