@@ -5,7 +5,7 @@ import { formatExplanation } from '../../reputation/explain.ts';
 import type { LabelRejection } from '../../reputation/labels.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
-import { resolvePubkey } from '../local-keys.ts';
+import { deskKey, resolvePubkey } from '../local-keys.ts';
 import { reputationAt } from '../reputation-view.ts';
 import { relayUrlFor } from '../running-instance.ts';
 
@@ -68,6 +68,13 @@ export function registerRep(program: Command, io: CliIo, result: { code: number 
       if (view.seeds.length === 0)
         println(io.stdout, 'no seeds (no desk key here, reputation.seeds empty): every rater is a stranger');
       println(io.stdout, formatExplanation(score, score.explanation));
+      const desk = (await deskKey(ctx).catch(() => undefined))?.pubkey;
+      const own = score.explanation.counted.filter((c) => c.rater === desk);
+      if (own.length > 0) {
+        println(io.stdout, "the desk's labels counted here (timmy label --revoke <id> takes one back):");
+        for (const c of own)
+          println(io.stdout, `  ${c.id} ${c.type}${c.jobKind === undefined ? '' : ` kind ${c.jobKind}`}`);
+      }
       if (rejected.length > 0) {
         println(io.stdout, `rejected labels about this npub: ${rejected.length}`);
         for (const r of rejected)
