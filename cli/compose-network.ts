@@ -1,7 +1,7 @@
 import type { Coordinator, LocalAgent } from '../agents/desk/coordinator.ts';
 import { publishDeskAnnouncements } from '../agents/desk/desk-announcement.ts';
-import type { DeskReputation } from '../agents/desk/desk-reputation.ts';
 import type { DeskDatabase } from '../agents/desk/desk-db.ts';
+import type { DeskReputation } from '../agents/desk/desk-reputation.ts';
 import { PeerDirectory } from '../agents/desk/peers.ts';
 import { PersonaFileError } from '../agents/persona.ts';
 import type { ProfilePublisher } from '../agents/profile-publisher.ts';
