@@ -13,6 +13,8 @@ import { verifyAuthEvent } from '../identity/nip42.ts';
 import { buildProfileEvent, ProfileError, type ProfileInput, profileTemplate } from '../identity/profile.ts';
 import { RelayClient } from '../relay/client.ts';
 import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
+import type { Policy } from '../relay/policy.ts';
+import { reputationPolicy } from '../relay/reputation-policy.ts';
 import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/http-server.ts';
@@ -61,7 +63,13 @@ export interface RunningInstance {
   close(): Promise<void>;
 }
 
-export async function startRelay(config: Config, dataDir: string, logger: Logger): Promise<RunningRelay> {
+export async function startRelay(
+  config: Config,
+  dataDir: string,
+  logger: Logger,
+  /** Policies after the standard chain (the reputation gate of a running instance). */
+  extraPolicies: readonly Policy[] = [],
+): Promise<RunningRelay> {
   if (config.relay.url) {
     logger.info(
       { url: config.relay.url },
@@ -79,7 +87,7 @@ export async function startRelay(config: Config, dataDir: string, logger: Logger
   const server = new RelayServer({
     store,
     logger,
-    policies: standardPolicies(standardPolicyOptions(config.relay)),
+    policies: [...standardPolicies(standardPolicyOptions(config.relay)), ...extraPolicies],
     info: {
       name: config.relay.name,
       description: config.relay.description,
@@ -154,7 +162,16 @@ export async function startInstance(
   }
   logger.info({ personaFile: file, agents: agents.map((a) => a.persona.name) }, 'agents loaded');
 
-  const relay = await startRelay(config, dataDir, logger);
+  // The reputation gate (reputation.relayMinScore) scores with the desk's book once the network is up.
+  let scoreOf: ((pubkey: string) => number) | undefined;
+  const ownKeys = new Set(agents.map((a) => a.pubkey));
+  const relay = await startRelay(config, dataDir, logger, [
+    reputationPolicy({
+      minScore: config.reputation.relayMinScore,
+      scoreOf: (pubkey) => scoreOf?.(pubkey),
+      exempt: (pubkey) => ownKeys.has(pubkey),
+    }),
+  ]);
   let desk: DeskDatabase;
   try {
     desk = openDeskStore(dataDir, logger);
@@ -257,6 +274,7 @@ export async function startInstance(
       })),
     });
     const net = network;
+    scoreOf = (pubkey) => net.reputation.score(pubkey).score;
     const publicHttp = config.http.publicUrl;
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');

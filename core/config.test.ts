@@ -91,6 +91,7 @@ test('federation and reputation: defaults, lists from the environment, and their
     minScore: 0,
     seeds: [],
     assertionsIntervalSeconds: 3600,
+    relayMinScore: 0,
   });
   const fromEnv = loadConfig({
     env: {

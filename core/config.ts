@@ -235,6 +235,7 @@ export const configSchema = z.strictObject({
       minScore: z.number().min(0).max(100).default(0),
       seeds: z.array(pubkeyText).default([]),
       assertionsIntervalSeconds: count(0).default(3600),
+      relayMinScore: z.number().min(0).max(100).default(0),
     })
     .prefault({}),
 });

@@ -88,7 +88,7 @@ describe('timmy peers', () => {
     assert.ok(quill?.beatAgeSeconds !== null && (quill?.beatAgeSeconds ?? 99) <= 5);
     assert.deepEqual(quill?.kinds, [5050]);
     assert.deepEqual(quill?.prices, { '5050': 4000 });
-    assert.equal(quill?.score, null, 'no reputation wired: no score');
+    assert.equal(quill?.score, null, 'no instance running here, so no relay to read labels from: no score');
     assert.equal(byName.get('idle')?.alive, false);
     assert.equal(byName.get('idle')?.beatAgeSeconds, null);
     assert.equal(byName.get('seer')?.relay, b.url);
