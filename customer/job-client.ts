@@ -6,6 +6,7 @@ import { type JobFeedback, parseFeedback } from '../dvm/feedback.ts';
 import { FEEDBACK_KIND, resultKindFor } from '../dvm/kinds.ts';
 import { buildEncryptedJobRequest, buildJobRequest, type JobRequestSpec } from '../dvm/request.ts';
 import { parseResult } from '../dvm/result.ts';
+import { customerLabel } from './job-label.ts';
 import type { JobPayer, PaymentReport } from './payer.ts';
 
 /**
@@ -57,6 +58,24 @@ export interface JobClientOptions {
 
 export class JobClient {
   constructor(private readonly options: JobClientOptions) {}
+
+  /**
+   * Rates the agent of a finished job: a NIP-32 label signed with the customer's key and published
+   * (customer/job-label.ts). Returns the label, or undefined when there was no one to rate.
+   */
+  async rate(
+    out: JobOutcome,
+    options: { quality?: number; at?: number } = {},
+  ): Promise<NostrEvent | undefined> {
+    const template = await customerLabel(out, {
+      at: options.at ?? Math.floor(Date.now() / 1000),
+      quality: options.quality,
+    });
+    if (!template) return undefined;
+    const label = await this.options.signer.signEvent(template);
+    await this.options.relay.publish(label);
+    return label;
+  }
 
   /** The request template for `spec` (encrypted to `spec.provider` when `spec.encrypt`). */
   async template(spec: JobSpec): Promise<EventTemplate> {

@@ -21,9 +21,17 @@ test('timmy job submit pays the invoice from the demo test-sats wallet; --no-pay
     assert.equal(out.payments.length, 1);
     assert.equal(out.payments[0]?.state, 'paid');
 
-    const human = await runTimmy(['job', 'submit', '--kind', '5700', 'again'], env);
+    const human = await runTimmy(['job', 'submit', '--kind', '5700', '--rate', '0.9', 'again'], env);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stderr, /\[payment-required\] .*test sats\)/);
+    assert.match(
+      human.stderr,
+      /rated the agent 0\.9 \(label [0-9a-f]{64}\)/,
+      'the customer labels the agent',
+    );
+    const badRate = await runTimmy(['job', 'submit', '--kind', '5700', '--rate', '2', 'x'], env);
+    assert.equal(badRate.code, 2);
+    assert.match(badRate.stderr, /--rate must be a number from 0 to 1/);
 
     const noPay = await runTimmy(['job', 'submit', '--kind', '5700', '--no-pay', 'free?'], env);
     assert.equal(noPay.code, 1);

@@ -28,6 +28,7 @@ interface SubmitOptions {
   nwc?: string;
   maxPay?: string;
   pay: boolean;
+  rate?: string;
 }
 
 /** What a job may cost without --max-pay or --bid: 100 sats. */
@@ -73,8 +74,15 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
       `the most to pay without asking (default: --bid, else ${DEFAULT_MAX_PAY_MSATS})`,
     )
     .option('--no-pay', 'never pay: a job that asks for payment ends with an error')
+    .option(
+      '--rate <0-1>',
+      "when the job ends, label the agent with this rating (NIP-32, signed with this job's customer key)",
+    )
     .action(async (words: string[], opts: SubmitOptions) => {
       const ctx = await makeContext(io, program.opts());
+      const quality = opts.rate === undefined ? undefined : Number(opts.rate);
+      if (quality !== undefined && !(quality >= 0 && quality <= 1))
+        throw new CliError(`--rate must be a number from 0 to 1, got "${opts.rate}"`, 2);
       const kind = Number(opts.kind);
       if (!Number.isInteger(kind) || kind < 5000 || kind > 5999)
         throw new CliError(`--kind must be a job request kind from 5000 to 5999, got "${opts.kind}"`, 2);
@@ -161,6 +169,15 @@ export function registerJobSubmit(job: Command, program: Command, io: CliIo, res
             if (err instanceof ResultDecryptError) throw new CliError(err.message, 1);
             throw err;
           });
+        if (quality !== undefined) {
+          const label = await client.rate(outcome, { quality }).catch((err: unknown) => {
+            say(`timmy: the rating was not published: ${errorMessage(err)}`);
+            return undefined;
+          });
+          if (label) say(`rated the agent ${quality} (label ${label.id})`);
+          else if (!outcome.error && !outcome.result)
+            say('timmy: nobody to rate: no result and no error came');
+        }
         if (opts.json) {
           printJson(io.stdout, {
             request: request.id,
