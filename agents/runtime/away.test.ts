@@ -5,6 +5,9 @@ import type { EventTemplate } from '../../core/nostr.ts';
 import { buildDeskAnnouncement } from '../../dvm/desk-announcement.ts';
 import { generateLocalSigner, type LocalSigner } from '../../identity/signer.ts';
 import { RelayClient } from '../../relay/client.ts';
+import { MemoryEventStore } from '../../relay/memory-store.ts';
+import { RelayServer } from '../../relay/server.ts';
+import { closedPort } from '../../testkit/fake-peer.ts';
 import { until } from '../../testkit/raw-client.ts';
 import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 import { AwayWork } from './away.ts';
@@ -113,4 +116,51 @@ test('trust given and taken back (refresh), an announcement withdrawn (NIP-09): 
   away.refresh();
   await until(() => running.has(friend.pubkey), 10_000, 'the friend desk back');
   assert.deepEqual(new Set(away.desks()), new Set([friend.pubkey, stranger.pubkey, marker.pubkey]));
+});
+
+test('a peer relay that is down when the agent starts is asked again until it is up', async () => {
+  const port = await closedPort();
+  const url = `ws://127.0.0.1:${port}`;
+  const client = new RelayClient({ url, logger: silentLogger });
+  const desk = generateLocalSigner();
+  const started: string[] = [];
+  const late = new AwayWork({
+    agent: 'seer',
+    pubkey: agent.pubkey,
+    homeDesk: home.pubkey,
+    relay: client,
+    relayUrl: url,
+    logger: silentLogger,
+    runtimeFor: (d) => ({
+      start: async () => {
+        started.push(d);
+      },
+      stop: async () => {},
+    }),
+  });
+  late.start();
+  const store = new MemoryEventStore();
+  const server = new RelayServer({
+    logger: silentLogger,
+    info: { name: 'late', description: 'up later' },
+    store,
+  });
+  try {
+    // Down for its first try (and a retry or two), then up with a desk announced.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await server.listen(port);
+    const writer = new RelayClient({ url, logger: silentLogger });
+    await writer.publish(
+      await desk.signEvent(
+        buildDeskAnnouncement({ kinds: [5700], agents: [], relays: [url], name: 'late desk' }),
+      ),
+    );
+    writer.close();
+    await until(() => started.includes(desk.pubkey), 20_000, 'works for the desk once the relay is up');
+  } finally {
+    await late.stop();
+    client.close();
+    await server.close();
+    await store.close();
+  }
 });

@@ -56,6 +56,8 @@ export class AwayWork {
   /** Runtimes stopping, per desk: a desk that comes back waits for its last runtime to be gone. */
   private readonly stopping = new Map<string, Promise<void>>();
   private stopped = false;
+  private retryMs = 1000;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AwayWorkOptions) {
     this.log = options.logger.child({ agent: options.agent, peer: options.relayUrl });
@@ -66,15 +68,34 @@ export class AwayWork {
     return [...this.working.keys()];
   }
 
+  /**
+   * Follows the desk announcements of the peer relay. A relay that is down (a peer started later, or
+   * restarting) is asked again with backoff: 1 s doubling up to a minute.
+   */
   start(): void {
+    if (this.stopped) return;
+    this.sub?.close();
     this.sub = this.options.relay.subscribe(
       [
         { kinds: [HANDLER_INFO_KIND], '#d': [DESK_D_TAG] },
         { kinds: [DELETION_KIND], '#k': [String(HANDLER_INFO_KIND)] },
       ],
       {
-        onEvent: (e) => this.onEvent(e),
-        onClose: (reason) => this.log.warn({ reason }, 'peer desk subscription closed by the relay'),
+        onEvent: (e) => {
+          this.retryMs = 1000;
+          this.onEvent(e);
+        },
+        onEose: () => {
+          this.retryMs = 1000;
+        },
+        onClose: (reason) => {
+          if (this.stopped) return;
+          this.log.warn({ reason, retryInMs: this.retryMs }, 'peer desk subscription closed; will retry');
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => this.start(), this.retryMs);
+          this.retryTimer.unref();
+          this.retryMs = Math.min(60_000, this.retryMs * 2);
+        },
       },
     );
   }
@@ -87,6 +108,7 @@ export class AwayWork {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
     this.sub?.close();
     for (const desk of [...this.working.keys()]) this.leave(desk);
     await Promise.all([...this.stopping.values()]);
