@@ -298,7 +298,7 @@ export class Coordinator {
     const named = candidates.filter((a) => addressed.includes(a.pubkey));
     if (named.length > 0) candidates = named;
     if (candidates.length === 0) {
-      if (this.options.forwarder?.takes(request.kind)) return this.forward(view);
+      if (this.options.forwarder?.takes(request.kind)) return this.forward(view, 'fail');
       const served = this.servedKinds;
       return this.fail(
         view,
@@ -313,8 +313,13 @@ export class Coordinator {
     }
     const alive = candidates.filter((a) => liveness.isAlive(a.pubkey));
     if (alive.length === 0) {
-      // None here can take it now: a peer desk that serves the kind gets it, else it waits for one.
-      if (view.attempt === 0 && this.options.forwarder?.takes(request.kind)) return this.forward(view);
+      // None here can take it now: a peer desk that serves the kind gets it (tried once), else it waits.
+      if (
+        view.attempt === 0 &&
+        !('forward-tried' in view.effects) &&
+        this.options.forwarder?.takes(request.kind)
+      )
+        return this.forward(view, 'wait');
       return this.waitForAgent(view);
     }
     const auctioneer = this.options.auctioneer;
@@ -453,13 +458,19 @@ export class Coordinator {
       .filter((a) => a.kinds.includes(kind) && (eligible === undefined || eligible(a, kind)));
   }
 
-  /** Hands the job to a peer desk (docs/federation.md): forwarded is where this desk's part ends. */
-  private async forward(view: JobView): Promise<void> {
+  /**
+   * Hands the job to a peer desk (docs/federation.md): forwarded is where this desk's part ends. When no peer
+   * desk takes it, the job fails (`otherwise` 'fail': nobody here serves the kind) or waits for an agent
+   * here ('wait': some serve it but none is alive now; the forward is not tried again).
+   */
+  private async forward(view: JobView, otherwise: 'fail' | 'wait'): Promise<void> {
     const forwarder = this.options.forwarder;
     if (!forwarder) return;
     const to = await forwarder.forward(view);
-    if (to === undefined) return this.fail(view, `no agent here or at a peer serves kind ${view.kind}`);
-    this.ended(view.id);
+    if (to !== undefined) return this.ended(view.id);
+    if (otherwise === 'fail') return this.fail(view, `no agent here or at a peer serves kind ${view.kind}`);
+    this.options.log.append(view.id, { type: 'effect', key: 'forward-tried', value: null });
+    return this.waitForAgent(view);
   }
 
   /** Tells the customer (once) that the job waits for an agent; the sweep moves it on when one beats. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { buildForward } from '../../dvm/forward.ts';
-import { FEEDBACK_KIND } from '../../dvm/kinds.ts';
+import { FEEDBACK_KIND, FORWARD_KIND } from '../../dvm/kinds.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { generateLocalSigner } from '../../identity/signer.ts';
 import { RelayClient } from '../../relay/client.ts';
@@ -111,6 +111,55 @@ test('A → B → A: the job goes to B once, never back; a looping forward is re
     assert.equal(a.network.log.get(fresh.id), undefined, 'a looping forward of a new job is refused');
   } finally {
     reader.close();
+    writer.close();
+    await a.stop();
+    await b.stop();
+    await ra.close();
+    await rb.close();
+    await removeDir(a.dataDir);
+    await removeDir(b.dataDir);
+  }
+});
+
+test('a forward the peer relay refuses: a job an agent here serves waits for it instead of failing', async () => {
+  const ra = await startTestRelay();
+  // B's relay refuses forwards (a policy), as a peer relay that is full or closed to us would.
+  const rb = await startTestRelay({
+    policies: [
+      ({ event }, next) =>
+        event.kind === FORWARD_KIND ? { action: 'reject', message: 'blocked: no forwards here' } : next(),
+    ],
+  });
+  const b = await startTestNetwork({
+    relayUrl: rb.url,
+    agents: personas([{ name: 'bsum', serves: [{ kind: 5001, handler: 'extractive-summary' }] }]),
+  });
+  const a = await startTestNetwork({
+    relayUrl: ra.url,
+    // A's own summary agent runs elsewhere and is not up: no live agent here for 5001.
+    agents: personas([{ name: 'asum', serves: [{ kind: 5001, handler: 'extractive-summary' }] }]),
+    elsewhere: ['asum'],
+    federation: { peers: [rb.url] },
+  });
+  const customer = generateLocalSigner();
+  const writer = new RelayClient({ url: ra.url, logger: silentLogger });
+  try {
+    await until(() => (a.network.peers?.desks().length ?? 0) === 1, 20_000, "A finds B's desk");
+    // A counts an agent that never beat as alive for one timeout after it starts: past that, asum is not.
+    await until(() => !a.network.isAlive(a.pubkeyOf('asum')), 20_000, 'asum counted down');
+    const request = await customer.signEvent(
+      buildJobRequest({ kind: 5001, inputs: [{ data: 'Text. More text.', type: 'text' }] }),
+    );
+    await writer.publish(request);
+    await until(
+      () => a.network.log.get(request.id)?.outbox.some((o) => o.key === 'waiting-for-agent') === true,
+      30_000,
+      'A tells the customer the job waits for an agent',
+    );
+    const view = a.network.log.get(request.id);
+    assert.equal(view?.state, 'posted', 'not failed, not forwarded');
+    assert.ok(view && 'forward-tried' in view.effects, 'the forward was tried once');
+  } finally {
     writer.close();
     await a.stop();
     await b.stop();
