@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { prng } from '../../bench/events.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import type { LocalSigner } from '../../identity/signer.ts';
 import { ReputationBook } from '../../reputation/book.ts';
@@ -18,18 +19,6 @@ import { DAY, idFor, signerFor, signLabel, T0 } from './keys.ts';
  *   sybils, and disputes against the 40 honest agents the seeds rate best.
  * The rest of the sybils form a clique rating each other.
  */
-
-/** mulberry32: a small seeded PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const AGENTS = 1000;
 const HONEST = 700;
@@ -111,7 +100,7 @@ function plan(rand: () => number): Plan[] {
 }
 
 async function network(): Promise<{ signers: LocalSigner[]; events: NostrEvent[]; topHonest: number[] }> {
-  const rand = mulberry32(20261213);
+  const rand = prng(20261213);
   const signers = Array.from({ length: AGENTS }, (_, i) => signerFor(`sybil-sim-${i}`));
   const plans = plan(rand);
   // The flood: disputes against the honest agents the seeds rated most, glowing labels about 100 sybils.
