@@ -217,17 +217,32 @@ export class Coordinator {
     if (this.stopped || !isJobRequestKind(event.kind)) return;
     const providers = event.tags.filter((t) => t[0] === 'p').map((t) => t[1] ?? '');
     if (providers.length > 0 && !providers.some((p) => this.ours.has(p))) return;
-    if (this.options.log.get(event.id)) return;
-    const exp = Number(event.tags.find((t) => t[0] === 'expiration')?.[1]);
-    if (Number.isFinite(exp) && exp * 1000 < this.options.clock.now()) return;
-    try {
-      this.options.log.append(event.id, { type: 'posted', request: event });
-    } catch (err) {
-      if (err instanceof DuplicateJobError) return;
-      throw err;
-    }
+    if (!this.post(event)) return;
     this.log.info({ job: event.id, kind: event.kind, customer: event.pubkey }, 'job posted');
     await this.process(event.id);
+  }
+
+  /**
+   * Records a request as a new job (with `origin` when a peer desk forwarded it), once: false when the job
+   * is already in the log or the request has expired.
+   */
+  private post(request: NostrEvent, origin?: ForwardOrigin): boolean {
+    const { log, clock } = this.options;
+    if (log.get(request.id)) return false;
+    const exp = Number(request.tags.find((t) => t[0] === 'expiration')?.[1]);
+    if (Number.isFinite(exp) && exp * 1000 < clock.now()) return false;
+    try {
+      if (!origin) log.append(request.id, { type: 'posted', request });
+      else
+        log.transaction(() => {
+          log.append(request.id, { type: 'posted', request });
+          log.append(request.id, { type: 'effect', key: 'forwarded-from', value: origin });
+        });
+    } catch (err) {
+      if (err instanceof DuplicateJobError) return false;
+      throw err;
+    }
+    return true;
   }
 
   /**
@@ -235,18 +250,7 @@ export class Coordinator {
    * keeps the path), then moved on like any job. Taken once: a job id already in the log is left alone.
    */
   async takeForwarded(request: NostrEvent, origin: ForwardOrigin): Promise<void> {
-    if (this.stopped || this.options.log.get(request.id)) return;
-    const exp = Number(request.tags.find((t) => t[0] === 'expiration')?.[1]);
-    if (Number.isFinite(exp) && exp * 1000 < this.options.clock.now()) return;
-    try {
-      this.options.log.transaction(() => {
-        this.options.log.append(request.id, { type: 'posted', request });
-        this.options.log.append(request.id, { type: 'effect', key: 'forwarded-from', value: origin });
-      });
-    } catch (err) {
-      if (err instanceof DuplicateJobError) return;
-      throw err;
-    }
+    if (this.stopped || !this.post(request, origin)) return;
     this.log.info({ job: request.id, kind: request.kind, from: origin.from }, 'forwarded job posted');
     // The agents here read the request from this relay: the customer's signed event, republished as it is.
     await this.options.relay
