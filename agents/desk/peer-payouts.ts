@@ -44,7 +44,8 @@ export class PeerPayouts {
       return;
     }
     try {
-      const w = treasury.withdrawals.requestInvoice(outcome.bolt11, {
+      const w = treasury.withdrawals.request({
+        ...outcome.invoice,
         account: agentAccount(escrow.agent),
         requestedBy: 'federation',
         autoApproveMsats: earned,
@@ -65,7 +66,11 @@ export class PeerPayouts {
     }
   }
 
-  private check(tags: readonly string[][], earned: number): { bolt11: string } | { reason: string } {
+  /** The result's invoice, decoded once (what the withdrawal records), or why it cannot be paid. */
+  private check(
+    tags: readonly string[][],
+    earned: number,
+  ): { invoice: { invoice: string; paymentHash: string; amountMsats: number } } | { reason: string } {
     const amount = tags.find((t) => t[0] === 'amount');
     const bolt11 = amount?.[2];
     if (!bolt11) return { reason: 'the result carries no invoice' };
@@ -81,6 +86,6 @@ export class PeerPayouts {
       return {
         reason: `the result's invoice asks ${decoded.amountMsats ?? 'no amount'} msats; the agent earned ${earned}`,
       };
-    return { bolt11: decoded.invoice };
+    return { invoice: { invoice: decoded.invoice, paymentHash: decoded.paymentHash, amountMsats: earned } };
   }
 }
