@@ -26,6 +26,8 @@ export interface StatusAgent {
   alive: boolean;
   load: number;
   lastBeatAt: number | undefined;
+  /** Its reputation score (0-100) as the instance sees it; absent from an instance older than reputation. */
+  score?: number;
 }
 
 /** The running instance's agents from its `/api/status`, or undefined when none runs or it does not answer. */

@@ -5,7 +5,6 @@ import { encodeNpub } from '../../identity/nip19.ts';
 import { agentNames } from '../agent-names.ts';
 import { makeContext } from '../context.ts';
 import { type CliIo, printJson, println } from '../io.ts';
-import { runningReputation } from '../reputation-view.ts';
 import { runningAgents } from '../running-instance.ts';
 import { registerAgentsRun } from './agents-run.ts';
 
@@ -18,7 +17,7 @@ interface AgentRow {
   alive: boolean | undefined;
   load: number | undefined;
   lastBeatAt: number | undefined;
-  /** The overall reputation score (0-100) from the running instance's relay; null when unknown. */
+  /** The overall reputation score (0-100) as the running instance sees it; null when unknown. */
   score: number | null;
 }
 
@@ -36,12 +35,8 @@ export function registerAgents(program: Command, io: CliIo, result: { code: numb
       const live = await runningAgents(ctx.dataDir);
       const running = live !== undefined;
       if (live) {
-        const rep = await runningReputation(ctx);
-        rows = live.map((a) => ({
-          ...a,
-          npub: encodeNpub(a.pubkey),
-          score: rep ? rep.book.score(a.pubkey).score : null,
-        }));
+        // The instance scores its agents already (its book, fed live from its relay): /api/status says it.
+        rows = live.map((a) => ({ ...a, npub: encodeNpub(a.pubkey), score: a.score ?? null }));
       }
       if (!rows) {
         // Not running: what the persona file and the key store say.
