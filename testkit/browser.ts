@@ -201,16 +201,23 @@ export async function bundleForBrowser(entry: string): Promise<string> {
 }
 
 /**
- * Serves `html` (and `script` at /app.js) on loopback for a component test and opens it: the page's origin
- * is http://127.0.0.1:<port>. Returns the URL; the server closes with the context.
+ * Serves `html` (and `script` at /app.js, and `files` by path, e.g. a worker at /worker.js) on loopback for a
+ * component test and opens it: the page's origin is http://127.0.0.1:<port>. Returns the URL; the server
+ * closes with the context.
  */
-export async function openComponentPage(ctx: TestContext, script: string, body: string): Promise<string> {
+export async function openComponentPage(
+  ctx: TestContext,
+  script: string,
+  body: string,
+  files: Record<string, string> = {},
+): Promise<string> {
   const { createServer } = await import('node:http');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>test</title></head><body>${body}<script type="module" src="/app.js"></script></body></html>`;
   const server = createServer((req, res) => {
-    if (req.url === '/app.js') {
+    const js = req.url === '/app.js' ? script : req.url ? files[req.url] : undefined;
+    if (js !== undefined) {
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
-      res.end(script);
+      res.end(js);
     } else {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end(html);
