@@ -133,3 +133,27 @@ test('--peer flags add to federation.peers, once each, and are checked alike', (
     (e: unknown) => e instanceof ConfigError && /--peer.*https:\/\/nope.*ws:\/\//.test(e.message),
   );
 });
+
+test('dashboard: defaults, owners from the environment, and their checks', () => {
+  assert.deepEqual(loadConfig().config.dashboard, {
+    owners: [],
+    sessionHours: 12,
+    maxSessions: 1000,
+    loginsPerMinute: 10,
+  });
+  const { config } = loadConfig({
+    env: { TIMMY_DASHBOARD_OWNERS: `${HEX}, ${NPUB}`, TIMMY_DASHBOARD_SESSION_HOURS: '1.5' },
+  });
+  assert.deepEqual(config.dashboard.owners, [HEX, NPUB]);
+  assert.equal(config.dashboard.sessionHours, 1.5);
+  for (const [env, re] of [
+    [{ TIMMY_DASHBOARD_OWNERS: 'alice' }, /dashboard\.owners\.0/],
+    [{ TIMMY_DASHBOARD_SESSION_HOURS: '0' }, /dashboard\.sessionHours/],
+    [{ TIMMY_DASHBOARD_MAX_SESSIONS: '0' }, /dashboard\.maxSessions/],
+  ] as const)
+    assert.throws(
+      () => loadConfig({ env }),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(env),
+    );
+});

@@ -238,6 +238,14 @@ export const configSchema = z.strictObject({
       relayMinScore: z.number().min(0).max(100).default(0),
     })
     .prefault({}),
+  dashboard: z
+    .strictObject({
+      owners: z.array(pubkeyText).max(64).default([]),
+      sessionHours: z.number().positive().max(24 * 30).default(12),
+      maxSessions: count(1).default(1000),
+      loginsPerMinute: count(1).default(10),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -261,6 +269,7 @@ const STRING_LIST_FIELDS: readonly string[] = [
   'federation.peers',
   'federation.trustedDesks',
   'reputation.seeds',
+  'dashboard.owners',
 ];
 
 export type Leaf = string | number | boolean | readonly number[] | readonly string[];
