@@ -183,10 +183,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** A browser-side bundle for component tests: esbuild of `entry` as one ESM script (no splitting). */
+/**
+ * A browser-side bundle for component tests: esbuild of `entry` as one ESM script (no splitting), with the
+ * dashboard's browser options (web/app/build-config.ts: node:crypto and friends shimmed, Buffer injected).
+ */
 export async function bundleForBrowser(entry: string): Promise<string> {
   const { build } = await import('esbuild');
+  const { browserBuildOptions } = await import('../web/app/build-config.ts');
   const out = await build({
+    ...browserBuildOptions(),
     entryPoints: [entry],
     bundle: true,
     format: 'esm',
