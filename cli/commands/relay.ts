@@ -32,7 +32,12 @@ export function registerRelay(program: Command, io: CliIo, result: { code: numbe
           agents: [],
         });
         if (opts.json)
-          printJson(io.stdout, { relayUrl: relay.publicUrl, dataDir: ctx.dataDir, pid: process.pid });
+          printJson(io.stdout, {
+            relayUrl: relay.publicUrl,
+            localRelayUrl: relay.url,
+            dataDir: ctx.dataDir,
+            pid: process.pid,
+          });
         else {
           println(
             io.stdout,

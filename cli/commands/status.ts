@@ -13,12 +13,18 @@ async function probeJson(
   url: string,
   headers: Record<string, string> = {},
 ): Promise<{ ok: boolean; body?: unknown; detail: string }> {
+  // A referenced timer (AbortSignal.timeout's is not): a server that accepts and never answers must end
+  // in "timed out", not in an event loop with nothing left to wait on.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error('no answer within 3 s')), 3000);
   try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(3000) });
+    const res = await fetch(url, { headers, signal: abort.signal });
     if (!res.ok) return { ok: false, detail: `HTTP ${res.status}` };
     return { ok: true, body: await res.json(), detail: 'ok' };
   } catch (err) {
     return { ok: false, detail: errorMessage(err) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

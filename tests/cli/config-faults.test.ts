@@ -90,37 +90,56 @@ describe('timmy start: bad configuration and faults', () => {
 
 describe('timmy start with an external relay that is down', () => {
   test('starts anyway, warns, and publishes the profiles once the relay comes up', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    const relayUrl = `ws://127.0.0.1:${port}`;
-
-    const dataDir = await tempDataDir();
-    const instance = spawnTimmy(['start', '--json'], {
-      ...PORTS,
-      TIMMY_DATA_DIR: dataDir,
-      TIMMY_RELAY_URL: relayUrl,
+    // The relay's address is held by this test the whole time, so no other test can take it: first it
+    // refuses every connection (the relay is down), then it forwards them to a relay started on a free
+    // port (the relay is up).
+    let upstream: number | undefined;
+    const front = net.createServer((socket) => {
+      if (upstream === undefined) {
+        socket.destroy();
+        return;
+      }
+      const back = net.connect(upstream, '127.0.0.1');
+      socket.pipe(back).pipe(socket);
+      socket.on('error', () => back.destroy());
+      back.on('error', () => socket.destroy());
     });
-    const info = await firstJson(instance);
-    assert.equal(info.relayUrl, relayUrl);
-    assert.equal(info.embeddedRelay, false);
-    assert.match(instance.stderr(), /could not publish the agent profile/);
-    const status = await runTimmy(['status', '--json'], { TIMMY_DATA_DIR: dataDir });
-    assert.equal(status.code, 1, 'status says a part is not answering');
-    assert.equal((JSON.parse(status.stdout) as { relay: { ok: boolean } }).relay.ok, false);
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const port = (front.address() as net.AddressInfo).port;
+    const relayUrl = `ws://127.0.0.1:${port}`;
+    try {
+      const dataDir = await tempDataDir();
+      const instance = spawnTimmy(['start', '--json'], {
+        ...PORTS,
+        TIMMY_DATA_DIR: dataDir,
+        TIMMY_RELAY_URL: relayUrl,
+      });
+      const info = await firstJson(instance);
+      assert.equal(info.relayUrl, relayUrl);
+      assert.equal(info.embeddedRelay, false);
+      assert.match(instance.stderr(), /could not publish the agent profile/);
+      const status = await runTimmy(['status', '--json'], { TIMMY_DATA_DIR: dataDir });
+      assert.equal(status.code, 1, 'status says a part is not answering');
+      assert.equal((JSON.parse(status.stdout) as { relay: { ok: boolean } }).relay.ok, false);
 
-    const relayDir = await tempDataDir();
-    const relay = spawnTimmy(['relay', '--json', '--port', String(port)], { TIMMY_DATA_DIR: relayDir });
-    await firstJson(relay);
-    const deadline = Date.now() + 60_000;
-    while (!/published after retry/.test(instance.stderr()) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      const relayDir = await tempDataDir();
+      const relay = spawnTimmy(['relay', '--json', '--port', '0'], {
+        TIMMY_DATA_DIR: relayDir,
+        TIMMY_RELAY_PUBLIC_URL: relayUrl,
+      });
+      const relayInfo = await firstJson(relay);
+      upstream = Number(new URL(String(relayInfo.localRelayUrl)).port);
+      const deadline = Date.now() + 60_000;
+      while (!/published after retry/.test(instance.stderr()) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(instance.stderr(), /published after retry/);
+      instance.child.kill('SIGTERM');
+      relay.child.kill('SIGTERM');
+      assert.equal(await instance.exited, 0, instance.stderr().slice(-2000));
+      assert.equal(await relay.exited, 0, relay.stderr().slice(-2000));
+    } finally {
+      front.close();
     }
-    assert.match(instance.stderr(), /published after retry/);
-    instance.child.kill('SIGTERM');
-    relay.child.kill('SIGTERM');
-    assert.equal(await instance.exited, 0, instance.stderr().slice(-2000));
-    assert.equal(await relay.exited, 0, relay.stderr().slice(-2000));
   });
 });
