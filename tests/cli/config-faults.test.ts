@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { writeInstanceRecord } from '../../cli/instance-record.ts';
 import { dataFile } from '../../core/data-dir.ts';
 import { FAST_KEYS, firstJson, runTimmy, spawnTimmy, tempDataDir } from './harness.ts';
 
@@ -140,6 +141,38 @@ describe('timmy start with an external relay that is down', () => {
       assert.equal(await relay.exited, 0, relay.stderr().slice(-2000));
     } finally {
       front.close();
+    }
+  });
+});
+
+describe('timmy status with a relay that accepts connections and never answers', () => {
+  test('reports the relay as not answering within its timeout (exit 1)', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const dataDir = await tempDataDir();
+      await writeInstanceRecord(dataDir, {
+        pid: process.pid,
+        startedAt: Date.now(),
+        version: 'test',
+        mode: 'relay',
+        relayUrl: `ws://127.0.0.1:${port}`,
+        localRelayUrl: `ws://127.0.0.1:${port}`,
+        embeddedRelay: true,
+        httpUrl: '',
+        localHttpUrl: '',
+        agents: [],
+      });
+      const status = await runTimmy(['status', '--json'], { TIMMY_DATA_DIR: dataDir });
+      assert.equal(status.code, 1, status.stderr);
+      const relay = (JSON.parse(status.stdout) as { relay: { ok: boolean; detail: string } }).relay;
+      assert.equal(relay.ok, false);
+      assert.match(relay.detail, /no answer within 3 s/);
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
     }
   });
 });
