@@ -1,11 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { renderHomePage } from './home-page.ts';
+import type { AssetBundle } from './assets.ts';
+import type { DashboardApi } from './dashboard-api.ts';
+import { DASHBOARD_CSP, isAppRoute, renderHomePage } from './home-page.ts';
 import type { InstanceView } from './instance-view.ts';
 import type { L402Gate } from './l402.ts';
+import { RELAY_PATH, type RelayBridge } from './relay-bridge.ts';
 
 export type { InstanceView } from './instance-view.ts';
 
@@ -22,6 +26,16 @@ export interface HttpServerOptions {
   l402?: L402Gate;
   /** What one client may hold of the server (defaults in HTTP_LIMITS). */
   limits?: Partial<HttpLimits>;
+  /** The dashboard (docs/dashboard.md): its page and app routes, assets, API and relay bridge. */
+  dashboard?: DashboardServing;
+}
+
+export interface DashboardServing {
+  api: DashboardApi;
+  assets: AssetBundle;
+  bridge?: RelayBridge;
+  /** http.publicUrl when set: this origin as others reach it (else the request's Host header). */
+  publicUrl?: string;
 }
 
 export interface HttpLimits {
@@ -74,6 +88,7 @@ export class HttpServer {
       { connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs) },
       (req, res) => this.handle(req, res),
     );
+    server.on('upgrade', (req, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     server.headersTimeout = limits.headersTimeoutMs;
     server.requestTimeout = limits.headersTimeoutMs * 3;
     server.keepAliveTimeout = Math.min(5000, limits.idleTimeoutMs);
@@ -119,6 +134,7 @@ export class HttpServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.options.dashboard?.bridge?.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -134,12 +150,44 @@ export class HttpServer {
     });
   }
 
+  /** A WebSocket upgrade: `/relay` is bridged to the instance's relay; anything else is refused. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const bridge = this.options.dashboard?.bridge;
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (this.refused.has(req.socket)) return;
+    if (!bridge || path !== RELAY_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    bridge.upgrade(req, socket, head);
+  }
+
+  /** This server's origin as the browser sees it: http.publicUrl, else the Host header (when well formed). */
+  private originOf(req: IncomingMessage): string {
+    const pub = this.options.dashboard?.publicUrl;
+    if (pub) return new URL(pub).origin;
+    const host = req.headers.host;
+    if (host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host))
+      return `http://${host}`;
+    return this.address;
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {
       res.writeHead(204, corsHeaders());
       res.end();
+      return;
+    }
+    const dashboard = this.options.dashboard;
+    if (dashboard && (method === 'GET' || method === 'HEAD') && url.pathname.startsWith('/assets/')) {
+      await dashboard.assets.serve(req, res, url.pathname);
+      return;
+    }
+    if (dashboard?.api.routes(method, url.pathname)) {
+      if (!(await this.paid(req, res, url, method))) return;
+      await dashboard.api.handle(req, res, url, this.originOf(req));
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') {
@@ -151,6 +199,12 @@ export class HttpServer {
       sendJson(res, 404, { error: `no such page: ${url.pathname}` });
       return;
     }
+    if (!(await this.paid(req, res, url, method))) return;
+    handler(url, res);
+  }
+
+  /** The L402 gate's word on a request for an existing page: false when it answered (402, 429…). */
+  private async paid(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<boolean> {
     const gate = this.options.l402;
     if (gate && url.pathname !== L402_DISCOVERY_PATH) {
       const decision = await gate.check(method, url.pathname, req.headers.authorization, {
@@ -158,14 +212,16 @@ export class HttpServer {
       });
       if (!decision.allowed) {
         if (!res.writableEnded) sendJson(res, decision.status, decision.body, decision.headers);
-        return;
+        return false;
       }
     }
-    handler(url, res);
+    return true;
   }
 
   /** The handler of an existing page; undefined for a 404 (which is never charged for). */
   private handlerFor(pathname: string): Handler | undefined {
+    if (this.options.dashboard && isAppRoute(pathname))
+      return (_url, res) => sendHtml(res, renderHomePage(this.options.view(), { app: true }), DASHBOARD_CSP);
     switch (pathname) {
       case '/':
         return (_url, res) => sendHtml(res, renderHomePage(this.options.view()));
@@ -222,12 +278,18 @@ function sendJson(
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
-function sendHtml(res: ServerResponse, html: string): void {
+function sendHtml(
+  res: ServerResponse,
+  html: string,
+  csp = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+): void {
   res.writeHead(200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(html),
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+    'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-cache',
   });
   res.end(res.req.method === 'HEAD' ? undefined : html);
 }
