@@ -246,6 +246,20 @@ export const configSchema = z.strictObject({
       loginsPerMinute: count(1).default(10),
     })
     .prefault({}),
+  memory: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      embedder: z.enum(['use-lite', 'ollama', 'openai']).default('use-lite'),
+      url: httpUrl.default(''),
+      model: z.string().default(''),
+      apiKey: z.string().default(''),
+      dimension: count(0).default(0),
+      recallK: count(0).max(50).default(5),
+      budgetPerAgent: count(1).default(10_000),
+      halfLifeHours: z.number().positive().default(168),
+      rememberJobs: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -254,6 +268,7 @@ export type Config = z.infer<typeof configSchema>;
 export const SECRET_FIELDS: readonly string[] = [
   'identity.passphrase',
   'llm.openai.apiKey',
+  'memory.apiKey',
   'payments.nwcUrl',
   'payments.sweep.nwcUrl',
 ];

@@ -1,0 +1,234 @@
+import { type Clock, systemClock } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Embedder } from './embedder.ts';
+import { type MigrationProgress, migrateVectors } from './migrate.ts';
+import { type PruneReport, pruneMemories } from './prune.ts';
+import { recallScore } from './recall.ts';
+import type { Hit } from './search-sql.ts';
+import type { MemoryFilter, MemoryKind, MemoryRecord } from './types.ts';
+import type { NewMemory, VectorStore } from './vector-store.ts';
+
+export interface MemoriesOptions {
+  store: VectorStore;
+  embedder: Embedder;
+  logger: Logger;
+  clock?: Clock;
+  /** The half-life of an episodic memory's recency (memory.halfLifeHours); default a week. */
+  halfLifeMs?: number;
+  /** Reports a change of model's re-embedding. */
+  onMigration?: (p: MigrationProgress) => void;
+}
+
+export interface RememberInput {
+  agent: string;
+  kind: MemoryKind;
+  content: string;
+  /** 0 to 1; default 0.5. */
+  importance?: number;
+  meta?: Record<string, unknown>;
+}
+
+export interface SearchResult extends Hit {
+  memory: MemoryRecord;
+}
+
+export interface Recalled {
+  memory: MemoryRecord;
+  similarity: number;
+  /** The time-weighted score (memory/recall.ts). */
+  score: number;
+}
+
+export interface MemoryStats {
+  path: string;
+  model: string | undefined;
+  dimension: number | undefined;
+  total: number;
+  indexed: number;
+  pending: number;
+  byAgent: { agent: string; kind: MemoryKind; count: number }[];
+  fileBytes: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The memory of the agents: remember, search, recall (time-weighted), prune, over one VectorStore and one
+ * Embedder. A memory is written at once and embedded right after (a memory whose embedding failed, or was cut
+ * short by a stop, waits in the store and is embedded on the next `remember` or `open`). When the store's
+ * vectors were made by another model, `open` starts re-embedding them in the background
+ * (memory/migrate.ts); searches wait for it.
+ */
+export class Memories {
+  readonly store: VectorStore;
+  readonly embedder: Embedder;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly halfLifeMs: number;
+  /** Settles when the store's vectors are the embedder's (a migration, or the first choice of model). */
+  readonly ready: Promise<void>;
+  private indexing: Promise<void> = Promise.resolve();
+
+  constructor(options: MemoriesOptions) {
+    this.store = options.store;
+    this.embedder = options.embedder;
+    this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
+    this.halfLifeMs = options.halfLifeMs ?? 168 * HOUR_MS;
+    this.ready = this.prepare(options.onMigration);
+    this.ready.catch(() => {});
+  }
+
+  private async prepare(onMigration?: (p: MigrationProgress) => void): Promise<void> {
+    await this.embedder.ready();
+    const active = this.store.activeModel();
+    const wanted = { model: this.embedder.model, dimension: this.embedder.dimension };
+    if (active === undefined && this.store.count() === 0) {
+      this.store.useModel(wanted);
+      return;
+    }
+    if (active?.model === wanted.model && active.dimension === wanted.dimension) {
+      await this.indexPending();
+      return;
+    }
+    this.logger.info(
+      { from: active?.model ?? null, to: wanted.model, memories: this.store.count() },
+      'memory: re-embedding every memory with the configured model',
+    );
+    const n = await migrateVectors(this.store, this.embedder, {
+      onProgress: (p) => {
+        onMigration?.(p);
+        this.logger.info({ done: p.done, total: p.total }, 'memory migration progress');
+      },
+    });
+    this.logger.info({ model: wanted.model, reembedded: n }, 'memory migration done');
+  }
+
+  /** Stores a memory and embeds it; resolves with it once searchable. */
+  async remember(input: RememberInput): Promise<MemoryRecord> {
+    return (await this.rememberMany([input]))[0] as MemoryRecord;
+  }
+
+  async rememberMany(inputs: readonly RememberInput[]): Promise<MemoryRecord[]> {
+    const now = this.clock.now();
+    const ids = this.store.insert(
+      inputs.map(
+        (m): NewMemory => ({
+          agent: m.agent,
+          kind: m.kind,
+          content: m.content,
+          importance: m.importance ?? 0.5,
+          createdAt: now,
+          meta: m.meta ?? {},
+        }),
+      ),
+    );
+    await this.ready;
+    await this.indexPending();
+    const rows = this.store.getMany(ids);
+    return ids.map((id) => rows.get(id)).filter((r): r is MemoryRecord => r !== undefined);
+  }
+
+  /** Embeds the memories that wait for a vector, a batch at a time (one run at a time). */
+  indexPending(batch = 64): Promise<void> {
+    const run = this.indexing.then(async () => {
+      for (;;) {
+        const rows = this.store.unembedded(batch);
+        if (rows.length === 0) return;
+        const vectors = await this.embedder.embed(rows.map((r) => r.content));
+        this.store.setVectors(rows.map((r, i) => ({ id: r.id, embedding: vectors[i] as Float32Array })));
+      }
+    });
+    this.indexing = run.catch((err: unknown) => {
+      this.logger.warn({ err: errorMessage(err) }, 'memory: embedding failed; retried on the next write');
+    });
+    return run;
+  }
+
+  /** Nearest by meaning (binary KNN then float rerank), or hybrid with BM25 when `hybrid` is set. */
+  async search(
+    query: string,
+    options: { k?: number; filter?: MemoryFilter; hybrid?: boolean } = {},
+  ): Promise<SearchResult[]> {
+    await this.ready;
+    const k = options.k ?? 10;
+    const [vector] = await this.embedder.embed([query]);
+    const filter = options.filter ?? {};
+    const hits: Hit[] = options.hybrid
+      ? this.store.hybrid(vector as Float32Array, query, k, filter)
+      : this.store
+          .knn(vector as Float32Array, k, filter)
+          .map((s, i) => ({ id: s.id, score: s.score, similarity: s.score, vectorRank: i + 1 }));
+    const rows = this.store.getMany(hits.map((h) => h.id));
+    return hits.flatMap((h) => {
+      const memory = rows.get(h.id);
+      return memory ? [{ ...h, memory }] : [];
+    });
+  }
+
+  /**
+   * The memories most worth bringing back for this query: the nearest 50 by meaning (filtered), weighed by
+   * recency and importance (memory/recall.ts), the best k; each counts as recalled now.
+   */
+  async recall(query: string, options: { k?: number; filter?: MemoryFilter } = {}): Promise<Recalled[]> {
+    await this.ready;
+    const k = options.k ?? 5;
+    if (k <= 0) return [];
+    const [vector] = await this.embedder.embed([query]);
+    const near = this.store.knn(vector as Float32Array, Math.max(50, k), options.filter ?? {});
+    const rows = this.store.getMany(near.map((n) => n.id));
+    const now = this.clock.now();
+    const recalled = near
+      .flatMap((n) => {
+        const memory = rows.get(n.id);
+        return memory
+          ? [{ memory, similarity: n.score, score: recallScore(n.score, memory, now, this.halfLifeMs) }]
+          : [];
+      })
+      .sort((a, b) => b.score - a.score || a.memory.id - b.memory.id)
+      .slice(0, k);
+    this.store.touch(
+      recalled.map((r) => r.memory.id),
+      now,
+    );
+    return recalled;
+  }
+
+  prune(budgetPerAgent: number, agent?: string): PruneReport {
+    return pruneMemories(this.store, {
+      budgetPerAgent,
+      now: this.clock.now(),
+      halfLifeMs: this.halfLifeMs,
+      ...(agent === undefined ? {} : { agent }),
+    });
+  }
+
+  stats(fileBytes = 0): MemoryStats {
+    const active = this.store.activeModel();
+    const total = this.store.count();
+    const indexed = this.store.indexedCount();
+    return {
+      path: this.store.path,
+      model: active?.model,
+      dimension: active?.dimension,
+      total,
+      indexed,
+      pending: total - indexed,
+      byAgent: this.store.db
+        .prepare(
+          'SELECT agent, kind, count(*) AS count FROM memories GROUP BY agent, kind ORDER BY agent, kind',
+        )
+        .all() as { agent: string; kind: MemoryKind; count: number }[],
+      fileBytes,
+    };
+  }
+
+  /** Waits for the embedding under way, then closes the embedder and the store. */
+  async close(): Promise<void> {
+    await this.ready.catch(() => {});
+    await this.indexing;
+    await this.embedder.close();
+    this.store.close();
+  }
+}

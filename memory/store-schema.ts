@@ -1,0 +1,39 @@
+import type { Migration } from '../core/sqlite-migrate.ts';
+
+/**
+ * The memory file's schema (`<dataDir>/memory.sqlite`). The vectors' own tables are made at run time,
+ * because their dimension is the embedder's: `memory_vec` (vec0: the binary-quantized vector of each
+ * embedded memory, with agent, kind and created_at as metadata columns for filtered KNN) and, during a
+ * change of model, `memory_migration` (the new vectors, until they replace the old ones in one commit).
+ */
+export const MEMORY_MIGRATIONS: readonly Migration[] = [
+  `CREATE TABLE memories (
+     id INTEGER PRIMARY KEY,
+     agent TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('episodic', 'semantic', 'procedural')),
+     content TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     importance REAL NOT NULL,
+     created_at INTEGER NOT NULL,
+     accessed_at INTEGER NOT NULL,
+     access_count INTEGER NOT NULL DEFAULT 0,
+     meta TEXT NOT NULL DEFAULT '{}',
+     model TEXT,
+     dimension INTEGER,
+     embedding BLOB
+   ) STRICT;
+   CREATE INDEX memories_by_agent ON memories (agent, kind, created_at);
+   CREATE INDEX memories_unembedded ON memories (id) WHERE embedding IS NULL;
+   CREATE TABLE memory_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+   CREATE VIRTUAL TABLE memories_fts USING fts5 (content, content = 'memories', content_rowid = 'id');
+   CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+     INSERT INTO memories_fts (rowid, content) VALUES (new.id, new.content);
+   END;
+   CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+     INSERT INTO memories_fts (memories_fts, rowid, content) VALUES ('delete', old.id, old.content);
+   END;
+   CREATE TRIGGER memories_fts_update AFTER UPDATE OF content ON memories BEGIN
+     INSERT INTO memories_fts (memories_fts, rowid, content) VALUES ('delete', old.id, old.content);
+     INSERT INTO memories_fts (rowid, content) VALUES (new.id, new.content);
+   END;`,
+];
