@@ -206,7 +206,7 @@ export class DashboardApi {
 
   /** An owner's write: authorised (session + CSRF, or NIP-98), the body read (bounded) and parsed. */
   private write(
-    fn: (by: string, body: unknown) => unknown,
+    fn: (by: string, body: unknown) => unknown | Promise<unknown>,
   ): (req: IncomingMessage, url: URL, origin: string) => Promise<Answer> {
     return async (req, url, origin) => {
       const raw = await readBody(req);
@@ -223,7 +223,7 @@ export class DashboardApi {
       if (!who.ok) return refusal(who);
       const body = parseJson(raw);
       const by = encodeNpub(who.pubkey);
-      const result = fn(by, body);
+      const result = await fn(by, body);
       this.log.info({ by: who.pubkey, path: url.pathname }, 'dashboard owner action');
       return { status: 200, body: result };
     };
