@@ -17,8 +17,12 @@ import type { Policy } from '../relay/policy.ts';
 import { reputationPolicy } from '../relay/reputation-policy.ts';
 import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
+import { AssetBundle } from '../web/assets.ts';
+import { DashboardApi } from '../web/dashboard-api.ts';
+import { DashboardSessions } from '../web/dashboard-session.ts';
 import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/http-server.ts';
 import { L402Gate, loadOrCreateRootKey } from '../web/l402.ts';
+import { RelayBridge } from '../web/relay-bridge.ts';
 import { openDeskStore } from './compose-desk.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
@@ -59,6 +63,10 @@ export interface RunningInstance {
   network: RunningNetwork;
   /** Wallet, treasury and (embedded) wallet service; undefined when payments.enabled is false. */
   payments: RunningPayments | undefined;
+  /** The dashboard's browser code (built on first request; `warm()` builds it now). */
+  assets: AssetBundle;
+  /** No dashboard.owners: nobody can act from the dashboard. */
+  dashboardReadOnly: boolean;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -217,6 +225,7 @@ export async function startInstance(
     nostrJson: (name) => answerNip05Query(nostrJson, name),
   };
   const http = new HttpServer(httpOptions);
+  const assets = new AssetBundle({ logger });
   const nostrJson = buildNostrJson(
     agents.map((a) => ({ name: a.persona.name, pubkey: a.pubkey })),
     [relay.publicUrl],
@@ -275,6 +284,57 @@ export async function startInstance(
     });
     const net = network;
     scoreOf = (pubkey) => net.reputation.score(pubkey).score;
+    const sessions = new DashboardSessions({
+      owners: config.dashboard.owners,
+      sessionSeconds: Math.round(config.dashboard.sessionHours * 3600),
+      maxSessions: config.dashboard.maxSessions,
+      challengesPerMinute: config.dashboard.loginsPerMinute,
+      logger,
+    });
+    const pay = payments;
+    httpOptions.dashboard = {
+      api: new DashboardApi({
+        sessions,
+        logger,
+        sources: {
+          log: net.log,
+          coordinator: agents.find((a) => a.persona.role === 'coordinator')?.pubkey ?? '',
+          agents: () =>
+            httpOptions.view().agents.map((a) => {
+              const persona = agents.find((x) => x.pubkey === a.pubkey)?.persona;
+              return {
+                pubkey: a.pubkey,
+                name: a.name,
+                displayName: a.displayName,
+                about: a.about,
+                role: a.role,
+                nip05: `${a.name}@${domain}`,
+                kinds: (persona?.serves ?? []).map((s) => ({ kind: s.kind, priceMsats: s.priceMsats })),
+                local: a.local,
+                alive: a.alive,
+                load: a.load,
+                ...(a.lastBeatAt !== undefined ? { lastBeatAt: a.lastBeatAt } : {}),
+                score: a.score,
+                scores: a.scores,
+              };
+            }),
+          peerAgents: () => net.peerAgents(),
+          ...(net.peers ? { peers: net.peers } : {}),
+          reputation: net.reputation,
+          llm: () => net.router.stats(),
+          ...(pay ? { treasury: pay.treasury } : {}),
+          testSats: pay?.testSats ?? false,
+          ...(pay?.customerUrl ? { demoCustomerUrl: pay.customerUrl } : {}),
+        },
+      }),
+      assets,
+      bridge: new RelayBridge({
+        relayUrl: relay.url,
+        logger,
+        maxMessageBytes: config.relay.limits.maxMessageBytes,
+      }),
+      ...(config.http.publicUrl ? { publicUrl: config.http.publicUrl } : {}),
+    };
     const publicHttp = config.http.publicUrl;
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
@@ -288,6 +348,8 @@ export async function startInstance(
       agents,
       network: net,
       payments,
+      assets,
+      dashboardReadOnly: sessions.readOnly,
       startedAt,
       close: async () => {
         publisher.stop();

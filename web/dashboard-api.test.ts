@@ -19,7 +19,7 @@ import type {
   SessionInfo,
 } from './api-types.ts';
 import { AssetBundle } from './assets.ts';
-import { DashboardApi, type DashboardSources } from './dashboard-api.ts';
+import { type DashboardAgent, DashboardApi, type DashboardSources } from './dashboard-api.ts';
 import { DashboardSessions } from './dashboard-session.ts';
 import { HttpServer, type InstanceView } from './http-server.ts';
 
@@ -58,7 +58,7 @@ describe('the dashboard API on a real job log, treasury and sessions', () => {
   const sources: DashboardSources = {
     log,
     coordinator: DESK,
-    agents: () => [
+    agents: (): DashboardAgent[] => [
       {
         pubkey: DESK,
         name: 'timmy',

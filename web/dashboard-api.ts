@@ -294,7 +294,7 @@ export class DashboardApi {
   }
 
   private agentStats(a: DashboardAgent): AgentStats {
-    const w = this.stats.stats(a.pubkey);
+    const { pubkey: _, ...w } = this.stats.stats(a.pubkey);
     return {
       pubkey: a.pubkey,
       npub: encodeNpub(a.pubkey),
@@ -315,7 +315,7 @@ export class DashboardApi {
   }
 
   private peerStats(p: InstancePeerAgent): AgentStats {
-    const w = this.stats.stats(p.pubkey);
+    const { pubkey: _, ...w } = this.stats.stats(p.pubkey);
     return {
       pubkey: p.pubkey,
       npub: encodeNpub(p.pubkey),

@@ -54,6 +54,7 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
             relayUrl: instance.relayUrl,
             httpUrl: instance.httpUrl,
             dashboardUrl: instance.httpUrl,
+            dashboardReadOnly: instance.dashboardReadOnly,
             embeddedRelay: instance.embeddedRelay,
             payments: instance.payments
               ? {
@@ -77,7 +78,10 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
             io.stdout,
             `  relay      ${instance.relayUrl}${instance.embeddedRelay ? '' : '  (external)'}`,
           );
-          println(io.stdout, `  dashboard  ${instance.httpUrl}`);
+          println(
+            io.stdout,
+            `  dashboard  ${instance.httpUrl}${instance.dashboardReadOnly ? '  (read-only: set dashboard.owners to act from it)' : ''}`,
+          );
           println(io.stdout, `  agents     ${instance.agents.map((a) => a.persona.name).join(', ')}`);
           if (config.federation.peers.length > 0)
             println(io.stdout, `  peers      ${config.federation.peers.join(', ')}`);
@@ -94,6 +98,8 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
           println(io.stdout, 'Press Ctrl+C to stop.');
         }
         logger.info({ relay: instance.relayUrl, http: instance.httpUrl }, 'instance started');
+        // The dashboard's browser code is built now, after the banner, so the first page is fast.
+        instance.assets.warm();
         const signal = await stopped;
         logger.info({ signal }, 'stopping');
       } finally {
