@@ -78,7 +78,7 @@ export class TimmyNpub extends LitElement {
     return html`<timmy-identicon pubkey=${this.pubkey} size="18"></timmy-identicon>
       ${this.href ? html`<a href=${this.href} title=${full}>${short}</a>` : html`<span title=${full}>${short}</span>`}
       <button type="button" @click=${this.copy} aria-label=${`copy ${full}`} title="copy the full npub">
-        ${this.copied ? '✓' : '⧉'}
+        ${this.copied ? 'copied' : 'copy'}
       </button>`;
   }
 }

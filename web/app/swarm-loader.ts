@@ -3,7 +3,7 @@
  * when /swarm is opened. Defines <timmy-swarm> when the module exports the element without defining it.
  */
 export async function loadSwarm(): Promise<void> {
-  const mod = (await import('./swarm/swarm-page.ts' as string)) as Record<string, unknown>;
+  const mod = (await import('./swarm/swarm-page.ts')) as Record<string, unknown>;
   if (customElements.get('timmy-swarm')) return;
   const element = Object.values(mod).find(
     (v): v is CustomElementConstructor => typeof v === 'function' && v.prototype instanceof HTMLElement,
