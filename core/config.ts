@@ -241,7 +241,7 @@ export const configSchema = z.strictObject({
   dashboard: z
     .strictObject({
       owners: z.array(pubkeyText).max(64).default([]),
-      sessionHours: z.number().positive().max(24 * 30).default(12),
+      sessionHours: z.number().positive().max(720).default(12),
       maxSessions: count(1).default(1000),
       loginsPerMinute: count(1).default(10),
     })
