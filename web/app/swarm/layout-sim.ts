@@ -158,17 +158,24 @@ export class ForceLayout {
   }
 }
 
-/** The third axis: links pull both ends to one depth, each node drifts to its own depth; integrates z itself. */
+/**
+ * The third axis: links pull both ends to one depth (weighted like d3's link force, by the ends' degrees, so a
+ * desk with hundreds of agents does not overshoot), each node drifts to its own depth; integrates z itself.
+ */
 function depthForce(links: LayoutLink[], spread: number): Force<LayoutNode, LayoutLink> {
   let nodes: LayoutNode[] = [];
+  const degree = new Map<LayoutNode, number>();
   const force = (alpha: number): void => {
     for (const l of links) {
       const s = l.source as LayoutNode;
       const t = l.target as LayoutNode;
       if (typeof s !== 'object' || typeof t !== 'object') continue;
-      const d = (t.z - s.z) * 0.08 * alpha;
-      s.vz += d;
-      t.vz -= d;
+      const ds = degree.get(s) ?? 1;
+      const dt = degree.get(t) ?? 1;
+      const d = ((t.z - s.z) * 0.3 * alpha) / Math.min(ds, dt);
+      const bias = ds / (ds + dt);
+      s.vz += d * (1 - bias);
+      t.vz -= d * bias;
     }
     for (const n of nodes) {
       n.vz += (n.home * spread - n.z) * 0.03 * alpha;
@@ -178,6 +185,10 @@ function depthForce(links: LayoutLink[], spread: number): Force<LayoutNode, Layo
   };
   force.initialize = (ns: LayoutNode[]) => {
     nodes = ns;
+    degree.clear();
+    for (const l of links)
+      for (const end of [l.source, l.target])
+        if (typeof end === 'object') degree.set(end, (degree.get(end) ?? 0) + 1);
   };
   return force;
 }

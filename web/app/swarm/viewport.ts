@@ -8,6 +8,8 @@ import { nodeRadius } from './palette.ts';
 
 export const MIN_ZOOM = 0.02;
 export const MAX_ZOOM = 12;
+/** Fitting a small graph does not blow it up beyond this. */
+export const MAX_FIT_ZOOM = 2;
 
 export class Viewport {
   /** Scale: screen pixels per world unit. */
@@ -84,7 +86,7 @@ export class Viewport {
     const spanX = Math.max(maxX - minX, 60);
     const spanY = Math.max(maxY - minY, 60);
     const k = Math.min(
-      MAX_ZOOM,
+      MAX_FIT_ZOOM,
       Math.max(MIN_ZOOM, Math.min((this.width - margin) / spanX, (this.height - margin) / spanY)),
     );
     const x = -((minX + maxX) / 2) * k;
