@@ -8,6 +8,7 @@ import { registerAuction } from './commands/auction/index.ts';
 import { registerJob } from './commands/job/index.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLabel } from './commands/label.ts';
+import { registerMemory } from './commands/memory.ts';
 import { registerModels } from './commands/models.ts';
 import { registerPeers } from './commands/peers.ts';
 import { registerRelay } from './commands/relay.ts';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   registerLabel(program, io, result);
   registerAuction(program, io, result);
   registerModels(program, io, result);
+  registerMemory(program, io, result);
   registerWallet(program, io);
   return program;
 }

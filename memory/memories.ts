@@ -81,14 +81,13 @@ export class Memories {
   }
 
   private async prepare(onMigration?: (p: MigrationProgress) => void): Promise<void> {
-    await this.embedder.ready();
+    // An embedder that knows its dimension (USE lite) is not loaded until something needs embedding.
+    if (this.embedder.dimension === 0) await this.embedder.ready();
     const active = this.store.activeModel();
     const wanted = { model: this.embedder.model, dimension: this.embedder.dimension };
-    if (active === undefined && this.store.count() === 0) {
-      this.store.useModel(wanted);
-      return;
-    }
-    if (active?.model === wanted.model && active.dimension === wanted.dimension) {
+    if (active === undefined) this.store.useModel(wanted);
+    const now = this.store.activeModel();
+    if (now?.model === wanted.model && now.dimension === wanted.dimension) {
       await this.indexPending();
       return;
     }
@@ -152,13 +151,22 @@ export class Memories {
     options: { k?: number; filter?: MemoryFilter; hybrid?: boolean } = {},
   ): Promise<SearchResult[]> {
     await this.ready;
-    const k = options.k ?? 10;
     const [vector] = await this.embedder.embed([query]);
+    return this.searchVector(vector as Float32Array, query, options);
+  }
+
+  /** `search` with the query already embedded (its text is used by the hybrid search only). */
+  searchVector(
+    vector: Float32Array,
+    query: string,
+    options: { k?: number; filter?: MemoryFilter; hybrid?: boolean } = {},
+  ): SearchResult[] {
+    const k = options.k ?? 10;
     const filter = options.filter ?? {};
     const hits: Hit[] = options.hybrid
-      ? this.store.hybrid(vector as Float32Array, query, k, filter)
+      ? this.store.hybrid(vector, query, k, filter)
       : this.store
-          .knn(vector as Float32Array, k, filter)
+          .knn(vector, k, filter)
           .map((s, i) => ({ id: s.id, score: s.score, similarity: s.score, vectorRank: i + 1 }));
     const rows = this.store.getMany(hits.map((h) => h.id));
     return hits.flatMap((h) => {
