@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure';
 import type { NostrEvent } from '../../core/nostr.ts';
 import {
+  bundleForBrowser,
   chromiumAvailable,
   injectNip07,
   launchBrowser,
@@ -22,7 +23,7 @@ import type {
   WalletView,
 } from '../api-types.ts';
 import type { InstanceView } from '../instance-view.ts';
-import { type FakeServer, serveApp } from './test-page.ts';
+import { type FakeServer, serveApp, writeEntry } from './test-page.ts';
 
 const ownerKey = generateSecretKey();
 const owner = getPublicKey(ownerKey);
@@ -231,8 +232,7 @@ describe('<timmy-app>', { skip: !chromiumAvailable() && 'no chromium' }, () => {
   before(async () => {
     browser = await launchBrowser();
     relay = await startTestRelay();
-    const { bundleSource } = await import('./test-page.ts');
-    const script = await bundleSource('app-entry', `import './main.ts';`);
+    const script = await bundleForBrowser(await writeEntry('app-entry', `import './main.ts';`));
     server = await serveApp(
       script,
       `<timmy-app relay-url="${relay.url}"></timmy-app>`,

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chromiumAvailable, launchBrowser, screenshot, type TestBrowser } from '../../testkit/browser.ts';
+import {
+  bundleForBrowser,
+  chromiumAvailable,
+  launchBrowser,
+  screenshot,
+  type TestBrowser,
+} from '../../testkit/browser.ts';
 import type { AgentList } from '../api-types.ts';
 import { parseBlocks, safeHref } from './markdown.ts';
-import { bundleSource, serveApp } from './test-page.ts';
+import { serveApp, writeEntry } from './test-page.ts';
 
 describe('markdown subset', () => {
   it('parses blocks', () => {
@@ -52,12 +58,14 @@ describe('in chromium', { skip: !chromiumAvailable() && 'no chromium' }, () => {
   });
 
   it('renders the subset and keeps script, img onerror, javascript: links and HTML inert', async () => {
-    const script = await bundleSource(
-      'markdown-entry',
-      `import { html, render } from 'lit';
+    const script = await bundleForBrowser(
+      await writeEntry(
+        'markdown-entry',
+        `import { html, render } from 'lit';
        import { renderMarkdown } from './markdown.ts';
        render(html\`<article id="out">\${renderMarkdown(window.__source)}</article>\`, document.body);
        window.__done = true;`,
+      ),
     );
     const ctx = await browser.context();
     try {
@@ -134,10 +142,12 @@ describe('in chromium', { skip: !chromiumAvailable() && 'no chromium' }, () => {
         },
       ],
     };
-    const script = await bundleSource(
-      'agents-entry',
-      `import './main.ts';
+    const script = await bundleForBrowser(
+      await writeEntry(
+        'agents-entry',
+        `import './main.ts';
        document.body.append(document.createElement('timmy-agents-page'));`,
+      ),
     );
     const ctx = await browser.context();
     try {

@@ -5,9 +5,14 @@ import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { RelayServer } from '../../relay/server.ts';
-import { chromiumAvailable, launchBrowser, type TestBrowser } from '../../testkit/browser.ts';
+import {
+  bundleForBrowser,
+  chromiumAvailable,
+  launchBrowser,
+  type TestBrowser,
+} from '../../testkit/browser.ts';
 import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
-import { bundleSource, serveApp } from './test-page.ts';
+import { serveApp, writeEntry } from './test-page.ts';
 
 const key = generateSecretKey();
 const note = (content: string, kind = 1): NostrEvent =>
@@ -30,9 +35,10 @@ describe('BrowserRelayConnection against a real relay', {
   });
 
   it('publishes, queries, subscribes, and reconnects and re-subscribes after the relay restarts', async () => {
-    const script = await bundleSource(
-      'relay-entry',
-      `import { BrowserRelayConnection } from './relay-connection.ts';
+    const script = await bundleForBrowser(
+      await writeEntry(
+        'relay-entry',
+        `import { BrowserRelayConnection } from './relay-connection.ts';
        const w = window;
        w.got = [];
        w.relay = new BrowserRelayConnection({ url: w.__relayUrl, backoffMs: [100, 200, 400, 800] });
@@ -40,6 +46,7 @@ describe('BrowserRelayConnection against a real relay', {
        w.relay.addEventListener('status', () => w.statuses.push(w.relay.status));
        w.relay.subscribe([{ kinds: [1], authors: [w.__author] }], { onEvent: (e) => w.got.push(e.content) });
        w.ready = true;`,
+      ),
     );
     const ctx = await browser.context();
     const server = await serveApp(script, '');

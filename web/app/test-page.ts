@@ -1,26 +1,28 @@
 /**
- * For the app's browser tests only (imported by *.test.ts, never by the app): bundles an entry written on
- * the fly (an element and a script that drives it) and serves it with the HTML shell and a fake of the API
+ * For the app's browser tests only (imported by *.test.ts, never by the app): writes an entry on the fly (an
+ * element and a script that drives it) for bundleForBrowser, and serves the bundle with the HTML shell and a fake of the API
  * routes a test names, on 127.0.0.1.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleForBrowser } from '../../testkit/browser.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const scratch = join(here, '..', '..', 'tmp', 'app-test-entries');
+const scratch = join(here, '..', '..', 'tmp', '.app-test-entries');
 
-/** Bundles `source` (a module whose imports are relative to web/app/) for the browser. */
-export async function bundleSource(name: string, source: string): Promise<string> {
+/**
+ * Writes `source` (a module whose imports are relative to web/app/) as an entry file under tmp/.app-test-entries/ (a dot folder: no source tree walk sees it) and returns
+ * its path, for testkit's bundleForBrowser.
+ */
+export async function writeEntry(name: string, source: string): Promise<string> {
   await mkdir(scratch, { recursive: true });
   const file = join(scratch, `${name}.ts`);
   await writeFile(
     file,
     source.replaceAll("from './", `from '${here}/`).replaceAll("import './", `import '${here}/`),
   );
-  return bundleForBrowser(file);
+  return file;
 }
 
 export type FakeRoute = (
