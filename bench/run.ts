@@ -4,7 +4,8 @@
  * Options (env): BENCH_QUICK=1 for a short smoke run (fewer events; numbers not comparable);
  * BENCH_ONLY=<parts> to run some parts only, comma-separated: relay (ingest and query), ingest, query,
  * dvm (job round trip), job-log (append latency), auction (settlement at 10/100/1,000 bidders), payments (NWC
- * round trips, paid vs unpaid job), reputation (scoring over 1,000,000 labels). Every part runs when BENCH_ONLY is
+ * round trips, paid vs unpaid job), reputation (scoring over 1,000,000 labels), swarm (the dashboard's swarm graph:
+ * frames per second in headless chromium, 100/1,000/5,000 nodes, 2D and 3D). Every part runs when BENCH_ONLY is
  * not set.
  */
 import { benchAuction } from './auction.bench.ts';
@@ -13,6 +14,7 @@ import { benchJobLog } from './job-log.bench.ts';
 import { benchPayments } from './payments.bench.ts';
 import { relayBench } from './relay.bench.ts';
 import { benchReputation } from './reputation.bench.ts';
+import { benchSwarm } from './swarm.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const log = (line: string): void => {
@@ -36,7 +38,7 @@ const parts = new Set(
     .map((p) => p.trim())
     .filter((p) => p !== ''),
 );
-const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction', 'payments', 'reputation'];
+const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction', 'payments', 'reputation', 'swarm'];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
 const wants = (part: string): boolean => parts.size === 0 || parts.has(part);
@@ -127,6 +129,9 @@ if (wants('payments')) {
 }
 if (wants('reputation')) {
   console.log(`\n${await benchReputation({ quick, log })}`);
+}
+if (wants('swarm')) {
+  console.log(`\n${await benchSwarm({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

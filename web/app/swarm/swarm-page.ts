@@ -25,6 +25,11 @@ import { edgeHref, hitEdge, hitNode, nodeHref, Viewport } from './viewport.ts';
 export const DEFAULT_WORKER_URL = '/assets/layout-worker.js';
 /** Events in the live list (screen readers). */
 const LIVE_EVENTS = 8;
+/**
+ * The live list changes at most this often: a screen reader reads a polite region's changes one after the
+ * other, and twenty a second would be noise (and DOM work on every frame).
+ */
+const LIVE_LIST_INTERVAL_MS = 1000;
 /** Stored events older than this (seconds before the subscription) are replays: ignored. */
 const REPLAY_WINDOW_S = 30;
 
@@ -84,6 +89,8 @@ export class TimmySwarm extends LitElement {
   private frames = 0;
   private fpsSince = 0;
   private readonly seen = new Set<string>();
+  private pendingEvents: (GraphChange & { id: string })[] = [];
+  private lastFlush = 0;
   private sinceSeconds = 0;
   private pointer: { id: number; x: number; y: number; moved: boolean } | undefined;
   private readonly stats: SwarmStats = {
@@ -347,7 +354,18 @@ export class TimmySwarm extends LitElement {
     const ev = readSwarmEvent(e);
     if (!ev) return;
     const change = this.model.apply(ev, Date.now());
-    if (change) this.events = [{ ...change, id: e.id }, ...this.events].slice(0, LIVE_EVENTS);
+    if (change) {
+      this.pendingEvents.unshift({ ...change, id: e.id });
+      this.pendingEvents.length = Math.min(this.pendingEvents.length, LIVE_EVENTS);
+    }
+  }
+
+  /** Moves the events that came since the last flush into the live list (at most once a second). */
+  private flushEvents(now: number): void {
+    if (this.pendingEvents.length === 0 || now - this.lastFlush < LIVE_LIST_INTERVAL_MS) return;
+    this.lastFlush = now;
+    this.events = [...this.pendingEvents, ...this.events].slice(0, LIVE_EVENTS);
+    this.pendingEvents = [];
   }
 
   private async ensure3d(): Promise<void> {
@@ -396,8 +414,9 @@ export class TimmySwarm extends LitElement {
       this.fpsSince = t;
       this.counts = { nodes: this.model.nodes.size, edges: this.model.edges.size, fps: this.stats.fps };
     }
-    if (this.paused || !this.layout) return;
     const now = Date.now();
+    this.flushEvents(now);
+    if (this.paused || !this.layout) return;
     if (now - this.lastPrune >= 1000) {
       this.lastPrune = now;
       this.model.prune(now);
