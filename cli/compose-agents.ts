@@ -1,6 +1,7 @@
 import { type Persona, PersonaFileError } from '../agents/persona.ts';
 import type { ProfilePublisher } from '../agents/profile-publisher.ts';
 import { AgentRuntime } from '../agents/runtime/agent.ts';
+import type { AgentMemory } from '../agents/runtime/agent-memory.ts';
 import { type AwayRuntime, AwayWork, type TrustedDesk } from '../agents/runtime/away.ts';
 import { InputResolver } from '../agents/runtime/inputs.ts';
 import type { Invoicer } from '../agents/runtime/invoicing.ts';
@@ -19,6 +20,8 @@ import type { Publish, Subscribe } from '../core/transport.ts';
 import { buildHandlerInfo, sameHandlerInfo } from '../dvm/announcement.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
 import type { LlmProvider } from '../llm/provider.ts';
+import { openMemories } from '../memory/from-config.ts';
+import type { Memories } from '../memory/memories.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { RelayClient } from '../relay/client.ts';
 
@@ -51,6 +54,8 @@ export interface AgentsOptions {
   copyResults?: boolean;
   /** The agents also work for the desks of peer relays (docs/federation.md). */
   federation?: AgentsFederation;
+  /** The agents' memory; default `<dataDir>/memory.sqlite` when `memory.enabled` (tests pass one with a fake embedder). */
+  memories?: Memories;
 }
 
 /** A connection of one agent to one peer relay (NIP-42 AUTH as that agent). */
@@ -73,8 +78,14 @@ export interface RunningAgents {
   away: AwayWork[];
   /** The agents' work log (`<dataDir>/work.sqlite`). */
   work: WorkLog;
+  /** Their memory (docs/memory.md), when `memory.enabled`. */
+  memories: Memories | undefined;
   /** The trusted desks changed: starts and stops the work for the peers' desks accordingly. */
   refreshPeers(): void;
+  /** A peer relay added at run time (docs/federation.md): each agent connects and works there too (with `federation`). */
+  addPeer(url: string): void;
+  /** A peer relay removed at run time: the agents' work there stops and their connections close. */
+  removePeer(url: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +117,20 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
     .map((a) => ({ agent: a, serves: servesOf(a.persona, options.personaFile) }))
     .filter((a) => a.serves.length > 0);
   const work = WorkLog.open({ path: dataFile(options.dataDir, 'work'), logger, clock });
+  let memories: Memories | undefined;
+  try {
+    memories =
+      options.memories ??
+      (config.memory.enabled ? openMemories({ config, dataDir: options.dataDir, logger, clock }) : undefined);
+    if (memories) {
+      const pruned = memories.prune(config.memory.budgetPerAgent);
+      if (pruned.merged + pruned.removed > 0) logger.info({ ...pruned }, 'memory pruned to its budget');
+    }
+  } catch (err) {
+    work.close();
+    throw err;
+  }
+  const memory = memories ? agentMemory(memories, config.memory) : undefined;
   const heartbeatSeconds = options.heartbeatSeconds ?? config.federation.heartbeatSeconds;
   const runtimeOf = (
     agent: NetworkAgent,
@@ -135,6 +160,7 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
       logger,
       invoicer: extra.invoicer,
       copies: options.copyResults === false ? undefined : copiesFor(options, agent, at.relayUrl),
+      memory,
       dvmHeartbeat:
         extra.home && heartbeatSeconds > 0
           ? { d: handlerD(agent), intervalSeconds: heartbeatSeconds }
@@ -153,48 +179,58 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
       { home: true },
     ),
   );
-  const peerClients: PeerConnection[] = [];
+  /** Per peer relay: each agent's connection there and its work for the desks announced there. */
+  const onPeers = new Map<string, { client: PeerConnection; away: AwayWork }[]>();
   const away: AwayWork[] = [];
   const federation = options.federation;
-  for (const { agent, serves } of federation ? serving : []) {
-    for (const peer of federation?.peers ?? []) {
+  const workOn = (peerUrl: string): { client: PeerConnection; away: AwayWork }[] =>
+    serving.map(({ agent, serves }) => {
       const client =
-        federation?.connect?.(peer.url, agent) ??
-        new RelayClient({ url: peer.url, logger, authSigner: agent.signer });
-      peerClients.push(client);
-      away.push(
-        new AwayWork({
-          agent: agent.persona.name,
-          pubkey: agent.pubkey,
-          homeDesk: options.desk,
-          relay: client,
-          relayUrl: peer.url,
-          trusted: federation?.trustedDesk,
-          logger,
-          runtimeFor: (desk): AwayRuntime => {
-            const runtime = runtimeOf(
-              agent,
-              serves,
-              { desk, relay: client, relayUrl: peer.url, work: work.forAway(agent.pubkey, desk) },
-              { invoicer: federation?.invoicer, home: false },
-            );
-            return {
-              // Its announcement on the peer relay: the desk there checks bidders' announcements on its relay.
-              start: async () => {
-                await announceOn(client, agent, handlerInfo(options, agent, serves), logger);
-                await runtime.start();
-              },
-              stop: () => runtime.stop(),
-            };
-          },
-        }),
-      );
+        federation?.connect?.(peerUrl, agent) ??
+        new RelayClient({ url: peerUrl, logger, authSigner: agent.signer });
+      const w = new AwayWork({
+        agent: agent.persona.name,
+        pubkey: agent.pubkey,
+        homeDesk: options.desk,
+        relay: client,
+        relayUrl: peerUrl,
+        trusted: federation?.trustedDesk,
+        logger,
+        runtimeFor: (desk): AwayRuntime => {
+          const runtime = runtimeOf(
+            agent,
+            serves,
+            { desk, relay: client, relayUrl: peerUrl, work: work.forAway(agent.pubkey, desk) },
+            { invoicer: federation?.invoicer, home: false },
+          );
+          return {
+            // Its announcement on the peer relay: the desk there checks bidders' announcements on its relay.
+            start: async () => {
+              await announceOn(client, agent, handlerInfo(options, agent, serves), logger);
+              await runtime.start();
+            },
+            stop: () => runtime.stop(),
+          };
+        },
+      });
+      away.push(w);
+      return { client, away: w };
+    });
+  const stopOn = async (items: readonly { client: PeerConnection; away: AwayWork }[]): Promise<void> => {
+    await Promise.all(items.map((i) => i.away.stop()));
+    for (const i of items) {
+      i.client.close();
+      const at = away.indexOf(i.away);
+      if (at >= 0) away.splice(at, 1);
     }
-  }
+  };
+  for (const peer of federation?.peers ?? [])
+    if (!onPeers.has(peer.url)) onPeers.set(peer.url, workOn(peer.url));
   const started: AgentRuntime[] = [];
   const closePeers = async (): Promise<void> => {
-    await Promise.all(away.map((a) => a.stop()));
-    for (const c of peerClients) c.close();
+    const all = [...onPeers.values()].flat();
+    onPeers.clear();
+    await stopOn(all);
   };
   try {
     await announce(options, serving);
@@ -207,6 +243,7 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
     await closePeers();
     await Promise.all(started.map((r) => r.stop()));
     work.close();
+    await memories?.close();
     throw err;
   }
   let closed = false;
@@ -214,8 +251,21 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
     runtimes,
     away,
     work,
+    memories,
     refreshPeers: () => {
       for (const a of away) a.refresh();
+    },
+    addPeer: (url) => {
+      if (closed || !federation || onPeers.has(url)) return;
+      const items = workOn(url);
+      onPeers.set(url, items);
+      for (const i of items) i.away.start();
+    },
+    removePeer: async (url) => {
+      const items = onPeers.get(url);
+      if (!items) return;
+      onPeers.delete(url);
+      await stopOn(items);
     },
     close: async () => {
       if (closed) return;
@@ -223,6 +273,20 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
       await closePeers();
       await Promise.all(runtimes.map((r) => r.stop()));
       work.close();
+      await memories?.close();
+    },
+  };
+}
+
+/** The agents' view of the memory: recall into prompts (their own namespace), finished jobs remembered. */
+function agentMemory(m: Memories, config: Config['memory']): AgentMemory {
+  return {
+    recall: async (agent, query) =>
+      config.recallK === 0
+        ? []
+        : (await m.recall(query, { k: config.recallK, filter: { agent } })).map((r) => r.memory.content),
+    remember: async (agent, memory) => {
+      if (config.rememberJobs) await m.remember({ agent, ...memory });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Coordinator, LocalAgent } from '../agents/desk/coordinator.ts';
 import { publishDeskAnnouncements } from '../agents/desk/desk-announcement.ts';
 import type { DeskDatabase } from '../agents/desk/desk-db.ts';
 import type { DeskReputation } from '../agents/desk/desk-reputation.ts';
+import { type PeerAdmin, PeerSet } from '../agents/desk/peer-set.ts';
 import { PeerDirectory } from '../agents/desk/peers.ts';
 import { PersonaFileError } from '../agents/persona.ts';
 import type { ProfilePublisher } from '../agents/profile-publisher.ts';
@@ -9,11 +10,13 @@ import type { AgentRuntime } from '../agents/runtime/agent.ts';
 import type { WorkLog } from '../agents/runtime/work-log.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import { parsePubkey } from '../identity/nip19.ts';
 import { createLlmRouter } from '../llm/from-config.ts';
 import type { CascadeRouter } from '../llm/router.ts';
+import type { Memories } from '../memory/memories.ts';
 import type { Treasury } from '../payments/treasury.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { RelayClient } from '../relay/client.ts';
@@ -72,10 +75,17 @@ export interface RunningNetwork {
   roster(): readonly LocalAgent[];
   /** Whether the desk counts the agent alive (its heartbeats on this instance's relay). */
   isAlive(pubkey: string): boolean;
-  /** The desks and agents found on the peer relays; undefined when federation is off. */
-  peers: PeerDirectory | undefined;
+  /**
+   * The desks and agents found on the peer relays (federation.peers and those added from the dashboard);
+   * always there, empty without peers.
+   */
+  peers: PeerDirectory;
+  /** Adds and removes peer relays at run time, kept in `<dataDir>/peers.json` (docs/federation.md). */
+  peerAdmin: PeerAdmin;
   /** The peers' agents with their scores (empty without peers). */
   peerAgents(): PeerAgentStatus[];
+  /** The agents' memory (docs/memory.md), when `memory.enabled`. */
+  memories: Memories | undefined;
   /** Scores as this instance sees them. */
   reputation: DeskReputation;
   close(): Promise<void>;
@@ -98,6 +108,8 @@ export interface NetworkOptions {
   db?: DeskDatabase;
   /** The relay's public URL: a forward names it as where the customer listens (docs/federation.md). */
   relayUrl?: string;
+  /** This instance's other relay URLs (the local one, the dashboard's /relay): never added as a peer. */
+  ownRelayUrls?: () => readonly string[];
 }
 
 /**
@@ -119,12 +131,19 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   for (const a of agents) servesOf(a.persona, options.personaFile);
   const here = agents.filter((a) => a !== boss && !config.agents.elsewhere.includes(a.persona.name));
 
+  // The configured peers and those added from the dashboard (read first: a bad peers.json stops the start).
+  const peerSet = await PeerSet.open({
+    file: dataFile(options.dataDir, 'peers'),
+    configured: config.federation.peers,
+    ownRelays: () => [...(options.relayUrl ? [options.relayUrl] : []), ...(options.ownRelayUrls?.() ?? [])],
+    logger,
+  });
   const router = options.llm ?? createLlmRouter(config.llm, { logger, clock });
   const db = options.db ?? openDeskStore(options.dataDir, logger, clock);
   const ownDb = options.db === undefined;
   let desk: RunningDesk | undefined;
   let running: RunningAgents | undefined;
-  const peers = startPeers(config, boss, options.relayUrl, clock, logger);
+  const peers = startPeers(config, boss, peerSet.all(), options.relayUrl, clock, logger);
   try {
     running = await startAgents({
       config,
@@ -137,14 +156,11 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       personaFile: options.personaFile,
       clock,
       relayUrl: options.relayUrl,
-      federation:
-        peers && config.federation.peers.length > 0
-          ? {
-              peers: config.federation.peers.map((url) => ({ url })),
-              trustedDesk: peers.trustedDesk,
-              invoicer: options.wallet && config.payments.enabled ? invoicerFrom(options.wallet) : undefined,
-            }
-          : undefined,
+      federation: {
+        peers: peerSet.all().map((url) => ({ url })),
+        trustedDesk: peers.trustedDesk,
+        invoicer: options.wallet && config.payments.enabled ? invoicerFrom(options.wallet) : undefined,
+      },
     });
     desk = await startDesk({
       config,
@@ -154,11 +170,11 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       roster: rosterOf(agents),
       wallet: options.wallet,
       clock,
-      federation: peers?.desk,
+      federation: peers.desk,
     });
   } catch (err) {
     await running?.close();
-    peers?.close();
+    peers.close();
     if (ownDb) db.close();
     await router.close?.();
     throw err;
@@ -189,6 +205,18 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   let closed = false;
   const d = desk;
   const r = running;
+  // A peer added or removed from the dashboard: the desk's directory (and so the roster and the forwards)
+  // and the agents' work there follow at once.
+  peerSet.onChange(async (change) => {
+    if (closed) return;
+    if (change.type === 'added') {
+      peers.add(change.url);
+      r.addPeer(change.url);
+    } else {
+      peers.remove(change.url);
+      await r.removePeer(change.url);
+    }
+  });
   return {
     log,
     treasury: db.treasury,
@@ -217,11 +245,13 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       }),
     roster: () => d.roster.all(),
     isAlive: (pubkey) => liveness.isAlive(pubkey),
-    peers: peers?.desk.directory,
+    peers: peers.desk.directory,
+    peerAdmin: peerSet,
+    memories: r.memories,
     reputation: d.reputation,
     peerAgents: () => {
       const onRoster = new Set(d.roster.peers().map((x) => x.pubkey));
-      return (peers?.desk.directory.agents() ?? []).map((x) => ({
+      return peers.desk.directory.agents().map((x) => ({
         name: x.name,
         pubkey: x.pubkey,
         desk: x.desk,
@@ -237,7 +267,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       closed = true;
       await r.close();
       await d.close();
-      peers?.close();
+      peers.close();
       if (ownDb) db.close();
       await router.close?.();
     },
@@ -247,24 +277,29 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
 /**
  * The desk's side of federation (docs/federation.md): one connection per peer relay (NIP-42 as the desk),
  * the directory of the desks and agents announced there, and which desks the agents here may work for.
+ * Without peers the directory is empty (a desk still takes forwards when federation.forward); `add` and
+ * `remove` change the peer relays at run time.
  */
 function startPeers(
   config: Config,
   boss: NetworkAgent,
+  urls: readonly string[],
   relayUrl: string | undefined,
   clock: Clock,
   logger: Logger,
-): { desk: DeskFederation; trustedDesk?: (desk: string) => boolean; close(): void } | undefined {
-  const urls = config.federation.peers;
-  // Without peers a desk still takes forwards (when federation.forward): a directory of nothing.
-  if (urls.length === 0 && !config.federation.forward) return undefined;
-  const clients = new Map(
-    urls.map((url) => [url, new RelayClient({ url, logger, authSigner: boss.signer })] as const),
-  );
+): {
+  desk: DeskFederation;
+  trustedDesk?: (desk: string) => boolean;
+  add(url: string): void;
+  remove(url: string): void;
+  close(): void;
+} {
+  const connect = (url: string) => new RelayClient({ url, logger, authSigner: boss.signer });
+  const clients = new Map(urls.map((url) => [url, connect(url)] as const));
   const trustedDesks = config.federation.trustedDesks.map(parsePubkey);
   const directory = new PeerDirectory({
     peers: urls,
-    connect: (url) => clients.get(url) ?? new RelayClient({ url, logger, authSigner: boss.signer }),
+    connect: (url) => clients.get(url) ?? connect(url),
     self: boss.pubkey,
     trustedDesks,
     clock,
@@ -281,6 +316,17 @@ function startPeers(
       trustedDesks: trusted.size > 0 ? trusted : undefined,
     },
     trustedDesk: trusted.size > 0 ? (desk) => trusted.has(desk) : undefined,
+    add: (url) => {
+      if (clients.has(url)) return;
+      clients.set(url, connect(url));
+      directory.add(url);
+    },
+    remove: (url) => {
+      // The directory stops following (its connection is this client, closed with it).
+      directory.remove(url);
+      clients.get(url)?.close();
+      clients.delete(url);
+    },
     close: () => {
       directory.stop();
       for (const c of clients.values()) c.close();

@@ -269,6 +269,13 @@ export async function startInstance(
     network = await startNetwork({
       db: desk,
       relayUrl: relay.publicUrl,
+      // Never a peer of itself: its local relay URL and the dashboard's bridge (once the server listens).
+      ownRelayUrls: () => [
+        relay.url,
+        ...[http.url, config.http.publicUrl]
+          .filter((u) => u !== '')
+          .map((u) => `${u.replace(/^http/, 'ws').replace(/\/+$/, '')}/relay`),
+      ],
       wallet: payments?.wallet,
       config,
       dataDir,
@@ -319,7 +326,8 @@ export async function startInstance(
               };
             }),
           peerAgents: () => net.peerAgents(),
-          ...(net.peers ? { peers: net.peers } : {}),
+          peers: net.peers,
+          peerAdmin: net.peerAdmin,
           reputation: net.reputation,
           llm: () => net.router.stats(),
           ...(pay ? { treasury: pay.treasury } : {}),

@@ -27,6 +27,8 @@ export const DATA_FILES = {
   nwc: 'nwc.json',
   /** Where a running instance says it listens (read by the other `timmy` commands). */
   instance: 'instance.json',
+  /** The peer relays added from the dashboard (docs/federation.md); the configured ones are not in it. */
+  peers: 'peers.json',
 } as const;
 
 export type DataFile = keyof typeof DATA_FILES;

@@ -232,11 +232,14 @@ export class Memories {
     };
   }
 
-  /** Waits for the embedding under way, then closes the embedder and the store. */
+  /**
+   * Stops the embedder (an embedding under way is dropped: its memories stay in the file and are embedded on
+   * the next open), then closes the store.
+   */
   async close(): Promise<void> {
+    await this.embedder.close();
     await this.ready.catch(() => {});
     await this.indexing;
-    await this.embedder.close();
     this.store.close();
   }
 }

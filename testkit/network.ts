@@ -52,6 +52,8 @@ export interface TestNetworkOptions {
   /** Peers (docs/federation.md): off unless `peers` names some. */
   federation?: Partial<Config['federation']>;
   reputation?: Partial<Config['reputation']>;
+  /** The agents' memory (docs/memory.md): off unless asked for (tests/memory/agents-remember.test.ts). */
+  memory?: Partial<Config['memory']>;
 }
 
 export interface TestNetwork {
@@ -74,6 +76,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     federation: { heartbeatSeconds: 60, ...o.federation },
     agents: { elsewhere: o.elsewhere ?? [] },
     reputation: { ...o.reputation },
+    memory: { enabled: false, ...o.memory },
   });
   const logger = o.logger ?? silentLogger;
   const keys = o.keys ?? new Map(o.agents.map((p) => [p.name, generateLocalSigner()]));

@@ -12,7 +12,8 @@
  *   POST /api/session/challenge          LoginChallenge
  *   POST /api/session                    body LoginRequest → SessionInfo, sets the session cookie
  *   POST /api/session/logout             → SessionInfo (logged out), clears the cookie
- *   GET  /api/jobs?state=&kind=&agent=&limit=&before=   JobList (newest first; `before` is a createdAt cursor)
+ *   GET  /api/jobs?state=&kind=&agent=&limit=&before=   JobList (most recently updated first; `before` is an
+ *                                        updatedAt cursor: the `next` of the previous page)
  *   GET  /api/jobs/:id                   JobDetail
  *   GET  /api/agents                     AgentList
  *   GET  /api/agents/:pubkey             AgentProfile (hex or npub)
@@ -20,17 +21,23 @@
  *   GET  /api/llm                        LlmStatus
  *   GET  /api/swarm                      SwarmSnapshot (the graph's starting state; live updates come from the relay)
  *
+ * Any logged-in user (a session cookie, owner or not):
+ *   GET  /api/demo-wallet                DemoWallet (the embedded wallet's demo customer connection, test sats;
+ *                                        404 when payments do not use the embedded wallet)
+ *
  * Owner only (a session of an owner npub plus the `X-CSRF-Token` header, or a NIP-98 `Authorization` header
  * signed by an owner for exactly this URL, method and body):
  *   GET  /api/wallet                     WalletView
  *   GET  /api/approvals                  Approvals
- *   GET  /api/demo-wallet                DemoWallet (the embedded wallet's demo customer connection, test sats)
  *   POST /api/jobs/:id/approve           body {} → JobDetail
  *   POST /api/jobs/:id/reject            body { reason?: string } → JobDetail
  *   POST /api/withdrawals/:id/approve    body {} → Withdrawal
  *   POST /api/withdrawals/:id/reject     body { reason?: string } → Withdrawal
- *   POST /api/peers                      body { url: string } → PeerList (adds a peer relay; persisted)
- *   POST /api/peers/remove               body { url: string } → PeerList
+ *   POST /api/peers                      body { url: string } → PeerList (adds a peer relay at run time, kept in
+ *                                        <dataDir>/peers.json; 400 not a ws:// or wss:// URL or this instance's
+ *                                        own relay, 409 already a peer)
+ *   POST /api/peers/remove               body { url: string } → PeerList (removes a peer added here; 409 for a
+ *                                        configured one: edit federation.peers; 404 not a peer)
  *
  * The relay: a WebSocket upgrade at `/relay` is bridged to the instance's relay, so the page speaks NIP-01
  * to its own origin. Rating an agent is a NIP-32 label the browser signs (NIP-07) and publishes there.
@@ -97,7 +104,7 @@ export interface JobRow {
 
 export interface JobList {
   jobs: JobRow[];
-  /** Pass as `before` for the next page; absent on the last page. */
+  /** Pass as `before` for the next page (the last row's `updatedAt`); absent on the last page. */
   next?: number;
 }
 
@@ -174,7 +181,10 @@ export interface AgentProfile {
 }
 
 export interface PeerList {
-  /** Peer relay URLs in use (configuration plus those added from the dashboard). */
+  /**
+   * Peer relay URLs in use (configuration plus those added from the dashboard). `added`: added from the
+   * dashboard (removable there); false for one of the configuration (federation.peers, `--peer`).
+   */
   relays: { url: string; connected: boolean; added: boolean }[];
   desks: { pubkey: string; name: string; relay: string; agents: number }[];
   agents: InstancePeerAgent[];
@@ -201,6 +211,10 @@ export interface LlmStatus {
     calls: number;
     failures: number;
     latencyP50Ms?: number;
+    /**
+     * The router's p99 over its latency window (llm/latency-window.ts keeps p50 and p99 only); the name
+     * stays for the pages that read it.
+     */
     latencyP95Ms?: number;
     tokensIn?: number;
     tokensOut?: number;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { AgentStatsBook } from '../agents/desk/agent-stats.ts';
 import { decideJob, OperatorError } from '../agents/desk/operator.ts';
+import { type PeerAdmin, PeerSetError } from '../agents/desk/peer-set.ts';
 import { BodyTooLargeError, readBoundedBytes } from '../core/bounded-body.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -72,6 +73,8 @@ export interface DashboardSources {
     relayStatus(): { url: string; state: string }[];
     desks(): { pubkey: string; name: string; relay: string; agents: readonly string[] }[];
   };
+  /** Adds and removes peer relays at run time (agents/desk/peer-set.ts); without it the peer writes answer 404. */
+  peerAdmin?: PeerAdmin;
   reputation: { score(pubkey: string, kind?: number): { score: number; explanation: ScoreExplanation } };
   llm(): ProviderStats[];
   /** Undefined when payments are off. */
@@ -201,6 +204,10 @@ export class DashboardApi {
           ? this.decideJob(id, verb === 'approve' ? 'approve' : 'reject', by, reason)
           : this.decideWithdrawal(id, verb === 'approve' ? 'approved' : 'rejected', by, reason);
       });
+    if (path === '/api/peers' || path === '/api/peers/remove') {
+      const adding = path === '/api/peers';
+      return this.write((by, body) => this.changePeers(adding, urlOf(body), by));
+    }
     return undefined;
   }
 
@@ -376,7 +383,7 @@ export class DashboardApi {
       relays: (sources.peers?.relayStatus() ?? []).map((r) => ({
         url: r.url,
         connected: r.state === 'open',
-        added: false,
+        added: sources.peerAdmin?.isAdded(r.url) ?? false,
       })),
       desks: (sources.peers?.desks() ?? []).map((d) => ({
         pubkey: d.pubkey,
@@ -388,6 +395,24 @@ export class DashboardApi {
     };
   }
 
+  /** An owner adds or removes a peer relay; the peer list after the change. */
+  private async changePeers(adding: boolean, url: string, by: string): Promise<PeerList> {
+    const admin = this.options.sources.peerAdmin;
+    if (!admin) throw new HttpError(404, 'peers cannot be managed on this instance');
+    try {
+      if (adding) await admin.add(url, by);
+      else await admin.remove(url, by);
+    } catch (err) {
+      if (err instanceof PeerSetError)
+        throw new HttpError(
+          err.code === 'invalid' || err.code === 'own-relay' ? 400 : err.code === 'unknown' ? 404 : 409,
+          err.message,
+        );
+      throw err;
+    }
+    return this.peerList();
+  }
+
   private llmStatus(): LlmStatus {
     return {
       providers: this.options.sources.llm().map((p) => ({
@@ -396,7 +421,7 @@ export class DashboardApi {
         calls: p.calls,
         failures: p.failures,
         ...(p.latency.p50Ms !== undefined ? { latencyP50Ms: p.latency.p50Ms } : {}),
-        // The router keeps p99 over its window: the closest it has to a p95.
+        // The router keeps p50 and p99 over its window: latencyP95Ms carries its p99 (web/api-types.ts).
         ...(p.latency.p99Ms !== undefined ? { latencyP95Ms: p.latency.p99Ms } : {}),
         tokensIn: p.promptTokens,
         tokensOut: p.completionTokens,
@@ -545,6 +570,15 @@ function parseJson(raw: Buffer): unknown {
   } catch {
     throw new HttpError(400, 'the body is not JSON');
   }
+}
+
+/** The `url` of a peer write's body: `{ "url": "wss://…" }` (checked further by the peer set). */
+function urlOf(body: unknown): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object: { "url": "wss://…" }');
+  const url = (body as { url?: unknown }).url;
+  if (typeof url !== 'string') throw new HttpError(400, 'url must be a string: a ws:// or wss:// relay URL');
+  return url;
 }
 
 function reasonOf(body: unknown): string {

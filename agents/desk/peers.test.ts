@@ -202,3 +202,76 @@ test('a roster that changes live is followed: the new agent is asked for and hea
   await p.beat(['two']);
   await until(() => alive(dir, 'two') === true, 20_000, 'its beat');
 });
+
+test('a peer relay added at run time is followed; removed, its connection closes and its desks and agents go', async () => {
+  const [a, b] = [await relay(), await relay()];
+  const pa = peer(a.url, ['first']);
+  const pb = peer(b.url, ['later'], undefined, 'Desk B');
+  await pa.announce();
+  await pb.announce();
+  const { dir, logger } = directory({ peers: [a.url] });
+  let changes = 0;
+  dir.onChange(() => changes++);
+  dir.start();
+  await until(() => dir.settled() && dir.agents().length === 1, 20_000, 'the configured peer');
+  const connectionsOfB = b.server.stats().connections;
+
+  const before = changes;
+  assert.equal(dir.add(b.url), true);
+  assert.equal(dir.add(`${b.url}/`), false, 'the same relay is followed once');
+  assert.ok(changes > before, 'listeners are told at once');
+  assert.equal(dir.has(b.url), true);
+  await until(() => dir.settled() && dir.agents().length === 2, 20_000, 'the added peer followed');
+  assert.deepEqual(
+    dir.desks().map((d) => [d.name, d.relay]),
+    [
+      ['Peer desk', a.url],
+      ['Desk B', b.url],
+    ],
+  );
+  assert.equal(b.server.stats().connections, connectionsOfB + 1, 'one connection to the added relay');
+  await pb.beat(['later']);
+  await until(() => alive(dir, 'later') === true, 20_000, 'its agent beating');
+  assert.ok(logger.records.some((r) => r.fields.peerRelay === b.url && /added at run time/.test(r.msg)));
+
+  const beforeRemove = changes;
+  assert.equal(dir.remove(`${b.url}/`), true, 'removed by any spelling of its URL');
+  assert.ok(changes > beforeRemove, 'listeners are told (the roster drops its agents)');
+  assert.equal(dir.has(b.url), false);
+  assert.deepEqual(
+    dir.desks().map((d) => d.relay),
+    [a.url],
+  );
+  assert.deepEqual(
+    dir.agents().map((x) => x.relay),
+    [a.url],
+  );
+  assert.deepEqual(
+    dir.relayStatus().map((s) => s.url),
+    [a.url],
+  );
+  await until(() => b.server.stats().connections === connectionsOfB, 20_000, 'its connection closed');
+  // The removed relay's new events reach nobody here: its connection is gone.
+  const after = changes;
+  await pb.beat(['later']);
+  await pb.announce();
+  assert.equal(changes, after);
+  assert.equal(b.server.stats().connections, connectionsOfB);
+  assert.equal(dir.remove(b.url), false, 'not followed any more');
+  assert.equal(alive(dir, 'first'), false, 'the other peer is untouched (no beat yet)');
+  await pa.beat(['first']);
+  await until(() => alive(dir, 'first') === true, 20_000, 'the other peer still followed');
+});
+
+test('a peer added before start is followed at start', async () => {
+  const r = await relay();
+  const p = peer(r.url, ['early']);
+  await p.announce();
+  const { dir } = directory({ peers: [] });
+  const connections = r.server.stats().connections;
+  assert.equal(dir.add(r.url), true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(r.server.stats().connections, connections, 'nothing connects before start');
+  dir.start();
+  await until(() => dir.settled() && dir.agents().length === 1, 20_000, 'followed once started');
+});

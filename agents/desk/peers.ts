@@ -9,7 +9,10 @@ export type { PeerAgent, PeerDesk } from './peer-book.ts';
 export type { PeerConnection, PeerRelayState, PeerRelayStatus } from './peer-relay.ts';
 
 export interface PeerDirectoryOptions {
-  /** The peer relays (federation.peers): ws:// or wss:// URLs; repeats are followed once. */
+  /**
+   * The peer relays at start (federation.peers and those added from the dashboard): ws:// or wss:// URLs;
+   * repeats are followed once. `add` and `remove` change the set at run time.
+   */
   peers: readonly string[];
   /** Makes the one connection of each peer relay (a RelayClient; tests and the CLI choose). */
   connect: (url: string) => PeerConnection;
@@ -49,43 +52,83 @@ export class PeerDirectory {
   start(): void {
     if (this.started) return;
     this.started = true;
+    for (const url of this.options.peers) this.follow(url);
+    for (const { follower } of this.relays.values()) follower.start();
+    this.options.logger.info(
+      { peers: [...this.relays.values()].map((r) => r.follower.status().url) },
+      'following peer relays',
+    );
+  }
+
+  /**
+   * Follows one more peer relay at run time (a peer added from the dashboard): its own connection, its own
+   * book; followed at once when the directory has started. False when it is followed already.
+   */
+  add(url: string): boolean {
+    const added = this.follow(url);
+    if (!added) return false;
+    if (this.started) added.start();
+    this.options.logger.info({ peerRelay: url }, 'following a peer relay added at run time');
+    this.emit();
+    return true;
+  }
+
+  /**
+   * Stops following a peer relay (removed from the dashboard): its connection is closed, and its desks and
+   * agents leave the directory, so the listeners (the roster) drop them. False when it was not followed.
+   */
+  remove(url: string): boolean {
+    const key = normalizedRelayUrl(url);
+    const relay = this.relays.get(key);
+    if (!relay) return false;
+    this.relays.delete(key);
+    relay.follower.stop();
+    this.options.logger.info({ peerRelay: relay.follower.status().url }, 'no longer following a peer relay');
+    this.emit();
+    return true;
+  }
+
+  /** Whether `url` (normalized) is one of the relays followed. */
+  has(url: string): boolean {
+    return this.relays.has(normalizedRelayUrl(url));
+  }
+
+  /** The book and follower of one more relay; undefined when it is there already. */
+  private follow(url: string): PeerRelay | undefined {
+    const key = normalizedRelayUrl(url);
+    if (this.relays.has(key)) return undefined;
     const o = this.options;
     const trusted = [...new Set(o.trustedDesks ?? [])];
     const maxDesks = o.maxDesksPerRelay ?? 1000;
     const maxAgents = o.maxAgentsPerRelay ?? 1000;
-    for (const url of o.peers) {
-      const key = normalized(url);
-      if (this.relays.has(key)) continue;
-      const book = new PeerBook({
-        relay: url,
-        self: o.self,
-        trusted: new Set(trusted),
-        clock: o.clock,
-        logger: o.logger,
-        agentTimeoutMs: o.agentTimeoutMs,
-        maxDesks,
-        maxAgents,
-        maxTags: o.maxTags ?? 2100,
-      });
-      const follower = new PeerRelay({
-        url,
-        connection: connectOrFail(o.connect, url),
-        book,
-        trusted,
-        logger: o.logger,
-        maxDesks,
-        maxAgents,
-        retryMs: o.retryMs ?? 1000,
-        maxRetryMs: o.maxRetryMs ?? 60_000,
-        changed: () => this.emit(),
-      });
-      this.relays.set(key, { book, follower });
-    }
-    for (const { follower } of this.relays.values()) follower.start();
-    o.logger.info(
-      { peers: [...this.relays.values()].map((r) => r.follower.status().url) },
-      'following peer relays',
-    );
+    const book = new PeerBook({
+      relay: url,
+      self: o.self,
+      trusted: new Set(trusted),
+      clock: o.clock,
+      logger: o.logger,
+      agentTimeoutMs: o.agentTimeoutMs,
+      maxDesks,
+      maxAgents,
+      maxTags: o.maxTags ?? 2100,
+    });
+    const follower: PeerRelay = new PeerRelay({
+      url,
+      connection: connectOrFail(o.connect, url),
+      book,
+      trusted,
+      logger: o.logger,
+      maxDesks,
+      maxAgents,
+      retryMs: o.retryMs ?? 1000,
+      maxRetryMs: o.maxRetryMs ?? 60_000,
+      // A removed relay's late callbacks change nothing the listeners see.
+      changed: () => {
+        if (this.relays.get(key)?.follower === follower) this.emit();
+      },
+    });
+    this.relays.set(key, { book, follower });
+    return follower;
   }
 
   /** Closes every connection; the directory keeps what it learnt. */
@@ -145,7 +188,8 @@ function connectOrFail(connect: (url: string) => PeerConnection, url: string): P
   }
 }
 
-function normalized(url: string): string {
+/** A relay URL as the directory keys it (nostr-tools' normalizeURL; the URL itself when it cannot). */
+export function normalizedRelayUrl(url: string): string {
   try {
     return normalizeURL(url);
   } catch {

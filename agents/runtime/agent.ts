@@ -7,6 +7,7 @@ import type { Publish, Subscribe } from '../../core/transport.ts';
 import type { LlmProvider } from '../../llm/provider.ts';
 import { Outbox } from '../outbox.ts';
 import type { Persona } from '../persona.ts';
+import type { AgentMemory } from './agent-memory.ts';
 import { Bidder } from './bidder.ts';
 import { DvmBeat } from './dvm-beat.ts';
 import type { InputResolver } from './inputs.ts';
@@ -39,6 +40,8 @@ export interface AgentRuntimeOptions {
   copies?: ResultCopies;
   /** The kind 11998 heartbeat (on its own relay only): its NIP-89 d and the interval in seconds. */
   dvmHeartbeat?: { d: string; intervalSeconds: number };
+  /** Its memory (docs/memory.md): recalled into model prompts, finished jobs remembered. */
+  memory?: AgentMemory;
 }
 
 /**
@@ -75,6 +78,7 @@ export class AgentRuntime {
       logger,
       invoicer: options.invoicer,
       copies: options.copies,
+      memory: options.memory,
     });
     const worker = this.worker;
     this.dvmBeat = options.dvmHeartbeat

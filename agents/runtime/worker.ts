@@ -13,6 +13,7 @@ import { decryptJobRequest, isEncryptedRequest } from '../../dvm/request.ts';
 import { buildResult } from '../../dvm/result.ts';
 import type { LlmProvider } from '../../llm/provider.ts';
 import type { Outbox } from '../outbox.ts';
+import { type AgentMemory, jobMemory, recallQuery, recallSafely } from './agent-memory.ts';
 import { DeskWatch } from './desk-watch.ts';
 import { customerMessage, executeJob, type RunRecord, readRecorded, recordableError } from './execute.ts';
 import type { InputResolver } from './inputs.ts';
@@ -53,6 +54,8 @@ export interface WorkerOptions {
   invoicer?: Invoicer;
   /** Copies of each result to the relays its request names. */
   copies?: ResultCopies;
+  /** Its memory: recalled into model prompts; each finished job remembered (docs/memory.md). */
+  memory?: AgentMemory;
 }
 
 /**
@@ -277,6 +280,27 @@ export class DvmWorker {
     }
   }
 
+  /** The finished job into the agent's memory (its row is written at once; a failure is only logged). */
+  private remember(
+    request: NostrEvent,
+    encrypted: boolean,
+    prompt: string | undefined,
+    answer: string,
+  ): void {
+    const memory = this.options.memory;
+    if (!memory) return;
+    const asked =
+      prompt ??
+      request.tags
+        .filter((t) => t[0] === 'i')
+        .map((t) => t[1] ?? '')
+        .join(' ');
+    const m = jobMemory({ request, prompt: asked, answer, encrypted });
+    memory
+      .remember(this.options.name, { kind: 'episodic', content: m.content, meta: m.meta })
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'the job was not remembered'));
+  }
+
   private async execute(queued: WorkItem): Promise<void> {
     const { work, outbox, signer } = this.options;
     const { jobId, attempt } = queued;
@@ -312,6 +336,7 @@ export class DvmWorker {
       const logical = encrypted
         ? await this.recorded(jobId, `request:${attempt}`, () => decryptJobRequest(request, signer))
         : request;
+      let prompt: string | undefined;
       const serve = this.options.serves.find((s) => s.kind === request.kind);
       if (!serve) throw new JobInputError(`${this.options.name} does not serve kind ${request.kind}`);
       await this.recorded<RunRecord>(jobId, `run:${attempt}`, async () => this.runRecord(serve));
@@ -325,7 +350,12 @@ export class DvmWorker {
         effects: {
           recorded: (key, make) => this.recorded(jobId, key, make),
           resolveInputs: (inputs, s) => this.options.inputs.resolve(inputs, s),
-          complete: (req) => this.options.llm.complete(req),
+          complete: async (req) => {
+            const memory = this.options.memory;
+            if (!memory) return this.options.llm.complete(req);
+            prompt = recallQuery(req);
+            return this.options.llm.complete(await recallSafely(memory, this.options.name, req, this.log));
+          },
           progress: this.progress(request),
         },
       });
@@ -356,6 +386,7 @@ export class DvmWorker {
         'done',
       );
       this.log.info({ job: jobId, kind: request.kind }, 'job done, result published');
+      this.remember(logical, encrypted, prompt, output.content);
     } catch (err) {
       if (this.stopping.signal.aborted) {
         this.log.info({ job: jobId }, 'job interrupted by shutdown; it resumes on the next start');
