@@ -105,7 +105,8 @@ export class NwcWallet implements Wallet {
           reject(new WalletError('UNREACHABLE', `${method}: no answer from the wallet in ${timeoutMs} ms`)),
         timeoutMs,
       );
-      timer.unref();
+      // Node only: the dashboard runs this class in the browser, whose timers have no unref.
+      (timer as { unref?: () => void }).unref?.();
     });
     try {
       return await Promise.race([run(), timeout]);

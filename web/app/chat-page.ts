@@ -10,10 +10,10 @@ import { css, html, LitElement, type TemplateResult } from 'lit';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { JobClient, type JobOutcome } from '../../customer/job-client.ts';
-import { JobPayer } from '../../customer/payer.ts';
+import { JobPayer, type PaymentReport } from '../../customer/payer.ts';
 import type { JobFeedback } from '../../dvm/feedback.ts';
 import { NwcWallet } from '../../payments/nwc-wallet.ts';
-import type { Wallet } from '../../payments/wallet.ts';
+import { formatMsats, type Wallet } from '../../payments/wallet.ts';
 import type { DemoWallet } from '../api-types.ts';
 import type { InstanceView } from '../instance-view.ts';
 import { api } from './api.ts';
@@ -194,6 +194,8 @@ export class TimmyChatPage extends LitElement {
         },
         true,
       );
+      // A payment still held in escrow is shown again when the wallet answers.
+      for (const p of turn.outcome.payments) p.outcome?.then(update, update);
       if (turn.outcome.error) turn.error = turn.outcome.error;
       else if (turn.outcome.timedOut)
         turn.error = 'no result in time (the job may still finish: see its page)';
@@ -237,6 +239,7 @@ export class TimmyChatPage extends LitElement {
             </li>`,
         )}
         ${t.lines.map((l) => html`<li class="muted">${l}</li>`)}
+        ${t.outcome?.payments.map((p) => html`<li class="payment">${paymentLine(p)}</li>`)}
       </ul>
       ${
         t.outcome?.content !== undefined
@@ -245,8 +248,8 @@ export class TimmyChatPage extends LitElement {
               ${
                 t.rated
                   ? html`<span class="muted">${t.rated}</span>`
-                  : html`<button type="button" class="secondary" @click=${() => this.rate(t, 1)}>👍 Good answer</button>
-                    <button type="button" class="secondary" @click=${() => this.rate(t, 0)}>👎 Poor answer</button>`
+                  : html`<button type="button" class="secondary" @click=${() => this.rate(t, 1)}>Good answer</button>
+                    <button type="button" class="secondary" @click=${() => this.rate(t, 0)}>Poor answer</button>`
               }
             </div>`
           : null
@@ -342,5 +345,24 @@ export class TimmyChatPage extends LitElement {
         ${this.status.error ? html`<p class="error">${this.status.error}</p>` : null}
       </form>
       ${this.turns.map((t) => this.renderTurn(t))}`;
+  }
+}
+
+/** A payment of this job as the customer's wallet last told it. */
+function paymentLine(p: PaymentReport): string {
+  const sats = formatMsats(p.amountMsats);
+  switch (p.state) {
+    case 'paid':
+      return `paid ${sats}`;
+    case 'in-flight':
+      return `${sats} held in escrow: settled when the job is delivered, refunded if it fails${
+        p.detail ? ` (${p.detail})` : ''
+      }`;
+    case 'refunded':
+      return `${sats} refunded`;
+    case 'failed':
+      return `payment of ${sats} failed: ${p.detail}`;
+    case 'refused':
+      return `not paid (${sats}): ${p.detail}`;
   }
 }

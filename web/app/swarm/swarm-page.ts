@@ -110,6 +110,10 @@ export class TimmySwarm extends LitElement {
       display: block;
       color: #1b1f24;
     }
+    .bar h1 {
+      font-size: 1.25rem;
+      margin: 0;
+    }
     .bar {
       display: flex;
       flex-wrap: wrap;
@@ -413,6 +417,9 @@ export class TimmySwarm extends LitElement {
       this.frames = 0;
       this.fpsSince = t;
       this.counts = { nodes: this.model.nodes.size, edges: this.model.edges.size, fps: this.stats.fps };
+    } else if (this.counts.nodes !== this.model.nodes.size || this.counts.edges !== this.model.edges.size) {
+      // The graph's size at once (the fps only once a second).
+      this.counts = { ...this.counts, nodes: this.model.nodes.size, edges: this.model.edges.size };
     }
     const now = Date.now();
     this.flushEvents(now);
@@ -593,6 +600,7 @@ export class TimmySwarm extends LitElement {
     };
     return html`
       <div class="bar">
+        <h1>Swarm</h1>
         <div class="toggle" role="group" aria-label="View">
           <button type="button" aria-pressed=${this.view === '2d'} @click=${() => {
             this.view = '2d';
@@ -604,7 +612,7 @@ export class TimmySwarm extends LitElement {
         <button type="button" aria-pressed=${this.paused} @click=${() => {
           this.paused = !this.paused;
         }}>${this.paused ? 'Resume' : 'Pause'}</button>
-        <span class="counts">${nodes} nodes · ${edges} edges · ${fps} fps</span>
+        <span class="counts">${nodes} nodes · ${edges} edges · ${fps > 0 ? fps : '–'} fps</span>
       </div>
       ${this.status ? html`<p class="status" role="status">${this.status}</p>` : nothing}
       <div class="stage">
