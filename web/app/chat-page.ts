@@ -262,7 +262,7 @@ export class TimmyChatPage extends LitElement {
     const kinds = chatKinds(this.status.value);
     const kind = this.kind || kinds[0] || 0;
     const canSign = this.session.value?.canLogin ?? Nip07Signer.fromWindow() !== undefined;
-    const owner = this.session.value?.info.owner === true;
+    const loggedIn = this.session.value?.info.loggedIn === true;
     return html`<h1>Chat with Timmy</h1>
       <form class="card" @submit=${this.submit}>
         <label for="prompt">Your message</label>
@@ -319,8 +319,8 @@ export class TimmyChatPage extends LitElement {
             )}
           </div>
           ${
-            this.walletChoice === 'demo' && !owner
-              ? html`<p class="muted">The demo wallet is for the instance’s owners: log in as one, or paste an NWC connection.</p>`
+            this.walletChoice === 'demo' && !loggedIn
+              ? html`<p class="muted">The demo wallet (test sats) is for logged-in users: log in with your extension, or paste an NWC connection.</p>`
               : null
           }
           ${
