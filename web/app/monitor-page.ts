@@ -6,6 +6,7 @@
  */
 import { ContextConsumer } from '@lit/context';
 import { css, html, LitElement } from 'lit';
+import { normalizeURL } from 'nostr-tools/utils';
 import type { NostrEvent } from '../../core/nostr.ts';
 import type { Subscription } from '../../core/transport.ts';
 import { parseRelayList, RELAY_LIST_KIND } from '../../dvm/relay-list.ts';
@@ -31,6 +32,14 @@ interface Counts {
   result: number;
   feedback: number;
   announcement: number;
+}
+
+function normalized(url: string): string | undefined {
+  try {
+    return normalizeURL(url);
+  } catch {
+    return undefined;
+  }
 }
 
 const zero = (): Counts => ({ request: 0, result: 0, feedback: 0, announcement: 0 });
@@ -76,6 +85,9 @@ export class DvmActivity {
   }
 }
 
+/** A connection's status as a badge ("closed" alone would read as a healthy circuit breaker: green). */
+const connectionState = { open: 'alive', connecting: 'connecting', closed: 'dead' } as const;
+
 export class TimmyMonitorPage extends LitElement {
   static override properties = { urls: { state: true }, message: { state: true }, running: { state: true } };
   declare urls: string;
@@ -109,8 +121,10 @@ export class TimmyMonitorPage extends LitElement {
     this.stop();
   }
 
+  /** The typed URLs, normalized like NIP-65 lists' (nostr-tools), so one relay is one connection. */
   private list(): string[] {
-    return [...new Set(this.urls.split(/[\s,]+/).filter((u) => /^wss?:\/\/\S+$/.test(u)))];
+    const urls = this.urls.split(/[\s,]+/).filter((u) => /^wss?:\/\/\S+$/i.test(u));
+    return [...new Set(urls.flatMap((u) => normalized(u) ?? []))];
   }
 
   private async fromNip65(): Promise<void> {
@@ -185,7 +199,7 @@ export class TimmyMonitorPage extends LitElement {
       ${
         this.connections.length
           ? html`<h2>Relays</h2>
-            <ul>${this.connections.map(({ conn }) => html`<li><code>${conn.url}</code> <timmy-state state=${conn.status === 'open' ? 'alive' : conn.status}></timmy-state> ${conn.lastNotice ? html`<span class="muted">${conn.lastNotice}</span>` : null}</li>`)}</ul>`
+            <ul>${this.connections.map(({ conn }) => html`<li><code>${conn.url}</code> <timmy-state state=${connectionState[conn.status]}></timmy-state> ${conn.lastNotice ? html`<span class="muted">${conn.lastNotice}</span>` : null}</li>`)}</ul>`
           : null
       }
       ${

@@ -71,6 +71,8 @@ export class RelaySubscriptionController implements ReactiveController {
     this.seen.clear();
     this.eose = false;
     this.closedReason = '';
+    // the host shows the reset at once, not the old filter's events until the new subscription answers
+    this.host.requestUpdate();
     if (!relay || !filters) return;
     this.since = Math.floor(Date.now() / 1000);
     const since = this.since;
