@@ -11,7 +11,8 @@ import { test } from 'node:test';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DOC = readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
-const SKIP = new Set(['node_modules', '.git', '.timmy', 'coverage', 'docs', 'deploy']);
+// tmp/ is git-ignored scratch space (screenshots, bundled test entries), never source.
+const SKIP = new Set(['node_modules', '.git', '.timmy', 'coverage', 'docs', 'deploy', 'tmp']);
 /** Where test code lives, besides `*.test.ts` files next to the code they test. */
 const TEST_ONLY = ['tests', 'testkit', 'bench'];
 
