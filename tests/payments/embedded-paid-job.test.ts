@@ -50,7 +50,8 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     ]);
     const common = {
       agents,
-      auction: { enabled: true, bidWindowMs: 300, revealGraceMs: 300 },
+      // A window a loaded machine still meets: bids that arrive late leave the auction without a winner.
+      auction: { enabled: true, bidWindowMs: 2000, revealGraceMs: 1500 },
     };
     netA = await startTestNetwork({
       ...common,
@@ -67,7 +68,13 @@ describe('paid jobs end to end (embedded wallet service, NWC, auctions)', () => 
     customerA = new Customer(relayA.url, customerWallet);
     customerB = new Customer(relayB.url, customerWallet);
     // Workers need a heartbeat before the first auction invites them.
-    await new Promise((r) => setTimeout(r, 500));
+    const names = ['echo-cheap', 'echo-dear', 'echo-dearest'];
+    for (const net of [netA, netB])
+      await until(
+        () => names.every((n) => net.network.isAlive(net.pubkeyOf(n))),
+        30_000,
+        'every worker alive at the desk',
+      );
   });
 
   after(async () => {
