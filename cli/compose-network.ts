@@ -15,7 +15,7 @@ import type { Logger } from '../core/logger.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import { parsePubkey } from '../identity/nip19.ts';
 import { createLlmRouter } from '../llm/from-config.ts';
-import type { CascadeRouter } from '../llm/router.ts';
+import type { CallSample, CascadeRouter } from '../llm/router.ts';
 import type { Memories } from '../memory/memories.ts';
 import type { Treasury } from '../payments/treasury.ts';
 import type { Wallet } from '../payments/wallet.ts';
@@ -102,6 +102,8 @@ export interface NetworkOptions {
   clock?: Clock;
   /** The model router; default: built from `config.llm` (tests pass one over a scripted provider). */
   llm?: CascadeRouter;
+  /** Told every attempt of the router built here (metrics). */
+  onLlmCall?: (sample: CallSample) => void;
   /** The instance's wallet; without it (or with payments.enabled false) jobs are free. */
   wallet?: Wallet;
   /** The desk's database when the caller opened it (timmy start does, for payments); default: opened here. */
@@ -138,7 +140,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     ownRelays: () => [...(options.relayUrl ? [options.relayUrl] : []), ...(options.ownRelayUrls?.() ?? [])],
     logger,
   });
-  const router = options.llm ?? createLlmRouter(config.llm, { logger, clock });
+  const router = options.llm ?? createLlmRouter(config.llm, { logger, clock, onCall: options.onLlmCall });
   const db = options.db ?? openDeskStore(options.dataDir, logger, clock);
   const ownDb = options.db === undefined;
   let desk: RunningDesk | undefined;

@@ -246,6 +246,12 @@ export const configSchema = z.strictObject({
       loginsPerMinute: count(1).default(10),
     })
     .prefault({}),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      access: z.enum(['loopback', 'owners', 'public']).default('loopback'),
+    })
+    .prefault({}),
   memory: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -637,3 +637,31 @@ test('every append the writer reported before a SIGKILL is found after reopening
     log.close();
   }
 });
+
+describe('JobLog: onAppend', () => {
+  test('tells each committed append with the state left; a transaction tells after its commit, a rollback nothing', () => {
+    const log = JobLog.open({ path: ':memory:' });
+    const seen: string[] = [];
+    const stop = log.onAppend((a) => seen.push(`${a.type}:${a.from ?? '-'}>${a.view.state}`));
+    log.onAppend(() => {
+      throw new Error('a broken listener is ignored');
+    });
+    const req = event(5050, 901);
+    log.append(req.id, { type: 'posted', request: req });
+    log.transaction(() => {
+      log.append(req.id, { type: 'assigned', agent: AGENT, attempt: 1 });
+      assert.deepEqual(seen, ['posted:->posted'], 'nothing told before the commit');
+    });
+    assert.throws(() =>
+      log.transaction(() => {
+        log.append(req.id, { type: 'started', agent: AGENT });
+        throw new Error('roll back');
+      }),
+    );
+    log.append(req.id, { type: 'note', text: 'a record' });
+    stop();
+    log.append(req.id, { type: 'failed', reason: 'unheard' });
+    assert.deepEqual(seen, ['posted:->posted', 'assigned:posted>assigned', 'note:assigned>assigned']);
+    log.close();
+  });
+});

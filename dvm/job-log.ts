@@ -95,6 +95,14 @@ export interface JobChange {
   type: JobEntryType;
 }
 
+/** One committed append, as `onAppend` listeners see it: the state the job left (undefined for `posted`). */
+export interface JobAppended {
+  jobId: string;
+  type: JobEntryType;
+  from: JobStateName | undefined;
+  view: JobView;
+}
+
 export interface PendingOutboxItem {
   jobId: string;
   key: string;
@@ -176,6 +184,8 @@ function prepare(db: Database.Database, readonly: boolean) {
   return { ...reads, writes };
 }
 
+type Appended = { seq: number; view: JobView; from: JobStateName | undefined };
+
 /**
  * The durable job log. Calls are synchronous (better-sqlite3) and run on the caller's thread; an append waits
  * (up to the 5 s busy timeout) while another process holds the file's write lock.
@@ -184,8 +194,11 @@ export class JobLog {
   private readonly activeViews = new Map<string, JobView>();
   private readonly terminalViews = new Map<string, JobView>();
   private readonly listStatements = new Map<string, Database.Statement<unknown[], JobRow>>();
-  private readonly appendTx: (jobId: string, entry: JobEntry, data: string) => { seq: number; view: JobView };
+  private readonly appendTx: (jobId: string, entry: JobEntry, data: string) => Appended;
   private closed = false;
+  private readonly listeners = new Set<(appended: JobAppended) => void>();
+  /** Appends made inside `transaction`, told to the listeners once it commits (dropped on a rollback). */
+  private uncommitted: JobAppended[] | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -246,9 +259,33 @@ export class JobLog {
       throw new InvalidEntryError(`${clean.type}: not JSON-serialisable (${(err as Error).message})`);
     }
     // The view is built from the entry as it will read back, not from the caller's objects.
-    const result = this.appendTx(jobId, JSON.parse(data) as JobEntry, data);
-    this.remember(result.view);
-    return result;
+    const { seq, view, from } = this.appendTx(jobId, JSON.parse(data) as JobEntry, data);
+    this.remember(view);
+    if (this.listeners.size > 0) {
+      const appended: JobAppended = { jobId, type: clean.type, from, view };
+      if (this.uncommitted) this.uncommitted.push(appended);
+      else this.tell(appended);
+    }
+    return { seq, view };
+  }
+
+  /**
+   * Listens to this process's committed appends (metrics): called after the commit, never inside a
+   * transaction; a listener that throws is ignored. Returns the function that stops listening.
+   */
+  onAppend(listener: (appended: JobAppended) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private tell(appended: JobAppended): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(appended);
+      } catch {
+        // A listener's failure is its own (metrics must never break the log).
+      }
+    }
   }
 
   /** The job's current view (catching up with rows appended by other processes), or undefined. */
@@ -357,16 +394,23 @@ export class JobLog {
    */
   transaction<T>(fn: () => T): T {
     this.writable();
+    const outer = this.uncommitted === undefined;
+    if (outer) this.uncommitted = [];
     try {
-      return this.db.transaction(fn).immediate();
+      const result = this.db.transaction(fn).immediate();
+      const committed = outer ? this.uncommitted : undefined;
+      if (outer) this.uncommitted = undefined;
+      for (const appended of committed ?? []) this.tell(appended);
+      return result;
     } catch (err) {
+      if (outer) this.uncommitted = undefined;
       this.activeViews.clear();
       this.terminalViews.clear();
       throw err;
     }
   }
 
-  private appendLocked(jobId: string, entry: JobEntry, data: string): { seq: number; view: JobView } {
+  private appendLocked(jobId: string, entry: JobEntry, data: string): Appended {
     const w = this.writable();
     const current = this.catchUp(jobId);
     if (entry.type === 'posted') {
@@ -406,7 +450,7 @@ export class JobLog {
     }
     if (entry.type === 'outbox') w.insertPending.run(seq, jobId, entry.key);
     else if (entry.type === 'published') w.deletePending.run(jobId, entry.key);
-    return { seq, view };
+    return { seq, view, from: current?.state };
   }
 
   /** The cached view brought up to date with the job's newer rows (all its rows when not cached). */

@@ -39,6 +39,8 @@ export interface CallSample {
   latencyMs: number;
   promptTokens: number;
   completionTokens: number;
+  /** The model that answered (successful attempts). */
+  model?: string;
   error?: string;
 }
 
@@ -203,6 +205,7 @@ export class CascadeRouter implements LlmProvider {
         ok: true,
         outcome: 'ok',
         latencyMs,
+        model: completion.model,
         promptTokens: completion.promptTokens,
         completionTokens: completion.completionTokens,
       });

@@ -212,6 +212,11 @@ export class Memories {
     });
   }
 
+  /** How many memories the store holds (cheap: for metrics). */
+  count(): number {
+    return this.store.count();
+  }
+
   stats(fileBytes = 0): MemoryStats {
     const active = this.store.activeModel();
     const total = this.store.count();

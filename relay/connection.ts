@@ -4,7 +4,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
 import { checkAuth, newChallenge } from './auth.ts';
-import type { RelayContext } from './context.ts';
+import { countRejected, type RelayContext } from './context.ts';
 import { checkEventRules } from './event-rules.ts';
 import { filterListViolation, filterValueCount } from './filters.ts';
 import { parseClientMessage, peekEventId, type Rejection, relayMessage } from './messages.ts';
@@ -211,7 +211,7 @@ export class Connection implements AnswerHost {
     else if (r.reply === 'CLOSED') this.closeSubId(r.subId, r.message);
     else {
       this.ctx.counters.received++;
-      this.ctx.counters.rejected++;
+      countRejected(this.ctx.counters, r.message);
       this.send(relayMessage.ok(r.id, false, r.message));
     }
   }
@@ -226,7 +226,7 @@ export class Connection implements AnswerHost {
     this.track(
       this.ctx.ingest.submit(event, { authedPubkeys: this.authed, ip: this.ip, source: 'ws' }).then((a) => {
         if (a.outcome === 'saved') this.ctx.counters.stored++;
-        else if (a.outcome === 'rejected') this.ctx.counters.rejected++;
+        else if (a.outcome === 'rejected') countRejected(this.ctx.counters, a.message);
         this.send(relayMessage.ok(event.id, a.accepted, a.message));
       }),
     );

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import type { RelayPrefix } from '../core/errors.ts';
 import type { EventStore } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ReadAccess } from './access.ts';
@@ -8,6 +9,33 @@ import type { Ingest } from './ingest.ts';
 import type { RelayLimits } from './limits.ts';
 import type { AuthMode } from './policies.ts';
 import type { SubscriptionIndex } from './subscriptions.ts';
+
+export interface RelayCounters {
+  received: number;
+  stored: number;
+  rejected: number;
+  /** Rejections by their NIP-01 prefix (`invalid`, `rate-limited`, …; `other` for any other). */
+  rejectedBy: Map<string, number>;
+}
+
+const PREFIXES: ReadonlySet<string> = new Set<RelayPrefix>([
+  'invalid',
+  'blocked',
+  'rate-limited',
+  'auth-required',
+  'restricted',
+  'duplicate',
+  'pow',
+  'error',
+]);
+
+/** Counts one `OK false`, under its message's NIP-01 prefix (a bounded set of names). */
+export function countRejected(counters: RelayCounters, message: string): void {
+  counters.rejected++;
+  const head = message.split(':', 1)[0] ?? '';
+  const reason = PREFIXES.has(head) ? head : 'other';
+  counters.rejectedBy.set(reason, (counters.rejectedBy.get(reason) ?? 0) + 1);
+}
 
 /** What every connection shares: the relay's collaborators, settings and counters. */
 export interface RelayContext {
@@ -22,6 +50,6 @@ export interface RelayContext {
   readonly live: SubscriptionIndex<Sub>;
   /** How long a stored answer waits for a client that reads nothing before it is given up. */
   readonly slowReaderTimeoutMs: number;
-  readonly counters: { received: number; stored: number; rejected: number };
+  readonly counters: RelayCounters;
   closing(): boolean;
 }

@@ -206,6 +206,13 @@ describe('NIP-01 over one relay', () => {
     assert.ok(s.eventsReceived >= s.eventsStored + s.eventsRejected);
     assert.ok(s.eventsStored > 10);
     assert.ok(s.eventsRejected >= 8);
+    assert.equal(
+      Object.values(s.rejectedByReason).reduce((n, v) => n + v, 0),
+      s.eventsRejected,
+      'every rejection is counted under one reason',
+    );
+    assert.ok((s.rejectedByReason.invalid ?? 0) > 0, JSON.stringify(s.rejectedByReason));
+    assert.ok(Object.keys(s.rejectedByReason).every((r) => /^[a-z-]+$/.test(r)));
     assert.equal(s.eventsPending, 0);
   });
 });

@@ -14,7 +14,7 @@ import { ReadAccess } from './access.ts';
 import { ConnectionsByAddress } from './admission.ts';
 import type { AuthVerifier } from './auth.ts';
 import { Connection, type Sub } from './connection.ts';
-import type { RelayContext } from './context.ts';
+import type { RelayContext, RelayCounters } from './context.ts';
 import { Ingest } from './ingest.ts';
 import { DEFAULT_LIMITS, type RelayLimits, wsMaxPayload } from './limits.ts';
 import { handleHttpRequest, infoDocument, type RelayInfo } from './nip11.ts';
@@ -74,6 +74,8 @@ export interface RelayStats {
   eventsStored: number;
   /** EVENTs answered `OK false`. */
   eventsRejected: number;
+  /** `eventsRejected` by the OK message's NIP-01 prefix (`other` for an unprefixed one). */
+  rejectedByReason: Record<string, number>;
   /** Events waiting for verification, policies or the store. */
   eventsPending: number;
   /** REQs whose stored events are waiting to be sent or being sent (streamed, one at a time per connection). */
@@ -103,7 +105,7 @@ export class RelayServer {
   /** What a NIP-42 `relay` tag may name (see `publicUrl`), set by `listen`. */
   private authUrls: readonly string[] = [];
   private readonly heartbeatMs: number;
-  private readonly counters = { received: 0, stored: 0, rejected: 0 };
+  private readonly counters: RelayCounters = { received: 0, stored: 0, rejected: 0, rejectedBy: new Map() };
   private http: Server | undefined;
   private listenUrl: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -210,6 +212,7 @@ export class RelayServer {
       eventsReceived: this.counters.received,
       eventsStored: this.counters.stored,
       eventsRejected: this.counters.rejected,
+      rejectedByReason: Object.fromEntries(this.counters.rejectedBy),
       eventsPending: this.ingest.pending,
       answersPending: [...this.conns].reduce((n, c) => n + c.answersPending, 0),
     };
