@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { silentLogger } from '../../core/logger.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { screenshot } from '../../testkit/browser.ts';
+import { startTestRelay } from '../../testkit/relay.ts';
 import { type DashboardInstance, skipWithoutChromium, startDashboard, WAIT } from './dashboard-harness.ts';
 
 const PAGES = ['/chat', '/jobs', '/agents', '/swarm', '/wallet', '/approvals', '/llm', '/peers', '/monitor'];
@@ -43,6 +44,39 @@ describe('the dashboard’s pages', { skip: skipWithoutChromium }, () => {
     }
     assert.deepEqual(ctx.offOrigin, [], 'no request left the origin');
     assert.deepEqual(ctx.errors, [], 'no page error');
+  });
+
+  test('an owner adds a peer relay from the Peers page, sees it connected, and removes it', async () => {
+    const peer = await startTestRelay();
+    try {
+      const ctx = await d.loggedIn(owner);
+      const page = ctx.page;
+      await page.goto(`${d.url}/peers`);
+      await page.getByText('No peer relays.').waitFor({ timeout: WAIT });
+      await page.getByLabel('Peer relay URL').fill(peer.url);
+      await page.getByRole('button', { name: 'Add peer' }).click();
+      await page.getByText(`added ${peer.url}`).waitFor({ timeout: WAIT });
+      const row = page.getByRole('listitem').filter({ hasText: peer.url });
+      await row.getByText('added from the dashboard').waitFor({ timeout: WAIT });
+      // The instance connects to it (the page refreshes its list every 10 s).
+      await row.locator('timmy-state[state="alive"]').waitFor({ timeout: WAIT });
+      await screenshot(page, 'dashboard-peers-added');
+      // Its own relay is refused, with the reason.
+      await page.getByLabel('Peer relay URL').fill(d.relayUrl);
+      await page.getByRole('button', { name: 'Add peer' }).click();
+      await page.getByText(/^refused: /).waitFor({ timeout: WAIT });
+      await page.getByRole('button', { name: `remove ${peer.url}` }).click();
+      await page.getByText(`removed ${peer.url}`).waitFor({ timeout: WAIT });
+      await page.getByText('No peer relays.').waitFor({ timeout: WAIT });
+      assert.deepEqual(ctx.offOrigin, []);
+      // The browser logs the refused add's 400; nothing else.
+      assert.deepEqual(
+        ctx.errors.filter((e) => !/status of 400/.test(e)),
+        [],
+      );
+    } finally {
+      await peer.close();
+    }
   });
 
   test('a non-owner reads, and is refused the owner actions', async () => {

@@ -62,14 +62,18 @@ export class TimmyPeersPage extends LitElement {
           (
             r,
           ) => html`<li><code>${r.url}</code> <timmy-state state=${r.connected ? 'alive' : 'dead'}></timmy-state>
-            ${r.added ? html`<span class="muted">added from the dashboard</span>` : null}
-            ${owner ? html`<button type="button" class="secondary" aria-label=${`remove ${r.url}`} @click=${() => this.change('/api/peers/remove', r.url, `removed ${r.url}`)}>Remove</button>` : null}</li>`,
+            ${r.added ? html`<span class="muted">added from the dashboard</span>` : html`<span class="muted">configured (federation.peers)</span>`}
+            ${owner && r.added ? html`<button type="button" class="secondary" aria-label=${`remove ${r.url}`} @click=${() => this.change('/api/peers/remove', r.url, `removed ${r.url}`)}>Remove</button>` : null}</li>`,
         )}
       </ul>
       <h2>Desks</h2>
+      ${p && p.desks.length === 0 ? html`<p class="muted">No desk found on the peer relays yet.</p>` : null}
       <ul>${(p?.desks ?? []).map((d) => html`<li>${d.name} <timmy-npub pubkey=${d.pubkey}></timmy-npub> on <code>${d.relay}</code>, ${d.agents} agents</li>`)}</ul>
       <h2>Their agents</h2>
-      <div class="table-wrap"><table>
+      ${
+        p && p.agents.length === 0
+          ? html`<p class="muted">No agents announced by the peer desks.</p>`
+          : html`<div class="table-wrap"><table>
         <thead><tr><th scope="col">Agent</th><th scope="col">Kinds</th><th scope="col">Status</th><th scope="col">On our roster</th><th scope="col">Score</th></tr></thead>
         <tbody>${(p?.agents ?? []).map(
           (
@@ -77,6 +81,7 @@ export class TimmyPeersPage extends LitElement {
           ) => html`<tr><td>${a.name}<br /><timmy-npub pubkey=${a.pubkey} href=${`/agents/${a.pubkey}`}></timmy-npub></td><td>${a.kinds.join(', ')}</td>
             <td><timmy-state state=${a.alive ? 'alive' : 'dead'}></timmy-state></td><td>${a.onRoster ? 'yes' : 'no'}</td><td>${Math.round(a.score)}</td></tr>`,
         )}</tbody>
-      </table></div>`;
+      </table></div>`
+      }`;
   }
 }
