@@ -62,7 +62,15 @@ test('the first provider answers; the completion names it; stats and samples are
   assert.equal(a?.completionTokens, 2);
   assert.equal(a?.latency.count, 1);
   assert.deepEqual(samples, [
-    { provider: 'a', ok: true, outcome: 'ok', latencyMs: 0, promptTokens: 3, completionTokens: 2 },
+    {
+      provider: 'a',
+      ok: true,
+      outcome: 'ok',
+      latencyMs: 0,
+      model: 'a-model',
+      promptTokens: 3,
+      completionTokens: 2,
+    },
   ]);
 });
 
