@@ -10,6 +10,7 @@ import { buildNip98Header } from '../identity/nip98.ts';
 import { LocalSigner } from '../identity/signer.ts';
 import { agentAccount, Treasury } from '../payments/treasury.ts';
 import { ReputationBook } from '../reputation/book.ts';
+import { loginToDashboard, signLogin } from '../testkit/dashboard-login.ts';
 import type {
   AgentList,
   AgentProfile,
@@ -156,26 +157,7 @@ describe('the dashboard API on a real job log, treasury and sessions', () => {
 
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
 
-  async function login(key: Uint8Array): Promise<{ cookie: string; info: SessionInfo }> {
-    const c = await json<LoginChallenge>(await fetch(`${base}/api/session/challenge`, { method: 'POST' }));
-    const event = finalizeEvent(
-      {
-        kind: 27235,
-        created_at: Math.floor(clock.now() / 1000),
-        tags: [
-          ['u', c.url],
-          ['method', 'POST'],
-          ['challenge', c.challenge],
-        ],
-        content: '',
-      },
-      key,
-    );
-    const res = await fetch(`${base}/api/session`, { method: 'POST', body: JSON.stringify({ event }) });
-    assert.equal(res.status, 200, await res.clone().text());
-    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    return { cookie, info: await json<SessionInfo>(res) };
-  }
+  const login = (key: Uint8Array) => loginToDashboard(base, key, Math.floor(clock.now() / 1000));
 
   test('app routes serve the shell with the strict CSP; unknown paths stay 404 JSON', async () => {
     for (const path of [
@@ -273,19 +255,7 @@ describe('the dashboard API on a real job log, treasury and sessions', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS on the session');
 
     const c = await json<LoginChallenge>(await fetch(`${base}/api/session/challenge`, { method: 'POST' }));
-    const event = finalizeEvent(
-      {
-        kind: 27235,
-        created_at: Math.floor(clock.now() / 1000),
-        tags: [
-          ['u', c.url],
-          ['method', 'POST'],
-          ['challenge', c.challenge],
-        ],
-        content: '',
-      },
-      ownerKey,
-    );
+    const event = signLogin(c, ownerKey, Math.floor(clock.now() / 1000));
     const ok = await fetch(`${base}/api/session`, { method: 'POST', body: JSON.stringify({ event }) });
     assert.equal(ok.status, 200);
     const setCookie = ok.headers.get('set-cookie') ?? '';

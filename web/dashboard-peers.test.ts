@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { finalizeEvent, generateSecretKey, getPublicKey } from 'nostr-tools/pure';
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { PeerSet } from '../agents/desk/peer-set.ts';
 import { PeerDirectory } from '../agents/desk/peers.ts';
 import { systemClock } from '../core/clock.ts';
@@ -13,10 +13,11 @@ import { encodeNpub } from '../identity/nip19.ts';
 import { buildNip98Header } from '../identity/nip98.ts';
 import { LocalSigner } from '../identity/signer.ts';
 import { RelayClient } from '../relay/client.ts';
+import { loginToDashboard } from '../testkit/dashboard-login.ts';
 import { closedPort, FakePeer } from '../testkit/fake-peer.ts';
 import { until } from '../testkit/raw-client.ts';
 import { startTestRelay, type TestRelay } from '../testkit/relay.ts';
-import type { LoginChallenge, PeerList, SessionInfo } from './api-types.ts';
+import type { PeerList } from './api-types.ts';
 import { AssetBundle } from './assets.ts';
 import { DashboardApi } from './dashboard-api.ts';
 import { DashboardSessions } from './dashboard-session.ts';
@@ -137,29 +138,7 @@ async function startApi(): Promise<{ base: string; directory: PeerDirectory; clo
 }
 
 async function login(base: string, key: Uint8Array): Promise<Record<string, string>> {
-  const c = (await (
-    await fetch(`${base}/api/session/challenge`, { method: 'POST' })
-  ).json()) as LoginChallenge;
-  const event = finalizeEvent(
-    {
-      kind: 27235,
-      created_at: Math.floor(Date.now() / 1000),
-      tags: [
-        ['u', c.url],
-        ['method', 'POST'],
-        ['challenge', c.challenge],
-      ],
-      content: '',
-    },
-    key,
-  );
-  const res = await fetch(`${base}/api/session`, { method: 'POST', body: JSON.stringify({ event }) });
-  assert.equal(res.status, 200, await res.clone().text());
-  const info = (await res.json()) as SessionInfo;
-  return {
-    Cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
-    'X-CSRF-Token': info.csrf ?? '',
-  };
+  return (await loginToDashboard(base, key)).headers;
 }
 
 const post = (base: string, path: string, headers: Record<string, string>, body: unknown) =>
