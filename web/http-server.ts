@@ -9,6 +9,14 @@ import type { DashboardApi } from './dashboard-api.ts';
 import { DASHBOARD_CSP, isAppRoute, renderHomePage } from './home-page.ts';
 import type { InstanceView } from './instance-view.ts';
 import type { L402Gate } from './l402.ts';
+import {
+  METRICS_PATH,
+  type MetricsServing,
+  READY_PATH,
+  type ReadyCheck,
+  serveMetrics,
+  serveReady,
+} from './ops-routes.ts';
 import { RELAY_PATH, type RelayBridge } from './relay-bridge.ts';
 
 export type { InstanceView } from './instance-view.ts';
@@ -28,6 +36,10 @@ export interface HttpServerOptions {
   limits?: Partial<HttpLimits>;
   /** The dashboard (docs/dashboard.md): its page and app routes, assets, API and relay bridge. */
   dashboard?: DashboardServing;
+  /** `/metrics` (docs/observability.md); absent when metrics.enabled is false (404). */
+  metrics?: MetricsServing;
+  /** `/readyz`: the readiness facts; absent: every request is answered ready once the server listens. */
+  ready?: () => Promise<readonly ReadyCheck[]>;
 }
 
 export interface DashboardServing {
@@ -63,7 +75,8 @@ type Handler = (url: URL, res: ServerResponse) => void;
 
 /**
  * The instance's HTTP server: the home page (the dashboard replaces it later), NIP-05
- * (`/.well-known/nostr.json`), `/api/status` (what `timmy status` reads), `/healthz`, and `/api/l402` (the
+ * (`/.well-known/nostr.json`), `/api/status` (what `timmy status` reads), `/healthz`, `/readyz`, `/metrics`
+ * (web/ops-routes.ts), and `/api/l402` (the
  * L402 price list). With an `l402` gate, the configured routes cost sats (see web/l402.ts).
  */
 export class HttpServer {
@@ -192,6 +205,14 @@ export class HttpServer {
     }
     if (method !== 'GET' && method !== 'HEAD') {
       sendJson(res, 405, { error: `method ${method} not allowed` }, { Allow: 'GET, HEAD, OPTIONS' });
+      return;
+    }
+    if (url.pathname === METRICS_PATH && this.options.metrics) {
+      await serveMetrics(this.options.metrics, req, res, `${this.originOf(req)}${url.pathname}${url.search}`);
+      return;
+    }
+    if (url.pathname === READY_PATH) {
+      await serveReady(this.options.ready ?? (async () => []), res);
       return;
     }
     const handler = this.handlerFor(url.pathname);
