@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/logger.ts';
+import { untilAsync } from '../testkit/until-async.ts';
 import type { AgentList } from '../web/api-types.ts';
 import { type RunningInstance, startInstance } from './compose.ts';
 
@@ -55,5 +56,33 @@ describe('startInstance serves the dashboard', () => {
     assert.equal(js.status, 200, await js.clone().text());
     assert.match(js.headers.get('content-type') ?? '', /javascript/);
     assert.ok((await js.text()).length > 1000);
+  });
+
+  test('/metrics (the instance registry, to a loopback client) and /readyz (ready once an agent beats)', async () => {
+    const res = await fetch(`${instance.localHttpUrl}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    for (const name of [
+      'timmy_ws_connections',
+      'timmy_agent_health{persona="echo"}',
+      'process_cpu_user_seconds_total',
+    ])
+      assert.ok(text.includes(name), name);
+    assert.ok(instance.metrics, 'metrics are on by default');
+    let body: { ready: boolean; checks: { name: string }[] } = { ready: false, checks: [] };
+    await untilAsync(
+      async () => {
+        const ready = await fetch(`${instance.localHttpUrl}/readyz`);
+        body = (await ready.json()) as typeof body;
+        return ready.status === 200;
+      },
+      60_000,
+      '/readyz answering 200',
+    );
+    assert.deepEqual(
+      body.checks.map((c) => c.name),
+      ['relay', 'desk', 'agents'],
+      'no wallet check with payments off',
+    );
   });
 });

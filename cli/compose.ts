@@ -11,11 +11,13 @@ import { ensurePassphrase, KeyStore } from '../identity/keystore.ts';
 import { answerNip05Query, buildNostrJson } from '../identity/nip05.ts';
 import { verifyAuthEvent } from '../identity/nip42.ts';
 import { buildProfileEvent, ProfileError, type ProfileInput, profileTemplate } from '../identity/profile.ts';
+import type { CallSample } from '../llm/router.ts';
+import type { TimmyMetrics } from '../observability/metrics.ts';
 import { RelayClient } from '../relay/client.ts';
 import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import type { Policy } from '../relay/policy.ts';
 import { reputationPolicy } from '../relay/reputation-policy.ts';
-import { RelayServer } from '../relay/server.ts';
+import { RelayServer, type RelayStats } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { AssetBundle } from '../web/assets.ts';
 import { DashboardApi } from '../web/dashboard-api.ts';
@@ -24,6 +26,7 @@ import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/ht
 import { L402Gate, loadOrCreateRootKey } from '../web/l402.ts';
 import { RelayBridge } from '../web/relay-bridge.ts';
 import { openDeskStore } from './compose-desk.ts';
+import { instanceMetrics, networkSources, readinessChecks, watchJobs } from './compose-metrics.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
 import { VERSION } from './context.ts';
@@ -40,6 +43,8 @@ export interface RunningRelay {
   /** The URL others use (relay.publicUrl when set), for printing, NIP-05 and status. */
   publicUrl: string;
   embedded: boolean;
+  /** The embedded relay's counters (throws once it is closed); absent with an external relay. */
+  stats?: () => RelayStats;
   close(): Promise<void>;
 }
 
@@ -67,6 +72,8 @@ export interface RunningInstance {
   assets: AssetBundle;
   /** No dashboard.owners: nobody can act from the dashboard. */
   dashboardReadOnly: boolean;
+  /** Its Prometheus metrics (served at /metrics); undefined when metrics.enabled is false. */
+  metrics: TimmyMetrics | undefined;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -111,6 +118,7 @@ export async function startRelay(
     verifyAuth: verifyAuthEvent,
   });
   let url: string;
+  let closed = false;
   try {
     url = await server.listen(config.relay.port, config.relay.host);
   } catch (err) {
@@ -122,7 +130,12 @@ export async function startRelay(
     url,
     publicUrl: config.relay.publicUrl || url,
     embedded: true,
+    stats: () => {
+      if (closed) throw new Error('the relay is closed');
+      return server.stats();
+    },
     close: async () => {
+      closed = true;
       await server.close();
       await store.close();
     },
@@ -187,6 +200,8 @@ export async function startInstance(
     await relay.close();
     throw err;
   }
+  const metrics = instanceMetrics(config);
+  if (metrics) watchJobs(metrics, desk.log, new Map(agents.map((a) => [a.pubkey, a.persona.name])));
   const clients: RelayClient[] = [];
   let network: RunningNetwork | undefined;
   let payments: RunningPayments | undefined;
@@ -223,6 +238,12 @@ export async function startInstance(
       payments: payments ? paymentsView(payments) : { enabled: false },
     }),
     nostrJson: (name) => answerNip05Query(nostrJson, name),
+    ready: readinessChecks({
+      relayStats: relay.stats,
+      network: () => network,
+      wallet: () => payments?.wallet,
+      paymentsEnabled: config.payments.enabled,
+    }),
   };
   const http = new HttpServer(httpOptions);
   const assets = new AssetBundle({ logger });
@@ -277,6 +298,7 @@ export async function startInstance(
           .map((u) => `${u.replace(/^http/, 'ws').replace(/\/+$/, '')}/relay`),
       ],
       wallet: payments?.wallet,
+      ...(metrics ? { onLlmCall: (sample: CallSample) => metrics.llmCall(sample) } : {}),
       config,
       dataDir,
       logger,
@@ -343,6 +365,15 @@ export async function startInstance(
       }),
       ...(config.http.publicUrl ? { publicUrl: config.http.publicUrl } : {}),
     };
+    if (metrics) {
+      networkSources(metrics, relay.stats, net);
+      httpOptions.metrics = {
+        text: () => metrics.text(),
+        contentType: metrics.contentType,
+        access: config.metrics.access,
+        owners: () => sessions.owners,
+      };
+    }
     const publicHttp = config.http.publicUrl;
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
@@ -358,6 +389,7 @@ export async function startInstance(
       payments,
       assets,
       dashboardReadOnly: sessions.readOnly,
+      metrics,
       startedAt,
       close: async () => {
         publisher.stop();
