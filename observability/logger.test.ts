@@ -57,3 +57,46 @@ test('level filters lower records', () => {
     ['yes'],
   );
 });
+
+test('every line names its module: the root, a component, or the field a component binds', () => {
+  const c = capture();
+  const log = createLogger({ destination: c.stream, level: 'debug', module: 'cli' });
+  log.info('root');
+  const store = log.child({ component: 'sqlite-store' });
+  store.info('store');
+  store.child({ job: 'j1' }).info('nested');
+  log.child({ agent: 'forge' }).child({ module: 'bidder' }).info('bid');
+  log.child({ conn: 3, ip: '::1' }).info('conn');
+  log.child({ agent: 'coordinator' }).info('desk');
+  const lines = c.lines();
+  assert.deepEqual(
+    lines.map((l) => l.module),
+    ['cli', 'sqlite-store', 'sqlite-store', 'bidder', 'relay', 'desk'],
+  );
+  assert.equal(lines[2]?.job, 'j1');
+  assert.equal(lines[3]?.agent, 'forge');
+  assert.ok(lines.every((l) => !('component' in l)));
+  // One `module` key per line, never repeated by a child of a child.
+  const raw = JSON.stringify(lines);
+  assert.equal(raw.split('"module"').length - 1, lines.length);
+});
+
+test('known secret values, nsec keys and NWC secrets are scrubbed from messages and any field', () => {
+  const c = capture();
+  const nwc = `nostr+walletconnect://${'a'.repeat(64)}?relay=ws%3A%2F%2F127.0.0.1%3A1&secret=${'b'.repeat(64)}`;
+  const log = createLogger({ destination: c.stream, secrets: ['correct horse battery'] });
+  log.info(
+    { url: nwc, note: 'pass is correct horse battery' },
+    'connecting to nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5',
+  );
+  log.child({ wallet: nwc }).warn('x');
+  const text = c
+    .lines()
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+  assert.ok(!text.includes('correct horse battery'));
+  assert.ok(!text.includes('b'.repeat(64)));
+  assert.ok(!text.includes('nsec1vl029'));
+  assert.ok(text.includes(`secret=[redacted]`));
+  assert.ok(text.includes('a'.repeat(64)), 'the wallet pubkey is no secret');
+});
