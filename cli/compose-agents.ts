@@ -387,5 +387,5 @@ async function announce(
   const changed = items.filter((i) => i !== undefined);
   if (changed.length === 0) return;
   const published = await options.publisher.publishAll(changed);
-  options.logger.info({ published }, 'NIP-89 handler announcements (kind 31990) published');
+  options.logger.debug({ published }, 'NIP-89 handler announcements (kind 31990) published');
 }

@@ -195,7 +195,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
   });
   const { runtimes, work } = running;
   const { log, coordinator, liveness } = desk;
-  logger.info(
+  logger.debug(
     {
       agents: runtimes.map((r) => `${r.name}:${r.kinds.join('/')}`),
       elsewhere: config.agents.elsewhere,

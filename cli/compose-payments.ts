@@ -97,7 +97,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
       });
       walletUrl = service.connectionUri(await keystore.secretHex(KEY_WALLET_TREASURY));
       customerUrl = service.connectionUri(await keystore.secretHex(KEY_WALLET_CUSTOMER));
-      logger.info(
+      logger.debug(
         {
           walletPubkey: service.pubkey,
           invoiceNode: nodePublicKey(await keystore.secretHex(KEY_WALLET_NODE)),

@@ -142,15 +142,29 @@ export async function startRelay(
   };
 }
 
+export interface StartOptions {
+  /** What the start is doing now, for a person ("deriving keys 3/14 (seer)"); the long part is the keys. */
+  onProgress?: (text: string) => void;
+}
+
 export async function startInstance(
   config: Config,
   dataDir: string,
   logger: Logger,
+  options: StartOptions = {},
 ): Promise<RunningInstance> {
   const startedAt = Date.now();
+  const progress = options.onProgress ?? (() => {});
   const { personas, file } = await loadPersonaFile(config.agents.personaFile);
   await secureDataDir(dataDir, logger);
-  const keystore = await openKeyStore(config, dataDir, logger);
+  let starting = true;
+  let runs = 0;
+  const expected = expectedScryptRuns(config, personas.length);
+  const keystore = await openKeyStore(config, dataDir, logger, (name) => {
+    if (!starting) return;
+    runs += 1;
+    progress(`deriving keys ${runs}/${Math.max(runs, expected)} (${name})`);
+  });
 
   const domain = config.identity.domain;
   const inputs: ProfileInput[] = personas.map((persona) => ({
@@ -181,11 +195,12 @@ export async function startInstance(
     const profile = await buildProfileEvent(key.signer, inputs[i] as ProfileInput);
     agents.push({ persona, pubkey: key.pubkey, npub: key.npub, signer: key.signer, profile });
   }
-  logger.info({ personaFile: file, agents: agents.map((a) => a.persona.name) }, 'agents loaded');
+  logger.debug({ personaFile: file, agents: agents.map((a) => a.persona.name) }, 'agents loaded');
 
   // The reputation gate (reputation.relayMinScore) scores with the desk's book once the network is up.
   let scoreOf: ((pubkey: string) => number) | undefined;
   const ownKeys = new Set(agents.map((a) => a.pubkey));
+  progress('starting the relay');
   const relay = await startRelay(config, dataDir, logger, [
     reputationPolicy({
       minScore: config.reputation.relayMinScore,
@@ -260,7 +275,7 @@ export async function startInstance(
     const published = await publisher.publishAll(
       agents.map((a, i) => ({ name: a.persona.name, event: a.profile, via: clients[i] as RelayClient })),
     );
-    logger.info({ relay: relay.url, published }, 'agent profiles (kind 0) published');
+    logger.debug({ relay: relay.url, published }, 'agent profiles (kind 0) published');
     if (config.payments.enabled)
       payments = await startPayments({
         config,
@@ -287,6 +302,7 @@ export async function startInstance(
       // A paid invoice leaves the pool of open challenges at once (not only when its token comes back).
       payments.income?.onBooked((paymentHash) => gate.invoicePaid(paymentHash));
     }
+    progress('starting the agents and the desk');
     network = await startNetwork({
       db: desk,
       relayUrl: relay.publicUrl,
@@ -375,9 +391,11 @@ export async function startInstance(
       };
     }
     const publicHttp = config.http.publicUrl;
+    progress('starting the HTTP server');
     const httpUrl = await http.listen(config.http.port, config.http.host).catch((err: unknown) => {
       throw listenError(err, 'HTTP', config.http.host, config.http.port, 'TIMMY_HTTP_PORT');
     });
+    starting = false;
     return {
       relayUrl: relay.publicUrl,
       localRelayUrl: relay.url,
@@ -402,6 +420,7 @@ export async function startInstance(
       },
     };
   } catch (err) {
+    starting = false;
     publisher.stop();
     await network?.close();
     await payments?.close();
@@ -414,13 +433,30 @@ export async function startInstance(
 }
 
 /** The agents' key store under `<dataDir>/keys`, unlocked with the configured (or generated) passphrase. */
-export async function openKeyStore(config: Config, dataDir: string, logger: Logger): Promise<KeyStore> {
+export async function openKeyStore(
+  config: Config,
+  dataDir: string,
+  logger: Logger,
+  onScrypt?: (name: string) => void,
+): Promise<KeyStore> {
   return new KeyStore({
     dir: dataFile(dataDir, 'keys'),
     passphrase: await resolvePassphrase(config, dataDir, logger),
     logger,
     logN: config.identity.scryptLogN,
+    ...(onScrypt ? { onScrypt } : {}),
   });
+}
+
+/**
+ * The scrypt runs of a start, for its progress line: one per agent key (written or unlocked); with the
+ * embedded wallet, its four keys each written or unlocked, then the treasury's and the customer's read once
+ * more and the invoice node's twice (compose-payments.ts); with a stored NWC connection, its key once.
+ */
+function expectedScryptRuns(config: Config, agents: number): number {
+  if (!config.payments.enabled) return agents;
+  if (config.payments.wallet === 'embedded') return agents + 8;
+  return agents + (config.payments.nwcUrl ? 0 : 1);
 }
 
 async function resolvePassphrase(config: Config, dataDir: string, logger: Logger): Promise<string> {

@@ -4,12 +4,14 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import pino from 'pino';
-import { type Config, type Leaf, loadConfig } from '../core/config.ts';
+import { type Config, type Leaf, loadConfig, SECRET_FIELDS } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { routeLibraryConsole } from '../observability/library-console.ts';
 import { createLogger, type LogLevel } from '../observability/logger.ts';
+import { prettyDestination, wantsColours } from '../observability/pretty.ts';
 import type { CliIo } from './io.ts';
+import { ProgressLine } from './progress.ts';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
   .version;
@@ -18,7 +20,11 @@ export interface GlobalOptions {
   dataDir?: string;
   config?: string;
   logLevel?: string;
+  /** `pretty` (readable lines) or `json` (pino's JSON lines); default pretty when stderr is a terminal. */
+  logFormat?: string;
 }
+
+export type LogFormat = 'pretty' | 'json';
 
 export interface Context {
   config: Config;
@@ -27,6 +33,9 @@ export interface Context {
   configFile: string | undefined;
   secretsFromEnv: string[];
   logger: Logger;
+  logFormat: LogFormat;
+  /** Start-up progress on stderr (a terminal line, plain lines, or nothing with JSON logs). */
+  progress: ProgressLine;
   io: CliIo;
 }
 
@@ -63,9 +72,17 @@ export async function makeContext(
   }
   const loaded = loadConfig({ env: io.env, fileContent, file, overrides: all });
   const config = loaded.config;
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  const logFormat = parseLogFormat(global.logFormat, tty);
+  const progress = new ProgressLine(io.stderr, logFormat === 'json' ? 'off' : tty ? 'tty' : 'lines');
+  const raw = stderrDestination(io.stderr);
   const logger = createLogger({
     level: config.logLevel as LogLevel,
-    destination: stderrDestination(io.stderr),
+    destination:
+      logFormat === 'json'
+        ? raw
+        : prettyDestination(raw, { colours: wantsColours({ isTTY: tty }, io.env), interrupt: progress }),
+    secrets: secretValues(config),
   });
   // In the real process, libraries' console chatter goes to the log (at debug), not into command output.
   if (io.stderr === process.stderr) routeLibraryConsole(logger);
@@ -75,8 +92,28 @@ export async function makeContext(
     configFile: file,
     secretsFromEnv: loaded.secretsFromEnv,
     logger,
+    logFormat,
+    progress,
     io,
   };
+}
+
+function parseLogFormat(given: string | undefined, tty: boolean): LogFormat {
+  if (given === undefined) return tty ? 'pretty' : 'json';
+  if (given === 'pretty' || given === 'json') return given;
+  throw new ConfigError('--log-format', `"${given}" is not a log format (pretty or json)`);
+}
+
+/** The configured secret values (SECRET_FIELDS), scrubbed from every log line whatever field holds them. */
+function secretValues(config: Config): string[] {
+  const out: string[] = [];
+  for (const path of SECRET_FIELDS) {
+    let cur: unknown = config;
+    for (const part of path.split('.'))
+      cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[part] : undefined;
+    if (typeof cur === 'string' && cur !== '') out.push(cur);
+  }
+  return out;
 }
 
 function stderrDestination(stream: Writable): pino.DestinationStream {

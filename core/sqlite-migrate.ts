@@ -65,7 +65,7 @@ export function checkSchemaVersion(
 /**
  * Brings the schema to the newest version. Each step is its own BEGIN IMMEDIATE transaction that reads the
  * version again, so two processes opening the same file at once apply every migration exactly once. Logs
- * "<what> schema migrated" with `from`/`to` per step.
+ * "<what> schema migrated" with `from`/`to` per step (at debug for a new file).
  */
 export function migrateSchema(
   db: Database.Database,
@@ -83,7 +83,12 @@ export function migrateSchema(
     writeVersion(db, component, v + 1);
     return v;
   });
+  // A new file's schema is routine (debug); an existing file brought to a newer version is news (info).
+  let fresh: boolean | undefined;
   for (let v = step.immediate(); v !== undefined; v = step.immediate()) {
-    opts.log.info({ path: opts.path, from: v, to: v + 1 }, `${opts.what} schema migrated`);
+    fresh ??= v === 0;
+    const fields = { path: opts.path, from: v, to: v + 1 };
+    if (fresh) opts.log.debug(fields, `${opts.what} schema migrated`);
+    else opts.log.info(fields, `${opts.what} schema migrated`);
   }
 }

@@ -57,6 +57,11 @@ export interface KeyStoreOptions {
   logN?: number;
   /** Seconds since the epoch, for `createdAt` (default: the wall clock). */
   now?: () => number;
+  /**
+   * Called before each scrypt run (a key written, unlocked or read: ~0.1-1 s each at the default cost, and
+   * synchronous), with the key's name: the CLI shows start-up progress with it.
+   */
+  onScrypt?: (name: string) => void;
 }
 
 /** What may be shown about a key: never the secret. */
@@ -104,6 +109,7 @@ export class KeyStore {
   readonly #logN: number;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #onScrypt: (name: string) => void;
   readonly #cache = new Map<string, Promise<KeyEntry>>();
   #dirReady: Promise<void> | undefined;
 
@@ -123,6 +129,7 @@ export class KeyStore {
     this.#logN = logN;
     this.#log = options.logger.child({ component: 'keystore' });
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    this.#onScrypt = options.onScrypt ?? (() => {});
   }
 
   /** Path of a key's file (the name is validated). */
@@ -304,6 +311,7 @@ export class KeyStore {
   /** Decrypts and checks the key against the file's pubkey. The caller zeroes the result. */
   #decrypt(k: KeyFile, file: string): Uint8Array {
     let secretKey: Uint8Array;
+    this.#onScrypt(k.name);
     try {
       secretKey = decrypt(k.ncryptsec, this.#passphrase);
     } catch (err) {
@@ -341,6 +349,7 @@ export class KeyStore {
   ): Promise<KeyEntry> {
     const file = this.pathOf(name);
     const signer = new LocalSigner(secretKey);
+    this.#onScrypt(name);
     const record: KeyFile = {
       version: 1,
       name,
@@ -353,7 +362,7 @@ export class KeyStore {
     await this.#writeNew(file, `${JSON.stringify(record, null, 2)}\n`, name);
     const entry: KeyEntry = Object.freeze({ name, pubkey: signer.pubkey, npub: signer.npub, signer });
     this.#cache.set(name, Promise.resolve(entry));
-    this.#log.info({ name, pubkey: signer.pubkey }, `key ${action}`);
+    this.#log.debug({ name, pubkey: signer.pubkey }, `key ${action}`);
     return entry;
   }
 

@@ -201,7 +201,7 @@ export class EmbeddedWalletService {
     this.sweepTimer.unref();
     this.enqueue(async () => this.sweep());
     this.kick();
-    this.log.info({ pubkey: this.pubkey, since }, 'embedded test-sats wallet service started');
+    this.log.debug({ pubkey: this.pubkey, since }, 'embedded test-sats wallet service started');
   }
 
   /** Stops serving, waits for the request in progress and the outbox publish in flight, closes the file. */

@@ -195,7 +195,7 @@ export class RelayServer {
       this.purgeTimer = setInterval(() => void this.purgeExpired(), purgeMs);
       this.purgeTimer.unref();
     }
-    this.log.info({ url: this.listenUrl, publicUrl: this.publicUrls }, 'relay listening');
+    this.log.debug({ url: this.listenUrl, publicUrl: this.publicUrls }, 'relay listening');
     return this.listenUrl;
   }
 

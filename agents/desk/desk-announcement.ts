@@ -71,6 +71,6 @@ export async function publishDeskAnnouncements(options: DeskAnnouncementOptions)
   const changed = items.filter((i) => i !== undefined);
   if (changed.length === 0) return [];
   const published = await options.publisher.publishAll(changed);
-  options.logger.info({ published }, 'desk announcement (kind 31990) and relay list (kind 10002) published');
+  options.logger.debug({ published }, 'desk announcement (kind 31990) and relay list (kind 10002) published');
   return published;
 }

@@ -54,10 +54,9 @@ export class PeerDirectory {
     this.started = true;
     for (const url of this.options.peers) this.follow(url);
     for (const { follower } of this.relays.values()) follower.start();
-    this.options.logger.info(
-      { peers: [...this.relays.values()].map((r) => r.follower.status().url) },
-      'following peer relays',
-    );
+    const peers = [...this.relays.values()].map((r) => r.follower.status().url);
+    if (peers.length > 0) this.options.logger.info({ peers }, 'following peer relays');
+    else this.options.logger.debug({ peers }, 'following peer relays');
   }
 
   /**

@@ -58,7 +58,11 @@ export function registerAgentsRun(
       }
       const relayUrl = await relayUrlFor(dataDir, opts.relay);
       await secureDataDir(dataDir, logger);
-      const keystore = await openKeyStore(config, dataDir, logger);
+      let runs = 0;
+      const keystore = await openKeyStore(config, dataDir, logger, (name) => {
+        runs += 1;
+        ctx.progress.update(`deriving keys ${runs}/${Math.max(runs, wanted.length)} (${name})…`);
+      });
       const desk = await deskPubkey(opts.desk, async () => {
         const boss = personas.find((p) => p.role === 'coordinator');
         if (!boss || !(await keystore.has(boss.name)))
@@ -78,6 +82,7 @@ export function registerAgentsRun(
         clients.push(client);
         selected.push({ persona, pubkey: key.pubkey, signer: key.signer, client });
       }
+      ctx.progress.done();
       const router = createLlmRouter(config.llm, { logger });
       const publisher = new ProfilePublisher({ logger });
       let running: RunningAgents | undefined;

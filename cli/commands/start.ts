@@ -34,7 +34,9 @@ export function registerStart(program: Command, io: CliIo, result: { code: numbe
         );
       }
       await refuseIfRunning(dataDir);
-      const instance = await startInstance(config, dataDir, logger);
+      const instance = await startInstance(config, dataDir, logger, {
+        onProgress: (text) => ctx.progress.update(`${text}…`),
+      }).finally(() => ctx.progress.done());
       const stopped = io.waitForStop();
       try {
         await writeInstanceRecord(dataDir, {
