@@ -5,10 +5,12 @@
  * BENCH_ONLY=<parts> to run some parts only, comma-separated: relay (ingest and query), ingest, query,
  * dvm (job round trip), job-log (append latency), auction (settlement at 10/100/1,000 bidders), payments (NWC
  * round trips, paid vs unpaid job), reputation (scoring over 1,000,000 labels), swarm (the dashboard's swarm graph:
- * frames per second in headless chromium, 100/1,000/5,000 nodes, 2D and 3D). Every part runs when BENCH_ONLY is
- * not set.
+ * frames per second in headless chromium, 100/1,000/5,000 nodes, 2D and 3D), dashboard (a real instance in headless
+ * chromium: the home page's time to interactive, cold and warm, and live update latency from publish to the row on
+ * /monitor). Every part runs when BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
+import { benchDashboard } from './dashboard.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
 import { benchPayments } from './payments.bench.ts';
@@ -38,7 +40,18 @@ const parts = new Set(
     .map((p) => p.trim())
     .filter((p) => p !== ''),
 );
-const known = ['relay', 'ingest', 'query', 'dvm', 'job-log', 'auction', 'payments', 'reputation', 'swarm'];
+const known = [
+  'relay',
+  'ingest',
+  'query',
+  'dvm',
+  'job-log',
+  'auction',
+  'payments',
+  'reputation',
+  'swarm',
+  'dashboard',
+];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
 const wants = (part: string): boolean => parts.size === 0 || parts.has(part);
@@ -132,6 +145,9 @@ if (wants('reputation')) {
 }
 if (wants('swarm')) {
   console.log(`\n${await benchSwarm({ quick, log })}`);
+}
+if (wants('dashboard')) {
+  console.log(`\n${await benchDashboard({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
