@@ -12,6 +12,8 @@ interface Probe {
 async function probeJson(
   url: string,
   headers: Record<string, string> = {},
+  /** Statuses whose JSON body is an answer too (503 from /readyz). */
+  alsoOk: readonly number[] = [],
 ): Promise<{ ok: boolean; body?: unknown; detail: string }> {
   // A referenced timer (AbortSignal.timeout's is not): a server that accepts and never answers must end
   // in "timed out", not in an event loop with nothing left to wait on.
@@ -19,8 +21,10 @@ async function probeJson(
   const timer = setTimeout(() => abort.abort(new Error('no answer within 3 s')), 3000);
   try {
     const res = await fetch(url, { headers, signal: abort.signal });
-    if (!res.ok) return { ok: false, detail: `HTTP ${res.status}` };
-    return { ok: true, body: await res.json(), detail: 'ok' };
+    if (res.ok) return { ok: true, body: await res.json(), detail: 'ok' };
+    if (alsoOk.includes(res.status))
+      return { ok: false, body: await res.json(), detail: `HTTP ${res.status}` };
+    return { ok: false, detail: `HTTP ${res.status}` };
   } catch (err) {
     return { ok: false, detail: errorMessage(err) };
   } finally {
@@ -38,6 +42,49 @@ async function probeRelay(relayUrl: string): Promise<Probe & { name?: string }> 
     detail: r.ok ? `ok${typeof name === 'string' ? ` (${name})` : ''}` : r.detail,
     name: typeof name === 'string' ? name : undefined,
   };
+}
+
+/** What `/readyz` answers (web/ops-routes.ts). */
+interface Readiness {
+  ready: boolean;
+  checks: { name: string; ok: boolean; detail?: string }[];
+}
+
+/** One model provider as `/api/status` shows it (llm/router.ts ProviderStats, the fields read here). */
+interface ProviderLine {
+  provider: string;
+  state: string;
+  calls: number;
+  failures: number;
+  p50Ms?: number;
+}
+
+function readinessOf(body: unknown): Readiness | undefined {
+  const b = body as Partial<Readiness> | undefined;
+  if (!b || typeof b.ready !== 'boolean' || !Array.isArray(b.checks)) return undefined;
+  return { ready: b.ready, checks: b.checks };
+}
+
+function providersOf(body: unknown): ProviderLine[] {
+  const llm = (body as { llm?: unknown } | undefined)?.llm;
+  if (!Array.isArray(llm)) return [];
+  return llm.map((x) => {
+    const p = x as {
+      provider?: unknown;
+      calls?: unknown;
+      failures?: unknown;
+      breaker?: { state?: unknown };
+      latency?: { p50Ms?: unknown };
+    };
+    const p50 = p.latency?.p50Ms;
+    return {
+      provider: String(p.provider ?? '?'),
+      state: String(p.breaker?.state ?? 'unknown'),
+      calls: Number(p.calls ?? 0),
+      failures: Number(p.failures ?? 0),
+      ...(typeof p50 === 'number' ? { p50Ms: p50 } : {}),
+    };
+  });
 }
 
 export function registerStatus(program: Command, io: CliIo, result: { code: number }): void {
@@ -63,10 +110,14 @@ export function registerStatus(program: Command, io: CliIo, result: { code: numb
         return;
       }
       const rec = r.record;
-      const [relay, http] = await Promise.all([
+      const [relay, http, ready, view] = await Promise.all([
         probeRelay(rec.localRelayUrl),
         rec.localHttpUrl ? probeJson(`${rec.localHttpUrl}/healthz`) : Promise.resolve(undefined),
+        rec.localHttpUrl ? probeJson(`${rec.localHttpUrl}/readyz`, {}, [503]) : Promise.resolve(undefined),
+        rec.localHttpUrl ? probeJson(`${rec.localHttpUrl}/api/status`) : Promise.resolve(undefined),
       ]);
+      const readiness = readinessOf(ready?.body);
+      const providers = providersOf(view?.body);
       const status = {
         running: true,
         state: 'running',
@@ -79,6 +130,9 @@ export function registerStatus(program: Command, io: CliIo, result: { code: numb
         relay: { url: rec.relayUrl, embedded: rec.embeddedRelay, ok: relay.ok, detail: relay.detail },
         http: http ? { url: rec.httpUrl, ok: http.ok, detail: http.detail } : null,
         agents: rec.agents,
+        /** `/readyz`: relay, desk, agents alive, wallet (null when the HTTP server did not answer it). */
+        readiness: readiness ?? null,
+        providers,
       };
       if (opts.json) printJson(io.stdout, status);
       else {
@@ -89,7 +143,24 @@ export function registerStatus(program: Command, io: CliIo, result: { code: numb
         println(io.stdout, `  relay      ${rec.relayUrl}  ${relay.detail}`);
         if (http) println(io.stdout, `  dashboard  ${rec.httpUrl}  ${http.detail}`);
         if (rec.agents.length) println(io.stdout, `  agents     ${rec.agents.map((a) => a.name).join(', ')}`);
+        if (readiness) {
+          println(io.stdout, `  ready      ${readiness.ready ? 'yes' : 'no'}`);
+          for (const c of readiness.checks)
+            println(
+              io.stdout,
+              `    ${c.name.padEnd(8)} ${c.ok ? 'ok' : 'NOT READY'}${c.detail ? `  ${c.detail}` : ''}`,
+            );
+        } else if (ready) println(io.stdout, `  ready      unknown (/readyz: ${ready.detail})`);
+        if (providers.length === 0) println(io.stdout, '  models     none configured');
+        for (const p of providers)
+          println(
+            io.stdout,
+            `  model      ${p.provider}: circuit ${p.state}, ${p.calls} calls, ${p.failures} failed${
+              p.p50Ms !== undefined ? `, p50 ${Math.round(p.p50Ms)} ms` : ''
+            }`,
+          );
       }
+      // Not ready yet (agents still starting) is shown, not an error: the exit code is about answering.
       result.code = relay.ok && (http?.ok ?? true) ? 0 : 1;
     });
 }

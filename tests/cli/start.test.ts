@@ -86,8 +86,20 @@ describe('timmy start: the whole instance as a user runs it', () => {
     assert.equal(s.running, true);
     assert.equal(s.relay.url, info.relayUrl);
     assert.ok(s.relay.ok && s.http.ok);
+    // The same facts as /readyz (relay, desk, agents alive, wallet) and the model providers.
+    const facts = JSON.parse(status.stdout) as {
+      readiness: { ready: boolean; checks: { name: string; ok: boolean }[] } | null;
+      providers: unknown[];
+    };
+    assert.deepEqual(
+      facts.readiness?.checks.map((c) => c.name),
+      ['relay', 'desk', 'agents', 'wallet'],
+    );
+    assert.ok(Array.isArray(facts.providers));
     const human = await runTimmy(['status'], { TIMMY_DATA_DIR: dataDir });
     assert.match(human.stdout, /running \(pid \d+/);
+    assert.match(human.stdout, /ready {6}(yes|no)\n {4}relay {4}ok/);
+    assert.match(human.stdout, /models {5}none configured|model {6}/);
     const keys = await runTimmy(['keys', 'list', '--json'], { TIMMY_DATA_DIR: dataDir });
     assert.equal(keys.code, 0, keys.stderr);
     const names = (JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name);
