@@ -79,6 +79,30 @@ describe('the dashboard’s pages', { skip: skipWithoutChromium }, () => {
     }
   });
 
+  test('a job posted by an outside client appears on the Jobs page without a reload', async () => {
+    const ctx = await d.context();
+    await ctx.page.goto(`${d.url}/jobs`);
+    await ctx.page.getByRole('heading', { name: 'Jobs' }).waitFor({ timeout: WAIT });
+    const request = finalizeEvent(
+      {
+        kind: 5700,
+        created_at: Math.floor(Date.now() / 1000),
+        tags: [['i', 'seen live', 'text']],
+        content: '',
+      },
+      generateSecretKey(),
+    );
+    const client = new RelayClient({ url: d.relayUrl, logger: silentLogger });
+    try {
+      await client.publish(request);
+    } finally {
+      client.close();
+    }
+    await ctx.page.locator(`a[href="/jobs/${request.id}"]`).first().waitFor({ timeout: WAIT });
+    assert.deepEqual(ctx.offOrigin, []);
+    assert.deepEqual(ctx.errors, []);
+  });
+
   test('a non-owner reads, and is refused the owner actions', async () => {
     const ctx = await d.loggedIn(stranger);
     await ctx.page.goto(`${d.url}/approvals`);

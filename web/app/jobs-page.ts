@@ -1,8 +1,21 @@
-/** <timmy-jobs-page>: the desk's jobs, newest first, filtered by state, kind and agent, a page at a time. */
+/**
+ * <timmy-jobs-page>: the desk's jobs, most recently changed first, filtered by state, kind and agent, a page
+ * at a time. Live: the desk's events on the relay (requests of the kinds served, feedback, assignments,
+ * auctions, labels) make the list reload at once (coalesced); a slow poll covers what the relay does not say.
+ */
+import { ContextConsumer } from '@lit/context';
 import { html, LitElement } from 'lit';
+import { AUCTION_OPEN_KIND, AUCTION_RECORD_KIND } from '../../auction/kinds.ts';
+import { ASSIGNMENT_KIND, FEEDBACK_KIND } from '../../dvm/kinds.ts';
 import type { JobList } from '../api-types.ts';
+import type { InstanceView } from '../instance-view.ts';
 import { ApiController } from './api-controller.ts';
+import { relayContext } from './context.ts';
+import { RelaySubscriptionController } from './relay-subscription-controller.ts';
 import { pageStyles } from './styles.ts';
+
+/** A burst of events (an auction: opening, bids, record, assignment) reloads the list once. */
+const COALESCE_MS = 250;
 
 const STATES = [
   '',
@@ -31,7 +44,28 @@ export class TimmyJobsPage extends LitElement {
   /** `before` of each page shown so far (the first is undefined). */
   declare cursors: (number | undefined)[];
 
-  private readonly jobs = new ApiController<JobList>(this, () => this.path(), { refreshMs: 5000 });
+  private readonly jobs = new ApiController<JobList>(this, () => this.path(), { refreshMs: 15_000 });
+  private readonly status = new ApiController<InstanceView>(this, () => '/api/status');
+  private readonly relay = new ContextConsumer(this, { context: relayContext, subscribe: true });
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly live = new RelaySubscriptionController(this, {
+    relay: () => this.relay.value,
+    filters: () => {
+      const served = new Set<number>();
+      for (const a of this.status.value?.agents ?? []) for (const k of a.kinds) served.add(k);
+      const kinds = [...served, FEEDBACK_KIND, ASSIGNMENT_KIND, AUCTION_OPEN_KIND, AUCTION_RECORD_KIND, 1985];
+      return [{ kinds: kinds.sort((a, b) => a - b), limit: 0 }];
+    },
+    liveOnly: true,
+    max: 50,
+    onEvent: () => {
+      if (this.reloadTimer !== undefined) return;
+      this.reloadTimer = setTimeout(() => {
+        this.reloadTimer = undefined;
+        void this.jobs.reload();
+      }, COALESCE_MS);
+    },
+  });
 
   static override styles = pageStyles;
 
@@ -41,6 +75,12 @@ export class TimmyJobsPage extends LitElement {
     this.kind = '';
     this.agent = '';
     this.cursors = [undefined];
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = undefined;
   }
 
   path(): string {
