@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { silentLogger } from '../../core/logger.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { screenshot } from '../../testkit/browser.ts';
+import { lowContrastTexts } from '../../testkit/contrast.ts';
 import { startTestRelay } from '../../testkit/relay.ts';
 import { type DashboardInstance, skipWithoutChromium, startDashboard, WAIT } from './dashboard-harness.ts';
 
@@ -41,6 +42,9 @@ describe('the dashboard’s pages', { skip: skipWithoutChromium }, () => {
           throw new Error(`${path}: no level-1 heading (${String(err)})`);
         });
       await screenshot(ctx.page, `dashboard${path.replace('/', '-')}`);
+      // Colour contrast (WCAG AA) of every text on the page; the swarm's canvas is not text.
+      const low = await lowContrastTexts(ctx.page);
+      assert.deepEqual(low, [], `${path}: text below WCAG AA contrast`);
     }
     assert.deepEqual(ctx.offOrigin, [], 'no request left the origin');
     assert.deepEqual(ctx.errors, [], 'no page error');
