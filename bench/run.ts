@@ -7,12 +7,15 @@
  * round trips, paid vs unpaid job), reputation (scoring over 1,000,000 labels), swarm (the dashboard's swarm graph:
  * frames per second in headless chromium, 100/1,000/5,000 nodes, 2D and 3D), dashboard (a real instance in headless
  * chromium: the home page's time to interactive, cold and warm, and live update latency from publish to the row on
- * /monitor). Every part runs when BENCH_ONLY is not set.
+ * /monitor), memory (semantic memory search p50/p99 and recall@10 at 10K and 100K memories against exact float
+ * search, USE lite embedding throughput, footprint; MEMORY_BENCH_MAX=1000000 adds 1M). Every part runs when
+ * BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
 import { benchDashboard } from './dashboard.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
+import { benchMemory } from './memory.bench.ts';
 import { benchPayments } from './payments.bench.ts';
 import { relayBench } from './relay.bench.ts';
 import { benchReputation } from './reputation.bench.ts';
@@ -51,6 +54,7 @@ const known = [
   'reputation',
   'swarm',
   'dashboard',
+  'memory',
 ];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
@@ -148,6 +152,9 @@ if (wants('swarm')) {
 }
 if (wants('dashboard')) {
   console.log(`\n${await benchDashboard({ quick, log })}`);
+}
+if (wants('memory')) {
+  console.log(`\n${await benchMemory({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
