@@ -11,6 +11,7 @@ import { generateLocalSigner } from '../../identity/signer.ts';
 import { MemoryLightning, MemoryWallet } from '../../payments/memory-wallet.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
+import { until } from '../../testkit/raw-client.ts';
 import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
 
 /**
@@ -47,12 +48,17 @@ async function market(agents: { name: string; price: number }[]): Promise<Market
         serves: [{ kind: ECHO_KIND, handler: 'echo', priceMsats: a.price }],
       })),
     ),
-    auction: { enabled: true, bidWindowMs: 400, revealGraceMs: 300 },
+    // A window a loaded machine still meets: late bids would leave the auction without a winner.
+    auction: { enabled: true, bidWindowMs: 1200, revealGraceMs: 800 },
     payments: { wallet, config: { feePct: 10, minPriceMsats: 1000 } },
   });
   const conn = new RelayClient({ url: relay.url, logger: silentLogger });
   // The agents beat before the first auction invites them.
-  await new Promise((r) => setTimeout(r, 600));
+  await until(
+    () => agents.every((a) => net.network.isAlive(net.pubkeyOf(a.name))),
+    30_000,
+    'every agent alive at the desk',
+  );
   return {
     relay,
     net,
