@@ -1,6 +1,6 @@
 /**
  * Every page of the dashboard in a real browser against a real `timmy start`: each renders its heading for an
- * owner (screenshots in tmp/screenshots/, looked at by a person), nothing reaches beyond the origin and no
+ * owner (screenshots in tmp/screenshots/, looked at by a person) with WCAG AA text contrast, nothing reaches beyond the origin and no
  * page throws; a non-owner reads but is refused the owner actions (403 with a reason); a job whose content
  * holds HTML and script is shown as inert text.
  */
@@ -12,7 +12,6 @@ import { silentLogger } from '../../core/logger.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { screenshot } from '../../testkit/browser.ts';
 import { lowContrastTexts } from '../../testkit/contrast.ts';
-import { startTestRelay } from '../../testkit/relay.ts';
 import { type DashboardInstance, skipWithoutChromium, startDashboard, WAIT } from './dashboard-harness.ts';
 
 const PAGES = ['/chat', '/jobs', '/agents', '/swarm', '/wallet', '/approvals', '/llm', '/peers', '/monitor'];
@@ -48,63 +47,6 @@ describe('the dashboard’s pages', { skip: skipWithoutChromium }, () => {
     }
     assert.deepEqual(ctx.offOrigin, [], 'no request left the origin');
     assert.deepEqual(ctx.errors, [], 'no page error');
-  });
-
-  test('an owner adds a peer relay from the Peers page, sees it connected, and removes it', async () => {
-    const peer = await startTestRelay();
-    try {
-      const ctx = await d.loggedIn(owner);
-      const page = ctx.page;
-      await page.goto(`${d.url}/peers`);
-      await page.getByText('No peer relays.').waitFor({ timeout: WAIT });
-      await page.getByLabel('Peer relay URL').fill(peer.url);
-      await page.getByRole('button', { name: 'Add peer' }).click();
-      await page.getByText(`added ${peer.url}`).waitFor({ timeout: WAIT });
-      const row = page.getByRole('listitem').filter({ hasText: peer.url });
-      await row.getByText('added from the dashboard').waitFor({ timeout: WAIT });
-      // The instance connects to it (the page refreshes its list every 10 s).
-      await row.locator('timmy-state[state="alive"]').waitFor({ timeout: WAIT });
-      await screenshot(page, 'dashboard-peers-added');
-      // Its own relay is refused, with the reason.
-      await page.getByLabel('Peer relay URL').fill(d.relayUrl);
-      await page.getByRole('button', { name: 'Add peer' }).click();
-      await page.getByText(/^refused: /).waitFor({ timeout: WAIT });
-      await page.getByRole('button', { name: `remove ${peer.url}` }).click();
-      await page.getByText(`removed ${peer.url}`).waitFor({ timeout: WAIT });
-      await page.getByText('No peer relays.').waitFor({ timeout: WAIT });
-      assert.deepEqual(ctx.offOrigin, []);
-      // The browser logs the refused add's 400; nothing else.
-      assert.deepEqual(
-        ctx.errors.filter((e) => !/status of 400/.test(e)),
-        [],
-      );
-    } finally {
-      await peer.close();
-    }
-  });
-
-  test('a job posted by an outside client appears on the Jobs page without a reload', async () => {
-    const ctx = await d.context();
-    await ctx.page.goto(`${d.url}/jobs`);
-    await ctx.page.getByRole('heading', { name: 'Jobs' }).waitFor({ timeout: WAIT });
-    const request = finalizeEvent(
-      {
-        kind: 5700,
-        created_at: Math.floor(Date.now() / 1000),
-        tags: [['i', 'seen live', 'text']],
-        content: '',
-      },
-      generateSecretKey(),
-    );
-    const client = new RelayClient({ url: d.relayUrl, logger: silentLogger });
-    try {
-      await client.publish(request);
-    } finally {
-      client.close();
-    }
-    await ctx.page.locator(`a[href="/jobs/${request.id}"]`).first().waitFor({ timeout: WAIT });
-    assert.deepEqual(ctx.offOrigin, []);
-    assert.deepEqual(ctx.errors, []);
   });
 
   test('a non-owner reads, and is refused the owner actions', async () => {
