@@ -1,8 +1,8 @@
 /**
  * Every page of the dashboard in a real browser against a real `timmy start`: each renders its heading for an
- * owner (screenshots in tmp/screenshots/, looked at by a person) with WCAG AA text contrast, nothing reaches beyond the origin and no
- * page throws; a non-owner reads but is refused the owner actions (403 with a reason); a job whose content
- * holds HTML and script is shown as inert text.
+ * owner (screenshots in tmp/screenshots/, looked at by a person) with WCAG AA text contrast, nothing reaches
+ * beyond the origin and no page throws; a non-owner reads but is refused the owner actions (403 with a
+ * reason); a job whose content holds HTML and script is shown as inert text.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
