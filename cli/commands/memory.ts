@@ -9,9 +9,10 @@ import type { Memories } from '../../memory/memories.ts';
 import { isMemoryKind, MEMORY_KINDS, type MemoryFilter, type MemoryKind } from '../../memory/types.ts';
 import { type Context, makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
+import { registerMemoryBackup } from './memory-backup.ts';
 
 /**
- * `timmy memory add|search|stats|export|import|prune`: the agents' memory file (`<dataDir>/memory.sqlite`)
+ * `timmy memory add|search|stats|export|import|prune|backup|restore`: the agents' memory file (`<dataDir>/memory.sqlite`)
  * with the configured embedder (docs/memory.md). A memory file of another model is re-embedded first,
  * with its progress on stderr.
  */
@@ -215,6 +216,8 @@ export function registerMemory(program: Command, io: CliIo, result: { code: numb
       });
       result.code = 0;
     });
+
+  registerMemoryBackup(memory, io, result, (run) => withMemories(io, program, run));
 }
 
 async function withMemories(
