@@ -22,6 +22,7 @@ import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
 import type { LlmProvider } from '../llm/provider.ts';
 import { openMemories } from '../memory/from-config.ts';
 import type { Memories } from '../memory/memories.ts';
+import { isMemoryKind } from '../memory/types.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { RelayClient } from '../relay/client.ts';
 
@@ -287,6 +288,23 @@ function agentMemory(m: Memories, config: Config['memory']): AgentMemory {
         : (await m.recall(query, { k: config.recallK, filter: { agent } })).map((r) => r.memory.content),
     remember: async (agent, memory) => {
       if (config.rememberJobs) await m.remember({ agent, ...memory });
+    },
+    search: async (agent, query, o) => {
+      const kinds = o.kinds?.filter(isMemoryKind);
+      const hits = await m.search(query, {
+        k: o.k,
+        hybrid: o.hybrid === true,
+        filter: kinds === undefined ? { agent } : { agent, kinds },
+      });
+      return hits.map(({ memory: r, score }) => ({
+        id: r.id,
+        agent: r.agent,
+        kind: r.kind,
+        content: r.content,
+        createdAt: r.createdAt,
+        score,
+        meta: r.meta,
+      }));
     },
   };
 }

@@ -48,6 +48,36 @@ export interface HandlerContext {
   progress(message: string): void;
   signal: AbortSignal;
   logger: Logger;
+  /** The agent's memory, to search (the memory DVM kind); absent when the agent has none. */
+  memory?: HandlerMemory;
+}
+
+/** One memory found by a search, with where it came from (docs/memory.md, "Memory as a DVM"). */
+export interface MemoryHit {
+  id: number;
+  /** Its namespace: the agent's name. */
+  agent: string;
+  kind: string;
+  content: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Cosine similarity, or the reciprocal rank fusion score of a hybrid search. */
+  score: number;
+  meta: Record<string, unknown>;
+}
+
+export interface MemorySearchOptions {
+  /** The namespace searched; absent: the serving agent's own. */
+  agent?: string;
+  k: number;
+  kinds?: readonly string[];
+  /** Vector and BM25 fused (reciprocal rank fusion) instead of the vector search alone. */
+  hybrid?: boolean;
+}
+
+/** What a handler may ask of the serving agent's memory. */
+export interface HandlerMemory {
+  search(query: string, options: MemorySearchOptions): Promise<MemoryHit[]>;
 }
 
 /** A failure the customer should read (sent as NIP-90 `error` feedback with this message). */

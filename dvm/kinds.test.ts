@@ -18,6 +18,7 @@ import {
   JOB_RESULT_MAX,
   JOB_RESULT_MIN,
   jobKindInfo,
+  MEMORY_SEARCH_KIND,
   parseNonNegativeInt,
   readAmountTag,
   requestKindFor,
@@ -29,7 +30,10 @@ test('kind constants match NIP-90, NIP-89 and the project-defined kinds', () => 
     [JOB_REQUEST_MIN, JOB_REQUEST_MAX, JOB_RESULT_MIN, JOB_RESULT_MAX, FEEDBACK_KIND, HANDLER_INFO_KIND],
     [5000, 5999, 6000, 6999, 7000, 31990],
   );
-  assert.deepEqual([ECHO_KIND, ASSIGNMENT_KIND, HEARTBEAT_KIND], [5700, 7600, 20600]);
+  assert.deepEqual(
+    [ECHO_KIND, MEMORY_SEARCH_KIND, ASSIGNMENT_KIND, HEARTBEAT_KIND],
+    [5700, 5701, 7600, 20600],
+  );
   // the project-defined kinds do not collide with kinds nostr-tools knows
   assert.notEqual(HEARTBEAT_KIND, HTTPAuth);
   assert.notEqual(ASSIGNMENT_KIND, Label);
@@ -38,7 +42,7 @@ test('kind constants match NIP-90, NIP-89 and the project-defined kinds', () => 
 test('the registry covers the kinds the agents serve, each fully described', () => {
   assert.deepEqual(
     JOB_KINDS.map((k) => k.kind),
-    [5000, 5001, 5002, 5050, 5250, 5700],
+    [5000, 5001, 5002, 5050, 5250, 5700, 5701],
   );
   const names = new Set<string>();
   for (const info of JOB_KINDS) {

@@ -20,6 +20,12 @@ export const HANDLER_INFO_KIND: number = Handlerinformation;
  * data-vending-machines registry uses (5600 there is "Wasm execution"; see docs/protocol.md).
  */
 export const ECHO_KIND = 5700;
+/**
+ * Project-defined: search an agent's memory and answer with the matching memories and their sources. The
+ * registry's search kinds (5302 content, 5303 people) answer with lists of Nostr events or profiles; a
+ * memory is neither (docs/protocol.md).
+ */
+export const MEMORY_SEARCH_KIND = 5701;
 /** Project-defined, regular: the coordinator assigns a job request to one agent. */
 export const ASSIGNMENT_KIND = 7600;
 /** Project-defined, regular: a desk hands a job request to a peer's desk (docs/federation.md). */
@@ -125,6 +131,29 @@ export const JOB_KINDS: readonly JobKindInfo[] = [
     inputs: 'Any inputs; their text is returned.',
     params: [],
     output: 'The inputs as text/plain.',
+    needsLlm: false,
+  },
+  {
+    kind: MEMORY_SEARCH_KIND,
+    name: 'memory-search',
+    title: 'Memory search (project-defined)',
+    description:
+      "Searches an agent's memory by meaning and answers with the matching memories and their sources. Project-defined.",
+    inputs: 'The query as a text input (several are joined).',
+    params: [
+      { name: 'k', description: 'How many memories to return, 1 to 50 (default 5).' },
+      {
+        name: 'agent',
+        description: "The namespace searched: an agent's name (default the serving agent's).",
+      },
+      {
+        name: 'kind',
+        description: 'Only memories of these kinds: episodic, semantic, procedural (comma-separated).',
+      },
+      { name: 'hybrid', description: '"true": fuse the vector search with keyword search (BM25).' },
+    ],
+    output:
+      'JSON {query, agent, hybrid, results: [{id, agent, kind, createdAt, score, content, source}]}, or markdown.',
     needsLlm: false,
   },
 ];

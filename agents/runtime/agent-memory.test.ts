@@ -60,6 +60,7 @@ test('a failing memory never fails the job: the prompt goes without, with a warn
       throw new Error('disk gone');
     },
     remember: async () => {},
+    search: async () => [],
   };
   assert.equal(await recallSafely(broken, 'quill', request, logger), request);
   assert.ok(logger.records.some((e) => e.level === 'warn'));

@@ -1,12 +1,13 @@
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
+import type { MemoryHit, MemorySearchOptions } from '../../dvm/handler.ts';
 import { encodeNpub } from '../../identity/nip19.ts';
 import type { ChatMessage, CompletionRequest } from '../../llm/provider.ts';
 
 /**
- * What an agent's worker needs of a memory (docs/memory.md): recall the texts most relevant to a prompt and
- * remember a finished job. `cli/compose-agents.ts` adapts memory/'s `Memories` to it; the agent's name is
+ * What an agent's worker needs of a memory (docs/memory.md): recall the texts most relevant to a prompt,
+ * remember a finished job, and search a namespace for the memory DVM kind. `cli/compose-agents.ts` adapts memory/'s `Memories` to it; the agent's name is
  * its namespace.
  */
 export interface AgentMemory {
@@ -20,6 +21,8 @@ export interface AgentMemory {
       meta?: Record<string, unknown>;
     },
   ): Promise<void>;
+  /** The k best memories of the namespace `agent` for `query`, best first, with their sources. */
+  search(agent: string, query: string, options: Omit<MemorySearchOptions, 'agent'>): Promise<MemoryHit[]>;
 }
 
 const MAX_QUERY_CHARS = 2000;

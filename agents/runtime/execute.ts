@@ -1,7 +1,7 @@
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
-import type { HandlerOutput, JobHandler, ResolvedInput } from '../../dvm/handler.ts';
+import type { HandlerMemory, HandlerOutput, JobHandler, ResolvedInput } from '../../dvm/handler.ts';
 import { JobInputError } from '../../dvm/handler.ts';
 import { JobRequestError, parseJobRequest } from '../../dvm/request.ts';
 import type { Completion, CompletionRequest } from '../../llm/provider.ts';
@@ -22,6 +22,8 @@ export interface ExecutionEffects {
   resolveInputs(inputs: readonly RequestedInput[], signal: AbortSignal): Promise<ResolvedInput[]>;
   complete(request: CompletionRequest): Promise<Completion>;
   progress(message: string): void;
+  /** The agent's memory, searched by the memory DVM kind (absent: none, or a replay without it). */
+  memory?: HandlerMemory;
 }
 
 export interface ExecuteOptions {
@@ -65,6 +67,7 @@ export async function executeJob(o: ExecuteOptions): Promise<HandlerOutput> {
         progress: (message) => o.effects.progress(message),
         signal: o.signal,
         logger: o.logger,
+        ...(o.effects.memory ? { memory: o.effects.memory } : {}),
       },
     ),
   );

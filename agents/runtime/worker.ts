@@ -7,8 +7,9 @@ import type { Signer } from '../../core/signer.ts';
 import type { Publish, Subscribe } from '../../core/transport.ts';
 import { type Assignment, buildHeartbeat, parseAssignment } from '../../dvm/coordination.ts';
 import { buildFeedback } from '../../dvm/feedback.ts';
-import type { JobHandler } from '../../dvm/handler.ts';
+import type { HandlerMemory, JobHandler } from '../../dvm/handler.ts';
 import { JobInputError } from '../../dvm/handler.ts';
+import { MEMORY_SEARCH_KIND } from '../../dvm/kinds.ts';
 import { decryptJobRequest, isEncryptedRequest } from '../../dvm/request.ts';
 import { buildResult } from '../../dvm/result.ts';
 import type { LlmProvider } from '../../llm/provider.ts';
@@ -288,7 +289,8 @@ export class DvmWorker {
     answer: string,
   ): void {
     const memory = this.options.memory;
-    if (!memory) return;
+    // A search of the memory is not remembered: its answer is memories already there.
+    if (!memory || request.kind === MEMORY_SEARCH_KIND) return;
     const asked =
       prompt ??
       request.tags
@@ -299,6 +301,13 @@ export class DvmWorker {
     memory
       .remember(this.options.name, { kind: 'episodic', content: m.content, meta: m.meta })
       .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'the job was not remembered'));
+  }
+
+  /** The memory as a handler sees it: searches default to this agent's namespace. */
+  private memorySearch(memory: AgentMemory): HandlerMemory {
+    return {
+      search: (query, { agent, ...o }) => memory.search(agent ?? this.options.name, query, o),
+    };
   }
 
   private async execute(queued: WorkItem): Promise<void> {
@@ -357,6 +366,7 @@ export class DvmWorker {
             return this.options.llm.complete(await recallSafely(memory, this.options.name, req, this.log));
           },
           progress: this.progress(request),
+          ...(this.options.memory ? { memory: this.memorySearch(this.options.memory) } : {}),
         },
       });
       if (this.stopping.signal.aborted) return;

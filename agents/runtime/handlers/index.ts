@@ -6,6 +6,7 @@ import type { JobHandler } from '../../../dvm/handler.ts';
 import { echo } from './echo.ts';
 import { extractiveSummary } from './extractive-summary.ts';
 import { textGeneration, translation } from './llm-text.ts';
+import { memorySearch } from './memory-search.ts';
 import { textExtraction } from './text-extraction.ts';
 
 export { createTextGenerationHandler, createTranslationHandler } from './llm-text.ts';
@@ -13,6 +14,7 @@ export { createTextGenerationHandler, createTranslationHandler } from './llm-tex
 export const HANDLER_NAMES = [
   'echo',
   'extractive-summary',
+  'memory-search',
   'text-extraction',
   'text-generation',
   'translation',
@@ -21,7 +23,7 @@ export const HANDLER_NAMES = [
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export function builtinHandlers(): JobHandler[] {
-  return [echo, extractiveSummary, textExtraction, textGeneration, translation];
+  return [echo, extractiveSummary, memorySearch, textExtraction, textGeneration, translation];
 }
 
 export function isHandlerName(name: string): name is HandlerName {
