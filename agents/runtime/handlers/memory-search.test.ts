@@ -44,11 +44,20 @@ const HITS: MemoryHit[] = [
   {
     id: 2,
     agent: 'seer',
-    kind: 'episodic',
-    content: 'Job of kind 5001 for Alice. Asked: summarize the lightning paper.',
+    kind: 'procedural',
+    content: 'For Alice, kind 5001: summarize the lightning paper section by section.',
     createdAt: T + 1000,
     score: 0,
     meta: { job: JOB_ID, kind: 5001, event: 'not hex' },
+  },
+  {
+    id: 3,
+    agent: 'seer',
+    kind: 'episodic',
+    content: 'Job of kind 5001 for customer Alice. Asked: how does Alice pay her lightning invoices',
+    createdAt: T + 2000,
+    score: 0,
+    meta: { job: JOB_ID, kind: 5001 },
   },
 ];
 
@@ -103,28 +112,30 @@ test('answers with the matching memories, best first, each with its source', asy
     content: 'Alice pays her invoices over lightning within the hour.',
     source: {},
   });
-  // The job id of an episodic memory is its source; a malformed event id is left out.
+  // The job id a memory names is its source; a malformed event id is left out.
   assert.deepEqual(a.results[1]?.source, { job: JOB_ID });
-  assert.deepEqual(memory.asked[0]?.options, { k: 5, hybrid: false });
+  // Facts and procedures only: the episodic record of a customer's job is never asked for.
+  assert.deepEqual(memory.asked[0]?.options, { k: 5, hybrid: false, kinds: ['semantic', 'procedural'] });
+  assert.ok(a.results.every((r) => r.kind !== 'episodic'));
 });
 
 test('params: k, agent, kind and hybrid reach the memory', async () => {
   const memory = new FakeMemory(HITS);
   const a = await answer(
     memory,
-    job('alice lightning', { k: '1', agent: 'quill', kind: 'Episodic, semantic', hybrid: 'true' }),
+    job('alice lightning', { k: '1', agent: 'quill', kind: 'Procedural, semantic', hybrid: 'true' }),
   );
   assert.equal(a.results.length, 1);
   assert.equal(a.agent, 'quill');
-  assert.deepEqual(a.kinds, ['episodic', 'semantic']);
+  assert.deepEqual(a.kinds, ['procedural', 'semantic']);
   assert.equal(a.hybrid, true);
   assert.deepEqual(memory.asked[0]?.options, {
     k: 1,
     hybrid: true,
     agent: 'quill',
-    kinds: ['episodic', 'semantic'],
+    kinds: ['procedural', 'semantic'],
   });
-  const only = await answer(memory, job('alice lightning', { kind: 'episodic' }));
+  const only = await answer(memory, job('alice lightning', { kind: 'procedural' }));
   assert.deepEqual(
     only.results.map((r) => r.id),
     [2],
@@ -140,7 +151,7 @@ test('markdown when the output tag asks for it', async () => {
   const out = await memorySearch.run(job('alice invoices', {}, 'text/markdown'), ctx(new FakeMemory(HITS)));
   assert.match(out.content, /^Memories matching "alice invoices":/);
   assert.match(out.content, /1\. Alice pays her invoices over lightning within the hour\./);
-  assert.match(out.content, /memory 2 · agent seer · episodic · 2026-01-02T03:04:06\.000Z · score 0\.1/);
+  assert.match(out.content, /memory 2 · agent seer · procedural · 2026-01-02T03:04:06\.000Z · score 0\.1/);
   assert.match(out.content, new RegExp(`job ${JOB_ID}`));
   const none = await memorySearch.run(job('volcanoes', {}, 'text/markdown'), ctx(new FakeMemory(HITS)));
   assert.equal(none.content, 'No memory matches "volcanoes".');
@@ -164,7 +175,8 @@ test('bad requests are refused with a message that shows how to ask', async () =
   await refused({ ...job(''), inputs: [text('  ')] }, /needs a query/);
   await refused(job('q', { k: '0' }), /param "k" must be a whole number from 1 to 50/);
   await refused(job('q', { k: '51' }), /param "k"/);
-  await refused(job('q', { kind: 'dreams' }), /param "kind" must be episodic, semantic, procedural/);
+  await refused(job('q', { kind: 'dreams' }), /param "kind" must be semantic, procedural/);
+  await refused(job('q', { kind: 'semantic,episodic' }), /episodic memories record customers' jobs/);
   await refused(job('q', { agent: '../etc' }), /param "agent" must be an agent's name/);
   await refused(job('q', { hybrid: 'maybe' }), /param "hybrid" must be "true" or "false"/);
   assert.equal(memory.asked.length, 0, 'a bad request never reaches the memory');

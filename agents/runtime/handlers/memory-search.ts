@@ -3,8 +3,9 @@
  * "Memory as a DVM") and answers with the matching memories and their sources, best first.
  *
  * The query is the text input (several are joined). Params: `k` (1 to 50, default 5), `agent` (the namespace
- * searched; default the serving agent's own), `kind` (episodic, semantic, procedural: comma-separated),
- * `hybrid` ("true": vector and BM25 fused). The result is JSON (`MemorySearchAnswer`), or markdown when the
+ * searched; default the serving agent's own), `kind` (semantic, procedural: comma-separated; default both),
+ * `hybrid` ("true": vector and BM25 fused). Episodic memories are never served: they record customers' jobs
+ * (their requests and answers), which no other client may read. The result is JSON (`MemorySearchAnswer`), or markdown when the
  * request's `output` tag is `text/markdown`. An agent without a memory fails the job with an error feedback.
  */
 import {
@@ -18,7 +19,8 @@ import {
 import { isHex64, MEMORY_SEARCH_KIND } from '../../../dvm/kinds.ts';
 import { inputText, intParam, shown, textParam } from './params.ts';
 
-const MEMORY_KINDS = ['episodic', 'semantic', 'procedural'] as const;
+/** What an outside client may search: facts and procedures, never the episodic records of customers' jobs. */
+const PUBLIC_KINDS = ['semantic', 'procedural'] as const;
 const DEFAULT_K = 5;
 const MAX_K = 50;
 const MAX_QUERY_CHARS = 2000;
@@ -50,7 +52,7 @@ export interface MemorySearchAnswer {
   query: string;
   /** The namespace asked for; absent: the serving agent's own (each result names its agent). */
   agent?: string;
-  kinds?: string[];
+  kinds: string[];
   hybrid: boolean;
   results: MemorySearchResult[];
 }
@@ -66,14 +68,19 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function kindsParam(params: Record<string, string>): string[] | undefined {
+function kindsParam(params: Record<string, string>): string[] {
   const raw = textParam(params, 'kind');
-  if (raw === undefined) return undefined;
+  if (raw === undefined) return [...PUBLIC_KINDS];
   const kinds = [...new Set(raw.split(',').map((k) => k.trim().toLowerCase()))].filter((k) => k !== '');
-  const bad = kinds.find((k) => !(MEMORY_KINDS as readonly string[]).includes(k));
+  if (kinds.includes('episodic'))
+    throw new JobInputError(
+      "episodic memories record customers' jobs and are never searchable by other clients: " +
+        `ask for ${PUBLIC_KINDS.join(' or ')} (e.g. ["param", "kind", "semantic"])`,
+    );
+  const bad = kinds.find((k) => !(PUBLIC_KINDS as readonly string[]).includes(k));
   if (bad !== undefined || kinds.length === 0)
     throw new JobInputError(
-      `param "kind" must be ${MEMORY_KINDS.join(', ')} (comma-separated), got "${shown(raw)}" ` +
+      `param "kind" must be ${PUBLIC_KINDS.join(', ')} (comma-separated), got "${shown(raw)}" ` +
         '(e.g. ["param", "kind", "semantic"])',
     );
   return kinds;
@@ -135,7 +142,7 @@ export const memorySearch: JobHandler = {
     properties: {
       k: { type: 'integer', minimum: 1, maximum: MAX_K, description: 'how many memories (default 5)' },
       agent: { type: 'string', description: "the namespace searched (default the serving agent's)" },
-      kind: { type: 'string', description: 'episodic, semantic, procedural (comma-separated)' },
+      kind: { type: 'string', description: 'semantic, procedural (comma-separated; default both)' },
       hybrid: { type: 'string', enum: ['true', 'false'], description: 'fuse vector and keyword search' },
     },
   },
@@ -153,12 +160,12 @@ export const memorySearch: JobHandler = {
       k,
       hybrid,
       ...(agent === undefined ? {} : { agent }),
-      ...(kinds === undefined ? {} : { kinds }),
+      kinds,
     });
     const answer: MemorySearchAnswer = {
       query,
       ...(agent === undefined ? {} : { agent }),
-      ...(kinds === undefined ? {} : { kinds }),
+      kinds,
       hybrid,
       results: hits.slice(0, k).map(result),
     };
