@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
-import { type ImportReport, importLines, type MemoryLine, parseLine } from './jsonl.ts';
+import { exportLines, type ImportReport, importLines, type MemoryLine, parseLine } from './jsonl.ts';
 import type { Memories } from './memories.ts';
 
 /**
@@ -208,26 +208,7 @@ export async function restoreMemories(o: RestoreOptions): Promise<RestoreReport>
 
 /** The agent's memories as JSONL records without vectors. */
 function backupLines(memories: Memories, agent: string): string[] {
-  const lines: string[] = [];
-  for (const m of memories.store.iterate({ agent })) {
-    const line: MemoryLine = {
-      v: 1,
-      agent: m.agent,
-      kind: m.kind,
-      content: m.content,
-      contentHash: m.contentHash,
-      importance: m.importance,
-      createdAt: m.createdAt,
-      accessedAt: m.accessedAt,
-      accessCount: m.accessCount,
-      meta: m.meta,
-      model: null,
-      dimension: null,
-      embedding: null,
-    };
-    lines.push(JSON.stringify(line));
-  }
-  return lines;
+  return [...exportLines(memories.store, { agent }, { vectors: false })];
 }
 
 /** Cuts UTF-8 bytes into strings of at most `max` bytes, never inside a character. */

@@ -35,8 +35,18 @@ export class MemoryImportError extends Error {
   }
 }
 
-export function* exportLines(store: VectorStore, filter: MemoryFilter = {}): Generator<string> {
+/**
+ * The memories as JSONL records; `vectors: false` leaves the embeddings out (a backup: the restoring side
+ * embeds again with its own model).
+ */
+export function* exportLines(
+  store: VectorStore,
+  filter: MemoryFilter = {},
+  options: { vectors?: boolean } = {},
+): Generator<string> {
+  const vectors = options.vectors ?? true;
   for (const m of store.iterate(filter)) {
+    const embedding = vectors ? m.embedding : undefined;
     const line: MemoryLine = {
       v: 1,
       agent: m.agent,
@@ -48,9 +58,9 @@ export function* exportLines(store: VectorStore, filter: MemoryFilter = {}): Gen
       accessedAt: m.accessedAt,
       accessCount: m.accessCount,
       meta: m.meta,
-      model: m.embedding ? m.model : null,
-      dimension: m.embedding ? m.dimension : null,
-      embedding: m.embedding ? vectorBytes(m.embedding).toString('base64') : null,
+      model: embedding ? m.model : null,
+      dimension: embedding ? m.dimension : null,
+      embedding: embedding ? vectorBytes(embedding).toString('base64') : null,
     };
     yield JSON.stringify(line);
   }
