@@ -16,16 +16,15 @@ import { formatExplanation } from '../reputation/explain.ts';
 import type {
   AgentList,
   AgentProfile,
-  AgentStats,
   Approvals,
   DemoWallet,
   InstancePeerAgent,
   LlmStatus,
   PeerList,
-  SwarmSnapshot,
   WalletView,
   Withdrawal,
 } from './api-types.ts';
+import { agentStatsOf, peerStatsOf } from './dashboard-agents.ts';
 import {
   BadQuery,
   type JobPaymentLookup,
@@ -35,6 +34,7 @@ import {
   rowOf,
 } from './dashboard-jobs.ts';
 import { type DashboardSessions, type Refusal, SESSION_PATH } from './dashboard-session.ts';
+import { swarmSnapshot } from './dashboard-swarm.ts';
 
 /**
  * The dashboard's JSON API (the routes and types are in web/api-types.ts; docs/dashboard.md): public reads,
@@ -180,7 +180,7 @@ export class DashboardApi {
       if (agent) return async () => ok(this.agentProfile(agent[1] ?? ''));
       if (path === '/api/peers') return async () => ok(this.peerList());
       if (path === '/api/llm') return async () => ok(this.llmStatus());
-      if (path === '/api/swarm') return async () => ok(this.swarm());
+      if (path === '/api/swarm') return async () => ok(swarmSnapshot(this.options.sources));
       const owner = (fn: () => unknown) => async (req: IncomingMessage) => {
         const who = s.reader(req.headers.cookie, true);
         return who.ok ? ok(fn()) : refusal(who);
@@ -300,53 +300,13 @@ export class DashboardApi {
     }
   }
 
-  private agentStats(a: DashboardAgent): AgentStats {
-    const { pubkey: _, ...w } = this.stats.stats(a.pubkey);
-    return {
-      pubkey: a.pubkey,
-      npub: encodeNpub(a.pubkey),
-      name: a.name,
-      displayName: a.displayName,
-      ...(a.nip05 ? { nip05: a.nip05 } : {}),
-      about: a.about,
-      role: a.role,
-      where: a.local ? 'local' : 'elsewhere',
-      kinds: a.kinds,
-      alive: a.alive,
-      ...(a.lastBeatAt !== undefined ? { lastBeatAt: a.lastBeatAt } : {}),
-      load: a.load,
-      ...w,
-      score: a.score,
-      scores: a.scores,
-    };
-  }
-
-  private peerStats(p: InstancePeerAgent): AgentStats {
-    const { pubkey: _, ...w } = this.stats.stats(p.pubkey);
-    return {
-      pubkey: p.pubkey,
-      npub: encodeNpub(p.pubkey),
-      name: p.name,
-      displayName: p.name,
-      about: '',
-      role: 'agent',
-      where: 'peer',
-      kinds: p.kinds.map((kind) => ({ kind })),
-      alive: p.alive,
-      load: 0,
-      ...w,
-      score: p.score,
-      scores: {},
-    };
-  }
-
   private agentList(): AgentList {
     this.stats.refresh();
     const { sources } = this.options;
     return {
       agents: [
-        ...sources.agents().map((a) => this.agentStats(a)),
-        ...sources.peerAgents().map((p) => this.peerStats(p)),
+        ...sources.agents().map((a) => agentStatsOf(a, this.stats)),
+        ...sources.peerAgents().map((p) => peerStatsOf(p, this.stats)),
       ],
     };
   }
@@ -366,7 +326,7 @@ export class DashboardApi {
     const score = sources.reputation.score(pubkey);
     const recent = listJobs(sources.log, { agent: pubkey, limit: 20 }, this.payment).jobs;
     return {
-      agent: own ? this.agentStats(own) : this.peerStats(peer as InstancePeerAgent),
+      agent: own ? agentStatsOf(own, this.stats) : peerStatsOf(peer as InstancePeerAgent, this.stats),
       explanation: score.explanation,
       explanationText: formatExplanation(
         { subject: pubkey, jobKind: undefined, score: score.score },
@@ -469,60 +429,6 @@ export class DashboardApi {
     const nwc = new URL(url);
     nwc.searchParams.set('relay', relay);
     return { nwcUrl: nwc.toString(), testSats: true };
-  }
-
-  private swarm(): SwarmSnapshot {
-    const { sources } = this.options;
-    const desk = sources.coordinator;
-    const nodes: SwarmSnapshot['nodes'] = [];
-    const edges: SwarmSnapshot['edges'] = [];
-    const seen = new Set<string>();
-    const add = (n: SwarmSnapshot['nodes'][number]): void => {
-      if (seen.has(n.id)) return;
-      seen.add(n.id);
-      nodes.push(n);
-    };
-    for (const a of sources.agents()) {
-      const isDesk = a.pubkey === desk;
-      add({
-        id: a.pubkey,
-        type: isDesk ? 'desk' : 'agent',
-        label: a.displayName,
-        score: a.score,
-        state: !a.alive ? 'dead' : a.load > 0 ? 'busy' : 'alive',
-      });
-      if (!isDesk) edges.push({ source: desk, target: a.pubkey, type: 'federation' });
-    }
-    for (const d of sources.peers?.desks() ?? []) {
-      add({ id: d.pubkey, type: 'instance', label: d.name || d.relay, score: 50, state: 'alive' });
-      edges.push({ source: desk, target: d.pubkey, type: 'federation' });
-    }
-    for (const p of sources.peerAgents()) {
-      add({
-        id: p.pubkey,
-        type: 'agent',
-        label: p.name,
-        score: p.score,
-        state: p.alive ? 'alive' : 'dead',
-        ...(seen.has(p.desk) ? { parent: p.desk } : {}),
-      });
-      if (seen.has(p.desk)) edges.push({ source: p.desk, target: p.pubkey, type: 'federation' });
-    }
-    for (const j of sources.log.list({ limit: 100 })) {
-      add({
-        id: j.customer,
-        type: 'customer',
-        label: `${j.customer.slice(0, 8)}…`,
-        score: 50,
-        state: 'alive',
-      });
-      edges.push({ source: j.customer, target: desk, type: 'job', job: j.id });
-      if (j.agent) {
-        add({ id: j.agent, type: 'agent', label: `${j.agent.slice(0, 8)}…`, score: 50, state: 'alive' });
-        edges.push({ source: desk, target: j.agent, type: 'assignment', job: j.id });
-      }
-    }
-    return { nodes, edges };
   }
 }
 
