@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.ts';
-import type { RelayPrefix } from '../core/errors.ts';
 import type { EventStore } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ReadAccess } from './access.ts';
@@ -7,6 +6,7 @@ import type { AuthVerifier } from './auth.ts';
 import type { Sub } from './connection.ts';
 import type { Ingest } from './ingest.ts';
 import type { RelayLimits } from './limits.ts';
+import { prefixOf } from './messages.ts';
 import type { AuthMode } from './policies.ts';
 import type { SubscriptionIndex } from './subscriptions.ts';
 
@@ -18,22 +18,10 @@ export interface RelayCounters {
   rejectedBy: Map<string, number>;
 }
 
-const PREFIXES: ReadonlySet<string> = new Set<RelayPrefix>([
-  'invalid',
-  'blocked',
-  'rate-limited',
-  'auth-required',
-  'restricted',
-  'duplicate',
-  'pow',
-  'error',
-]);
-
 /** Counts one `OK false`, under its message's NIP-01 prefix (a bounded set of names). */
 export function countRejected(counters: RelayCounters, message: string): void {
   counters.rejected++;
-  const head = message.split(':', 1)[0] ?? '';
-  const reason = PREFIXES.has(head) ? head : 'other';
+  const reason = prefixOf(message) ?? 'other';
   counters.rejectedBy.set(reason, (counters.rejectedBy.get(reason) ?? 0) + 1);
 }
 

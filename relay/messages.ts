@@ -127,7 +127,7 @@ export const relayMessage = {
   event: (subId: string, eventJson: string): string => `["EVENT",${JSON.stringify(subId)},${eventJson}]`,
 };
 
-const PREFIXES: readonly string[] = [
+const PREFIXES: ReadonlySet<string> = new Set<RelayPrefix>([
   'invalid',
   'blocked',
   'rate-limited',
@@ -136,10 +136,16 @@ const PREFIXES: readonly string[] = [
   'duplicate',
   'pow',
   'error',
-];
+]);
+
+/** The NIP-01 machine-readable prefix a relay message starts with, if it is one of the standard ones. */
+export function prefixOf(message: string): RelayPrefix | undefined {
+  const colon = message.indexOf(':');
+  const head = colon > 0 ? message.slice(0, colon) : '';
+  return PREFIXES.has(head) ? (head as RelayPrefix) : undefined;
+}
 
 /** `reason` if it already starts with a NIP-01 prefix, else `fallback: reason`. */
 export function withPrefix(reason: string, fallback: RelayPrefix): string {
-  const colon = reason.indexOf(':');
-  return colon > 0 && PREFIXES.includes(reason.slice(0, colon)) ? reason : `${fallback}: ${reason}`;
+  return prefixOf(reason) !== undefined ? reason : `${fallback}: ${reason}`;
 }
