@@ -101,3 +101,23 @@ export function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i] as number;
 }
+
+/** p50, p99, mean and max of a set of samples (milliseconds or any unit), and how many. */
+export interface SampleStats {
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+  n: number;
+}
+
+export function sampleStats(samples: number[]): SampleStats {
+  const sorted = samples.slice().sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    n: samples.length,
+  };
+}

@@ -38,7 +38,7 @@ import { FakeEmbedder } from '../memory/fake-embedder.ts';
 import type { MemoryFilter, MemoryKind } from '../memory/types.ts';
 import { UseLiteEmbedder } from '../memory/use-lite.ts';
 import { type NewMemory, VectorStore } from '../memory/vector-store.ts';
-import { percentile, prng } from './events.ts';
+import { prng, type SampleStats, sampleStats } from './events.ts';
 
 const DIM = 512;
 const K = 10;
@@ -217,23 +217,6 @@ function recallAt(found: readonly number[], truth: readonly number[]): number {
   return found.filter((id) => t.has(id)).length / truth.length;
 }
 
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-  n: number;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = samples.slice().sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    mean: samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length),
-    n: samples.length,
-  };
-}
-
 function table(headers: string[], rows: string[][]): string {
   const cells = [headers, ...rows];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
@@ -342,7 +325,7 @@ async function benchSize(
   const measure = (
     f: (q: Float32Array, i: number) => number[],
     truth: number[][],
-  ): { s: Stats; recall: number } => {
+  ): { s: SampleStats; recall: number } => {
     const times: number[] = [];
     let recall = 0;
     for (let i = 0; i < qs.length; i++) {
@@ -355,7 +338,7 @@ async function benchSize(
         recall += recallAt(found, truth[i] as number[]);
       }
     }
-    return { s: stats(times), recall: recall / queries };
+    return { s: sampleStats(times), recall: recall / queries };
   };
   const filterOf = (i: number): MemoryFilter => ({ agent: `agent-${qagent(i)}` });
   const bitOnly = store.db.prepare(
@@ -387,11 +370,16 @@ async function benchSize(
   rmSync(`${path}-wal`, { force: true });
   rmSync(`${path}-shm`, { force: true });
 
-  const base = stats(tExact);
-  const baseF = stats(tExactF);
-  const sql = stats(tSql);
+  const base = sampleStats(tExact);
+  const baseF = sampleStats(tExactF);
+  const sql = sampleStats(tSql);
   const target = n === 100_000;
-  const row = (name: string, r: { s: Stats; recall: number }, against: Stats, meets: boolean): string[] => [
+  const row = (
+    name: string,
+    r: { s: SampleStats; recall: number },
+    against: SampleStats,
+    meets: boolean,
+  ): string[] => [
     name,
     String(r.s.n),
     ms(r.s.p50),
@@ -403,7 +391,7 @@ async function benchSize(
       ? `${r.s.p99 < 20 ? 'p99 < 20 ms: met' : 'p99 < 20 ms: MISSED'}, ${r.recall >= 0.95 ? 'recall ≥ 0.95: met' : 'recall ≥ 0.95: MISSED'}`
       : '-',
   ];
-  const baseRow = (name: string, s: Stats): string[] => [
+  const baseRow = (name: string, s: SampleStats): string[] => [
     name,
     String(s.n),
     ms(s.p50),
@@ -453,7 +441,7 @@ interface Throughput {
   name: string;
   batch: number;
   textsPerSecond: number;
-  msPerCall: Stats;
+  msPerCall: SampleStats;
 }
 
 async function throughput(
@@ -471,7 +459,7 @@ async function throughput(
     times.push(performance.now() - t);
   }
   const total = performance.now() - t0;
-  return { name, batch, textsPerSecond: (texts.length / total) * 1000, msPerCall: stats(times) };
+  return { name, batch, textsPerSecond: (texts.length / total) * 1000, msPerCall: sampleStats(times) };
 }
 
 async function benchEmbedding(log: (line: string) => void): Promise<string> {

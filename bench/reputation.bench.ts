@@ -16,7 +16,7 @@ import { emptyChange, LabelIndex } from '../reputation/label-index.ts';
 import { buildLabel, type Label, type LabelType, parseLabel } from '../reputation/labels.ts';
 import { scoreOptions } from '../reputation/options.ts';
 import { buildGraph, kindsOf, scoreSubject } from '../reputation/score.ts';
-import { percentile, prng } from './events.ts';
+import { prng, type SampleStats, sampleStats } from './events.ts';
 
 const NOW = 1_760_000_000;
 const DAY = 86_400;
@@ -85,25 +85,6 @@ export function makeReputationWorkload(
     });
   }
   return { npubs, seeds: raters.slice(0, 3), labels, edges: pairs.length };
-}
-
-interface Stats {
-  p50: number;
-  p99: number;
-  mean: number;
-  max: number;
-  n: number;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = samples.slice().sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    mean: samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length),
-    max: sorted[sorted.length - 1] ?? Number.NaN,
-    n: samples.length,
-  };
 }
 
 function timed<T>(f: () => T): [T, number] {
@@ -239,7 +220,7 @@ export async function benchReputation(options: {
     anyLookups.push(timed(() => book.score(subject, kind))[1]);
     hitLookups.push(timed(() => book.score(subject, kind))[1]);
   }
-  const all = stats([...missLookups, ...anyLookups, ...hitLookups]);
+  const all = sampleStats([...missLookups, ...anyLookups, ...hitLookups]);
 
   // The baseline: a naive lookup that recomputes everything from the labels.
   const naive: number[] = [];
@@ -255,14 +236,14 @@ export async function benchReputation(options: {
       })[1],
     );
   }
-  const naiveStats = stats(naive);
-  const trusted = stats(trustedAdds);
-  const stranger = stats(strangerAdds);
-  const miss = stats(missLookups);
-  const first = stats(anyLookups);
-  const hit = stats(hitLookups);
-  const target = (s: Stats): string => (s.p99 <= 5 ? 'p99 ≤ 5 ms: yes' : 'p99 ≤ 5 ms: NO');
-  const row = (name: string, s: Stats, target = '-'): string[] => [
+  const naiveStats = sampleStats(naive);
+  const trusted = sampleStats(trustedAdds);
+  const stranger = sampleStats(strangerAdds);
+  const miss = sampleStats(missLookups);
+  const first = sampleStats(anyLookups);
+  const hit = sampleStats(hitLookups);
+  const target = (s: SampleStats): string => (s.p99 <= 5 ? 'p99 ≤ 5 ms: yes' : 'p99 ≤ 5 ms: NO');
+  const row = (name: string, s: SampleStats, target = '-'): string[] => [
     name,
     String(s.n),
     ms(s.p50),
