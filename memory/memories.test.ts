@@ -137,4 +137,87 @@ describe('Memories', () => {
     await assert.rejects(importLines(other.m, [lines[0]?.replace('first', 'forged') ?? '']), /contentHash/);
     for (const x of [m, same.m, other.m]) await x.close();
   });
+
+  test('metadata filters: recall, find and forget by customer; one memory replaced, not duplicated', async () => {
+    const { m, clock } = make();
+    const alice = 'a'.repeat(64);
+    const bob = 'b'.repeat(64);
+    await m.rememberMany([
+      {
+        agent: 'timmy',
+        kind: 'episodic',
+        content: 'poem about the sea for a customer',
+        meta: { customer: alice },
+      },
+      {
+        agent: 'timmy',
+        kind: 'episodic',
+        content: 'poem about the sea for a customer',
+        meta: { customer: bob },
+      },
+      {
+        agent: 'quill',
+        kind: 'episodic',
+        content: 'poem about the sea for a customer',
+        meta: { customer: alice },
+      },
+    ]);
+    const got = await m.recall('poem about the sea', {
+      k: 5,
+      filter: { agent: 'timmy', meta: { customer: alice } },
+    });
+    assert.deepEqual(
+      got.map((r) => [r.memory.agent, r.memory.meta.customer]),
+      [['timmy', alice]],
+    );
+    assert.deepEqual(
+      (await m.search('poem', { k: 5, filter: { meta: { customer: bob } } })).map(
+        (h) => h.memory.meta.customer,
+      ),
+      [bob],
+    );
+    // Several filters: one embedding, the union ranked together.
+    const union = await m.recall('poem about the sea', {
+      k: 5,
+      filter: [{ agent: 'quill' }, { agent: 'timmy', meta: { customer: bob } }],
+    });
+    assert.deepEqual(union.map((r) => r.memory.agent).sort(), ['quill', 'timmy']);
+    assert.throws(() => m.find({ meta: { 'x) OR 1=1 --': 'y' } }), /identifier/);
+
+    const match = { agent: 'timmy', kinds: ['semantic' as const], meta: { customer: alice } };
+    const one = await m.replace(match, {
+      agent: 'timmy',
+      kind: 'semantic',
+      content: 'alice: 1 job',
+      meta: { customer: alice },
+    });
+    clock.advance(HOUR);
+    const same = await m.replace(match, {
+      agent: 'timmy',
+      kind: 'semantic',
+      content: 'alice: 1 job',
+      meta: { customer: alice },
+    });
+    assert.equal(same.id, one.id, 'the same content again changes nothing');
+    const two = await m.replace(match, {
+      agent: 'timmy',
+      kind: 'semantic',
+      content: 'alice: 2 jobs',
+      meta: { customer: alice },
+    });
+    assert.deepEqual(
+      m.find(match).map((r) => [r.id, r.content]),
+      [[two.id, 'alice: 2 jobs']],
+    );
+    assert.equal(m.stats().indexed, 4, 'the replaced memory left the search table too');
+
+    assert.throws(() => m.forget({}), /needs a filter/);
+    assert.equal(m.forget({ meta: { customer: alice } }), 3);
+    assert.deepEqual(
+      [...m.store.iterate()].map((r) => r.meta.customer),
+      [bob],
+    );
+    assert.equal(m.stats().indexed, 1);
+    await m.close();
+  });
 });

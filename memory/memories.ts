@@ -111,18 +111,44 @@ export class Memories {
 
   async rememberMany(inputs: readonly RememberInput[]): Promise<MemoryRecord[]> {
     const now = this.clock.now();
-    const ids = this.store.insert(
-      inputs.map(
-        (m): NewMemory => ({
-          agent: m.agent,
-          kind: m.kind,
-          content: m.content,
-          importance: m.importance ?? 0.5,
-          createdAt: now,
-          meta: m.meta ?? {},
-        }),
-      ),
-    );
+    return this.embedded(this.store.insert(inputs.map((m) => newMemory(m, now))));
+  }
+
+  /**
+   * Keeps one memory where there would be several: the memories matching `match` (e.g. the desk's
+   * semantic memory of one customer: `{ agent, kinds: ['semantic'], meta: { customer } }`) are replaced by
+   * this one, in one transaction. The same content again changes nothing (no new embedding).
+   */
+  async replace(match: MemoryFilter, input: RememberInput): Promise<MemoryRecord> {
+    const [only, more] = this.store.find(match, 2);
+    if (only && more === undefined && only.content === input.content && only.kind === input.kind) return only;
+    const ids = this.store.replace(match, [newMemory(input, this.clock.now())]);
+    return (await this.embedded(ids))[0] as MemoryRecord;
+  }
+
+  /** The memories matching the filter (metadata too), newest first, at most `limit` (default 100). */
+  find(filter: MemoryFilter, limit = 100): MemoryRecord[] {
+    return this.store.find(filter, limit);
+  }
+
+  /**
+   * Deletes every memory matching the filter (e.g. `{ meta: { customer } }`: everything remembered about a
+   * customer, in every namespace); returns how many. An empty filter is refused: it would forget everything.
+   */
+  forget(filter: MemoryFilter): number {
+    const empty =
+      filter.agent === undefined &&
+      (filter.kinds ?? []).length === 0 &&
+      filter.since === undefined &&
+      filter.until === undefined &&
+      Object.keys(filter.meta ?? {}).length === 0;
+    if (empty) throw new Error('forget needs a filter (an agent, a kind, a time or a metadata value)');
+    const ids = [...this.store.iterate(filter)].map((r) => r.id);
+    this.store.delete(ids);
+    return ids.length;
+  }
+
+  private async embedded(ids: readonly number[]): Promise<MemoryRecord[]> {
     await this.ready;
     await this.indexPending();
     const rows = this.store.getMany(ids);
@@ -176,15 +202,26 @@ export class Memories {
   }
 
   /**
-   * The memories most worth bringing back for this query: the nearest 50 by meaning (filtered), weighed by
-   * recency and importance (memory/recall.ts), the best k; each counts as recalled now.
+   * The memories most worth bringing back for this query: the nearest 50 by meaning (filtered; with a list
+   * of filters, the nearest 50 of each), weighed by recency and importance (memory/recall.ts), the best k;
+   * each counts as recalled now.
    */
-  async recall(query: string, options: { k?: number; filter?: MemoryFilter } = {}): Promise<Recalled[]> {
+  async recall(
+    query: string,
+    options: { k?: number; filter?: MemoryFilter | readonly MemoryFilter[] } = {},
+  ): Promise<Recalled[]> {
     await this.ready;
     const k = options.k ?? 5;
     if (k <= 0) return [];
     const [vector] = await this.embedder.embed([query]);
-    const near = this.store.knn(vector as Float32Array, Math.max(50, k), options.filter ?? {});
+    // Several filters: the union of their nearest (one embedding of the query), ranked together.
+    const filters: readonly MemoryFilter[] = Array.isArray(options.filter)
+      ? options.filter
+      : [(options.filter as MemoryFilter | undefined) ?? {}];
+    const seen = new Set<number>();
+    const near = filters
+      .flatMap((f) => this.store.knn(vector as Float32Array, Math.max(50, k), f))
+      .filter((n) => !seen.has(n.id) && seen.add(n.id) !== undefined);
     const rows = this.store.getMany(near.map((n) => n.id));
     const now = this.clock.now();
     const recalled = near
@@ -247,4 +284,15 @@ export class Memories {
     await this.indexing;
     this.store.close();
   }
+}
+
+function newMemory(m: RememberInput, now: number): NewMemory {
+  return {
+    agent: m.agent,
+    kind: m.kind,
+    content: m.content,
+    importance: m.importance ?? 0.5,
+    createdAt: now,
+    meta: m.meta ?? {},
+  };
 }

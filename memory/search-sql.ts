@@ -19,13 +19,18 @@ export interface Hit {
 /** The reciprocal-rank-fusion constant (Cormack et al. 2009): a result's weight is 1 / (RRF_K + rank). */
 export const RRF_K = 60;
 
+/** A metadata key a filter may name: a plain identifier (it is written into the SQL's JSON path). */
+const META_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
  * The filter as `AND …` SQL over the columns agent, kind and created_at (which the memories table and the
- * vec0 table both have). Integers are bound as BigInt: vec0's integer metadata columns refuse doubles.
+ * vec0 table both have), and, on the memories table only, the metadata values (`json_extract(meta, '$.key')`,
+ * the expression `memories_by_customer` indexes for `customer`). Integers are bound as BigInt: vec0's integer
+ * metadata columns refuse doubles.
  */
 export function filterSql(
   filter: MemoryFilter,
-  _table: 'memories' | 'memory_vec',
+  table: 'memories' | 'memory_vec',
 ): {
   sql: string;
   params: (string | bigint)[];
@@ -47,6 +52,13 @@ export function filterSql(
   if (filter.until !== undefined) {
     parts.push('created_at < ?');
     params.push(BigInt(Math.round(filter.until)));
+  }
+  for (const [key, value] of Object.entries(filter.meta ?? {})) {
+    if (table !== 'memories') throw new Error('a metadata filter applies to the memories table only');
+    if (!META_KEY.test(key))
+      throw new Error(`a metadata key must be an identifier, not ${JSON.stringify(key)}`);
+    parts.push(`json_extract(meta, '$.${key}') = ?`);
+    params.push(typeof value === 'number' ? BigInt(Math.round(value)) : value);
   }
   return { sql: parts.map((p) => `AND ${p}`).join(' '), params };
 }

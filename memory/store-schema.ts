@@ -36,4 +36,6 @@ export const MEMORY_MIGRATIONS: readonly Migration[] = [
      INSERT INTO memories_fts (memories_fts, rowid, content) VALUES ('delete', old.id, old.content);
      INSERT INTO memories_fts (rowid, content) VALUES (new.id, new.content);
    END;`,
+  // 2: a namespace's memories of one customer (the desk's, an agent's jobs for them) found without a scan.
+  `CREATE INDEX memories_by_customer ON memories (agent, json_extract(meta, '$.customer'));`,
 ];

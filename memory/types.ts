@@ -36,4 +36,9 @@ export interface MemoryFilter {
   since?: number;
   /** Created before (ms). */
   until?: number;
+  /**
+   * Only memories whose metadata has these values (e.g. `{ customer: <hex pubkey> }`): read from the
+   * memories table, so a search with it ranks the matching memories exactly instead of through the KNN.
+   */
+  meta?: Readonly<Record<string, string | number>>;
 }

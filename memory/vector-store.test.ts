@@ -151,4 +151,32 @@ describe('VectorStore', () => {
     );
     store.close();
   });
+
+  test('a file of schema 1 migrates to 2 (the customer index) without losing a row', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'timmy-mem-')), 'memory.sqlite');
+    // Schema 1, written as the previous release wrote it.
+    const Database = (await import('better-sqlite3')).default;
+    const { MEMORY_MIGRATIONS } = await import('./store-schema.ts');
+    const old = new Database(path);
+    old.exec(MEMORY_MIGRATIONS[0] as string);
+    old.pragma('user_version = 1');
+    const insert = old.prepare(
+      'INSERT INTO memories (agent, kind, content, content_hash, importance, created_at, accessed_at, meta) VALUES (?, ?, ?, ?, 0.5, ?, ?, ?)',
+    );
+    for (let i = 0; i < 50; i++)
+      insert.run('timmy', 'episodic', `job ${i}`, `h${i}`, i, i, JSON.stringify({ customer: `c${i % 3}` }));
+    const before = old.prepare('SELECT * FROM memories ORDER BY id').all();
+    old.close();
+    const store = VectorStore.open({ path, logger: silentLogger });
+    assert.equal(store.db.pragma('user_version', { simple: true }), MEMORY_MIGRATIONS.length);
+    assert.deepEqual(store.db.prepare('SELECT * FROM memories ORDER BY id').all(), before);
+    const plan = store.db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT id FROM memories WHERE agent = ? AND json_extract(meta, '$.customer') = ?",
+      )
+      .all('timmy', 'c1') as { detail: string }[];
+    assert.match(plan.map((p) => p.detail).join(' '), /memories_by_customer/);
+    assert.equal(store.find({ agent: 'timmy', meta: { customer: 'c1' } }, 100).length, 17);
+    store.close();
+  });
 });

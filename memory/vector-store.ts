@@ -344,6 +344,33 @@ export class VectorStore {
       .immediate();
   }
 
+  /** The memories matching the filter (metadata included), newest first, at most `limit`. */
+  find(filter: MemoryFilter, limit: number): MemoryRecord[] {
+    const f = filterSql(filter, 'memories');
+    return (
+      this.db
+        .prepare(
+          `SELECT ${COLUMNS} FROM memories WHERE 1 = 1 ${f.sql} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .all(...f.params, limit) as Row[]
+    ).map(toRecord);
+  }
+
+  /**
+   * Deletes the memories matching `filter` and adds `items`, in one transaction (one memory kept up to date
+   * rather than a new one each time); returns the new ids.
+   */
+  replace(filter: MemoryFilter, items: readonly NewMemory[]): number[] {
+    const f = filterSql(filter, 'memories');
+    const select = this.db.prepare(`SELECT id FROM memories WHERE 1 = 1 ${f.sql}`);
+    return this.db
+      .transaction(() => {
+        this.delete((select.all(...f.params) as { id: number }[]).map((r) => r.id));
+        return this.insert(items);
+      })
+      .immediate();
+  }
+
   /** Marks memories recalled now: accessed_at and access_count. */
   touch(ids: readonly number[], at: number): void {
     if (ids.length === 0) return;
@@ -373,6 +400,9 @@ export class VectorStore {
    */
   knn(query: Float32Array, k: number, filter: MemoryFilter = {}, candidates?: number): Scored[] {
     if (!this.activeModel() || k <= 0) return [];
+    // The vec0 table has no metadata: those few memories (one customer's) are ranked exactly.
+    if (filter.meta !== undefined && Object.keys(filter.meta).length > 0)
+      return this.exactKnn(query, k, filter);
     const n = Math.max(k, candidates ?? Math.max(100, 10 * k));
     const f = filterSql(filter, 'memory_vec');
     const first = this.db
