@@ -20,7 +20,7 @@ export interface GlobalOptions {
   dataDir?: string;
   config?: string;
   logLevel?: string;
-  /** `pretty` (readable lines) or `json` (pino's JSON lines); default pretty when stderr is a terminal. */
+  /** `pretty` (readable lines), `json` (pino's JSON lines) or `auto` (the default: pretty on a terminal). */
   logFormat?: string;
 }
 
@@ -73,7 +73,7 @@ export async function makeContext(
   const loaded = loadConfig({ env: io.env, fileContent, file, overrides: all });
   const config = loaded.config;
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
-  const logFormat = parseLogFormat(global.logFormat, tty);
+  const logFormat = parseLogFormat(global.logFormat ?? config.logFormat, tty);
   const progress = new ProgressLine(io.stderr, logFormat === 'json' ? 'off' : tty ? 'tty' : 'lines');
   const raw = stderrDestination(io.stderr);
   const logger = createLogger({
@@ -98,10 +98,11 @@ export async function makeContext(
   };
 }
 
-function parseLogFormat(given: string | undefined, tty: boolean): LogFormat {
-  if (given === undefined) return tty ? 'pretty' : 'json';
+/** `--log-format`, else `logFormat` (TIMMY_LOG_FORMAT); `auto` is pretty on a terminal, JSON elsewhere. */
+function parseLogFormat(given: string, tty: boolean): LogFormat {
+  if (given === 'auto') return tty ? 'pretty' : 'json';
   if (given === 'pretty' || given === 'json') return given;
-  throw new ConfigError('--log-format', `"${given}" is not a log format (pretty or json)`);
+  throw new ConfigError('--log-format', `"${given}" is not a log format (auto, pretty or json)`);
 }
 
 /** The configured secret values (SECRET_FIELDS), scrubbed from every log line whatever field holds them. */

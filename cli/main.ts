@@ -30,7 +30,10 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
       'JSON config file (default TIMMY_CONFIG, or <data-dir>/config.json if present)',
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
-    .option('--log-format <format>', 'pretty (default on a terminal) or json (pino JSON lines)')
+    .option(
+      '--log-format <format>',
+      'auto (pretty on a terminal, else json), pretty or json (pino JSON lines); default logFormat',
+    )
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({

@@ -45,6 +45,7 @@ const l402Route = z
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./.timmy'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  logFormat: z.enum(['auto', 'pretty', 'json']).default('auto'),
   relay: z
     .strictObject({
       url: wsUrl.default(''),
@@ -250,6 +251,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       access: z.enum(['loopback', 'owners', 'public']).default('loopback'),
+    })
+    .prefault({}),
+  tracing: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      otlpEndpoint: httpUrl.default('http://127.0.0.1:4318/v1/traces'),
+      serviceName: z.string().min(1).default('timmy'),
+      sampleRatio: z.number().min(0).max(1).default(1),
     })
     .prefault({}),
   memory: z

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from './logger.ts';
+import { createLogger, eventName } from './logger.ts';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -99,4 +99,21 @@ test('known secret values, nsec keys and NWC secrets are scrubbed from messages 
   assert.ok(!text.includes('nsec1vl029'));
   assert.ok(text.includes(`secret=[redacted]`));
   assert.ok(text.includes('a'.repeat(64)), 'the wallet pubkey is no secret');
+});
+
+test('every line has an event: the one given, else its message as an identifier', () => {
+  const c = capture();
+  const log = createLogger({ destination: c.stream, level: 'debug' });
+  log.info({ port: 7777 }, 'Relay listening, on 127.0.0.1!');
+  log.warn('job refused');
+  log.child({ agent: 'forge' }).info({ event: 'job_done', job: 'x' }, 'job done, result published');
+  log.info({ trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) }, 'inside a span');
+  const [a, b, d, e] = c.lines();
+  assert.equal(a?.event, 'relay_listening_on');
+  assert.equal(b?.event, 'job_refused');
+  assert.equal(d?.event, 'job_done');
+  assert.equal(d?.module, 'agent');
+  assert.equal(e?.trace_id, 'a'.repeat(32));
+  assert.equal(eventName('…'), 'log');
+  assert.ok(eventName('x'.repeat(200)).length <= 64);
 });

@@ -56,6 +56,20 @@ function moduleOf(bindings: Record<string, unknown>): string | undefined {
 }
 
 /**
+ * The `event` of a line that names none: its message as a stable identifier ("job done, result published"
+ * → `job_done_result_published`), the same for every line of one call site (messages are constant; values go
+ * in fields), so a log query can select it.
+ */
+export function eventName(msg: string): string {
+  // Words only: a token with a digit is a value (a port, an id, a key), never part of the name.
+  const words = msg
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '' && !/[0-9]/.test(w) && w.length <= 24);
+  return words.join('_').slice(0, 64).replace(/_+$/, '') || 'log';
+}
+
+/**
  * pino underneath, with `module` on every line: each child is made from the root with all its bindings,
  * so a line holds `module` once (a pino child of a child would repeat the key).
  */
@@ -63,18 +77,20 @@ class ModuleLogger implements Logger {
   readonly #root: pino.Logger;
   readonly #bindings: Record<string, unknown>;
   readonly #log: pino.Logger;
+  readonly #scrub: (text: string) => string;
 
-  constructor(root: pino.Logger, bindings: Record<string, unknown>) {
+  constructor(root: pino.Logger, bindings: Record<string, unknown>, scrub: (text: string) => string) {
     this.#root = root;
+    this.#scrub = scrub;
     this.#bindings = bindings;
     this.#log = root.child(bindings);
   }
 
   #at(level: 'debug' | 'info' | 'warn' | 'error'): LogFn {
     return ((a: Record<string, unknown> | string, b?: string) => {
-      if (typeof a === 'string') this.#log[level](a);
-      else if (b === undefined) this.#log[level](a);
-      else this.#log[level](a, b);
+      if (typeof a === 'string') this.#log[level]({ event: eventName(this.#scrub(a)) }, a);
+      else if (b === undefined || a.event !== undefined) this.#log[level](a, b);
+      else this.#log[level]({ ...a, event: eventName(this.#scrub(b)) }, b);
     }) as LogFn;
   }
 
@@ -86,7 +102,7 @@ class ModuleLogger implements Logger {
   child(bindings: Record<string, unknown>): Logger {
     const { component: _old, module: _own, ...rest } = bindings;
     const module = moduleOf(bindings) ?? this.#bindings.module;
-    return new ModuleLogger(this.#root, { ...this.#bindings, ...rest, module });
+    return new ModuleLogger(this.#root, { ...this.#bindings, ...rest, module }, this.#scrub);
   }
 }
 
@@ -108,5 +124,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     destination,
   );
-  return new ModuleLogger(base, { module: options.module ?? 'timmy' });
+  return new ModuleLogger(base, { module: options.module ?? 'timmy' }, scrub);
 }

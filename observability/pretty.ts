@@ -25,7 +25,20 @@ const LEVEL_COLOURS: Record<string, string> = {
 };
 
 /** Fields shown in the line's head, or not at all (pino's process fields). */
-const HEAD_FIELDS = new Set(['time', 'level', 'msg', 'module', 'pid', 'hostname', 'name', 'v']);
+/** Shown in the head of a line, or left to the JSON lines (`event` repeats the message; trace ids are for tools). */
+const HEAD_FIELDS = new Set([
+  'time',
+  'level',
+  'msg',
+  'module',
+  'pid',
+  'hostname',
+  'name',
+  'v',
+  'event',
+  'trace_id',
+  'span_id',
+]);
 
 export interface PrettyOptions {
   colours: boolean;
