@@ -5,6 +5,7 @@ import { ManualClock } from '../core/clock.ts';
 import type { EventStore, SaveOutcome } from '../core/event-store.ts';
 import { MemoryLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
+import { RecordingTracing } from '../core/recording-tracing.ts';
 import { Ingest, type IngestAnswer } from './ingest.ts';
 import { MemoryEventStore } from './memory-store.ts';
 import type { Policy } from './policy.ts';
@@ -197,4 +198,39 @@ test('group commit: a decided event waits for one still being verified, so both 
   const answers = await Promise.all([ingest.submit(sign(), from), ingest.submit(slow, from)]);
   assert.ok(answers.every((a) => a.outcome === 'saved'));
   assert.deepEqual(store.calls, [2]);
+});
+
+test("a job request's ingest is a span of the job's trace, ended with its outcome; other events are not traced", async () => {
+  const tracing = new RecordingTracing();
+  const ingest = new Ingest({
+    store: new MemoryEventStore(),
+    verifier: new VerifyPool({ workers: 0, logger: new MemoryLogger() }),
+    policies: [],
+    logger: new MemoryLogger(),
+    clock: new ManualClock(),
+    onAccepted: () => {},
+    tracing,
+  });
+  const job = sign(5001, [['i', 'hello', 'text']]);
+  const customer = `00-${'1f'.repeat(16)}-${'2e'.repeat(8)}-01`;
+  const traced = sign(5002, [['traceparent', customer]]);
+  const forged = { ...sign(5001), sig: 'ab'.repeat(64) };
+  await Promise.all([
+    ingest.submit(job, from),
+    ingest.submit(sign(1), from),
+    ingest.submit(traced, from),
+    ingest.submit(forged, from),
+  ]);
+  const spans = tracing.named('relay.ingest');
+  assert.equal(spans.length, 3);
+  const [a, b, c] = [job, traced, forged].map((e) =>
+    spans.find((s) => s.attributes['nostr.event_id'] === e.id),
+  );
+  assert.equal(a?.traceId, job.id.slice(0, 32));
+  assert.equal(a?.parentSpanId, job.id.slice(32, 48));
+  assert.equal(a?.attributes['timmy.relay.outcome'], 'saved');
+  assert.equal(b?.traceId, '1f'.repeat(16));
+  assert.equal(b?.parentSpanId, '2e'.repeat(8));
+  assert.equal(c?.attributes['timmy.relay.outcome'], 'rejected');
+  assert.match(c?.error ?? '', /^invalid:/);
 });

@@ -5,6 +5,7 @@ import type { EventStore, SaveOutcome } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { isEphemeralKind } from '../core/nostr.ts';
+import { noTracing, type Tracing, traceparentOf } from '../core/tracing.ts';
 import { type Policy, type PolicyDecision, runPolicies } from './policy.ts';
 import type { Verifier } from './verify-pool.ts';
 
@@ -39,6 +40,12 @@ export interface IngestOptions {
   onAccepted: (event: NostrEvent, outcome: 'saved' | 'ephemeral') => void;
   /** Most events per `save` call (default 1000). */
   maxBatch?: number;
+  /** A span for each job request (kinds 5000-5999) from its arrival to its OK, in the job's trace. */
+  tracing?: Tracing;
+}
+
+function isJobRequest(kind: number): boolean {
+  return kind >= 5000 && kind <= 5999;
 }
 
 /** Longest a decided event waits for the events still being verified to join its commit. */
@@ -53,6 +60,7 @@ interface Item {
 export class Ingest {
   private readonly o: IngestOptions;
   private readonly maxBatch: number;
+  private readonly tracing: Tracing;
   private order: (Item | undefined)[] = [];
   private head = 0;
   private pumping = false;
@@ -67,6 +75,7 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.o = options;
     this.maxBatch = options.maxBatch ?? 1000;
+    this.tracing = options.tracing ?? noTracing;
   }
 
   /** Events submitted and not answered yet. */
@@ -85,14 +94,27 @@ export class Ingest {
         if (this.o.policies.length === 0) return { action: 'accept' };
         return runPolicies(this.o.policies, { event, ...from, receivedAt });
       });
-    return new Promise((answer) => {
+    return new Promise((resolve) => {
       this.order.push({
         event,
         decision: decision.catch((err) => reject(`error: ${errorMessage(err)}`)),
-        answer,
+        answer: this.tracing.enabled && isJobRequest(event.kind) ? this.traced(event, resolve) : resolve,
       });
       void this.pump();
     });
+  }
+
+  /** The answer, ending the request's `relay.ingest` span (verification, policies, commit) with its outcome. */
+  private traced(event: NostrEvent, answer: (a: IngestAnswer) => void): (a: IngestAnswer) => void {
+    const span = this.tracing.start('relay.ingest', {
+      parent: { traceparent: traceparentOf(event), job: event.id },
+      attributes: { 'nostr.kind': event.kind, 'nostr.event_id': event.id },
+    });
+    return (a) => {
+      span.set({ 'timmy.relay.outcome': a.outcome });
+      span.end(a.accepted ? undefined : a.message);
+      answer(a);
+    };
   }
 
   /** Resolves once everything submitted so far has been answered. */

@@ -9,6 +9,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { EventStore } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
+import type { Tracing } from '../core/tracing.ts';
 import { verifyAuthEvent } from '../identity/nip42.ts';
 import { ReadAccess } from './access.ts';
 import { ConnectionsByAddress } from './admission.ts';
@@ -63,6 +64,8 @@ export interface RelayServerOptions {
   slowReaderTimeoutMs?: number;
   /** How often expired events (NIP-40) are deleted from the store (default 60 s; 0 never). */
   purgeIntervalMs?: number;
+  /** Spans for job requests' ingest (docs/observability.md, "Traces"); none by default. */
+  tracing?: Tracing;
 }
 
 export interface RelayStats {
@@ -125,6 +128,7 @@ export class RelayServer {
       logger: this.log,
     });
     this.ingest = new Ingest({
+      ...(options.tracing ? { tracing: options.tracing } : {}),
       store: options.store,
       verifier: this.verifier,
       policies: options.policies ?? [],
