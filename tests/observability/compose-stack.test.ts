@@ -426,6 +426,18 @@ test('Loki and Tempo keep their data on the local filesystem, inside their volum
   for (const dir of [obj(trace.wal, 'wal').path, obj(trace.local, 'local').path]) {
     assert.ok(str(dir, 'tempo dir').startsWith(tempoDir), `${dir} is in ${tempoDir}`);
   }
+  // Both run as uid 10001: a one-shot container hands them their volumes first.
+  const init = service('volume-init');
+  const chown = list(init.command, 'volume-init command').map((c) => str(c, 'arg'));
+  assert.deepEqual(chown.slice(0, 2), ['chown', '10001:10001']);
+  for (const [name, volume, dir] of [
+    ['loki', 'loki-data', lokiDir],
+    ['tempo', 'tempo-data', tempoDir],
+  ] as const) {
+    assert.ok(chown.includes(dir) && mountOf('volume-init', volume) === dir, `volume-init chowns ${dir}`);
+    const dependsOn = obj(service(name).depends_on, `${name} depends_on`);
+    assert.deepEqual(dependsOn['volume-init'], { condition: 'service_completed_successfully' }, name);
+  }
   // The config files are where the commands read them.
   for (const name of ['loki', 'tempo']) {
     const flag = str(list(service(name).command, `${name} command`)[0], 'command');
