@@ -57,6 +57,8 @@ export interface AgentsOptions {
   federation?: AgentsFederation;
   /** The agents' memory; default `<dataDir>/memory.sqlite` when `memory.enabled` (tests pass one with a fake embedder). */
   memories?: Memories;
+  /** The desk's namespace (the coordinator's name): its memories of a job's customer are recalled too. */
+  deskMemory?: string;
 }
 
 /** A connection of one agent to one peer relay (NIP-42 AUTH as that agent). */
@@ -131,7 +133,7 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
     work.close();
     throw err;
   }
-  const memory = memories ? agentMemory(memories, config.memory) : undefined;
+  const memory = memories ? agentMemory(memories, config.memory, options.deskMemory) : undefined;
   const heartbeatSeconds = options.heartbeatSeconds ?? config.federation.heartbeatSeconds;
   const runtimeOf = (
     agent: NetworkAgent,
@@ -279,13 +281,18 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
   };
 }
 
-/** The agents' view of the memory: recall into prompts (their own namespace), finished jobs remembered. */
-function agentMemory(m: Memories, config: Config['memory']): AgentMemory {
+/**
+ * The agents' view of the memory: recall into prompts (their own namespace; for a customer's job, of its
+ * past jobs only that customer's, and the desk's memories of that customer), finished jobs remembered.
+ */
+function agentMemory(m: Memories, config: Config['memory'], desk: string | undefined): AgentMemory {
   return {
-    recall: async (agent, query) =>
+    recall: async (agent, query, customer) =>
       config.recallK === 0
         ? []
-        : (await m.recall(query, { k: config.recallK, filter: { agent } })).map((r) => r.memory.content),
+        : customer === undefined
+          ? (await m.recall(query, { k: config.recallK, filter: { agent } })).map((r) => r.memory.content)
+          : recallForCustomer(m, { agent, desk, customer, query, k: config.recallK }),
     remember: async (agent, memory) => {
       if (config.rememberJobs) await m.remember({ agent, ...memory });
     },
@@ -307,6 +314,42 @@ function agentMemory(m: Memories, config: Config['memory']): AgentMemory {
       }));
     },
   };
+}
+
+/** At most this many of the desk's memories of a customer go into a prompt: their summary and one past job. */
+const DESK_RECALL = 2;
+
+/**
+ * A recall for a customer's job: the agent's facts and procedures and its past jobs for this customer (never
+ * another customer's), and, from the desk's namespace, what Timmy knows of this customer (their summary and
+ * the past job nearest the prompt), first. Only memories whose `meta.customer` is this customer are read there.
+ */
+async function recallForCustomer(
+  m: Memories,
+  o: { agent: string; desk: string | undefined; customer: string; query: string; k: number },
+): Promise<string[]> {
+  const own = m.recall(o.query, {
+    k: o.k,
+    filter: [
+      { agent: o.agent, kinds: ['semantic', 'procedural'] },
+      { agent: o.agent, kinds: ['episodic'], meta: { customer: o.customer } },
+    ],
+  });
+  const desk = o.desk;
+  const ofCustomer =
+    desk === undefined || desk === o.agent
+      ? Promise.resolve([])
+      : m
+          .recall(o.query, {
+            k: DESK_RECALL - 1,
+            filter: { agent: desk, kinds: ['episodic'], meta: { customer: o.customer } },
+          })
+          .then((jobs) => [
+            ...m.find({ agent: desk, kinds: ['semantic'], meta: { customer: o.customer } }, 1),
+            ...jobs.map((r) => r.memory),
+          ]);
+  const [mine, timmy] = await Promise.all([own, ofCustomer]);
+  return [...timmy.map((r) => r.content), ...mine.map((r) => r.memory.content)];
 }
 
 /** The d of an agent's NIP-89 announcement (and of its kind 11998 heartbeat). */

@@ -1,6 +1,7 @@
 import { Auctioneer } from '../agents/desk/auctioneer.ts';
 import { Billing } from '../agents/desk/billing.ts';
 import { Coordinator, type LocalAgent } from '../agents/desk/coordinator.ts';
+import { CustomerMemory } from '../agents/desk/customer-memory.ts';
 import { type DeskDatabase, openDeskDatabase } from '../agents/desk/desk-db.ts';
 import { DeskReputation } from '../agents/desk/desk-reputation.ts';
 import { Forwarder } from '../agents/desk/forwarder.ts';
@@ -19,6 +20,8 @@ import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import { parsePubkey } from '../identity/nip19.ts';
+import { parseProfile } from '../identity/profile.ts';
+import type { Memories } from '../memory/memories.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { ReputationBook } from '../reputation/book.ts';
 
@@ -42,6 +45,11 @@ export interface DeskOptions {
   wallet?: Wallet;
   /** Peers (docs/federation.md): their agents join the roster, jobs no agent serves are forwarded. */
   federation?: DeskFederation;
+  /**
+   * Timmy remembers customers and past jobs (docs/memory.md) in this namespace (the coordinator's name), when
+   * the memory is on (`memory.enabled`) and `memory.rememberJobs`.
+   */
+  memory?: { memories: Memories; agent: string };
 }
 
 export interface DeskFederation {
@@ -74,6 +82,8 @@ export interface RunningDesk {
   reputation: DeskReputation;
   coordinator: Coordinator;
   liveness: Liveness;
+  /** What the desk remembers of its customers, when it has a memory. */
+  customers?: CustomerMemory;
   close(): Promise<void>;
 }
 
@@ -212,6 +222,8 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
         refreshMs: Math.max(1000, config.dvm.heartbeatIntervalMs),
       })
     : undefined;
+  const customers = customerMemory(options, names, clock);
+  const stopRemembering = customers ? log.onAppend(customers.appended) : undefined;
   reputation.start();
   coordinator.start();
   forwarder?.start();
@@ -222,9 +234,12 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
     reputation,
     coordinator,
     liveness,
+    ...(customers ? { customers } : {}),
     close: async () => {
       if (closed) return;
       closed = true;
+      stopRemembering?.();
+      await customers?.stop();
       stopPeers?.();
       forwarder?.stop();
       reputation.stop();
@@ -232,4 +247,29 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
       outbox.stop();
     },
   };
+}
+/** The desk's memory of its customers (docs/memory.md), fed by the job log; none when memory is off. */
+function customerMemory(
+  options: DeskOptions,
+  names: ReadonlyMap<string, string>,
+  clock: Clock,
+): CustomerMemory | undefined {
+  const m = options.memory;
+  if (!m || !options.config.memory.enabled || !options.config.memory.rememberJobs) return undefined;
+  const relay = options.desk.client;
+  return new CustomerMemory({
+    memories: m.memories,
+    agent: m.agent,
+    agentName: (pubkey) => names.get(pubkey),
+    // The customer's name from their newest kind 0 on the relay, when they published one.
+    nameOf: async (pubkey) => {
+      const events = await relay.query([{ kinds: [0], authors: [pubkey], limit: 1 }], { timeoutMs: 2000 });
+      const newest = events.sort((a, b) => b.created_at - a.created_at)[0];
+      if (!newest) return undefined;
+      const profile = parseProfile(newest);
+      return profile.displayName || profile.name || undefined;
+    },
+    logger: options.logger.child({ module: 'customer-memory' }),
+    clock,
+  });
 }

@@ -158,6 +158,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       personaFile: options.personaFile,
       clock,
       relayUrl: options.relayUrl,
+      deskMemory: boss.persona.name,
       federation: {
         peers: peerSet.all().map((url) => ({ url })),
         trustedDesk: peers.trustedDesk,
@@ -173,6 +174,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       wallet: options.wallet,
       clock,
       federation: peers.desk,
+      ...(running.memories ? { memory: { memories: running.memories, agent: boss.persona.name } } : {}),
     });
   } catch (err) {
     await running?.close();
@@ -267,6 +269,8 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     close: async () => {
       if (closed) return;
       closed = true;
+      // The desk's last memories are written before the agents close the memory file.
+      await d.customers?.stop();
       await r.close();
       await d.close();
       peers.close();

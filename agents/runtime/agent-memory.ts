@@ -11,7 +11,11 @@ import type { ChatMessage, CompletionRequest } from '../../llm/provider.ts';
  * its namespace.
  */
 export interface AgentMemory {
-  recall(agent: string, query: string): Promise<string[]>;
+  /**
+   * The texts to bring into a prompt. With `customer` (the request's author, hex), of the agent's past jobs
+   * only that customer's, and the desk's memories of that customer (docs/memory.md).
+   */
+  recall(agent: string, query: string, customer?: string): Promise<string[]>;
   remember(
     agent: string,
     memory: {
@@ -75,15 +79,19 @@ export function jobMemory(o: { request: NostrEvent; prompt: string; answer: stri
   return { content, meta: { job: o.request.id, kind: o.request.kind, customer: o.request.pubkey } };
 }
 
-/** Recall that never fails a job: a memory that cannot answer is logged and the prompt goes without. */
+/**
+ * Recall that never fails a job: a memory that cannot answer is logged and the prompt goes without.
+ * `customer`: the job's customer (the request's author), whose memories alone are recalled of past jobs.
+ */
 export async function recallSafely(
   memory: AgentMemory,
   agent: string,
   request: CompletionRequest,
   logger: Logger,
+  customer?: string,
 ): Promise<CompletionRequest> {
   try {
-    return withRecalled(request, await memory.recall(agent, recallQuery(request)));
+    return withRecalled(request, await memory.recall(agent, recallQuery(request), customer));
   } catch (err) {
     logger.warn({ err: errorMessage(err) }, 'memory recall failed; the prompt goes without memories');
     return request;

@@ -363,7 +363,9 @@ export class DvmWorker {
             const memory = this.options.memory;
             if (!memory) return this.options.llm.complete(req);
             prompt = recallQuery(req);
-            return this.options.llm.complete(await recallSafely(memory, this.options.name, req, this.log));
+            return this.options.llm.complete(
+              await recallSafely(memory, this.options.name, req, this.log, request.pubkey),
+            );
           },
           progress: this.progress(request),
           ...(this.options.memory ? { memory: this.memorySearch(this.options.memory) } : {}),

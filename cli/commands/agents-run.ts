@@ -97,6 +97,7 @@ export function registerAgentsRun(
           publisher,
           llm: router,
           personaFile: file,
+          deskMemory: personas.find((p) => p.role === 'coordinator')?.name,
         }).catch((err: unknown) => {
           if (err instanceof AgentBusyError) {
             const name = selected.find((a) => a.pubkey === err.agent)?.persona.name ?? err.agent;

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
+import { encodeNpub, parsePubkey } from '../../identity/nip19.ts';
 import { memoryPath, openMemories } from '../../memory/from-config.ts';
 import { exportLines, importLines, MemoryImportError } from '../../memory/jsonl.ts';
 import type { Memories } from '../../memory/memories.ts';
@@ -12,7 +13,7 @@ import { CliError, type CliIo, printJson, println } from '../io.ts';
 import { registerMemoryBackup } from './memory-backup.ts';
 
 /**
- * `timmy memory add|search|stats|export|import|prune|backup|restore`: the agents' memory file (`<dataDir>/memory.sqlite`)
+ * `timmy memory add|search|stats|export|import|prune|forget|backup|restore`: the agents' memory file (`<dataDir>/memory.sqlite`)
  * with the configured embedder (docs/memory.md). A memory file of another model is re-embedded first,
  * with its progress on stderr.
  */
@@ -50,6 +51,7 @@ export function registerMemory(program: Command, io: CliIo, result: { code: numb
     .option('--agent <name>', "only this agent's memories")
     .option('--kind <kind>', 'only episodic, semantic or procedural')
     .option('--since <date>', 'only memories created at or after this ISO date')
+    .option('--customer <npub>', "only memories of this customer's jobs (the desk's and the agents')")
     .option('-k, --limit <n>', 'how many (default 10)')
     .option('--hybrid', 'fuse vector and full-text ranks')
     .option('--json', 'print JSON')
@@ -60,6 +62,7 @@ export function registerMemory(program: Command, io: CliIo, result: { code: numb
           agent?: string;
           kind?: string;
           since?: string;
+          customer?: string;
           limit?: string;
           hybrid?: boolean;
           json?: boolean;
@@ -217,6 +220,25 @@ export function registerMemory(program: Command, io: CliIo, result: { code: numb
       result.code = 0;
     });
 
+  memory
+    .command('forget')
+    .description("forget a customer: every memory of their jobs, the desk's and the agents' (docs/memory.md)")
+    .requiredOption('--customer <npub>', "the customer's npub or hex pubkey")
+    .option('--agent <name>', "only this agent's memories of them")
+    .option('--json', 'print JSON')
+    .action(async (opts: { customer: string; agent?: string; json?: boolean }) => {
+      const customer = customerOf(opts.customer);
+      await withMemories(io, program, async (m) => {
+        const forgotten = m.forget({
+          ...(opts.agent === undefined ? {} : { agent: opts.agent }),
+          meta: { customer },
+        });
+        if (opts.json) printJson(io.stdout, { customer: encodeNpub(customer), forgotten });
+        else println(io.stdout, `forgot ${forgotten} memories of ${encodeNpub(customer)}`);
+      });
+      result.code = 0;
+    });
+
   registerMemoryBackup(memory, io, result, (run) => withMemories(io, program, run));
 }
 
@@ -267,7 +289,15 @@ function parseCount(text: string | undefined, flag: string): number | undefined 
   return n;
 }
 
-function filterOf(opts: { agent?: string; kind?: string; since?: string }): MemoryFilter {
+function customerOf(text: string): string {
+  try {
+    return parsePubkey(text);
+  } catch (err) {
+    throw new CliError(`--customer: ${errorMessage(err)}`, 2);
+  }
+}
+
+function filterOf(opts: { agent?: string; kind?: string; since?: string; customer?: string }): MemoryFilter {
   const kind = parseKind(opts.kind);
   const since = opts.since === undefined ? undefined : Date.parse(opts.since);
   if (since !== undefined && Number.isNaN(since))
@@ -276,6 +306,7 @@ function filterOf(opts: { agent?: string; kind?: string; since?: string }): Memo
     ...(opts.agent === undefined ? {} : { agent: opts.agent }),
     ...(kind === undefined ? {} : { kinds: [kind] }),
     ...(since === undefined ? {} : { since }),
+    ...(opts.customer === undefined ? {} : { meta: { customer: customerOf(opts.customer) } }),
   };
 }
 

@@ -47,10 +47,15 @@ test('a finished job is remembered, and recalled into the prompt of a related jo
     // The memory's row is written when the job is done; wait for it before the restart.
     const memories = net.network.memories;
     assert.ok(memories, 'memory.enabled opens the memory');
-    await until(() => memories.stats().indexed === 1, 60_000, 'the job remembered and embedded');
+    // Quill's memory of its job, and the desk's of the customer (its job and its summary).
+    await until(() => memories.stats().indexed === 3, 60_000, 'the job remembered and embedded');
     assert.deepEqual(
       memories.stats().byAgent.map((a) => [a.agent, a.kind, a.count]),
-      [['quill', 'episodic', 1]],
+      [
+        ['quill', 'episodic', 1],
+        ['timmy', 'episodic', 1],
+        ['timmy', 'semantic', 1],
+      ],
     );
     await net.stop();
     net = undefined;
