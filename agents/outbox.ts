@@ -69,6 +69,8 @@ export interface OutboxOptions {
   logger: Logger;
   /** First retry delay for events the relay did not take; doubles up to 10 s. */
   retryMs?: number;
+  /** Adds to a job's event before it is signed (the desk's `traceparent` tag: agents/desk/job-traces.ts). */
+  decorate?: (jobId: string, template: EventTemplate) => EventTemplate;
 }
 
 /**
@@ -108,7 +110,8 @@ export class Outbox {
       const settled = settledOutcome(existing);
       if (settled) return { event, published: Promise.resolve(settled) };
     } else {
-      event = await signer.signEvent(template);
+      const decorate = this.options.decorate;
+      event = await signer.signEvent(decorate ? decorate(jobId, template) : template);
       this.options.store.recordOutbox(jobId, key, event);
     }
     return { event, published: this.publish(jobId, key, event) };

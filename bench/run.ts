@@ -8,12 +8,14 @@
  * frames per second in headless chromium, 100/1,000/5,000 nodes, 2D and 3D), dashboard (a real instance in headless
  * chromium: the home page's time to interactive, cold and warm, and live update latency from publish to the row on
  * /monitor), memory (semantic memory search p50/p99 and recall@10 at 10K and 100K memories against exact float
- * search, USE lite embedding throughput, footprint; MEMORY_BENCH_MAX=1000000 adds 1M). Every part runs when
+ * search, USE lite embedding throughput, footprint; MEMORY_BENCH_MAX=1000000 adds 1M), instrumentation (an echo
+ * job round trip with metrics and OTLP traces on against off). Every part runs when
  * BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
 import { benchDashboard } from './dashboard.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
+import { benchInstrumentation } from './instrumentation.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
 import { benchMemory } from './memory.bench.ts';
 import { benchPayments } from './payments.bench.ts';
@@ -55,6 +57,7 @@ const known = [
   'swarm',
   'dashboard',
   'memory',
+  'instrumentation',
 ];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
@@ -155,6 +158,9 @@ if (wants('dashboard')) {
 }
 if (wants('memory')) {
   console.log(`\n${await benchMemory({ quick, log })}`);
+}
+if (wants('instrumentation')) {
+  console.log(`\n${await benchInstrumentation({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

@@ -16,6 +16,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
+import type { Tracing } from '../core/tracing.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import { buildHandlerInfo, sameHandlerInfo } from '../dvm/announcement.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
@@ -59,6 +60,8 @@ export interface AgentsOptions {
   memories?: Memories;
   /** The desk's namespace (the coordinator's name): its memories of a job's customer are recalled too. */
   deskMemory?: string;
+  /** The agents' bids and executions as spans of the jobs' traces (docs/observability.md); none by default. */
+  tracing?: Tracing;
 }
 
 /** A connection of one agent to one peer relay (NIP-42 AUTH as that agent). */
@@ -164,6 +167,7 @@ export async function startAgents(options: AgentsOptions): Promise<RunningAgents
       invoicer: extra.invoicer,
       copies: options.copyResults === false ? undefined : copiesFor(options, agent, at.relayUrl),
       memory,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
       dvmHeartbeat:
         extra.home && heartbeatSeconds > 0
           ? { d: handlerD(agent), intervalSeconds: heartbeatSeconds }

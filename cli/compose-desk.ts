@@ -5,6 +5,7 @@ import { CustomerMemory } from '../agents/desk/customer-memory.ts';
 import { type DeskDatabase, openDeskDatabase } from '../agents/desk/desk-db.ts';
 import { DeskReputation } from '../agents/desk/desk-reputation.ts';
 import { Forwarder } from '../agents/desk/forwarder.ts';
+import { JobTraces } from '../agents/desk/job-traces.ts';
 import { Liveness } from '../agents/desk/liveness.ts';
 import { PeerPayouts } from '../agents/desk/peer-payouts.ts';
 import { followPeerAgents } from '../agents/desk/peer-roster.ts';
@@ -17,6 +18,7 @@ import type { Config } from '../core/config.ts';
 import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Signer } from '../core/signer.ts';
+import { noTracing, type Tracing } from '../core/tracing.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import { parsePubkey } from '../identity/nip19.ts';
@@ -45,6 +47,8 @@ export interface DeskOptions {
   wallet?: Wallet;
   /** Peers (docs/federation.md): their agents join the roster, jobs no agent serves are forwarded. */
   federation?: DeskFederation;
+  /** Traces of the jobs (docs/observability.md, "Traces"); none by default. */
+  tracing?: Tracing;
   /**
    * Timmy remembers customers and past jobs (docs/memory.md) in this namespace (the coordinator's name), when
    * the memory is on (`memory.enabled`) and `memory.rememberJobs`.
@@ -109,8 +113,20 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
   const clock = options.clock ?? systemClock;
   const { log, treasury } = options.db;
   const liveness = new Liveness(clock, config.dvm.agentTimeoutMs);
-  const outbox = new Outbox({ store: jobLogStore(log), relay: desk.client, logger });
   const names = new Map(options.roster.map((a) => [a.pubkey, a.name]));
+  // The desk's side of each job's trace (docs/observability.md); nothing at all when tracing is off.
+  const traces = new JobTraces({
+    tracing: options.tracing ?? noTracing,
+    log,
+    personaOf: (pubkey) => (pubkey === undefined ? 'none' : (names.get(pubkey) ?? 'peer')),
+  });
+  traces.start();
+  const outbox = new Outbox({
+    store: jobLogStore(log),
+    relay: desk.client,
+    logger,
+    ...(options.tracing?.enabled ? { decorate: traces.decorate } : {}),
+  });
   const roster = new Roster(options.roster);
   const federation = options.federation;
   // Reputation as this instance sees it: seeded by the desk's key and the owner's (reputation.seeds).
@@ -182,6 +198,7 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
           trustedDesks: federation.trustedDesks,
           ownRelays: federation.ownRelays,
           accept: async (request, origin) => taker?.takeForwarded(request, origin),
+          ...(options.tracing?.enabled ? { decorate: traces.decorate } : {}),
           lookbackSeconds: config.dvm.requestLookbackSeconds,
           clock,
           logger,
@@ -245,9 +262,11 @@ export async function startDesk(options: DeskOptions): Promise<RunningDesk> {
       reputation.stop();
       await coordinator.stop();
       outbox.stop();
+      traces.stop();
     },
   };
 }
+
 /** The desk's memory of its customers (docs/memory.md), fed by the job log; none when memory is off. */
 function customerMemory(
   options: DeskOptions,

@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Tracing } from '../core/tracing.ts';
 import type { JobLog } from '../dvm/job-log.ts';
 import { parsePubkey } from '../identity/nip19.ts';
 import { createLlmRouter } from '../llm/from-config.ts';
@@ -112,6 +113,8 @@ export interface NetworkOptions {
   relayUrl?: string;
   /** This instance's other relay URLs (the local one, the dashboard's /relay): never added as a peer. */
   ownRelayUrls?: () => readonly string[];
+  /** Traces of the jobs, desk and agents (docs/observability.md, "Traces"); none by default. */
+  tracing?: Tracing;
 }
 
 /**
@@ -159,6 +162,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       clock,
       relayUrl: options.relayUrl,
       deskMemory: boss.persona.name,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
       federation: {
         peers: peerSet.all().map((url) => ({ url })),
         trustedDesk: peers.trustedDesk,
@@ -174,6 +178,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       wallet: options.wallet,
       clock,
       federation: peers.desk,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
       ...(running.memories ? { memory: { memories: running.memories, agent: boss.persona.name } } : {}),
     });
   } catch (err) {

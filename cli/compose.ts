@@ -7,12 +7,14 @@ import { dataFile, secureDataDir } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
+import { noTracing, type Tracing } from '../core/tracing.ts';
 import { ensurePassphrase, KeyStore } from '../identity/keystore.ts';
 import { answerNip05Query, buildNostrJson } from '../identity/nip05.ts';
 import { verifyAuthEvent } from '../identity/nip42.ts';
 import { buildProfileEvent, ProfileError, type ProfileInput, profileTemplate } from '../identity/profile.ts';
 import type { CallSample } from '../llm/router.ts';
 import type { TimmyMetrics } from '../observability/metrics.ts';
+import { tracingFromConfig } from '../observability/tracing.ts';
 import { RelayClient } from '../relay/client.ts';
 import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import type { Policy } from '../relay/policy.ts';
@@ -84,6 +86,8 @@ export async function startRelay(
   logger: Logger,
   /** Policies after the standard chain (the reputation gate of a running instance). */
   extraPolicies: readonly Policy[] = [],
+  /** Spans of job requests' ingest (docs/observability.md, "Traces"). */
+  tracing: Tracing = noTracing,
 ): Promise<RunningRelay> {
   if (config.relay.url) {
     logger.info(
@@ -116,6 +120,7 @@ export async function startRelay(
     restrictedWrites: config.relay.acceptKinds.length > 0 || config.relay.rejectKinds.length > 0,
     publicUrl: config.relay.publicUrl || undefined,
     verifyAuth: verifyAuthEvent,
+    tracing,
   });
   let url: string;
   let closed = false;
@@ -201,18 +206,27 @@ export async function startInstance(
   let scoreOf: ((pubkey: string) => number) | undefined;
   const ownKeys = new Set(agents.map((a) => a.pubkey));
   progress('starting the relay');
-  const relay = await startRelay(config, dataDir, logger, [
-    reputationPolicy({
-      minScore: config.reputation.relayMinScore,
-      scoreOf: (pubkey) => scoreOf?.(pubkey),
-      exempt: (pubkey) => ownKeys.has(pubkey),
-    }),
-  ]);
+  // Traces of the jobs (tracing.enabled; docs/observability.md): the relay, the desk and the agents here.
+  const tracing = tracingFromConfig(config.tracing, logger);
+  const relay = await startRelay(
+    config,
+    dataDir,
+    logger,
+    [
+      reputationPolicy({
+        minScore: config.reputation.relayMinScore,
+        scoreOf: (pubkey) => scoreOf?.(pubkey),
+        exempt: (pubkey) => ownKeys.has(pubkey),
+      }),
+    ],
+    tracing,
+  );
   let desk: DeskDatabase;
   try {
     desk = openDeskStore(dataDir, logger);
   } catch (err) {
     await relay.close();
+    await tracing.close();
     throw err;
   }
   const metrics = instanceMetrics(config);
@@ -314,6 +328,7 @@ export async function startInstance(
           .map((u) => `${u.replace(/^http/, 'ws').replace(/\/+$/, '')}/relay`),
       ],
       wallet: payments?.wallet,
+      tracing,
       ...(metrics ? { onLlmCall: (sample: CallSample) => metrics.llmCall(sample) } : {}),
       config,
       dataDir,
@@ -417,6 +432,7 @@ export async function startInstance(
         for (const c of clients) c.close();
         await http.close();
         await relay.close();
+        await tracing.close();
       },
     };
   } catch (err) {
@@ -428,6 +444,7 @@ export async function startInstance(
     for (const c of clients) c.close();
     await http.close();
     await relay.close();
+    await tracing.close();
     throw err;
   }
 }

@@ -8,6 +8,7 @@ import { systemClock } from '../core/clock.ts';
 import { type Config, configSchema } from '../core/config.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
+import type { Tracing } from '../core/tracing.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import { generateLocalSigner, type LocalSigner } from '../identity/signer.ts';
 import { CircuitBreaker } from '../llm/circuit-breaker.ts';
@@ -54,6 +55,8 @@ export interface TestNetworkOptions {
   reputation?: Partial<Config['reputation']>;
   /** The agents' memory (docs/memory.md): off unless asked for (tests/memory/agents-remember.test.ts). */
   memory?: Partial<Config['memory']>;
+  /** Traces of the desk and the agents (tests/observability/traces.test.ts); none unless given. */
+  tracing?: Tracing;
 }
 
 export interface TestNetwork {
@@ -119,6 +122,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     llm: router,
     wallet: o.payments?.wallet,
     relayUrl: o.relayUrl,
+    ...(o.tracing ? { tracing: o.tracing } : {}),
   });
   return {
     network,

@@ -1,8 +1,9 @@
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { NostrEvent } from '../../core/nostr.ts';
+import type { EventTemplate, NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
+import { traceparentOf } from '../../core/tracing.ts';
 import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
 import { buildFeedback } from '../../dvm/feedback.ts';
 import { buildForward, ForwardError, parseForward } from '../../dvm/forward.ts';
@@ -27,6 +28,8 @@ export interface ForwardOrigin {
   hops: number;
   path: string[];
   relays: string[];
+  /** The forwarding desk's span (the forward's `traceparent` tag), which this desk's trace of the job continues. */
+  traceparent?: string;
 }
 
 export interface ForwarderOptions {
@@ -56,6 +59,8 @@ export interface ForwarderOptions {
   lookbackSeconds: number;
   clock: Clock;
   logger: Logger;
+  /** Adds to a forward before it is signed (the job's `traceparent`: agents/desk/job-traces.ts). */
+  decorate?: (jobId: string, template: EventTemplate) => EventTemplate;
 }
 
 /** The most answers (feedback and results) republished for one forwarded job. */
@@ -136,9 +141,8 @@ export class Forwarder {
     for (const desk of desks) {
       const client = this.options.peerRelay(desk.relay);
       if (!client) continue;
-      const event = await signer.signEvent(
-        buildForward({ request: view.request, to: desk.pubkey, hops, path, relays }),
-      );
+      const template = buildForward({ request: view.request, to: desk.pubkey, hops, path, relays });
+      const event = await signer.signEvent(this.options.decorate?.(view.id, template) ?? template);
       try {
         await client.publish(event);
       } catch (err) {
@@ -226,6 +230,13 @@ export class Forwarder {
       );
     if (log.get(f.request.id)) return; // taken already (the same job forwarded twice, or posted here too)
     this.log.info({ job: f.request.id, from: f.from, hops: f.hops }, 'job forwarded to this desk');
-    await this.options.accept(f.request, { from: f.from, hops: f.hops, path: f.path, relays: f.relays });
+    const traceparent = traceparentOf(event);
+    await this.options.accept(f.request, {
+      from: f.from,
+      hops: f.hops,
+      path: f.path,
+      relays: f.relays,
+      ...(traceparent ? { traceparent } : {}),
+    });
   }
 }

@@ -112,7 +112,7 @@ export class PeerBook {
   apply(event: NostrEvent): BookChange {
     const refused = this.refusal(event);
     if (refused !== undefined) {
-      this.log.debug({ event: event.id, author: event.pubkey, kind: event.kind, reason: refused }, 'ignored');
+      this.log.debug({ eventId: event.id, author: event.pubkey, kind: event.kind, reason: refused }, 'ignored');
       return 'unchanged';
     }
     try {
@@ -141,7 +141,7 @@ export class PeerBook {
   }
 
   private ignore(event: NostrEvent, reason: string): BookChange {
-    this.log.debug({ event: event.id, author: event.pubkey, kind: event.kind, reason }, 'ignored');
+    this.log.debug({ eventId: event.id, author: event.pubkey, kind: event.kind, reason }, 'ignored');
     return 'unchanged';
   }
 

@@ -3,6 +3,7 @@ import type { Config } from '../../core/config.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Signer } from '../../core/signer.ts';
+import type { Tracing } from '../../core/tracing.ts';
 import type { Publish, Subscribe } from '../../core/transport.ts';
 import type { LlmProvider } from '../../llm/provider.ts';
 import { Outbox } from '../outbox.ts';
@@ -42,6 +43,8 @@ export interface AgentRuntimeOptions {
   dvmHeartbeat?: { d: string; intervalSeconds: number };
   /** Its memory (docs/memory.md): recalled into model prompts, finished jobs remembered. */
   memory?: AgentMemory;
+  /** Its bids and executions as spans of the jobs' traces (docs/observability.md); none by default. */
+  tracing?: Tracing;
 }
 
 /**
@@ -79,6 +82,7 @@ export class AgentRuntime {
       invoicer: options.invoicer,
       copies: options.copies,
       memory: options.memory,
+      ...(options.tracing ? { tracing: options.tracing } : {}),
     });
     const worker = this.worker;
     this.dvmBeat = options.dvmHeartbeat
@@ -110,6 +114,7 @@ export class AgentRuntime {
           lookbackSeconds: config.dvm.requestLookbackSeconds,
           clock,
           logger,
+          ...(options.tracing ? { tracing: options.tracing } : {}),
         })
       : undefined;
   }

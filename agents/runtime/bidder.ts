@@ -9,6 +9,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
+import { noTracing, type Tracing, traceparentOf } from '../../core/tracing.ts';
 import type { Publish, Subscribe, Subscription } from '../../core/transport.ts';
 import { decryptJobRequest, isEncryptedRequest } from '../../dvm/request.ts';
 import type { Outbox } from '../outbox.ts';
@@ -38,6 +39,8 @@ export interface BidderOptions {
   lookbackSeconds: number;
   clock: Clock;
   logger: Logger;
+  /** A span for each bid, in the job's trace (docs/observability.md, "Traces"); none by default. */
+  tracing?: Tracing;
 }
 
 /** Bid state recorded per auction (`bid:<auction id>`). */
@@ -89,20 +92,42 @@ export class Bidder {
     try {
       open = parseAuctionOpen(event);
     } catch (err) {
-      this.log.debug({ event: event.id, err: errorMessage(err) }, 'ignoring a malformed auction');
+      this.log.debug({ eventId: event.id, err: errorMessage(err) }, 'ignoring a malformed auction');
       return;
     }
     const base = this.options.prices.get(open.kind);
     if (base === undefined) return;
     const me = this.options.pubkey;
     if (open.invited.length > 0 && !open.invited.includes(me)) return;
+    const tracing = this.options.tracing ?? noTracing;
+    const span = tracing.start('agent.bid', {
+      parent: { traceparent: traceparentOf(event), job: open.jobId },
+      attributes: tracing.enabled ? { 'timmy.agent': this.options.name, 'timmy.auction.id': open.id } : {},
+    });
+    try {
+      const amount = await this.bid(open, base, span.logFields);
+      if (amount !== undefined) span.set({ 'timmy.bid.msats': amount });
+      span.end();
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+  }
+
+  /** Commits this agent's bid (once per auction) and schedules its reveal; the amount, if it bid. */
+  private async bid(
+    open: AuctionOpen,
+    base: number,
+    logFields: Readonly<Record<string, string>>,
+  ): Promise<number | undefined> {
+    const me = this.options.pubkey;
     const { work } = this.options;
     const nowS = Math.floor(this.options.clock.now() / 1000);
     const committed = work.outboxItem(open.jobId, `commit:${open.id}`);
     if (nowS > open.deadline) {
       // Too late to bid; but a bid committed before a restart is still revealed (in the grace period).
       if (committed) await this.reveal(open, committed.event);
-      return;
+      return undefined;
     }
     const bidKey = `bid:${open.id}`;
     const found = work.effect(open.jobId, bidKey);
@@ -110,8 +135,8 @@ export class Bidder {
     if (!bid) {
       const request = await this.request(open.jobId);
       if (!request) {
-        this.log.warn({ job: open.jobId }, 'the auctioned request is not on the relay; no bid');
-        return;
+        this.log.warn({ job: open.jobId, ...logFields }, 'the auctioned request is not on the relay; no bid');
+        return undefined;
       }
       bid = { amountMsats: truthfulBid(this.cost(open.kind, base, request)), nonce: newNonce() };
       work.recordEffect(open.jobId, bidKey, bid);
@@ -137,7 +162,10 @@ export class Bidder {
       this.options.signer,
       buildCommitment({ open: { id: open.id, jobId: open.jobId }, commitment, prev, createdAt }),
     );
-    this.log.debug({ job: open.jobId, auction: open.id, amountMsats: bid.amountMsats }, 'bid committed');
+    this.log.debug(
+      { job: open.jobId, auction: open.id, amountMsats: bid.amountMsats, ...logFields },
+      'bid committed',
+    );
     // Commit now, reveal after the deadline: until then nobody, the desk included, knows the amount.
     const wait = (open.deadline + 1) * 1000 - this.options.clock.now();
     const timer = setTimeout(
@@ -151,6 +179,7 @@ export class Bidder {
     );
     timer.unref();
     this.timers.add(timer);
+    return bid.amountMsats;
   }
 
   /** The job request, read from the relay (decrypted when it is encrypted to this agent). */

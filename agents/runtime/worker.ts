@@ -4,6 +4,14 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { EventTemplate, NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
+import {
+  noSpan,
+  noTracing,
+  type SpanAttributes,
+  type SpanHandle,
+  type Tracing,
+  traceparentOf,
+} from '../../core/tracing.ts';
 import type { Publish, Subscribe } from '../../core/transport.ts';
 import { type Assignment, buildHeartbeat, parseAssignment } from '../../dvm/coordination.ts';
 import { buildFeedback } from '../../dvm/feedback.ts';
@@ -57,6 +65,28 @@ export interface WorkerOptions {
   copies?: ResultCopies;
   /** Its memory: recalled into model prompts; each finished job remembered (docs/memory.md). */
   memory?: AgentMemory;
+  /** Spans of each execution in the job's trace (docs/observability.md, "Traces"); none by default. */
+  tracing?: Tracing;
+}
+
+/** `run` as a child span of `parent` (ended with its error, if it throws). */
+async function traced<T>(
+  tracing: Tracing,
+  name: string,
+  parent: SpanHandle,
+  attributes: SpanAttributes,
+  run: (span: SpanHandle) => Promise<T>,
+): Promise<T> {
+  if (!tracing.enabled) return run(noSpan);
+  const span = tracing.start(name, { parent: { span: parent }, attributes });
+  try {
+    const value = await run(span);
+    span.end();
+    return value;
+  } catch (err) {
+    span.end(err);
+    throw err;
+  }
 }
 
 /**
@@ -310,11 +340,38 @@ export class DvmWorker {
     };
   }
 
+  /**
+   * One attempt, as a span of the job's trace: under the desk's span its assignment names (its
+   * `traceparent` tag), else under the job's root as the request id names it.
+   */
   private async execute(queued: WorkItem): Promise<void> {
-    const { work, outbox, signer } = this.options;
-    const { jobId, attempt } = queued;
-    const item = work.item(jobId, attempt);
+    const item = this.options.work.item(queued.jobId, queued.attempt);
     if (item?.state !== 'assigned') return;
+    const tracing = this.options.tracing ?? noTracing;
+    const span = tracing.start('agent.execute', {
+      parent: { traceparent: traceparentOf(item.assignment), job: item.jobId },
+      attributes: tracing.enabled
+        ? { 'timmy.agent': this.options.name, 'timmy.job.kind': item.kind, 'timmy.job.attempt': item.attempt }
+        : {},
+    });
+    try {
+      const outcome = await this.attempt(item, span, this.log.child({ job: item.jobId, ...span.logFields }));
+      span.set({ 'timmy.job.outcome': outcome });
+      span.end(outcome === 'failed' ? 'the job failed' : undefined);
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+  }
+
+  private async attempt(
+    item: WorkItem,
+    span: SpanHandle,
+    log: Logger,
+  ): Promise<'done' | 'failed' | 'dropped' | 'interrupted' | 'resent'> {
+    const { work, outbox, signer } = this.options;
+    const { jobId, attempt } = item;
+    const tracing = this.options.tracing ?? noTracing;
     const request = item.request;
     const resultKey = `result:${attempt}`;
     const errorKey = `error:${attempt}`;
@@ -329,7 +386,7 @@ export class DvmWorker {
         if (sent.refused !== undefined && key === resultKey) await this.resultRefused(item, sent.refused);
         else if (!sent.published && sent.refused === undefined)
           await outbox.send(jobId, key, signer, sent.event);
-        return;
+        return 'resent';
       }
     }
     await outbox.send(
@@ -355,28 +412,38 @@ export class DvmWorker {
         handler: serve.handler,
         maxInputBytes: this.options.dvm.maxInputBytes,
         signal,
-        logger: this.log.child({ job: jobId }),
+        logger: log,
         effects: {
           recorded: (key, make) => this.recorded(jobId, key, make),
-          resolveInputs: (inputs, s) => this.options.inputs.resolve(inputs, s),
-          complete: async (req) => {
-            const memory = this.options.memory;
-            if (!memory) return this.options.llm.complete(req);
-            prompt = recallQuery(req);
-            return this.options.llm.complete(
-              await recallSafely(memory, this.options.name, req, this.log, request.pubkey),
-            );
-          },
+          resolveInputs: (inputs, s) =>
+            traced(tracing, 'agent.inputs', span, { 'timmy.inputs': inputs.length }, () =>
+              this.options.inputs.resolve(inputs, s),
+            ),
+          complete: (req) =>
+            traced(tracing, 'llm.complete', span, {}, async (llmSpan) => {
+              const memory = this.options.memory;
+              if (memory) prompt = recallQuery(req);
+              const completion = await this.options.llm.complete(
+                memory ? await recallSafely(memory, this.options.name, req, log, request.pubkey) : req,
+              );
+              llmSpan.set({
+                'gen_ai.system': completion.provider,
+                'gen_ai.request.model': completion.model,
+                'gen_ai.usage.input_tokens': completion.promptTokens,
+                'gen_ai.usage.output_tokens': completion.completionTokens,
+              });
+              return completion;
+            }),
           progress: this.progress(request),
           ...(this.options.memory ? { memory: this.memorySearch(this.options.memory) } : {}),
         },
       });
-      if (this.stopping.signal.aborted) return;
+      if (this.stopping.signal.aborted) return 'interrupted';
       const gone = this.watch.noLongerMine(jobId, attempt);
       if (gone) {
         work.finish(jobId, attempt, 'dropped', gone);
-        this.log.warn({ job: jobId, reason: gone }, 'result dropped: the job is no longer this agent’s');
-        return;
+        log.warn({ reason: gone }, 'result dropped: the job is no longer this agent’s');
+        return 'dropped';
       }
       let content = output.content;
       if (encrypted) {
@@ -391,22 +458,26 @@ export class DvmWorker {
         logger: this.log,
         signal: this.stopping.signal,
       });
-      await this.finish(
-        item,
-        resultKey,
-        buildResult({ request, content, encrypted, extraTags: output.tags, ...invoice }),
-        'done',
+      await traced(tracing, 'agent.result', span, {}, () =>
+        this.finish(
+          item,
+          resultKey,
+          buildResult({ request, content, encrypted, extraTags: output.tags, ...invoice }),
+          'done',
+        ),
       );
-      this.log.info({ job: jobId, kind: request.kind }, 'job done, result published');
+      log.info({ kind: request.kind }, 'job done, result published');
       this.remember(logical, encrypted, prompt, output.content);
+      return 'done';
     } catch (err) {
       if (this.stopping.signal.aborted) {
-        this.log.info({ job: jobId }, 'job interrupted by shutdown; it resumes on the next start');
-        return;
+        log.info('job interrupted by shutdown; it resumes on the next start');
+        return 'interrupted';
       }
       const message = customerMessage(err, timeout.aborted, this.options.dvm.jobTimeoutMs);
-      if (message.internal) this.log.error({ job: jobId, err: errorMessage(err) }, 'job failed');
-      else this.log.info({ job: jobId, reason: message.text }, 'job refused');
+      if (message.internal) log.error({ err: errorMessage(err) }, 'job failed');
+      else log.info({ reason: message.text }, 'job refused');
+      span.set({ 'timmy.job.error': message.text });
       await this.finish(
         item,
         errorKey,
@@ -414,6 +485,7 @@ export class DvmWorker {
         'failed',
         message.text,
       );
+      return 'failed';
     }
   }
 

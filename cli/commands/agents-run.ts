@@ -6,6 +6,7 @@ import { secureDataDir } from '../../core/data-dir.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { parsePubkey } from '../../identity/nip19.ts';
 import { createLlmRouter } from '../../llm/from-config.ts';
+import { tracingFromConfig } from '../../observability/tracing.ts';
 import { RelayClient } from '../../relay/client.ts';
 import { openKeyStore } from '../compose.ts';
 import { type NetworkAgent, type RunningAgents, startAgents } from '../compose-agents.ts';
@@ -85,6 +86,7 @@ export function registerAgentsRun(
       ctx.progress.done();
       const router = createLlmRouter(config.llm, { logger });
       const publisher = new ProfilePublisher({ logger });
+      const tracing = tracingFromConfig(config.tracing, logger);
       let running: RunningAgents | undefined;
       const stopped = io.waitForStop();
       try {
@@ -98,6 +100,7 @@ export function registerAgentsRun(
           llm: router,
           personaFile: file,
           deskMemory: personas.find((p) => p.role === 'coordinator')?.name,
+          tracing,
         }).catch((err: unknown) => {
           if (err instanceof AgentBusyError) {
             const name = selected.find((a) => a.pubkey === err.agent)?.persona.name ?? err.agent;
@@ -128,6 +131,7 @@ export function registerAgentsRun(
         await running?.close();
         await router.close?.();
         for (const c of clients) c.close();
+        await tracing.close();
       }
       result.code = 0;
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { tracingFromConfig } from '../../observability/tracing.ts';
 import { startRelay } from '../compose.ts';
 import { makeContext, parsePort, VERSION } from '../context.ts';
 import { removeInstanceRecord, writeInstanceRecord } from '../instance-record.ts';
@@ -16,7 +17,8 @@ export function registerRelay(program: Command, io: CliIo, result: { code: numbe
       if (opts.port !== undefined) overrides['relay.port'] = parsePort(opts.port, '--port');
       const ctx = await makeContext(io, program.opts(), overrides);
       await refuseIfRunning(ctx.dataDir);
-      const relay = await startRelay(ctx.config, ctx.dataDir, ctx.logger);
+      const tracing = tracingFromConfig(ctx.config.tracing, ctx.logger);
+      const relay = await startRelay(ctx.config, ctx.dataDir, ctx.logger, [], tracing);
       const stopped = io.waitForStop();
       try {
         await writeInstanceRecord(ctx.dataDir, {
@@ -49,6 +51,7 @@ export function registerRelay(program: Command, io: CliIo, result: { code: numbe
         ctx.logger.info({ signal }, 'stopping relay');
       } finally {
         await relay.close();
+        await tracing.close();
         await removeInstanceRecord(ctx.dataDir);
       }
       result.code = 0;

@@ -1,0 +1,171 @@
+/**
+ * The cost of instrumentation (issue 15: <= 5 %): the same echo job round trip (a customer's request to its
+ * result; auctions and payments off, so the job is as short as a job gets and any overhead shows most) on two
+ * instances that differ only in instrumentation, in the same run:
+ *
+ * - **off**: metrics disabled, tracing off (`noTracing`);
+ * - **on**: the Prometheus registry fed by the job log, scraped once a second, and tracing on for the relay,
+ *   the desk and the agent, with the real OTLP/HTTP exporter (batched) sending to a loopback collector.
+ *
+ * Both log at `info` as JSON to a sink (logs are on in production either way). Jobs are run in alternating
+ * rounds (off, on, off, on, …), one at a time, so drift of a busy machine falls on both sides alike.
+ */
+
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startRelay } from '../cli/compose.ts';
+import { watchJobs } from '../cli/compose-metrics.ts';
+import { configSchema } from '../core/config.ts';
+import { noTracing, type Tracing } from '../core/tracing.ts';
+import { ECHO_KIND } from '../dvm/kinds.ts';
+import { buildJobRequest } from '../dvm/request.ts';
+import { createLogger } from '../observability/logger.ts';
+import { TimmyMetrics } from '../observability/metrics.ts';
+import { tracingFromConfig } from '../observability/tracing.ts';
+import { Customer } from '../testkit/customer.ts';
+import { personas, startTestNetwork } from '../testkit/network.ts';
+import { until } from '../testkit/raw-client.ts';
+import { sampleStats } from './events.ts';
+
+export interface InstrumentationBenchOptions {
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+/** A loopback OTLP/HTTP collector that reads and drops what it is sent; counts the requests. */
+async function startSink(): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+  let requests = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+interface Side {
+  name: string;
+  job(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startSide(
+  name: string,
+  dir: string,
+  what: { metrics: boolean; traces: boolean },
+  otlp: string,
+): Promise<Side> {
+  const logger = createLogger({ level: 'info', destination: { write: () => {} } });
+  const config = configSchema.parse({
+    relay: { port: 0, limits: { eventsPerSecond: 1_000_000, eventsBurst: 1_000_000 } },
+  });
+  const tracing: Tracing & { close(): Promise<void> } = what.traces
+    ? tracingFromConfig({ enabled: true, otlpEndpoint: otlp, serviceName: name, sampleRatio: 1 }, logger)
+    : { ...noTracing, close: async () => {} };
+  const relay = await startRelay(config, join(dir, name), logger, [], tracing);
+  await mkdir(join(dir, `${name}-net`), { recursive: true });
+  const net = await startTestNetwork({
+    relayUrl: relay.url,
+    agents: personas([{ name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo' }] }]),
+    dataDir: join(dir, `${name}-net`),
+    logger,
+    ...(what.traces ? { tracing } : {}),
+  });
+  let scrape: NodeJS.Timeout | undefined;
+  if (what.metrics) {
+    const metrics = new TimmyMetrics();
+    watchJobs(metrics, net.network.log, new Map([[net.pubkeyOf('echo'), 'echo']]));
+    scrape = setInterval(() => void metrics.text(), 1000);
+  }
+  await until(() => net.network.isAlive(net.pubkeyOf('echo')), 30_000, `${name}: the agent is alive`);
+  const customer = new Customer(relay.url);
+  return {
+    name,
+    job: async (text) => {
+      const out = await customer.submit(
+        buildJobRequest({ kind: ECHO_KIND, inputs: [{ data: text, type: 'text' }] }),
+        30_000,
+      );
+      if (out.result?.content !== text) throw new Error(`${name}: no result (${out.error ?? 'timeout'})`);
+    },
+    close: async () => {
+      clearInterval(scrape);
+      customer.close();
+      await net.stop();
+      await relay.close();
+      await tracing.close();
+    },
+  };
+}
+
+const ms = (n: number): string => n.toFixed(1);
+
+export async function benchInstrumentation(o: InstrumentationBenchOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-instr-'));
+  const sink = await startSink();
+  const sides: Side[] = [];
+  try {
+    const off = await startSide('off', dir, { metrics: false, traces: false }, sink.url);
+    sides.push(off);
+    const metricsOnly = await startSide('metrics', dir, { metrics: true, traces: false }, sink.url);
+    sides.push(metricsOnly);
+    const on = await startSide('on', dir, { metrics: true, traces: true }, sink.url);
+    sides.push(on);
+    const rounds = o.quick ? 4 : 10;
+    const perRound = o.quick ? 10 : 40;
+    o.log(
+      `instrumentation benchmark: ${rounds} alternating rounds of ${perRound} sequential echo jobs per side`,
+    );
+    const all = [off, metricsOnly, on];
+    for (const side of all) for (let i = 0; i < 5; i++) await side.job(`warm ${i}`);
+    const samples = new Map<Side, number[]>(all.map((s) => [s, []]));
+    for (let r = 0; r < rounds; r++)
+      for (const side of all.map((_, i) => all[(i + r) % all.length] as Side))
+        for (let i = 0; i < perRound; i++) {
+          const t = performance.now();
+          await side.job(`round ${r} job ${i}`);
+          samples.get(side)?.push(performance.now() - t);
+        }
+    await on.close();
+    sides.splice(sides.indexOf(on), 1);
+    const a = sampleStats(samples.get(off) ?? []);
+    const m = sampleStats(samples.get(metricsOnly) ?? []);
+    const b = sampleStats(samples.get(on) ?? []);
+    const row = (label: string, x: typeof a) => [
+      label,
+      x.n,
+      ms(x.mean),
+      ms(x.p50),
+      ms(x.p99),
+      (x.mean / a.mean).toFixed(3),
+      (x.p50 / a.p50).toFixed(3),
+    ];
+    const rows = [row('off (baseline)', a), row('metrics only', m), row('metrics + traces (OTLP)', b)];
+    const widths = [24, 5, 8, 7, 7, 20, 12];
+    const line = (r: (string | number)[]) =>
+      `| ${r.map((c, i) => String(c).padEnd(widths[i] ?? 0)).join(' | ')} |`;
+    return [
+      '### Instrumentation: echo job round trip, instrumentation off vs on (same run)',
+      line(['side', 'jobs', 'mean ms', 'p50 ms', 'p99 ms', 'mean vs off (<=1.05)', 'p50 vs off']),
+      `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+      ...rows.map(line),
+      `OTLP export requests received by the loopback collector: ${sink.requests()}`,
+    ].join('\n');
+  } finally {
+    for (const s of sides) await s.close().catch(() => {});
+    await sink.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
