@@ -112,7 +112,10 @@ export class PeerBook {
   apply(event: NostrEvent): BookChange {
     const refused = this.refusal(event);
     if (refused !== undefined) {
-      this.log.debug({ eventId: event.id, author: event.pubkey, kind: event.kind, reason: refused }, 'ignored');
+      this.log.debug(
+        { eventId: event.id, author: event.pubkey, kind: event.kind, reason: refused },
+        'ignored',
+      );
       return 'unchanged';
     }
     try {
