@@ -86,6 +86,19 @@ function toRecord(r: Row): MemoryRecord {
   };
 }
 
+/** How much of the memory file is read through mmap (virtual address space; the pages are the OS's cache). */
+const MMAP_BYTES = 2 ** 30;
+
+/**
+ * The binary first pass's candidates for a search of k: max(50, 5k), or max(100, 10k) within one agent's
+ * memories. On the benchmark's data (docs/benchmarks.md, "Memory"), 50 give a recall@10 of 0.97-0.99 at
+ * 10K-100K after the rerank (100: 0.99-1.000 at about twice the KNN's time), but 0.91 within one agent of
+ * ten at 10K, whose nearest are farther apart; at 1M they are too few: pass more.
+ */
+export function defaultCandidates(k: number, filter: MemoryFilter = {}): number {
+  return filter.agent === undefined ? Math.max(50, 5 * k) : Math.max(100, 10 * k);
+}
+
 /** The path of the sqlite-vec extension, with a clear error when the package for this platform is missing. */
 export function sqliteVecPath(explicit?: string): string {
   let path = explicit;
@@ -135,7 +148,12 @@ export class VectorStore {
         );
       }
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
-      if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
+      if (options.path !== ':memory:') {
+        db.pragma('journal_mode = WAL');
+        // The search reads every bit vector (vec0's chunks) once a query: mapped, not copied through
+        // SQLite's page cache (docs/benchmarks.md, "Memory": a third off a search at 100K).
+        db.pragma(`mmap_size = ${MMAP_BYTES}`);
+      }
       db.pragma('synchronous = NORMAL');
       migrateSchema(db, MEMORY_MIGRATIONS, { what: 'memory', path: options.path, log: options.logger });
       return new VectorStore(options.path, db);
@@ -396,14 +414,15 @@ export class VectorStore {
 
   /**
    * The k nearest memories to a unit vector: `candidates` by Hamming distance over the binary vectors
-   * (filtered inside the KNN), reranked by the cosine of their float vectors. Default candidates: max(100, 10k).
+   * (filtered inside the KNN), reranked by the cosine of their float vectors. Default candidates:
+   * `defaultCandidates` (vec0's KNN costs about linearly in them).
    */
   knn(query: Float32Array, k: number, filter: MemoryFilter = {}, candidates?: number): Scored[] {
     if (!this.activeModel() || k <= 0) return [];
     // The vec0 table has no metadata: those few memories (one customer's) are ranked exactly.
     if (filter.meta !== undefined && Object.keys(filter.meta).length > 0)
       return this.exactKnn(query, k, filter);
-    const n = Math.max(k, candidates ?? Math.max(100, 10 * k));
+    const n = Math.max(k, candidates ?? defaultCandidates(k, filter));
     const f = filterSql(filter, 'memory_vec');
     const first = this.db
       .prepare(
