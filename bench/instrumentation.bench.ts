@@ -7,8 +7,9 @@
  * - **on**: the Prometheus registry fed by the job log, scraped once a second, and tracing on for the relay,
  *   the desk and the agent, with the real OTLP/HTTP exporter (batched) sending to a loopback collector.
  *
- * Both log at `info` as JSON to a sink (logs are on in production either way). Jobs are run in alternating
- * rounds (off, on, off, on, …), one at a time, so drift of a busy machine falls on both sides alike.
+ * All log at `info` as JSON to a sink (logs are on in production either way). A third instance has the
+ * metrics only. Jobs run one at a time, the sides taking turns job by job, so drift of a busy machine falls on
+ * every side alike.
  */
 
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -123,21 +124,20 @@ export async function benchInstrumentation(o: InstrumentationBenchOptions): Prom
     sides.push(metricsOnly);
     const on = await startSide('on', dir, { metrics: true, traces: true }, sink.url);
     sides.push(on);
-    const rounds = o.quick ? 4 : 10;
-    const perRound = o.quick ? 10 : 40;
-    o.log(
-      `instrumentation benchmark: ${rounds} alternating rounds of ${perRound} sequential echo jobs per side`,
-    );
+    const n = o.quick ? 60 : 600;
+    o.log(`instrumentation benchmark: ${n} echo jobs per side, one at a time, the sides taking turns`);
     const all = [off, metricsOnly, on];
-    for (const side of all) for (let i = 0; i < 5; i++) await side.job(`warm ${i}`);
+    for (const side of all) for (let i = 0; i < 10; i++) await side.job(`warm ${i}`);
     const samples = new Map<Side, number[]>(all.map((s) => [s, []]));
-    for (let r = 0; r < rounds; r++)
-      for (const side of all.map((_, i) => all[(i + r) % all.length] as Side))
-        for (let i = 0; i < perRound; i++) {
-          const t = performance.now();
-          await side.job(`round ${r} job ${i}`);
-          samples.get(side)?.push(performance.now() - t);
-        }
+    // Job by job, the three sides in turn (the order rotating): a busy moment of the machine falls on all
+    // three alike, and each "on" job has an "off" job next to it in time.
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < all.length; k++) {
+        const side = all[(i + k) % all.length] as Side;
+        const t = performance.now();
+        await side.job(`job ${i}`);
+        samples.get(side)?.push(performance.now() - t);
+      }
     await on.close();
     sides.splice(sides.indexOf(on), 1);
     const a = sampleStats(samples.get(off) ?? []);
