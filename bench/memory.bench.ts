@@ -343,14 +343,17 @@ async function benchSize(
     return { s: sampleStats(times), recall: recall / queries };
   };
   type Measured = { s: SampleStats; recall: number };
-  const measureTogether = (fs: ((q: Float32Array) => number[])[], truth: number[][]): Measured[] => {
+  const measureTogether = (
+    fs: ((q: Float32Array, i: number) => number[])[],
+    truth: number[][],
+  ): Measured[] => {
     const times = fs.map((): number[] => []);
     const recall = fs.map(() => 0);
     for (let i = 0; i < qs.length; i++) {
       const q = qs[i] as Float32Array;
       fs.forEach((f, v) => {
         const t = performance.now();
-        const found = f(q);
+        const found = f(q, i);
         const dt = performance.now() - t;
         if (i >= 20) {
           (times[v] as number[]).push(dt);
@@ -382,6 +385,34 @@ async function benchSize(
     exact,
   ) as [Measured, Measured, Measured, Measured];
   unmapped.close();
+  // The search table as it was before agent became its partition key (schema 2), filled from the same
+  // vectors in the same file, against the partitioned one: the binary pass alone, interleaved.
+  store.db.exec(
+    `CREATE VIRTUAL TABLE memory_vec_flat USING vec0 (embedding bit[${DIM}], agent text, kind text, created_at integer)`,
+  );
+  store.db.exec(
+    'INSERT INTO memory_vec_flat (rowid, embedding, agent, kind, created_at) SELECT id, vec_quantize_binary(vec_f32(embedding)), agent, kind, created_at FROM memories ORDER BY id',
+  );
+  const bitsOf = (table: string, filtered: boolean) => {
+    const stmt = store.db.prepare(
+      `SELECT rowid AS id FROM ${table} WHERE embedding MATCH vec_quantize_binary(vec_f32(?)) AND k = ?${filtered ? ' AND agent = ?' : ''}`,
+    );
+    return (q: Float32Array, i: number): number[] =>
+      (
+        (filtered
+          ? stmt.all(vectorBytes(q), 100, `agent-${qagent(i)}`)
+          : stmt.all(vectorBytes(q), defaultCandidates(K))) as { id: number | bigint }[]
+      ).map((r) => Number(r.id));
+  };
+  const [partAgent, flatAgent] = measureTogether(
+    [bitsOf('memory_vec', true), bitsOf('memory_vec_flat', true)],
+    exactF,
+  ) as [Measured, Measured];
+  const [partAll, flatAll] = measureTogether(
+    [bitsOf('memory_vec', false), bitsOf('memory_vec_flat', false)],
+    exact,
+  ) as [Measured, Measured];
+  store.db.exec('DROP TABLE memory_vec_flat');
   const filtered = measure((q, i) => store.knn(q, K, filterOf(i)).map((h) => h.id), exactF);
   const bits = measure(
     (q) => (bitOnly.all(vectorBytes(q), K) as { id: number | bigint }[]).map((r) => Number(r.id)),
@@ -447,6 +478,10 @@ async function benchSize(
     row('  mmap alone: 100 candidates, file mapped', mappedOnly, base, false),
     row('  fewer candidates alone: 50, no mmap', fewerOnly, base, false),
     row('the same, filtered by agent (1 of 10): 100 candidates, file mapped', filtered, baseF, false),
+    row('binary pass alone, 100 of one agent: agent the partition key', partAgent, baseF, false),
+    row('  before (same run, interleaved): agent a metadata column', flatAgent, baseF, false),
+    row('binary pass alone, 50 of all: agent the partition key', partAll, base, false),
+    row('  before (same run, interleaved): agent a metadata column', flatAll, base, false),
     row('binary KNN alone, top 10 by Hamming (no rerank)', bits, base, false),
     row(
       "binary KNN alone, 50 by Hamming (knn's first pass; recall: of the top 10 in them)",

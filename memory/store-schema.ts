@@ -3,7 +3,8 @@ import type { Migration } from '../core/sqlite-migrate.ts';
 /**
  * The memory file's schema (`<dataDir>/memory.sqlite`). The vectors' own tables are made at run time,
  * because their dimension is the embedder's: `memory_vec` (vec0: the binary-quantized vector of each
- * embedded memory, with agent, kind and created_at as metadata columns for filtered KNN) and, during a
+ * embedded memory, with agent as its partition key and kind and created_at as metadata columns for filtered
+ * KNN: `vectorTableSql`) and, during a
  * change of model, `memory_migration` (the new vectors, until they replace the old ones in one commit).
  */
 export const MEMORY_MIGRATIONS: readonly Migration[] = [
@@ -38,4 +39,31 @@ export const MEMORY_MIGRATIONS: readonly Migration[] = [
    END;`,
   // 2: a namespace's memories of one customer (the desk's, an agent's jobs for them) found without a scan.
   `CREATE INDEX memories_by_customer ON memories (agent, json_extract(meta, '$.customer'));`,
+  // 3: the search table with `agent` as vec0's partition key (a search within one agent reads only its
+  // rows), rebuilt from the float vectors the memories table keeps (the bits are a function of them).
+  (db) => {
+    const old = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'memory_vec'").get();
+    const dimension = db.prepare("SELECT value FROM memory_settings WHERE key = 'dimension'").get() as
+      | { value: string }
+      | undefined;
+    const model = db.prepare("SELECT value FROM memory_settings WHERE key = 'model'").get() as
+      | { value: string }
+      | undefined;
+    if (!old || !dimension || !model) return;
+    db.exec('DROP TABLE memory_vec');
+    db.exec(vectorTableSql(Number(dimension.value)));
+    db.prepare(
+      `INSERT INTO memory_vec (rowid, embedding, agent, kind, created_at)
+       SELECT id, vec_quantize_binary(vec_f32(embedding)), agent, kind, created_at FROM memories
+       WHERE embedding IS NOT NULL AND model = ? AND dimension = ? ORDER BY id`,
+    ).run(model.value, Number(dimension.value));
+  },
 ];
+
+/**
+ * The search table of a dimension: the binary-quantized vectors, `agent` as the partition key (one agent's
+ * search reads its rows only), `kind` and `created_at` as metadata columns for filters inside the KNN.
+ */
+export function vectorTableSql(dimension: number, name = 'memory_vec'): string {
+  return `CREATE VIRTUAL TABLE ${name} USING vec0 (embedding bit[${dimension}], agent text partition key, kind text, created_at integer)`;
+}

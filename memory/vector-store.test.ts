@@ -8,7 +8,7 @@ import { silentLogger } from '../core/logger.ts';
 import { normalize } from './embedder.ts';
 import { FakeEmbedder } from './fake-embedder.ts';
 import { fusedRanks, RRF_K, textQuery } from './search-sql.ts';
-import { VectorStore, VectorStoreError } from './vector-store.ts';
+import { sqliteVecPath, VectorStore, VectorStoreError } from './vector-store.ts';
 
 const open = (): VectorStore => VectorStore.open({ path: ':memory:', logger: silentLogger });
 
@@ -177,6 +177,57 @@ describe('VectorStore', () => {
       .all('timmy', 'c1') as { detail: string }[];
     assert.match(plan.map((p) => p.detail).join(' '), /memories_by_customer/);
     assert.equal(store.find({ agent: 'timmy', meta: { customer: 'c1' } }, 100).length, 17);
+    store.close();
+  });
+
+  test("a file of schema 2 migrates to 3 (agent as the search table's partition key) without losing a row or a result", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'timmy-mem-')), 'memory.sqlite');
+    const dim = 64;
+    const fresh = VectorStore.open({ path, logger: silentLogger });
+    fresh.useModel({ model: 'seeded/64', dimension: dim });
+    fresh.insert(
+      Array.from({ length: 300 }, (_, i) => ({
+        agent: `agent-${i % 3}`,
+        kind: 'episodic' as const,
+        content: `memory ${i}`,
+        importance: 0.5,
+        createdAt: 1_700_000_000_000 + i,
+        embedding: seeded(i + 1, dim),
+      })),
+    );
+    const query = seeded(7777, dim);
+    const expected = fresh.knn(query, 10, {}, 300);
+    const expectedAgent = fresh.knn(query, 10, { agent: 'agent-1' }, 300);
+    fresh.close();
+    // Schema 2 as the previous release wrote it: agent a metadata column of the search table.
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(path);
+    old.loadExtension(sqliteVecPath());
+    old.exec('DROP TABLE memory_vec');
+    old.exec(
+      `CREATE VIRTUAL TABLE memory_vec USING vec0 (embedding bit[${dim}], agent text, kind text, created_at integer)`,
+    );
+    old.exec(
+      'INSERT INTO memory_vec (rowid, embedding, agent, kind, created_at) SELECT id, vec_quantize_binary(vec_f32(embedding)), agent, kind, created_at FROM memories',
+    );
+    old.pragma('user_version = 2');
+    const before = old.prepare('SELECT * FROM memories ORDER BY id').all();
+    old.close();
+
+    const store = VectorStore.open({ path, logger: silentLogger });
+    assert.equal(store.db.pragma('user_version', { simple: true }), 3);
+    assert.deepEqual(store.db.prepare('SELECT * FROM memories ORDER BY id').all(), before);
+    assert.equal(store.indexedCount(), 300);
+    const sql = store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'memory_vec'").get() as {
+      sql: string;
+    };
+    assert.match(sql.sql, /agent text partition key/);
+    assert.deepEqual(store.knn(query, 10, {}, 300), expected);
+    assert.deepEqual(store.knn(query, 10, { agent: 'agent-1' }, 300), expectedAgent);
+    assert.ok(
+      expectedAgent.every((h) => (h.id - 1) % 3 === 1),
+      "one agent's memories only",
+    );
     store.close();
   });
 });

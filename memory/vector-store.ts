@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.ts';
 import { migrateSchema } from '../core/sqlite-migrate.ts';
 import { dot, vectorBytes, vectorFromBytes } from './embedder.ts';
 import { filterSql, fusedRanks, type Hit, type Scored, textQuery } from './search-sql.ts';
-import { MEMORY_MIGRATIONS } from './store-schema.ts';
+import { MEMORY_MIGRATIONS, vectorTableSql } from './store-schema.ts';
 import type { MemoryFilter, MemoryKind, MemoryRecord } from './types.ts';
 
 export interface VectorStoreOptions {
@@ -195,9 +195,7 @@ export class VectorStore {
     if (active.dimension % 8 !== 0 || active.dimension <= 0)
       throw new VectorStoreError(`a dimension of ${active.dimension}: must be a positive multiple of 8`);
     this.db.exec('DROP TABLE IF EXISTS memory_vec');
-    this.db.exec(
-      `CREATE VIRTUAL TABLE memory_vec USING vec0 (embedding bit[${active.dimension}], agent text, kind text, created_at integer)`,
-    );
+    this.db.exec(vectorTableSql(active.dimension));
     this.setSetting('model', active.model);
     this.setSetting('dimension', String(active.dimension));
   }
