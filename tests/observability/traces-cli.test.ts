@@ -80,6 +80,16 @@ test('timmy start exports a paid job as one OTLP trace to the configured collect
     for (const s of trace)
       if (s !== root) assert.ok(ids.has(s.parentSpanId ?? ''), `${s.name} hangs under a span of the trace`);
     assert.ok(services.has('timmy-under-test'));
+    // The agent's JSON log line about the job carries the trace and its span (stderr is not a terminal).
+    const lines = run
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const done = lines.find((l) => l.event === 'job_done_result_published' && l.job === out.request);
+    assert.equal(done?.trace_id, traceId);
+    assert.ok(ids.has(String(done?.span_id)), "the line's span is in the trace");
+    assert.ok(lines.every((l) => typeof l.event === 'string' && typeof l.module === 'string'));
   } finally {
     if (run.child.exitCode === null) {
       run.child.kill('SIGINT');
