@@ -29,6 +29,8 @@ export const DATA_FILES = {
   instance: 'instance.json',
   /** The peer relays added from the dashboard (docs/federation.md); the configured ones are not in it. */
   peers: 'peers.json',
+  /** The agents' and the desk's semantic memory (docs/memory.md): the texts of past jobs, facts, vectors. */
+  memory: 'memory.sqlite',
 } as const;
 
 export type DataFile = keyof typeof DATA_FILES;

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
+import { dataFile } from '../core/data-dir.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Embedder } from './embedder.ts';
 import { HttpEmbedder } from './http-embedder.ts';
@@ -9,11 +9,9 @@ import type { MigrationProgress } from './migrate.ts';
 import { UseLiteEmbedder } from './use-lite.ts';
 import { VectorStore } from './vector-store.ts';
 
-/** The memory file of a data directory. */
-export const MEMORY_FILE = 'memory.sqlite';
-
+/** The memory file of a data directory (core/data-dir.ts names every file). */
 export function memoryPath(dataDir: string): string {
-  return join(dataDir, MEMORY_FILE);
+  return dataFile(dataDir, 'memory');
 }
 
 /** The embedder `memory.embedder` names: USE lite (offline, the default), Ollama, or an OpenAI-compatible server. */
