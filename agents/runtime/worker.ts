@@ -415,10 +415,13 @@ export class DvmWorker {
         logger: log,
         effects: {
           recorded: (key, make) => this.recorded(jobId, key, make),
+          // A span only when there is something to fetch (text inputs are the request's own).
           resolveInputs: (inputs, s) =>
-            traced(tracing, 'agent.inputs', span, { 'timmy.inputs': inputs.length }, () =>
-              this.options.inputs.resolve(inputs, s),
-            ),
+            inputs.every((i) => i.type === 'text')
+              ? this.options.inputs.resolve(inputs, s)
+              : traced(tracing, 'agent.inputs', span, { 'timmy.inputs': inputs.length }, () =>
+                  this.options.inputs.resolve(inputs, s),
+                ),
           complete: (req) =>
             traced(tracing, 'llm.complete', span, {}, async (llmSpan) => {
               const memory = this.options.memory;
