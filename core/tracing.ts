@@ -81,3 +81,23 @@ export function withTraceTag(tags: string[][], span: SpanHandle | undefined): st
   if (value === undefined) return tags;
   return [...tags.filter((t) => t[0] !== TRACE_TAG), [TRACE_TAG, value]];
 }
+
+/** `run` as a child span `name` of `parent`, ended with its error if it throws; just `run` when tracing is off. */
+export async function withSpan<T>(
+  tracing: Tracing,
+  name: string,
+  parent: SpanHandle,
+  attributes: SpanAttributes,
+  run: (span: SpanHandle) => Promise<T>,
+): Promise<T> {
+  if (!tracing.enabled) return run(noSpan);
+  const span = tracing.start(name, { parent: { span: parent }, attributes });
+  try {
+    const value = await run(span);
+    span.end();
+    return value;
+  } catch (err) {
+    span.end(err);
+    throw err;
+  }
+}

@@ -4,14 +4,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { EventTemplate, NostrEvent } from '../../core/nostr.ts';
 import type { Signer } from '../../core/signer.ts';
-import {
-  noSpan,
-  noTracing,
-  type SpanAttributes,
-  type SpanHandle,
-  type Tracing,
-  traceparentOf,
-} from '../../core/tracing.ts';
+import { noTracing, type SpanHandle, type Tracing, traceparentOf, withSpan } from '../../core/tracing.ts';
 import type { Publish, Subscribe } from '../../core/transport.ts';
 import { type Assignment, buildHeartbeat, parseAssignment } from '../../dvm/coordination.ts';
 import { buildFeedback } from '../../dvm/feedback.ts';
@@ -67,26 +60,6 @@ export interface WorkerOptions {
   memory?: AgentMemory;
   /** Spans of each execution in the job's trace (docs/observability.md, "Traces"); none by default. */
   tracing?: Tracing;
-}
-
-/** `run` as a child span of `parent` (ended with its error, if it throws). */
-async function traced<T>(
-  tracing: Tracing,
-  name: string,
-  parent: SpanHandle,
-  attributes: SpanAttributes,
-  run: (span: SpanHandle) => Promise<T>,
-): Promise<T> {
-  if (!tracing.enabled) return run(noSpan);
-  const span = tracing.start(name, { parent: { span: parent }, attributes });
-  try {
-    const value = await run(span);
-    span.end();
-    return value;
-  } catch (err) {
-    span.end(err);
-    throw err;
-  }
 }
 
 /**
@@ -419,11 +392,11 @@ export class DvmWorker {
           resolveInputs: (inputs, s) =>
             inputs.every((i) => i.type === 'text')
               ? this.options.inputs.resolve(inputs, s)
-              : traced(tracing, 'agent.inputs', span, { 'timmy.inputs': inputs.length }, () =>
+              : withSpan(tracing, 'agent.inputs', span, { 'timmy.inputs': inputs.length }, () =>
                   this.options.inputs.resolve(inputs, s),
                 ),
           complete: (req) =>
-            traced(tracing, 'llm.complete', span, {}, async (llmSpan) => {
+            withSpan(tracing, 'llm.complete', span, {}, async (llmSpan) => {
               const memory = this.options.memory;
               if (memory) prompt = recallQuery(req);
               const completion = await this.options.llm.complete(
@@ -461,7 +434,7 @@ export class DvmWorker {
         logger: this.log,
         signal: this.stopping.signal,
       });
-      await traced(tracing, 'agent.result', span, {}, () =>
+      await withSpan(tracing, 'agent.result', span, {}, () =>
         this.finish(
           item,
           resultKey,
