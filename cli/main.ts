@@ -15,6 +15,7 @@ import { registerRelay } from './commands/relay.ts';
 import { registerRep } from './commands/rep.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerVoice } from './commands/voice.ts';
 import { registerWallet } from './commands/wallet/index.ts';
 import { VERSION } from './context.ts';
 import { CliError, type CliIo, println, processIo } from './io.ts';
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   registerAuction(program, io, result);
   registerModels(program, io, result);
   registerMemory(program, io, result);
+  registerVoice(program, io, result);
   registerWallet(program, io);
   return program;
 }

@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { abortError, VoiceEngineError, VoiceEngineMissingError } from './errors.ts';
+import { abortError, VoiceEngineError, VoiceEngineMissingError, VoiceInputError } from './errors.ts';
 import { findExecutable, runEngine } from './subprocess.ts';
 import { checkText, DEFAULT_MAX_TEXT_CHARS, type SynthesizeOptions, type Tts } from './tts.ts';
 import { encodeWav, parseWav, toRate, VOICE_SAMPLE_RATE } from './wav.ts';
@@ -34,12 +34,17 @@ export class FliteTts implements Tts {
   private readonly maxChars: number;
   private readonly sox: string | undefined;
 
-  /** Throws a `VoiceEngineMissingError` when flite is not installed. */
+  /** Throws a `VoiceEngineMissingError` when flite is not installed, a `VoiceInputError` for an unknown voice. */
   constructor(opts: FliteTtsOptions = {}) {
     const bin = findExecutable(opts.binary ?? 'flite');
     if (!bin) throw new VoiceEngineMissingError('flite', [opts.binary ?? 'flite'], FLITE_INSTALL);
     this.binary = bin;
     this.voice = opts.voice ?? 'slt';
+    // flite falls back to another voice, silently, for a name it does not know: refuse it here instead.
+    if (!this.voice.includes('/') && !(FLITE_VOICES as readonly string[]).includes(this.voice))
+      throw new VoiceInputError(
+        `flite has no voice "${this.voice}"; its voices: ${FLITE_VOICES.join(', ')} (or a .flitevox file's path)`,
+      );
     this.name = `flite:${this.voice}`;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.maxChars = opts.maxChars ?? DEFAULT_MAX_TEXT_CHARS;

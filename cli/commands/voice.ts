@@ -1,0 +1,128 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { errorMessage } from '../../core/errors.ts';
+import { voiceEngines } from '../../voice/engines.ts';
+import { VoiceEngineError, VoiceEngineMissingError, VoiceInputError } from '../../voice/errors.ts';
+import { FliteTts } from '../../voice/flite-tts.ts';
+import { PocketsphinxStt } from '../../voice/pocketsphinx-stt.ts';
+import { DEFAULT_MAX_SECONDS, durationSeconds, parseWav } from '../../voice/wav.ts';
+import { CliError, type CliIo, printJson, println } from '../io.ts';
+
+/** The voice errors a user can act on, as a `CliError` (message, exit 1); anything else is rethrown. */
+function explained(err: unknown, what?: string): never {
+  if (err instanceof VoiceInputError) throw new CliError(what ? `${what}: ${err.message}` : err.message);
+  if (err instanceof VoiceEngineMissingError || err instanceof VoiceEngineError)
+    throw new CliError(err.message);
+  if (err instanceof Error && err.name === 'AbortError') throw new CliError('cancelled', 130);
+  throw err;
+}
+
+/** Aborts when the user presses Ctrl+C. */
+function stopSignal(io: CliIo): AbortSignal {
+  const stop = new AbortController();
+  void io.waitForStop().then(() => stop.abort());
+  return stop.signal;
+}
+
+/** `timmy voice`: speech to text and text to speech on this machine (docs/voice.md). */
+export function registerVoice(program: Command, io: CliIo, result: { code: number }): void {
+  const voice = program
+    .command('voice')
+    .description('speech to text and text to speech on this machine, offline (docs/voice.md)');
+
+  voice
+    .command('engines')
+    .description('list the voice engines: which are installed, what is missing and how to install it')
+    .option('--json', 'print the engines as JSON')
+    .action((opts: { json?: boolean }) => {
+      const engines = voiceEngines();
+      const ok = engines.filter((e) => e.role !== 'tool').every((e) => e.installed);
+      if (opts.json) printJson(io.stdout, { ok, engines });
+      else
+        for (const e of engines) {
+          println(
+            io.stdout,
+            `${e.name.padEnd(13)} ${e.role.padEnd(5)} ${e.installed ? 'installed' : 'MISSING'}`,
+          );
+          println(io.stdout, `${''.padEnd(19)} ${e.note}`);
+          if (!e.installed) {
+            println(io.stdout, `${''.padEnd(19)} not found: ${e.missing.join(', ')}`);
+            println(io.stdout, `${''.padEnd(19)} install: ${e.install}`);
+          }
+        }
+      result.code = ok ? 0 : 1;
+    });
+
+  voice
+    .command('transcribe <file>')
+    .description('transcribe a WAV file (16-bit PCM mono, 16 kHz) with pocketsphinx')
+    .option('--max-seconds <n>', `refuse longer audio (default ${DEFAULT_MAX_SECONDS})`)
+    .option('--json', 'print {file, seconds, engine, text, words, ms} as JSON')
+    .action(async (file: string, opts: { json?: boolean; maxSeconds?: string }) => {
+      const maxSeconds = opts.maxSeconds === undefined ? DEFAULT_MAX_SECONDS : Number(opts.maxSeconds);
+      if (!Number.isFinite(maxSeconds) || maxSeconds <= 0)
+        throw new CliError(`--max-seconds must be a positive number, got ${opts.maxSeconds}`, 2);
+      const path = resolve(io.cwd, file);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(path);
+      } catch (err) {
+        throw new CliError(`cannot read ${file}: ${errorMessage(err)}`);
+      }
+      let seconds: number;
+      try {
+        seconds = durationSeconds(parseWav(bytes, { maxSeconds, sampleRate: 16_000 }));
+      } catch (err) {
+        explained(err, file);
+      }
+      let r: Awaited<ReturnType<PocketsphinxStt['transcribe']>>;
+      let engine: string;
+      try {
+        const stt = new PocketsphinxStt({ maxSeconds });
+        engine = stt.name;
+        r = await stt.transcribe(bytes, { signal: stopSignal(io) });
+      } catch (err) {
+        explained(err, file);
+      }
+      if (opts.json)
+        printJson(io.stdout, {
+          file,
+          seconds,
+          engine,
+          text: r.text,
+          words: r.words ?? [],
+          ms: Math.round(r.ms),
+        });
+      else println(io.stdout, r.text);
+    });
+
+  voice
+    .command('say <text>')
+    .description('speak text into a WAV file (16 kHz mono) with flite')
+    .requiredOption('-o, --out <file>', 'the WAV file to write')
+    .option('--voice <name>', "flite's voice: slt (default), rms, awb, kal16, kal")
+    .option('--json', 'print {file, seconds, bytes, engine, ms} as JSON')
+    .action(async (text: string, opts: { out: string; voice?: string; json?: boolean }) => {
+      const started = performance.now();
+      let wav: Uint8Array;
+      let engine: string;
+      try {
+        const tts = new FliteTts(opts.voice ? { voice: opts.voice } : {});
+        engine = tts.name;
+        wav = await tts.synthesize(text, { signal: stopSignal(io) });
+      } catch (err) {
+        explained(err);
+      }
+      const path = resolve(io.cwd, opts.out);
+      try {
+        await writeFile(path, wav);
+      } catch (err) {
+        throw new CliError(`cannot write ${opts.out}: ${errorMessage(err)}`);
+      }
+      const seconds = durationSeconds(parseWav(wav, { maxSeconds: Number.POSITIVE_INFINITY }));
+      const ms = Math.round(performance.now() - started);
+      if (opts.json) printJson(io.stdout, { file: opts.out, seconds, bytes: wav.length, engine, ms });
+      else println(io.stdout, `wrote ${opts.out}: ${seconds.toFixed(2)} s of speech (${engine})`);
+    });
+}
