@@ -96,3 +96,32 @@ test('a request the subscription never brought is read from the relay', async ()
   assert.equal((await watch.request(old.id))?.id, old.id);
   assert.equal(await watch.request('f'.repeat(64)), undefined);
 });
+
+test('synced: once the relay has sent what the desk published while the agent was away, noLongerMine knows it', async () => {
+  const r = await customer.signEvent(
+    buildJobRequest({ kind: ECHO_KIND, inputs: [{ data: 'while away', type: 'text' }] }),
+  );
+  await deskConn.publish(r);
+  await deskConn.publish(await assign(r, agent.pubkey, 1));
+  await deskConn.publish(await assign(r, other.pubkey, 2));
+  // A restarted agent: a new watch, following from before those events.
+  const conn = new RelayClient({ url: relay.url, logger: silentLogger });
+  const late = new DeskWatch({
+    relay: conn,
+    desk: desk.pubkey,
+    agent: agent.pubkey,
+    kinds: [ECHO_KIND],
+    lookups: new RelayLookups(conn),
+    logger: silentLogger,
+    onAssignment: () => {},
+  });
+  try {
+    late.start(Math.floor(Date.now() / 1000) - 60);
+    await late.synced;
+    assert.equal(late.noLongerMine(r.id, 1), 'the desk assigned attempt 2');
+  } finally {
+    late.stop();
+    conn.close();
+  }
+  await late.synced; // stays resolved after stop
+});

@@ -26,6 +26,9 @@ export interface DeskWatchOptions {
   onAssignment(event: NostrEvent): void;
 }
 
+/** Longest `synced` waits for the relay's EOSE. */
+const SYNC_TIMEOUT_MS = 10_000;
+
 /**
  * What an agent follows on the relay, with one subscription: the requests of the kinds it serves (so an
  * assignment finds its request without a round trip), and everything its desk publishes about jobs — the
@@ -38,6 +41,15 @@ export class DeskWatch {
   private readonly requests = new Map<string, NostrEvent>();
   /** Per job: the latest attempt the desk assigned (to anyone), and why the desk ended it. */
   private readonly news = new Map<string, { attempt: number; ended?: string }>();
+  private caughtUp!: () => void;
+  /**
+   * Resolves once the relay has sent what the desk published since `start`'s `since` (its EOSE), the
+   * subscription closed, or SYNC_TIMEOUT_MS passed (a relay that never says EOSE holds nothing forever): from
+   * then on `noLongerMine` knows what happened while the agent was away.
+   */
+  readonly synced: Promise<void> = new Promise((resolve) => {
+    this.caughtUp = resolve;
+  });
 
   constructor(private readonly options: DeskWatchOptions) {}
 
@@ -46,14 +58,22 @@ export class DeskWatch {
     const { desk, kinds } = this.options;
     const filters: Filter[] = [{ kinds: [ASSIGNMENT_KIND, FEEDBACK_KIND], authors: [desk], since }];
     if (kinds.length > 0) filters.push({ kinds: [...kinds], since });
+    const bound = setTimeout(() => this.caughtUp(), SYNC_TIMEOUT_MS);
+    bound.unref();
+    void this.synced.then(() => clearTimeout(bound));
     this.sub = this.options.relay.subscribe(filters, {
       onEvent: (e) => this.onEvent(e),
-      onClose: (reason) => this.options.logger.warn({ reason }, 'desk subscription closed by the relay'),
+      onEose: () => this.caughtUp(),
+      onClose: (reason) => {
+        this.caughtUp();
+        this.options.logger.warn({ reason }, 'desk subscription closed by the relay');
+      },
     });
   }
 
   stop(): void {
     this.sub?.close();
+    this.caughtUp();
   }
 
   /** The request with this id: from what the subscription brought, else read from the relay. */

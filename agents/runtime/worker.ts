@@ -122,10 +122,17 @@ export class DvmWorker {
   start(): void {
     const since = Math.floor(this.options.clock.now() / 1000) - this.options.dvm.requestLookbackSeconds;
     this.watch.start(since);
-    for (const item of this.options.work.open()) {
-      this.log.info({ job: item.jobId, attempt: item.attempt }, 'resuming job');
-      this.enqueue(item);
-    }
+    // A job in hand when the agent stopped resumes once the agent has caught up with what the desk published
+    // meanwhile (bounded: a relay that never answers does not hold it forever), so a job the desk gave to
+    // another attempt or ended is dropped, not run again.
+    const open = this.options.work.open();
+    if (open.length > 0)
+      void this.watch.synced.then(() => {
+        for (const item of open) {
+          this.log.info({ job: item.jobId, attempt: item.attempt }, 'resuming job');
+          this.enqueue(item);
+        }
+      });
     // The first beat goes out shortly after start, once the desk's subscription is in place; then one every
     // interval. (Until then the desk counts a silent agent as alive: see Liveness.)
     const first = setTimeout(() => void this.beat(), Math.min(500, this.options.dvm.heartbeatIntervalMs));
@@ -166,6 +173,13 @@ export class DvmWorker {
     }
     const { work } = this.options;
     if (a.agent !== this.options.pubkey || a.coordinator !== this.options.desk) return;
+    // An assignment read while catching up (a restart) is judged on everything the desk published since.
+    await this.watch.synced;
+    const moved = this.watch.noLongerMine(a.requestId, a.attempt);
+    if (moved && !work.item(a.requestId, a.attempt)) {
+      this.log.debug({ job: a.requestId, attempt: a.attempt, reason: moved }, 'ignoring a stale assignment');
+      return;
+    }
     const known = work.item(a.requestId, a.attempt);
     if (known) {
       if (known.state === 'assigned') this.enqueue(known);
@@ -361,6 +375,13 @@ export class DvmWorker {
           await outbox.send(jobId, key, signer, sent.event);
         return 'resent';
       }
+    }
+    // Moved on while this attempt waited (in the queue, or across a restart): nothing to run.
+    const moved = this.watch.noLongerMine(jobId, attempt);
+    if (moved) {
+      work.finish(jobId, attempt, 'dropped', moved);
+      log.info({ reason: moved }, 'job dropped before it ran: it is no longer this agent’s');
+      return 'dropped';
     }
     await outbox.send(
       jobId,
