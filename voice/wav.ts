@@ -40,6 +40,7 @@ export interface ParseWavOptions {
 const FIX = `convert it with: sox in.wav -r ${VOICE_SAMPLE_RATE} -c 1 -b 16 -e signed-integer out.wav`;
 const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+const STREAMED_SIZE = 0xffffffff;
 
 function ascii(b: Uint8Array, at: number): string {
   return String.fromCharCode(b[at] ?? 0, b[at + 1] ?? 0, b[at + 2] ?? 0, b[at + 3] ?? 0);
@@ -71,7 +72,9 @@ export function parseWav(bytes: Uint8Array, opts: ParseWavOptions = {}): PcmAudi
       };
     } else if (id === 'data') {
       if (!fmt) throw new WavError('format', 'the WAV file has no fmt chunk before its data');
-      return pcmFrom(bytes, body, size, fmt, maxSeconds, opts.sampleRate);
+      // A WAV written to a pipe cannot go back to fill in its size: 0xFFFFFFFF means "to the end of the file".
+      const dataSize = size === STREAMED_SIZE ? bytes.length - body : size;
+      return pcmFrom(bytes, body, dataSize, fmt, maxSeconds, opts.sampleRate);
     }
     at = body + size + (size % 2); // chunks are padded to an even length
   }

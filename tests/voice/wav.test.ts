@@ -61,6 +61,11 @@ test('chunks before the data (LIST) and WAVE_FORMAT_EXTENSIBLE PCM are read', ()
   assert.equal(parseWav(bytes).samples.length, 1600);
 });
 
+test('a WAV streamed to a pipe (data size 0xFFFFFFFF) is read to the end of the file', () => {
+  assert.equal(parseWav(wav({ dataBytes: 3200, claim: 0xffffffff })).samples.length, 1600);
+  refused(wav({ dataBytes: 3201, claim: 0xffffffff }), 'truncated', /middle of a sample/);
+});
+
 test('not a WAV, wrong format, empty, truncated and too long are refused with clear errors', () => {
   refused(new TextEncoder().encode('hello, this is text'), 'not-wav', /not a WAV file/);
   refused(new Uint8Array(0), 'not-wav', /not a WAV file/);
