@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { verifyEvent } from 'nostr-tools/pure';
+import * as nip44 from 'nostr-tools/nip44';
+import { generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure';
 import type { Signer } from '../core/signer.ts';
 import { decodeNip19As } from './nip19.ts';
 import { generateLocalSigner, LocalSigner } from './signer.ts';
@@ -70,5 +71,23 @@ describe('LocalSigner', () => {
 
   it('generateLocalSigner gives distinct keys', () => {
     assert.notEqual(generateLocalSigner().pubkey, generateLocalSigner().pubkey);
+  });
+});
+
+describe('LocalSigner NIP-44 conversation keys', () => {
+  it('talks with more peers than it keeps keys for, each message readable by the peer (nostr-tools computes its key afresh)', async () => {
+    const me = generateLocalSigner();
+    const peers = Array.from({ length: 1030 }, () => generateSecretKey());
+    for (const [i, sk] of peers.entries()) {
+      const peer = getPublicKey(sk);
+      const sealed = await me.nip44.encrypt(peer, `hello ${i}`);
+      assert.equal(nip44.v2.decrypt(sealed, nip44.v2.utils.getConversationKey(sk, me.pubkey)), `hello ${i}`);
+      const back = nip44.v2.encrypt(`back ${i}`, nip44.v2.utils.getConversationKey(sk, me.pubkey));
+      assert.equal(await me.nip44.decrypt(peer, back), `back ${i}`);
+    }
+    // The first peers' keys were evicted; they are computed again, the same.
+    const first = peers[0] as Uint8Array;
+    const again = await me.nip44.encrypt(getPublicKey(first), 'again');
+    assert.equal(nip44.v2.decrypt(again, nip44.v2.utils.getConversationKey(first, me.pubkey)), 'again');
   });
 });

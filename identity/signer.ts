@@ -5,6 +5,10 @@ import * as nip44 from 'nostr-tools/nip44';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import type { EventTemplate, NostrEvent } from '../core/nostr.ts';
 import type { PeerCipher, Signer } from '../core/signer.ts';
+
+/** Peers whose NIP-44 conversation key a signer keeps (a wallet service's clients, an agent's customers). */
+const CONVERSATION_KEYS = 1024;
+
 import { encodeNpub, parseSecretKey } from './nip19.ts';
 
 /** BIP-340 signing on bcrypto's native libsecp256k1 (about 60x nostr-tools' pure-JS signing here). */
@@ -77,11 +81,27 @@ export class LocalSigner implements Signer {
     return { ...unsigned, id: hash.toString('hex'), sig: sig.toString('hex') };
   }
 
+  /** NIP-44 conversation keys by peer (an ECDH each: ~1 ms), the most recently used CONVERSATION_KEYS kept. */
+  readonly #conversations = new Map<string, Uint8Array>();
+
+  #conversationKey(peer: string): Uint8Array {
+    let key = this.#conversations.get(peer);
+    if (key) {
+      this.#conversations.delete(peer);
+    } else {
+      key = nip44.v2.utils.getConversationKey(this.#secretKey, peer);
+      if (this.#conversations.size >= CONVERSATION_KEYS) {
+        const oldest = this.#conversations.keys().next();
+        if (!oldest.done) this.#conversations.delete(oldest.value);
+      }
+    }
+    this.#conversations.set(peer, key);
+    return key;
+  }
+
   readonly nip44: PeerCipher = {
-    encrypt: async (peer, plaintext) =>
-      nip44.v2.encrypt(plaintext, nip44.v2.utils.getConversationKey(this.#secretKey, peer)),
-    decrypt: async (peer, ciphertext) =>
-      nip44.v2.decrypt(ciphertext, nip44.v2.utils.getConversationKey(this.#secretKey, peer)),
+    encrypt: async (peer, plaintext) => nip44.v2.encrypt(plaintext, this.#conversationKey(peer)),
+    decrypt: async (peer, ciphertext) => nip44.v2.decrypt(ciphertext, this.#conversationKey(peer)),
   };
 
   readonly nip04: PeerCipher = {
