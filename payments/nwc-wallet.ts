@@ -6,6 +6,8 @@ import {
   Nip47WalletError,
   NWCClient,
 } from '@getalby/sdk/nwc';
+import * as nip44 from 'nostr-tools/nip44';
+import { hexToBytes } from 'nostr-tools/utils';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import {
@@ -71,6 +73,35 @@ export function parseNwcConnection(url: string): { walletPubkey: string; relays:
   return { walletPubkey, relays, secret: secret.toLowerCase() };
 }
 
+/**
+ * NWCClient with its NIP-44 conversation key kept per peer: the SDK computes it (an ECDH, ~4 ms here) for every
+ * request and every answer; a connection talks to one wallet service, so one key serves them all. NIP-04
+ * connections go through the SDK as they are.
+ */
+class KeyedNwcClient extends NWCClient {
+  readonly #keys = new Map<string, Uint8Array>();
+
+  #key(pubkey: string, secret: string): Uint8Array {
+    let key = this.#keys.get(pubkey);
+    if (!key) {
+      key = nip44.v2.utils.getConversationKey(hexToBytes(secret), pubkey);
+      if (this.#keys.size >= 16) this.#keys.clear();
+      this.#keys.set(pubkey, key);
+    }
+    return key;
+  }
+
+  override async encrypt(pubkey: string, content: string): Promise<string> {
+    if (this.encryptionType !== 'nip44_v2' || !this.secret) return super.encrypt(pubkey, content);
+    return nip44.v2.encrypt(content, this.#key(pubkey, this.secret));
+  }
+
+  override async decrypt(pubkey: string, content: string): Promise<string> {
+    if (this.encryptionType !== 'nip44_v2' || !this.secret) return super.decrypt(pubkey, content);
+    return nip44.v2.decrypt(content, this.#key(pubkey, this.secret));
+  }
+}
+
 export class NwcWallet implements Wallet {
   private readonly client: NWCClient;
   private readonly timeoutMs: number;
@@ -81,7 +112,7 @@ export class NwcWallet implements Wallet {
     ensureGlobalWebSocket();
     const { relays } = describeNwcUrl(options.url);
     if (relays.length === 0) throw new WalletError('INVALID_INPUT', 'the connection string names no relay');
-    this.client = new NWCClient({ nostrWalletConnectUrl: options.url });
+    this.client = new KeyedNwcClient({ nostrWalletConnectUrl: options.url });
     if (!this.client.secret) throw new WalletError('INVALID_INPUT', 'the connection string has no secret');
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.payTimeoutMs = options.payTimeoutMs ?? 60_000;
