@@ -66,7 +66,9 @@ async function startSide(
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
       '--import',
       'tsx',
       join(HERE, 'instrumented-instance.ts'),

@@ -1,7 +1,7 @@
 /** `FakeStt`: a scriptable `Stt` for tests. Queue answers, read back the calls. It checks the WAV as engines do. */
 import { abortError } from './errors.ts';
-import type { Stt, TranscribeOptions, Transcript } from './stt.ts';
-import { DEFAULT_MAX_SECONDS, durationSeconds, parseWav, VOICE_SAMPLE_RATE } from './wav.ts';
+import { type Stt, type TranscribeOptions, type Transcript, utterance } from './stt.ts';
+import { durationSeconds } from './wav.ts';
 
 export interface FakeSttAnswer {
   text: string;
@@ -25,11 +25,7 @@ export class FakeStt implements Stt {
 
   async transcribe(wav: Uint8Array, opts: TranscribeOptions = {}): Promise<Transcript> {
     const started = performance.now();
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    const audio = parseWav(wav, {
-      sampleRate: VOICE_SAMPLE_RATE,
-      maxSeconds: this.opts.maxSeconds ?? DEFAULT_MAX_SECONDS,
-    });
+    const audio = utterance(wav, opts, this.opts.maxSeconds);
     const call: (typeof this.calls)[number] = { seconds: durationSeconds(audio) };
     this.calls.push(call);
     const next = this.answers.shift() ?? { text: this.opts.defaultText ?? '' };

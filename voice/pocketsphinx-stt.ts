@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { abortError, VoiceEngineError, VoiceEngineMissingError } from './errors.ts';
-import type { Stt, SttWord, TranscribeOptions, Transcript } from './stt.ts';
+import { type Stt, type SttWord, type TranscribeOptions, type Transcript, utterance } from './stt.ts';
 import { fileExists, findExecutable, runEngine } from './subprocess.ts';
-import { DEFAULT_MAX_SECONDS, durationSeconds, encodeWav, parseWav, VOICE_SAMPLE_RATE } from './wav.ts';
+import { durationSeconds, encodeWav, VOICE_SAMPLE_RATE } from './wav.ts';
 
 export const POCKETSPHINX_INSTALL = 'apt-get install pocketsphinx pocketsphinx-en-us';
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -54,11 +54,7 @@ export class PocketsphinxStt implements Stt {
 
   async transcribe(wav: Uint8Array, opts: TranscribeOptions = {}): Promise<Transcript> {
     const started = performance.now();
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    const audio = parseWav(wav, {
-      sampleRate: VOICE_SAMPLE_RATE,
-      maxSeconds: this.opts.maxSeconds ?? DEFAULT_MAX_SECONDS,
-    });
+    const audio = utterance(wav, opts, this.opts.maxSeconds);
     const dir = await mkdtemp(join(tmpdir(), 'timmy-sphinx-'));
     try {
       const file = join(dir, 'in.wav');
