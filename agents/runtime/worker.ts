@@ -127,12 +127,14 @@ export class DvmWorker {
     // another attempt or ended is dropped, not run again.
     const open = this.options.work.open();
     if (open.length > 0)
-      void this.watch.synced.then(() => {
-        for (const item of open) {
-          this.log.info({ job: item.jobId, attempt: item.attempt }, 'resuming job');
-          this.enqueue(item);
-        }
-      });
+      void this.watch.synced
+        .then(() => {
+          for (const item of open) {
+            this.log.info({ job: item.jobId, attempt: item.attempt }, 'resuming job');
+            this.enqueue(item);
+          }
+        })
+        .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'resuming jobs failed'));
     // The first beat goes out shortly after start, once the desk's subscription is in place; then one every
     // interval. (Until then the desk counts a silent agent as alive: see Liveness.)
     const first = setTimeout(() => void this.beat(), Math.min(500, this.options.dvm.heartbeatIntervalMs));
