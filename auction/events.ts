@@ -236,6 +236,33 @@ function eventBytes(e: NostrEvent): number {
 }
 
 /**
+ * When bidding in this auction closed before its deadline (docs/auctions.md, "Early close"): the open names
+ * its bidders (`bidder` tags) and every one of them has a commitment dated no later than the deadline; then
+ * the second the last of them committed (per bidder its earliest such commitment: the one that counts).
+ * Undefined otherwise, and for an open that names no bidders: bidding runs to the deadline. Pass the
+ * commitments that count (auctionCommitments); signatures are the caller's to check.
+ */
+export function closedEarlyAt(
+  open: Pick<AuctionOpen, 'invited' | 'deadline'>,
+  commitments: readonly Pick<Commitment, 'bidder' | 'createdAt'>[],
+): number | undefined {
+  if (open.invited.length === 0) return undefined;
+  const first = new Map<string, number>();
+  for (const c of commitments) {
+    if (!Number.isSafeInteger(c.createdAt) || c.createdAt > open.deadline) continue;
+    const seen = first.get(c.bidder);
+    if (seen === undefined || c.createdAt < seen) first.set(c.bidder, c.createdAt);
+  }
+  let closed = 0;
+  for (const pk of open.invited) {
+    const at = first.get(pk);
+    if (at === undefined) return undefined;
+    closed = Math.max(closed, at);
+  }
+  return closed;
+}
+
+/**
  * The commitments that count in an auction, out of what a relay returned for `#e` = its id: kind 7611,
  * well formed, whose (first) `e` tag is the auction and `job` tag its job, by an invited bidder when the open
  * names its bidders, no larger than MAX_COMMITMENT_BYTES; once each, in chain order (created_at, id).

@@ -11,7 +11,14 @@ import { checkEventSignature } from '../identity/verify-event.ts';
 import { chainHead, checkChain } from './chain.ts';
 import { checkOpening } from './commitment.ts';
 import type { AuctionOpen, Commitment } from './events.ts';
-import { auctionCommitments, auctionTerms, parseAuctionOpen, parseCommitment, sealedBid } from './events.ts';
+import {
+  auctionCommitments,
+  auctionTerms,
+  closedEarlyAt,
+  parseAuctionOpen,
+  parseCommitment,
+  sealedBid,
+} from './events.ts';
 import { type AuctionRecord, parseAuctionRecord } from './record.ts';
 import type { InvalidBid, RankedBid, Settlement } from './settle.ts';
 import { settleFirstPrice, settleVickrey } from './settle.ts';
@@ -118,14 +125,29 @@ function relayCommitmentsOf(
   return relay;
 }
 
+/** Whether `c` would be a duplicate of a recorded commitment of its bidder (the earliest counts). */
+function laterThanRecorded(c: Commitment, recorded: Map<string, Commitment>): boolean {
+  for (const r of recorded.values())
+    if (r.bidder === c.bidder && (r.createdAt < c.createdAt || (r.createdAt === c.createdAt && r.id < c.id)))
+      return true;
+  return false;
+}
+
 function compareSets(
   open: AuctionOpen,
   relay: Map<string, Commitment>,
   recorded: Map<string, Commitment>,
   problems: string[],
+  earlyRecord: boolean,
 ): void {
   for (const c of relay.values())
-    if (!recorded.has(c.id) && c.createdAt <= open.deadline)
+    if (
+      !recorded.has(c.id) &&
+      c.createdAt <= open.deadline &&
+      // A record published when bidding closed early cannot hold a bidder's second commitment sent after
+      // it; that bid would be a duplicate anyway, and leaving it out changes nothing.
+      !(earlyRecord && laterThanRecorded(c, recorded))
+    )
       problems.push(
         `commitment ${c.id} by ${short(c.bidder)} is on the relay but not in the record (a dropped bid)`,
       );
@@ -216,7 +238,8 @@ function compareSettlements(rec: AuctionRecord, s: Settlement, problems: string[
 /**
  * Checks an auction from its events. Problems, each one sentence: a bad signature (the open, the record,
  * a commitment, an announcement); a malformed open or record; a record by another key than the open's, or
- * for another auction or job, or published before the deadline; a commitment on the relay (on time) but
+ * for another auction or job, or published before bidding closed (the deadline, or the early close when every
+ * invited bidder committed before it); a commitment on the relay (on time) but
  * not in the record (dropped) or in the record but not on the relay (inserted); chain problems and a wrong
  * head; openings that do not belong to their commitment or do not match a ranked amount; and every
  * difference between the record's settlement (winner, price, invalid bids, ranking) and the one recomputed
@@ -251,12 +274,21 @@ export function verifyAuction(input: AuctionEvidence): AuctionVerification {
     );
   if (rec.auctionId !== open.id) problems.push(`the record is for auction ${rec.auctionId}, not ${open.id}`);
   if (rec.jobId !== open.jobId) problems.push(`the record is for job ${rec.jobId}, not ${open.jobId}`);
-  if (rec.createdAt < open.deadline)
-    problems.push(`the record was published at ${rec.createdAt}, before the deadline ${open.deadline}`);
 
   const relay = relayCommitmentsOf(open, input.relayCommitments, problems);
   const recorded = recordedCommitments(open, rec, problems);
-  compareSets(open, relay, recorded, problems);
+  // Bidding closes at the deadline, or earlier once every invited bidder has committed (docs/auctions.md,
+  // "Early close"); the record may not come before bidding closed.
+  const closedAt = closedEarlyAt(open, [...recorded.values()]);
+  if (rec.createdAt < open.deadline) {
+    if (closedAt === undefined)
+      problems.push(
+        `the record was published at ${rec.createdAt}, before the deadline ${open.deadline}, and not every invited bidder had committed`,
+      );
+    else if (rec.createdAt < closedAt)
+      problems.push(`the record was published at ${rec.createdAt}, before bidding closed at ${closedAt}`);
+  }
+  compareSets(open, relay, recorded, problems, closedAt !== undefined && rec.createdAt <= open.deadline);
 
   const chain = [...recorded.values()];
   problems.push(...checkChain(open.id, chain));

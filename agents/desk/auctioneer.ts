@@ -2,6 +2,7 @@ import {
   auctionCommitments,
   auctionTerms,
   buildAuctionOpen,
+  closedEarlyAt,
   parseAuctionOpen,
   sealedBid,
 } from '../../auction/events.ts';
@@ -63,6 +64,7 @@ export interface AuctionOutcome {
 export class Auctioneer {
   private readonly log: Logger;
   private sub: Subscription | undefined;
+  private readonly openingListeners: ((jobId: string) => void)[] = [];
 
   constructor(private readonly options: AuctioneerOptions) {
     this.log = options.logger.child({ component: 'auctioneer' });
@@ -80,6 +82,38 @@ export class Auctioneer {
 
   stop(): void {
     this.sub?.close();
+  }
+
+  /** Calls `listener` with the job's id each time an opening for it is recorded (the coordinator settles). */
+  onOpening(listener: (jobId: string) => void): () => void {
+    this.openingListeners.push(listener);
+    return () => {
+      const i = this.openingListeners.indexOf(listener);
+      if (i >= 0) this.openingListeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * True when the job's current auction may be settled before its deadline: it names its bidders and an
+   * opening from every one of them is recorded. Bidders reveal only once every invited bidder has committed
+   * (or the deadline passed), so nobody is missing; `settle(view, {early: true})` checks the commitments on
+   * the relay before it publishes anything.
+   */
+  openingsComplete(view: JobView): boolean {
+    const open = this.currentAuction(view);
+    if (!open) return false;
+    let invited: readonly string[];
+    try {
+      invited = parseAuctionOpen(open).invited;
+    } catch {
+      return false;
+    }
+    if (invited.length === 0) return false;
+    const opened = new Set<string>();
+    for (const [k, v] of Object.entries(view.effects))
+      if (k.startsWith('opening:') && (v as RecordedOpening).auctionId === open.id)
+        opened.add((v as RecordedOpening).bidder);
+    return invited.every((pk) => opened.has(pk));
   }
 
   /** The deadline (unix seconds) for an auction opened now. */
@@ -125,8 +159,13 @@ export class Auctioneer {
   /**
    * Settles the job's current auction among the agents it invited that also announced the kind (NIP-89),
    * publishes the record, and returns the outcome: the same rules as `verifyAuction`, from the same events.
+   * `early`: settling before the deadline (plus the grace), which is only done when bidding closed early
+   * (closedEarlyAt: every invited bidder has a commitment on the relay) and every counted commitment has
+   * its opening; otherwise nothing is published and the answer is undefined (settle at the deadline).
    */
-  async settle(view: JobView): Promise<AuctionOutcome> {
+  async settle(view: JobView): Promise<AuctionOutcome>;
+  async settle(view: JobView, options: { early: true }): Promise<AuctionOutcome | undefined>;
+  async settle(view: JobView, options?: { early: true }): Promise<AuctionOutcome | undefined> {
     const open = this.currentAuction(view);
     if (!open) throw new Error(`job ${view.id} has no open auction`);
     const n = view.attempt + 1;
@@ -147,6 +186,19 @@ export class Auctioneer {
     // deduplicated (as the verifier).
     const counted = auctionCommitments({ ...terms, jobId: view.id }, commitmentEvents);
     const bids: SealedBid[] = counted.map((c) => sealedBid(c.commitment));
+    let closedAt: number | undefined;
+    if (options?.early) {
+      closedAt = closedEarlyAt(
+        terms,
+        counted.map((c) => c.commitment),
+      );
+      const opened = new Set(
+        Object.entries(view.effects)
+          .filter(([k]) => k.startsWith('opening:'))
+          .map(([k]) => k.slice('opening:'.length)),
+      );
+      if (closedAt === undefined || counted.some((c) => !opened.has(c.event.id))) return undefined;
+    }
     const openings = Object.entries(view.effects)
       .filter(([k]) => k.startsWith('opening:'))
       .map(([, v]) => v as RecordedOpening)
@@ -191,6 +243,10 @@ export class Auctioneer {
         commitments: counted.map((c) => c.event),
         openings,
         reputations,
+        // Closed early: dated no earlier than the close, in case a bidder's clock runs ahead of ours.
+        ...(closedAt !== undefined
+          ? { createdAt: Math.max(Math.floor(this.options.clock.now() / 1000), closedAt) }
+          : {}),
       }),
     );
     this.log.info(
@@ -201,6 +257,7 @@ export class Auctioneer {
         valid: settlement.ranked.length,
         winner: settlement.winner?.bidder,
         priceMsats: settlement.priceMsats,
+        closedEarly: closedAt !== undefined,
       },
       'auction settled',
     );
@@ -230,7 +287,9 @@ export class Auctioneer {
       this.options.log.append(view.id, { type: 'effect', key, value: opening });
     } catch (err) {
       this.log.debug({ job: view.id, err: errorMessage(err) }, 'opening not recorded');
+      return;
     }
+    for (const listener of this.openingListeners) listener(view.id);
   }
 }
 

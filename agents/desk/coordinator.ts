@@ -135,6 +135,15 @@ export class Coordinator {
     const oldest = Math.min(nowS, ...active.map((v) => Math.floor(v.createdAt / 1000)));
     this.follower.start(oldest - 60, (what, err) => this.crash(what, err));
     this.options.auctioneer?.start();
+    // Every opening may complete an auction that closed early (docs/auctions.md): settle it at once.
+    const auctioneer = this.options.auctioneer;
+    if (auctioneer)
+      this.unlisten.push(
+        auctioneer.onOpening((jobId) => {
+          const view = this.options.log.get(jobId);
+          if (view?.state === 'bidding' && auctioneer.openingsComplete(view)) void this.process(jobId);
+        }),
+      );
     this.options.billing?.start({
       paid: (jobId) => void this.process(jobId),
       expired: (jobId, reason) =>
@@ -411,22 +420,36 @@ export class Coordinator {
     this.settleTimers.set(jobId, timer);
   }
 
-  /** After the deadline (plus the reveal grace): settle, publish the record, assign the winner. */
+  /**
+   * After the deadline (plus the reveal grace), or as soon as every invited bidder has committed and opened
+   * its bid (the early close, docs/auctions.md): settle, publish the record, assign the winner.
+   */
   private async settle(view: JobView): Promise<void> {
     const auctioneer = this.options.auctioneer;
     if (!auctioneer) return;
     const at = auctioneer.settleAt(Math.floor((view.biddingUntil ?? 0) / 1000));
-    if (this.options.clock.now() < at) {
+    const early = this.options.clock.now() < at;
+    if (early && !auctioneer.openingsComplete(view)) {
       this.scheduleSettle(view.id, at);
       return;
     }
     const candidates = this.candidatesFor(view.kind);
-    let outcome: Awaited<ReturnType<Auctioneer['settle']>>;
+    let outcome: Awaited<ReturnType<Auctioneer['settle']>> | undefined;
     try {
-      outcome = await auctioneer.settle(view);
+      outcome = early ? await auctioneer.settle(view, { early: true }) : await auctioneer.settle(view);
     } catch (err) {
       if (err instanceof RecordRefusedError) return this.fail(view, err.message);
       throw err;
+    }
+    if (outcome === undefined) {
+      // Not closed after all (a commitment not on the relay yet, say): the deadline decides.
+      this.scheduleSettle(view.id, at);
+      return;
+    }
+    const pending = this.settleTimers.get(view.id);
+    if (pending) {
+      clearTimeout(pending);
+      this.settleTimers.delete(view.id);
     }
     const { settlement, record } = outcome;
     const byKey = new Map(candidates.map((a) => [a.pubkey, a]));

@@ -1,5 +1,11 @@
 import { commitBid, newNonce } from '../../auction/commitment.ts';
-import { type AuctionOpen, buildCommitment, parseAuctionOpen } from '../../auction/events.ts';
+import {
+  type AuctionOpen,
+  auctionCommitments,
+  buildCommitment,
+  closedEarlyAt,
+  parseAuctionOpen,
+} from '../../auction/events.ts';
 import { wrapOpening } from '../../auction/gift-wrap.ts';
 import { AUCTION_OPEN_KIND, BID_COMMITMENT_KIND } from '../../auction/kinds.ts';
 import { type CostModel, estimateCost, truthfulBid } from '../../auction/strategy.ts';
@@ -54,7 +60,8 @@ interface RecordedBid {
  * invites bidders, that invites it), it bids its true cost (second-price: truthful bidding is its best
  * strategy, docs/decisions/0005-vickrey-auctions.md). The bid is a commitment (kind 7611: sha256 over job,
  * bidder, amount, nonce; chained to the latest commitment it saw) published before the deadline, and the
- * opening, gift-wrapped to the desk (NIP-59), sent only after the deadline. It reads the job from the relay
+ * opening, gift-wrapped to the desk (NIP-59), sent only once bidding has closed: at the deadline, or as soon as
+ * every invited bidder has a commitment on the relay (the early close, docs/auctions.md). It reads the job from the relay
  * (the auction names the request; an encrypted one addressed to this agent is decrypted to size it) and
  * records the bid and both events in its own work log before sending them, so a restarted agent never bids
  * twice or with a different amount.
@@ -63,6 +70,8 @@ export class Bidder {
   private readonly log: Logger;
   private sub: Subscription | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Per auction awaiting its reveal: what stops the wait (the deadline's timer, the commitments' watch). */
+  private readonly waits = new Map<string, () => void>();
 
   constructor(private readonly options: BidderOptions) {
     this.log = options.logger.child({ agent: options.name, component: 'bidder' });
@@ -85,6 +94,8 @@ export class Bidder {
     this.sub?.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const stop of this.waits.values()) stop();
+    this.waits.clear();
   }
 
   private async onOpen(event: NostrEvent): Promise<void> {
@@ -166,20 +177,62 @@ export class Bidder {
       { job: open.jobId, auction: open.id, amountMsats: bid.amountMsats, ...logFields },
       'bid committed',
     );
-    // Commit now, reveal after the deadline: until then nobody, the desk included, knows the amount.
+    // Commit now, reveal once bidding has closed: until then nobody, the desk included, knows the amount.
+    this.revealWhenClosed(open, sealed);
+    return bid.amountMsats;
+  }
+
+  /**
+   * Reveals the bid once bidding has closed: at the deadline, or earlier when every bidder the auction
+   * invited has a commitment on the relay (closedEarlyAt). This agent reads the commitments itself and
+   * does not take the desk's word for it: once every invited bidder has committed, no bid that could still
+   * count is missing (a second bid is a duplicate, a stranger's is not eligible), so an opening tells
+   * nobody anything they could still bid on.
+   */
+  private revealWhenClosed(open: AuctionOpen, sealed: NostrEvent): void {
+    if (this.waits.has(open.id)) return;
+    let done = false;
+    let sub: Subscription | undefined;
+    const stop = (): void => {
+      done = true;
+      clearTimeout(timer);
+      this.timers.delete(timer);
+      sub?.close();
+      this.waits.delete(open.id);
+    };
+    const go = (): void => {
+      if (done) return;
+      stop();
+      void this.reveal(open, sealed).catch((err: unknown) =>
+        this.log.warn({ err: errorMessage(err) }, 'reveal failed'),
+      );
+    };
     const wait = (open.deadline + 1) * 1000 - this.options.clock.now();
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        void this.reveal(open, sealed).catch((err: unknown) =>
-          this.log.warn({ err: errorMessage(err) }, 'reveal failed'),
-        );
-      },
-      Math.max(0, wait),
-    );
+    const timer = setTimeout(go, Math.max(0, wait));
     timer.unref();
     this.timers.add(timer);
-    return bid.amountMsats;
+    this.waits.set(open.id, stop);
+    if (open.invited.length === 0) return;
+    // The invited bidders' commitments (stored and live): revealed as soon as all of them are in.
+    const seen: NostrEvent[] = [];
+    sub = this.options.relay.subscribe(
+      [{ kinds: [BID_COMMITMENT_KIND], '#e': [open.id], authors: open.invited }],
+      {
+        onEvent: (e) => {
+          if (done) return;
+          seen.push(e);
+          const closed = closedEarlyAt(
+            open,
+            auctionCommitments(open, seen).map((c) => c.commitment),
+          );
+          if (closed !== undefined) {
+            this.log.debug({ job: open.jobId, auction: open.id, closed }, 'every invited bidder committed');
+            go();
+          }
+        },
+      },
+    );
+    if (done) sub.close();
   }
 
   /** The job request, read from the relay (decrypted when it is encrypted to this agent). */
