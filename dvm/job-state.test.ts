@@ -127,6 +127,7 @@ const LEGAL: [JobStateName, JobTransitionEntry['type'], JobStateName][] = [
   ['assigned', 'completed', 'completed'],
   ['executing', 'completed', 'completed'],
   ['posted', 'forwarded', 'forwarded'],
+  ['bidding', 'forwarded', 'forwarded'],
   ...JOB_STATES.filter((s) => !isTerminal(s)).flatMap(
     (s): [JobStateName, 'failed' | 'cancelled', JobStateName][] => [
       [s, 'failed', 'failed'],

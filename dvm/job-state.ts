@@ -301,7 +301,8 @@ export function applyEntry(
     case 'cancelled':
       return move('cancelled', 'non-terminal', { reason: entry.reason });
     case 'forwarded':
-      return move('forwarded', ['posted'], { reason: `forwarded to ${entry.to}` });
+      // From bidding too: an auction that found no live bidder hands the job on like a posted one.
+      return move('forwarded', ['posted', 'bidding'], { reason: `forwarded to ${entry.to}` });
     case 'effect':
       if (Object.hasOwn(view.effects, entry.key)) throw illegal(`effect '${entry.key}' is already recorded`);
       // A computed key in a literal defines an own property, even for '__proto__'.

@@ -465,9 +465,18 @@ export class Coordinator {
     }
     // No valid bid: fail over to the least-loaded live agent (docs/auctions.md).
     const alive = candidates.filter((a) => this.options.liveness.isAlive(a.pubkey));
-    // Every bidder lapsed (an overloaded or restarting agent): like a job posted while none is alive, it
-    // waits; the sweep settles it again (from the published record) once one beats.
-    if (alive.length === 0) return this.waitForAgent(view);
+    // Every bidder lapsed (an overloaded or restarting agent, or a peer's agent that never bid here): like a
+    // job posted while none is alive, a peer desk that serves the kind gets it (tried once), else it waits;
+    // the sweep settles it again (from the published record) once one beats.
+    if (alive.length === 0) {
+      if (
+        view.attempt === 0 &&
+        !('forward-tried' in view.effects) &&
+        this.options.forwarder?.takes(view.kind)
+      )
+        return this.forward(view, 'wait');
+      return this.waitForAgent(view);
+    }
     const fallback = chooseAgent(view, alive, this.options);
     if (!(await this.charged(view, fallback, fallback.prices?.get(view.kind) ?? 0))) return;
     this.options.log.append(view.id, {
