@@ -327,13 +327,7 @@ export class Coordinator {
     const alive = candidates.filter((a) => liveness.isAlive(a.pubkey));
     if (alive.length === 0) {
       // None here can take it now: a peer desk that serves the kind gets it (tried once), else it waits.
-      if (
-        view.attempt === 0 &&
-        !('forward-tried' in view.effects) &&
-        this.options.forwarder?.takes(request.kind)
-      )
-        return this.forward(view, 'wait');
-      return this.waitForAgent(view);
+      return this.noneAlive(view);
     }
     const auctioneer = this.options.auctioneer;
     const agent = chooseAgent(view, alive, this.options);
@@ -468,15 +462,7 @@ export class Coordinator {
     // Every bidder lapsed (an overloaded or restarting agent, or a peer's agent that never bid here): like a
     // job posted while none is alive, a peer desk that serves the kind gets it (tried once), else it waits;
     // the sweep settles it again (from the published record) once one beats.
-    if (alive.length === 0) {
-      if (
-        view.attempt === 0 &&
-        !('forward-tried' in view.effects) &&
-        this.options.forwarder?.takes(view.kind)
-      )
-        return this.forward(view, 'wait');
-      return this.waitForAgent(view);
-    }
+    if (alive.length === 0) return this.noneAlive(view);
     const fallback = chooseAgent(view, alive, this.options);
     if (!(await this.charged(view, fallback, fallback.prices?.get(view.kind) ?? 0))) return;
     this.options.log.append(view.id, {
@@ -506,6 +492,16 @@ export class Coordinator {
     if (to !== undefined) return this.ended(view.id);
     if (otherwise === 'fail') return this.fail(view, `no agent here or at a peer serves kind ${view.kind}`);
     this.options.log.append(view.id, { type: 'effect', key: 'forward-tried', value: null });
+    return this.waitForAgent(view);
+  }
+
+  /**
+   * No live agent here can take the job now (at assignment, or after an auction with no live bidder): a peer
+   * desk that serves the kind gets it (tried once, on a first attempt), else it waits for an agent here.
+   */
+  private noneAlive(view: JobView): Promise<void> {
+    if (view.attempt === 0 && !('forward-tried' in view.effects) && this.options.forwarder?.takes(view.kind))
+      return this.forward(view, 'wait');
     return this.waitForAgent(view);
   }
 
