@@ -4,6 +4,7 @@
  * silences, which is what tests feed it. Reads back every call.
  */
 import type { SpeechSegment, Vad, VadStream } from './vad.ts';
+import { flushedStream, vadAudio, vadSamples } from './vad-input.ts';
 import { type PcmAudio, VOICE_SAMPLE_RATE } from './wav.ts';
 
 export interface FakeVadOptions {
@@ -23,10 +24,11 @@ export class FakeVad implements Vad {
   constructor(private readonly opts: FakeVadOptions = {}) {}
 
   async segments(audio: PcmAudio): Promise<SpeechSegment[]> {
-    const call = { kind: 'segments' as const, samples: audio.samples.length };
+    const samples = vadAudio(audio);
+    const call = { kind: 'segments' as const, samples: samples.length };
     this.calls.push(call);
     const s = new EnergyStream(this.opts);
-    return [...s.push(audio.samples), ...s.flush()];
+    return [...s.push(samples), ...s.flush()];
   }
 
   stream(): VadStream {
@@ -35,7 +37,7 @@ export class FakeVad implements Vad {
     const s = new EnergyStream(this.opts);
     return {
       push: (samples) => {
-        call.samples += samples.length;
+        call.samples += vadSamples(samples).length;
         return s.push(samples);
       },
       get speaking() {
@@ -53,6 +55,7 @@ class EnergyStream implements VadStream {
   /** Samples consumed into whole frames so far. */
   private at = 0;
   private open: { start: number; chunks: Int16Array[]; quiet: number } | undefined;
+  private closed = false;
 
   constructor(opts: FakeVadOptions) {
     this.threshold = opts.threshold ?? 500;
@@ -64,6 +67,8 @@ class EnergyStream implements VadStream {
   }
 
   push(samples: Int16Array): SpeechSegment[] {
+    vadSamples(samples);
+    if (this.closed) throw flushedStream();
     const all = new Int16Array(this.pending.length + samples.length);
     all.set(this.pending);
     all.set(samples, this.pending.length);
@@ -90,6 +95,7 @@ class EnergyStream implements VadStream {
   }
 
   flush(): SpeechSegment[] {
+    this.closed = true;
     return this.open ? [this.close()] : [];
   }
 
