@@ -3,6 +3,7 @@ import type { ProfilePublisher } from '../agents/profile-publisher.ts';
 import { AgentRuntime } from '../agents/runtime/agent.ts';
 import type { AgentMemory } from '../agents/runtime/agent-memory.ts';
 import { type AwayRuntime, AwayWork, type TrustedDesk } from '../agents/runtime/away.ts';
+import { VOICE_HANDLER_NAMES } from '../agents/runtime/handlers/index.ts';
 import { InputResolver } from '../agents/runtime/inputs.ts';
 import type { Invoicer } from '../agents/runtime/invoicing.ts';
 import { ResultCopies } from '../agents/runtime/result-copies.ts';
@@ -19,6 +20,7 @@ import type { Signer } from '../core/signer.ts';
 import type { Tracing } from '../core/tracing.ts';
 import type { Publish, Subscribe } from '../core/transport.ts';
 import { buildHandlerInfo, sameHandlerInfo } from '../dvm/announcement.ts';
+import type { JobHandler } from '../dvm/handler.ts';
 import { HANDLER_INFO_KIND } from '../dvm/kinds.ts';
 import type { LlmProvider } from '../llm/provider.ts';
 import { openMemories } from '../memory/from-config.ts';
@@ -26,6 +28,7 @@ import type { Memories } from '../memory/memories.ts';
 import { isMemoryKind } from '../memory/types.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { RelayClient } from '../relay/client.ts';
+import type { VoiceServing } from './compose-voice.ts';
 
 export interface NetworkAgent {
   persona: Persona;
@@ -62,6 +65,11 @@ export interface AgentsOptions {
   deskMemory?: string;
   /** The agents' bids and executions as spans of the jobs' traces (docs/observability.md); none by default. */
   tracing?: Tracing;
+  /**
+   * The voice handlers (cli/compose-voice.ts). An agent serving one is started only with them; without
+   * (engines missing, or `timmy agents run`, which has no media route) it is skipped with one log line.
+   */
+  voice?: VoiceServing;
 }
 
 /** A connection of one agent to one peer relay (NIP-42 AUTH as that agent). */
@@ -102,9 +110,13 @@ export function invoicerFrom(wallet: Wallet, expirySeconds = 3600): Invoicer {
 }
 
 /** Each agent's handlers, checked against the persona file (PersonaFileError names the problem). */
-export function servesOf(persona: Persona, personaFile: string): WorkerServe[] {
+export function servesOf(
+  persona: Persona,
+  personaFile: string,
+  built?: ReadonlyMap<string, JobHandler>,
+): WorkerServe[] {
   try {
-    return resolveServes(persona);
+    return resolveServes(persona, built);
   } catch (err) {
     throw new PersonaFileError(personaFile, errorMessage(err));
   }
@@ -119,9 +131,23 @@ export function servesOf(persona: Persona, personaFile: string): WorkerServe[] {
 export async function startAgents(options: AgentsOptions): Promise<RunningAgents> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
+  const voice = options.voice;
+  const voiceHandlers = voice && 'handlers' in voice ? voice.handlers : undefined;
   const serving = options.agents
-    .map((a) => ({ agent: a, serves: servesOf(a.persona, options.personaFile) }))
-    .filter((a) => a.serves.length > 0);
+    .map((a) => ({ agent: a, serves: servesOf(a.persona, options.personaFile, voiceHandlers) }))
+    .filter((a) => a.serves.length > 0)
+    .filter(({ agent }) => {
+      const needsVoice = agent.persona.serves.some((s) =>
+        (VOICE_HANDLER_NAMES as readonly string[]).includes(s.handler),
+      );
+      if (!needsVoice || voiceHandlers) return true;
+      const why =
+        voice && 'unavailable' in voice
+          ? `${voice.unavailable} (docs/voice.md)`
+          : 'voice agents run in `timmy start`, which serves their audio (docs/voice.md)';
+      logger.warn({ agent: agent.persona.name }, `voice agent "${agent.persona.name}" not started: ${why}`);
+      return false;
+    });
   const work = WorkLog.open({ path: dataFile(options.dataDir, 'work'), logger, clock });
   let memories: Memories | undefined;
   try {

@@ -29,6 +29,7 @@ import {
   startAgents,
 } from './compose-agents.ts';
 import { type DeskFederation, openDeskStore, type RunningDesk, rosterOf, startDesk } from './compose-desk.ts';
+import type { VoiceServing } from './compose-voice.ts';
 
 export type { NetworkAgent } from './compose-agents.ts';
 
@@ -115,6 +116,8 @@ export interface NetworkOptions {
   ownRelayUrls?: () => readonly string[];
   /** Traces of the jobs, desk and agents (docs/observability.md, "Traces"); none by default. */
   tracing?: Tracing;
+  /** The voice handlers (cli/compose-voice.ts); without them voice agents are not started. */
+  voice?: VoiceServing;
 }
 
 /**
@@ -163,6 +166,7 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
       relayUrl: options.relayUrl,
       deskMemory: boss.persona.name,
       ...(options.tracing ? { tracing: options.tracing } : {}),
+      ...(options.voice ? { voice: options.voice } : {}),
       federation: {
         peers: peerSet.all().map((url) => ({ url })),
         trustedDesk: peers.trustedDesk,

@@ -26,11 +26,13 @@ import { DashboardApi } from '../web/dashboard-api.ts';
 import { DashboardSessions } from '../web/dashboard-session.ts';
 import { HttpServer, type HttpServerOptions, type InstanceView } from '../web/http-server.ts';
 import { L402Gate, loadOrCreateRootKey } from '../web/l402.ts';
+import { MediaStore } from '../web/media-store.ts';
 import { RelayBridge } from '../web/relay-bridge.ts';
 import { openDeskStore } from './compose-desk.ts';
 import { instanceMetrics, networkSources, readinessChecks, watchJobs } from './compose-metrics.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
+import { composeVoice } from './compose-voice.ts';
 import { VERSION } from './context.ts';
 import { CliError } from './io.ts';
 
@@ -317,7 +319,17 @@ export async function startInstance(
       payments.income?.onBooked((paymentHash) => gate.invoicePaid(paymentHash));
     }
     progress('starting the agents and the desk');
+    // Voice jobs (docs/voice.md): their speech is served by the HTTP server from <dataDir>/media.
+    const media = new MediaStore({ dir: dataFile(dataDir, 'media'), logger });
+    httpOptions.media = media;
+    const voice = composeVoice({
+      config,
+      logger,
+      media,
+      baseUrl: () => config.http.publicUrl || http.url,
+    });
     network = await startNetwork({
+      voice,
       db: desk,
       relayUrl: relay.publicUrl,
       // Never a peer of itself: its local relay URL and the dashboard's bridge (once the server listens).

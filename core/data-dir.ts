@@ -31,6 +31,8 @@ export const DATA_FILES = {
   peers: 'peers.json',
   /** The agents' and the desk's semantic memory (docs/memory.md): the texts of past jobs, facts, vectors. */
   memory: 'memory.sqlite',
+  /** Media files the agents made, by content hash (a folder): the speech of text-to-speech jobs, served at /media/. */
+  media: 'media',
 } as const;
 
 export type DataFile = keyof typeof DATA_FILES;

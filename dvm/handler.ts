@@ -27,6 +27,8 @@ export interface JobInput {
   inputs: ResolvedInput[];
   /** `param` tags, last one wins per name. */
   params: Record<string, string>;
+  /** Every value of each param (some take several, e.g. ["param", "range", "300", "360"]); last tag wins. */
+  paramValues?: Record<string, string[]>;
   /** `output` tag (a MIME type), '' when absent. */
   output: string;
 }
@@ -100,5 +102,10 @@ export interface JobHandler {
    * `param-schema` tag; values travel as strings and are typed as the handler reads them). Absent: not stated.
    */
   readonly paramSchema?: Readonly<Record<string, unknown>>;
+  /**
+   * The handler fetches its `url` inputs itself (binary media such as audio, under its own limits): the
+   * runtime hands them over unfetched (`text` and `contentType` empty). Other inputs are resolved as usual.
+   */
+  readonly fetchesUrls?: boolean;
   run(job: JobInput, ctx: HandlerContext): Promise<HandlerOutput>;
 }

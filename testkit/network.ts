@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parsePersonaFile } from '../agents/persona.ts';
 import { ProfilePublisher } from '../agents/profile-publisher.ts';
 import { type RunningNetwork, startNetwork } from '../cli/compose-network.ts';
+import type { VoiceServing } from '../cli/compose-voice.ts';
 import { systemClock } from '../core/clock.ts';
 import { type Config, configSchema } from '../core/config.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
@@ -57,6 +58,8 @@ export interface TestNetworkOptions {
   memory?: Partial<Config['memory']>;
   /** Traces of the desk and the agents (tests/observability/traces.test.ts); none unless given. */
   tracing?: Tracing;
+  /** The voice handlers (cli/compose-voice.ts): voice agents run only with them (tests/dvm/voice-jobs.test.ts). */
+  voice?: VoiceServing;
 }
 
 export interface TestNetwork {
@@ -123,6 +126,7 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
     wallet: o.payments?.wallet,
     relayUrl: o.relayUrl,
     ...(o.tracing ? { tracing: o.tracing } : {}),
+    ...(o.voice ? { voice: o.voice } : {}),
   });
   return {
     network,

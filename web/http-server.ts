@@ -9,6 +9,8 @@ import type { DashboardApi } from './dashboard-api.ts';
 import { DASHBOARD_CSP, isAppRoute, renderHomePage } from './home-page.ts';
 import type { InstanceView } from './instance-view.ts';
 import type { L402Gate } from './l402.ts';
+import { isMediaPath, serveMedia } from './media-route.ts';
+import type { MediaStore } from './media-store.ts';
 import {
   METRICS_PATH,
   type MetricsServing,
@@ -40,6 +42,8 @@ export interface HttpServerOptions {
   metrics?: MetricsServing;
   /** `/readyz`: the readiness facts; absent: every request is answered ready once the server listens. */
   ready?: () => Promise<readonly ReadyCheck[]>;
+  /** `/media/<sha256>.wav` (web/media-route.ts): the speech of text-to-speech jobs; absent: 404. */
+  media?: MediaStore;
 }
 
 export interface DashboardServing {
@@ -209,6 +213,10 @@ export class HttpServer {
     }
     if (url.pathname === METRICS_PATH && this.options.metrics) {
       await serveMetrics(this.options.metrics, req, res, `${this.originOf(req)}${url.pathname}${url.search}`);
+      return;
+    }
+    if (this.options.media && isMediaPath(url.pathname)) {
+      await serveMedia(this.options.media, req, res, url.pathname);
       return;
     }
     if (url.pathname === READY_PATH) {

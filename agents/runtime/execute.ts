@@ -47,7 +47,9 @@ export async function executeJob(o: ExecuteOptions): Promise<HandlerOutput> {
   if (!o.handler.kinds.includes(parsed.kind))
     throw new JobInputError(`handler ${o.handler.name} does not serve kind ${parsed.kind}`);
   const inputs = await o.effects.recorded<ResolvedInput[]>(`inputs:${o.attempt}`, () =>
-    o.effects.resolveInputs(parsed.inputs, o.signal),
+    o.handler.fetchesUrls
+      ? resolveKeepingUrls(parsed.inputs, o.effects, o.signal)
+      : o.effects.resolveInputs(parsed.inputs, o.signal),
   );
   return o.effects.recorded<HandlerOutput>(`output:${o.attempt}`, () =>
     o.handler.run(
@@ -57,6 +59,7 @@ export async function executeJob(o: ExecuteOptions): Promise<HandlerOutput> {
         customer: o.request.pubkey,
         inputs,
         params: parsed.params,
+        paramValues: parsed.paramValues,
         output: parsed.output,
       },
       {
@@ -71,6 +74,25 @@ export async function executeJob(o: ExecuteOptions): Promise<HandlerOutput> {
       },
     ),
   );
+}
+
+/** Every input but the `url` ones resolved; those are left for the handler to fetch (`fetchesUrls`). */
+async function resolveKeepingUrls(
+  inputs: readonly RequestedInput[],
+  effects: ExecutionEffects,
+  signal: AbortSignal,
+): Promise<ResolvedInput[]> {
+  const resolved = await effects.resolveInputs(
+    inputs.filter((i) => i.type !== 'url'),
+    signal,
+  );
+  let next = 0;
+  return inputs.map((i): ResolvedInput => {
+    if (i.type === 'url') return { type: 'url', data: i.data, marker: i.marker, text: '', contentType: '' };
+    const r = resolved[next++];
+    if (!r) throw new Error(`input ${next} was not resolved`);
+    return r;
+  });
 }
 
 /** The message a customer reads in the `error` feedback, and whether it is our fault (logged as an error). */

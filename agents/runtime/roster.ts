@@ -5,10 +5,15 @@ import type { WorkerServe } from './worker.ts';
 
 /**
  * The handlers a persona's `serves` entries name, checked: the handler exists and can serve that kind.
- * Language-model handlers get the persona's system prompt (its voice). Throws Error with the agent and
- * entry named; the caller reports it as a persona-file error.
+ * Language-model handlers get the persona's system prompt (its voice). `built` holds handlers the
+ * composition root built with their engines (the voice handlers: speech to text, text to speech); they
+ * replace the built-in ones of the same name. Throws Error with the agent and entry named; the caller
+ * reports it as a persona-file error.
  */
-export function resolveServes(persona: Persona): WorkerServe[] {
+export function resolveServes(
+  persona: Persona,
+  built: ReadonlyMap<string, JobHandler> = new Map(),
+): WorkerServe[] {
   return persona.serves.map((s, i) => {
     const handler = findHandler(s.handler);
     if (!handler) {
@@ -24,7 +29,7 @@ export function resolveServes(persona: Persona): WorkerServe[] {
     const systemPrompt = handler.needsLlm ? persona.systemPrompt : '';
     return {
       kind: s.kind,
-      handler: handlerFor(s.handler, systemPrompt) ?? handler,
+      handler: built.get(s.handler) ?? handlerFor(s.handler, systemPrompt) ?? handler,
       priceMsats: s.priceMsats,
       systemPrompt,
     };

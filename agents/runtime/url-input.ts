@@ -92,6 +92,18 @@ export class UrlInputFetcher {
     budget: number,
     signal: AbortSignal,
   ): Promise<{ text: string; contentType: string }> {
+    const { bytes: body, contentType } = await this.fetchBytes(url, budget, signal);
+    // Binary bodies are not decoded: the handler sees the content type and decides (e.g. audio → STT).
+    const text = contentType === '' || TEXTUAL.test(contentType) ? body.toString('utf8') : '';
+    return { text, contentType };
+  }
+
+  /** The body of `url` as bytes, at most `budget` bytes (binary media: a handler with `fetchesUrls`). */
+  async fetchBytes(
+    url: string,
+    budget: number,
+    signal: AbortSignal,
+  ): Promise<{ bytes: Buffer; contentType: string }> {
     const target = httpUrl(url, () => `input url "${url}" is not a valid URL`, `input url "${url}"`);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const fetching: Fetching = { url, signal, timeout, either: AbortSignal.any([signal, timeout]) };
@@ -102,10 +114,7 @@ export class UrlInputFetcher {
       throw new JobInputError(`input url ${url} answered HTTP ${status}`);
     }
     const contentType = res.headers['content-type'] ?? '';
-    const body = await this.readBody(fetching, res, budget);
-    // Binary bodies are not decoded: the handler sees the content type and decides (e.g. audio → STT).
-    const text = contentType === '' || TEXTUAL.test(contentType) ? body.toString('utf8') : '';
-    return { text, contentType };
+    return { bytes: await this.readBody(fetching, res, budget), contentType };
   }
 
   /** The response of `target` after its redirects, each checked like the url itself. */

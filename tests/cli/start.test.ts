@@ -43,7 +43,7 @@ describe('timmy start: the whole instance as a user runs it', () => {
     const agents = info.agents as { name: string; npub: string; nip05: string }[];
     assert.deepEqual(
       agents.map((a) => a.name),
-      ['timmy', 'echo', 'seer', 'quill', 'forge', 'lyra'],
+      ['timmy', 'echo', 'seer', 'quill', 'forge', 'lyra', 'vox'],
     );
     const pubkeys = agents.map((a) => decode(a.npub).data as string);
     const relay = new AbstractRelay(String(info.relayUrl), {

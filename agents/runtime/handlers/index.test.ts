@@ -27,6 +27,8 @@ test('kinds and model needs', () => {
   assert.deepEqual(byName['text-extraction']?.kinds, [5000]);
   assert.deepEqual(byName['text-generation']?.kinds, [5050]);
   assert.deepEqual(byName.translation?.kinds, [5002]);
+  assert.deepEqual(byName['speech-to-text']?.kinds, [5000]);
+  assert.deepEqual(byName['text-to-speech']?.kinds, [5250]);
   assert.deepEqual(
     builtinHandlers()
       .filter((h) => h.needsLlm)
