@@ -183,3 +183,19 @@ export function toInt16(samples: Float32Array): Int16Array {
   }
   return s;
 }
+
+/** Float samples at `from` Hz as 16-bit samples at `to` Hz (linear interpolation; TTS output, not hi-fi). */
+export function resampleTo(samples: Float32Array, from: number, to: number): Int16Array {
+  if (from === to) return toInt16(samples);
+  const n = Math.floor((samples.length * to) / from);
+  const out = new Float32Array(n);
+  const step = from / to;
+  for (let i = 0; i < n; i++) {
+    const x = i * step;
+    const j = Math.floor(x);
+    const a = samples[j] ?? 0;
+    const b = samples[j + 1] ?? a;
+    out[i] = a + (b - a) * (x - j);
+  }
+  return toInt16(out);
+}
