@@ -9,10 +9,13 @@
  * chromium: the home page's time to interactive, cold and warm, and live update latency from publish to the row on
  * /monitor), memory (semantic memory search p50/p99 and recall@10 at 10K and 100K memories against exact float
  * search, USE lite embedding throughput, footprint; MEMORY_BENCH_MAX=1000000 adds 1M), instrumentation (an echo
- * job round trip with metrics and OTLP traces on against off). Every part runs when
- * BENCH_ONLY is not set.
+ * job round trip with metrics and OTLP traces on against off), curves (ingest, query, DVM jobs unpaid and paid
+ * against load, each point an instance process of its own, with its RSS; PNG charts in docs/charts; env in
+ * bench/curves.bench.ts), soak (mixed traffic for BENCH_SOAK_SECONDS, default 600: no job lost, ledgers
+ * balanced, RSS and file descriptors flat). Every part runs when BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
+import { benchCurves } from './curves.bench.ts';
 import { benchDashboard } from './dashboard.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchInstrumentation } from './instrumentation.bench.ts';
@@ -58,6 +61,7 @@ const known = [
   'dashboard',
   'memory',
   'instrumentation',
+  'curves',
 ];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
@@ -161,6 +165,9 @@ if (wants('memory')) {
 }
 if (wants('instrumentation')) {
   console.log(`\n${await benchInstrumentation({ quick, log })}`);
+}
+if (wants('curves')) {
+  console.log(`\n${await benchCurves({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,

@@ -1,0 +1,429 @@
+/**
+ * Curves, not points: how cost grows with load, each point on a fresh instance in a process of its own
+ * (bench/curves-instance.ts) so that its resident memory, CPU time and event loop are its own.
+ *
+ * - Relay ingest against 1, 10, 50, 200 clients (pre-signed events, one client process: bench/client-process.ts),
+ *   about 1,000 events unanswered in all; ratio against the 1-client point of the same run.
+ * - Relay query p50/p99 against 10K, 100K, 1M stored events (the relay benchmark's REQ; the store is filled
+ *   from this process, not timed, then the instance opens it); ratio against the smallest store.
+ * - DVM echo jobs/s and p99 against 1, 10, 100, 1,000 customers, unpaid and paid (bench/curves-dvm.ts), each
+ *   beside the bare publish → reply of the same instance with the same customers (the baseline).
+ *
+ * Env: BENCH_CURVES_PARTS (ingest,query,dvm,paid), BENCH_CURVES_CLIENTS, BENCH_CURVES_INGEST_EVENTS,
+ * BENCH_CURVES_SIZES, BENCH_CURVES_MAX_EVENTS (caps the sizes), BENCH_CURVES_QUERIES, BENCH_CURVES_CUSTOMERS,
+ * BENCH_CURVES_JOBS (jobs per point, at least one per customer), BENCH_CHARTS_DIR (default docs/charts, or
+ * tmp/charts with BENCH_QUICK).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataFile } from '../core/data-dir.ts';
+import { silentLogger } from '../core/logger.ts';
+import type { NostrEvent } from '../core/nostr.ts';
+import { SqliteEventStore } from '../relay/sqlite-store.ts';
+import { type ChartSpec, renderPngs } from './chart.ts';
+import { runJobs } from './curves-dvm.ts';
+import { InstanceProcess, type Usage } from './curves-process.ts';
+import { growth, knee, table } from './curves-report.ts';
+import { type Author, makeAuthors, prng, sampleStats, signEvent } from './events.ts';
+import { RemoteClient } from './remote-client.ts';
+
+export interface CurvesOptions {
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+const env = process.env;
+const list = (name: string, fallback: number[]): number[] =>
+  env[name] ? (env[name] as string).split(',').map((v) => Number(v.trim())) : fallback;
+const MACHINE_CORES = cpus().length;
+const mib = (v: number) => v.toFixed(0);
+const usageCells = (u: Usage) => [
+  u.cores.toFixed(2),
+  u.stats.elu.toFixed(2),
+  mib(u.peakRssMiB),
+  mib(u.rssMiB),
+];
+const USAGE_HEADERS = ['instance cores', 'event-loop util.', 'peak RSS MiB', 'RSS after MiB'];
+
+/** `count` events like the relay benchmark's (kinds 1/7/6/30023, p and t tags), numbered from `offset`. */
+function makeChunk(offset: number, count: number, authors: Author[], now: number): NostrEvent[] {
+  const rnd = prng(offset + 17);
+  const kinds = [1, 1, 1, 1, 7, 7, 6, 30023];
+  return Array.from({ length: count }, (_, j) => {
+    const i = offset + j;
+    const author = authors[Math.floor(rnd() * authors.length)] as Author;
+    const kind = kinds[Math.floor(rnd() * kinds.length)] as number;
+    const other = authors[Math.floor(rnd() * authors.length)] as Author;
+    const tags = [
+      ['p', other.pubkey],
+      ['t', `topic${Math.floor(rnd() * 50)}`],
+    ];
+    if (kind === 30023) tags.push(['d', `article-${i}`]);
+    const content = `curve note ${i} `.padEnd(40 + Math.floor(rnd() * 200), 'lorem ipsum dolor sit amet ');
+    return signEvent(author, { kind, created_at: now - Math.floor(rnd() * 86_400 * 30), tags, content });
+  });
+}
+
+interface IngestPoint {
+  clients: number;
+  eventsPerSecond: number;
+  accepted: number;
+  usage: Usage;
+}
+
+async function ingestCurve(o: CurvesOptions, work: string, client: RemoteClient): Promise<IngestPoint[]> {
+  const n = Number(env.BENCH_CURVES_INGEST_EVENTS ?? (o.quick ? 2000 : 20_000));
+  const authors = makeAuthors(500);
+  const eventsFile = join(work, 'ingest.json');
+  await writeFile(eventsFile, JSON.stringify(makeChunk(0, n, authors, Math.floor(Date.now() / 1000))));
+  const out: IngestPoint[] = [];
+  for (const clients of list('BENCH_CURVES_CLIENTS', [1, 10, 50, 200])) {
+    const dir = await mkdtemp(join(work, 'ingest-'));
+    const inst = await InstanceProcess.start({ mode: 'relay', dir });
+    try {
+      const window = Math.max(5, Math.ceil(1000 / clients));
+      const { result, usage } = await inst.measure(() =>
+        client.run({ type: 'ingest', url: inst.ready.relayUrl, eventsFile, clients, window }),
+      );
+      const p = {
+        clients,
+        eventsPerSecond: result.accepted / result.seconds,
+        accepted: result.accepted,
+        usage,
+      };
+      o.log(
+        `  ingest, ${clients} clients: ${p.eventsPerSecond.toFixed(0)} events/s (${result.accepted}/${n})`,
+      );
+      out.push(p);
+    } finally {
+      await inst.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+interface QueryPoint {
+  stored: number;
+  p50: number;
+  p99: number;
+  loadSeconds: number;
+  usage: Usage;
+}
+
+async function queryCurve(o: CurvesOptions, work: string, client: RemoteClient): Promise<QueryPoint[]> {
+  const max = Number(env.BENCH_CURVES_MAX_EVENTS ?? Number.POSITIVE_INFINITY);
+  const sizes = list('BENCH_CURVES_SIZES', o.quick ? [2000, 20_000] : [10_000, 100_000, 1_000_000])
+    .filter((s) => s <= max)
+    .sort((a, b) => a - b);
+  const queries = Number(env.BENCH_CURVES_QUERIES ?? (o.quick ? 100 : 500));
+  const authors = makeAuthors(500);
+  const now = Math.floor(Date.now() / 1000);
+  const dir = join(work, 'query');
+  await mkdir(join(dir, 'relay'), { recursive: true, mode: 0o700 });
+  const out: QueryPoint[] = [];
+  let loaded = 0;
+  for (const size of sizes) {
+    const t0 = performance.now();
+    const store = new SqliteEventStore({ path: dataFile(join(dir, 'relay'), 'relay'), logger: silentLogger });
+    for (; loaded < size; loaded += Math.min(5000, size - loaded))
+      await store.save(makeChunk(loaded, Math.min(5000, size - loaded), authors, now));
+    await store.close();
+    const loadSeconds = (performance.now() - t0) / 1000;
+    o.log(`  query: store filled to ${size} events in ${loadSeconds.toFixed(0)} s (signing included)`);
+    const inst = await InstanceProcess.start({ mode: 'relay', dir });
+    try {
+      const rnd = prng(99);
+      const filters = Array.from({ length: queries + 20 }, () => [
+        {
+          kinds: [1],
+          authors: Array.from(
+            { length: 10 },
+            () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey,
+          ),
+          since: now - 86_400 * 15,
+          limit: 100,
+        },
+      ]);
+      const { result, usage } = await inst.measure(() =>
+        client.run({ type: 'query', url: inst.ready.relayUrl, filters, warmup: 20 }),
+      );
+      const s = sampleStats(result.times);
+      out.push({ stored: size, p50: s.p50, p99: s.p99, loadSeconds, usage });
+      o.log(`  query over ${size} events: p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`);
+    } finally {
+      await inst.stop();
+    }
+  }
+  return out;
+}
+
+interface JobPoint {
+  customers: number;
+  jobs: number;
+  failed: number;
+  jobsPerSecond: number;
+  p50: number;
+  p99: number;
+  bare: { jobsPerSecond: number; p50: number; p99: number };
+  usage: Usage;
+}
+
+async function jobCurve(o: CurvesOptions, work: string, paid: boolean): Promise<JobPoint[]> {
+  const out: JobPoint[] = [];
+  const target = Number(env.BENCH_CURVES_JOBS ?? (o.quick ? 20 : paid ? 100 : 200));
+  for (const customers of list('BENCH_CURVES_CUSTOMERS', o.quick ? [1, 10, 50] : [1, 10, 100, 1000])) {
+    const dir = await mkdtemp(join(work, paid ? 'paid-' : 'dvm-'));
+    const inst = await InstanceProcess.start({ mode: paid ? 'paid' : 'dvm', dir });
+    try {
+      const jobsPerCustomer = Math.max(1, Math.ceil(target / customers));
+      const common = {
+        url: inst.ready.relayUrl,
+        customers,
+        jobsPerCustomer,
+        warmupCustomers: Math.min(customers, 10),
+        responder: inst.ready.responder,
+        timeoutMs: 60_000 + customers * 100,
+      };
+      const bare = await runJobs({ ...common, mode: 'bare' });
+      const { result, usage } = await inst.measure(() =>
+        runJobs({ ...common, mode: paid ? 'paid' : 'dvm', nwcUrl: inst.ready.customerNwc }),
+      );
+      const s = sampleStats(result.times);
+      const b = sampleStats(bare.times);
+      const p: JobPoint = {
+        customers,
+        jobs: result.times.length,
+        failed: result.failed + bare.failed,
+        jobsPerSecond: result.times.length / result.seconds,
+        p50: s.p50,
+        p99: s.p99,
+        bare: { jobsPerSecond: bare.times.length / bare.seconds, p50: b.p50, p99: b.p99 },
+        usage,
+      };
+      o.log(
+        `  ${paid ? 'paid' : 'unpaid'} jobs, ${customers} customers: ${p.jobsPerSecond.toFixed(0)} jobs/s, p99 ${p.p99.toFixed(0)} ms` +
+          ` (bare ${p.bare.jobsPerSecond.toFixed(0)}/s)${p.failed > 0 ? `, ${p.failed} FAILED: ${[...result.errors, ...bare.errors].join('; ')}` : ''}`,
+      );
+      out.push(p);
+    } finally {
+      await inst.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+export async function benchCurves(o: CurvesOptions): Promise<string> {
+  const parts = new Set((env.BENCH_CURVES_PARTS ?? 'ingest,query,dvm,paid').split(',').map((p) => p.trim()));
+  const chartsDir =
+    env.BENCH_CHARTS_DIR ?? join(import.meta.dirname, '..', o.quick ? 'tmp/charts' : 'docs/charts');
+  const loadStart = loadavg()[0] ?? 0;
+  const work = await mkdtemp(join(tmpdir(), 'bench-curves-'));
+  const client = RemoteClient.start();
+  const md: string[] = [];
+  const charts: { path: string; spec: ChartSpec }[] = [];
+  const rss: { name: string; points: [number, number][] }[] = [];
+  try {
+    if (parts.has('ingest')) {
+      const pts = await ingestCurve(o, work, client);
+      const base = pts[0]?.eventsPerSecond ?? 1;
+      md.push(
+        '## Curve: relay ingest against concurrent clients (each point a fresh instance process)\n',
+        table(
+          ['clients', 'events/s', 'vs 1 client', ...USAGE_HEADERS],
+          pts.map((p) => [
+            p.clients,
+            p.eventsPerSecond.toFixed(0),
+            `${(p.eventsPerSecond / base).toFixed(2)}x`,
+            ...usageCells(p.usage),
+          ]),
+        ),
+        `\n${knee(
+          pts.map((p) => ({
+            x: p.clients,
+            y: p.eventsPerSecond,
+            cores: p.usage.cores,
+            elu: p.usage.stats.elu,
+          })),
+          MACHINE_CORES,
+          'events/s',
+        )}\n`,
+      );
+      charts.push({
+        path: join(chartsDir, 'ingest.png'),
+        spec: {
+          title: 'Relay ingest against concurrent clients',
+          xLabel: 'concurrent clients (log scale)',
+          yLabel: 'events accepted per second',
+          xLog: true,
+          series: [{ name: 'embedded relay', points: pts.map((p) => [p.clients, p.eventsPerSecond]) }],
+        },
+      });
+      rss.push({
+        name: 'relay ingest (x = clients)',
+        points: pts.map((p) => [p.clients, p.usage.peakRssMiB]),
+      });
+    }
+    if (parts.has('query')) {
+      const pts = await queryCurve(o, work, client);
+      const base = pts[0];
+      md.push(
+        '## Curve: relay query latency against stored events (REQ {kinds:[1], authors:[10], since, limit:100} to EOSE)\n',
+        table(
+          [
+            'stored events',
+            'p50 ms',
+            'p99 ms',
+            'p50 vs smallest',
+            'p99 vs smallest',
+            'fill s (signing incl.)',
+            ...USAGE_HEADERS,
+          ],
+          pts.map((p) => [
+            p.stored.toLocaleString('en-US'),
+            p.p50.toFixed(2),
+            p.p99.toFixed(2),
+            `${(p.p50 / (base?.p50 ?? 1)).toFixed(2)}x`,
+            `${(p.p99 / (base?.p99 ?? 1)).toFixed(2)}x`,
+            p.loadSeconds.toFixed(0),
+            ...usageCells(p.usage),
+          ]),
+        ),
+        `\np50 grows ${growth(pts.map((p) => ({ x: p.stored, y: p.p50 })))}; p99 ${growth(pts.map((p) => ({ x: p.stored, y: p.p99 })))}\n`,
+      );
+      charts.push({
+        path: join(chartsDir, 'query.png'),
+        spec: {
+          title: 'Relay query latency against stored events',
+          xLabel: 'stored events (log scale)',
+          yLabel: 'REQ → EOSE, milliseconds',
+          xLog: true,
+          series: [
+            { name: 'p50', points: pts.map((p) => [p.stored, p.p50]) },
+            { name: 'p99', points: pts.map((p) => [p.stored, p.p99]) },
+          ],
+        },
+      });
+    }
+    const jobCurves: { paid: boolean; pts: JobPoint[] }[] = [];
+    for (const paid of [false, true]) {
+      if (!parts.has(paid ? 'paid' : 'dvm')) continue;
+      const pts = await jobCurve(o, work, paid);
+      jobCurves.push({ paid, pts });
+      const name = paid ? 'paid' : 'unpaid';
+      md.push(
+        `## Curve: ${name} DVM echo jobs against concurrent customers (bare publish → reply of the same instance as baseline)\n`,
+        table(
+          [
+            'customers',
+            'jobs',
+            'jobs/s',
+            'p50 ms',
+            'p99 ms',
+            'bare jobs/s',
+            'bare p99 ms',
+            'jobs/s vs bare',
+            'p99 vs bare',
+            ...USAGE_HEADERS,
+          ],
+          pts.map((p) => [
+            p.customers,
+            `${p.jobs}${p.failed > 0 ? ` (${p.failed} failed)` : ''}`,
+            p.jobsPerSecond.toFixed(1),
+            p.p50.toFixed(0),
+            p.p99.toFixed(0),
+            p.bare.jobsPerSecond.toFixed(0),
+            p.bare.p99.toFixed(0),
+            `${(p.jobsPerSecond / p.bare.jobsPerSecond).toFixed(2)}x`,
+            `${(p.p99 / p.bare.p99).toFixed(1)}x`,
+            ...usageCells(p.usage),
+          ]),
+        ),
+        `\n${knee(
+          pts.map((p) => ({
+            x: p.customers,
+            y: p.jobsPerSecond,
+            cores: p.usage.cores,
+            elu: p.usage.stats.elu,
+          })),
+          MACHINE_CORES,
+          'jobs/s',
+        )}\n`,
+      );
+      rss.push({
+        name: `${name} jobs (x = customers)`,
+        points: pts.map((p) => [p.customers, p.usage.peakRssMiB]),
+      });
+    }
+    if (jobCurves.length > 0) {
+      const first = jobCurves[0]?.pts ?? [];
+      const series = (key: (p: JobPoint) => number) => [
+        ...jobCurves.map((c) => ({
+          name: `${c.paid ? 'paid' : 'unpaid'} echo job`,
+          points: c.pts.map((p) => [p.customers, key(p)] as [number, number]),
+        })),
+      ];
+      charts.push(
+        {
+          path: join(chartsDir, 'jobs-throughput.png'),
+          spec: {
+            title: 'DVM echo jobs per second against concurrent customers',
+            xLabel: 'concurrent customers (log scale)',
+            yLabel: 'jobs completed per second',
+            xLog: true,
+            series: [
+              ...series((p) => p.jobsPerSecond),
+              {
+                name: 'bare publish → reply (baseline)',
+                dashed: true,
+                points: first.map((p) => [p.customers, p.bare.jobsPerSecond]),
+              },
+            ],
+          },
+        },
+        {
+          path: join(chartsDir, 'jobs-p99.png'),
+          spec: {
+            title: 'DVM echo job p99 latency against concurrent customers',
+            xLabel: 'concurrent customers (log scale)',
+            yLabel: 'request → result p99, milliseconds (log scale)',
+            xLog: true,
+            yLog: true,
+            series: [
+              ...series((p) => p.p99),
+              {
+                name: 'bare publish → reply (baseline)',
+                dashed: true,
+                points: first.map((p) => [p.customers, p.bare.p99]),
+              },
+            ],
+          },
+        },
+      );
+    }
+    if (rss.length > 0)
+      charts.push({
+        path: join(chartsDir, 'memory.png'),
+        spec: {
+          title: 'Instance resident memory (peak) at each point',
+          xLabel: 'clients or customers (log scale)',
+          yLabel: 'peak RSS of the instance process, MiB',
+          xLog: true,
+          series: rss,
+        },
+      });
+    if (charts.length > 0 && env.BENCH_CHARTS !== '0') {
+      await renderPngs(charts);
+      md.push(`charts: ${charts.map((c) => c.path).join(', ')}`);
+    }
+    md.push(
+      `1-min load average ${loadStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end (${MACHINE_CORES} cores)`,
+    );
+    return md.join('\n');
+  } finally {
+    client.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
