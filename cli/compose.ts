@@ -32,6 +32,7 @@ import { openDeskStore } from './compose-desk.ts';
 import { instanceMetrics, networkSources, readinessChecks, watchJobs } from './compose-metrics.ts';
 import { type RunningNetwork, startNetwork } from './compose-network.ts';
 import { paymentsView, type RunningPayments, startPayments } from './compose-payments.ts';
+import { dashboardVoice } from './compose-talk.ts';
 import { composeVoice } from './compose-voice.ts';
 import { VERSION } from './context.ts';
 import { CliError } from './io.ts';
@@ -405,6 +406,17 @@ export async function startInstance(
         relayUrl: relay.url,
         logger,
         maxMessageBytes: config.relay.limits.maxMessageBytes,
+      }),
+      // The chat page's talk button (cli/compose-talk.ts): the engines found here, or what to install.
+      voice: dashboardVoice({
+        sources: {
+          view: () => httpOptions.view(),
+          log: net.log,
+          ...(pay ? { treasury: pay.treasury } : {}),
+          ...(net.router.stats().length > 0 ? { llm: net.router } : {}),
+        },
+        reader: (cookie) => sessions.reader(cookie, false),
+        logger,
       }),
       ...(config.http.publicUrl ? { publicUrl: config.http.publicUrl } : {}),
     };

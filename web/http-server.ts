@@ -20,6 +20,7 @@ import {
   serveReady,
 } from './ops-routes.ts';
 import { RELAY_PATH, type RelayBridge } from './relay-bridge.ts';
+import { VOICE_PATH, type VoiceSocket } from './voice-socket.ts';
 
 export type { InstanceView } from './instance-view.ts';
 
@@ -50,6 +51,8 @@ export interface DashboardServing {
   api: DashboardApi;
   assets: AssetBundle;
   bridge?: RelayBridge;
+  /** The talk button's socket and status at /api/voice (web/voice-socket.ts). */
+  voice?: VoiceSocket;
   /** http.publicUrl when set: this origin as others reach it (else the request's Host header). */
   publicUrl?: string;
 }
@@ -152,6 +155,7 @@ export class HttpServer {
     if (!server) return;
     this.server = undefined;
     this.options.dashboard?.bridge?.close();
+    this.options.dashboard?.voice?.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -172,6 +176,11 @@ export class HttpServer {
     const bridge = this.options.dashboard?.bridge;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (this.refused.has(req.socket)) return;
+    const voice = this.options.dashboard?.voice;
+    if (voice && path === VOICE_PATH) {
+      voice.upgrade(req, socket, head, this.originOf(req));
+      return;
+    }
     if (!bridge || path !== RELAY_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -200,6 +209,10 @@ export class HttpServer {
     const dashboard = this.options.dashboard;
     if (dashboard && (method === 'GET' || method === 'HEAD') && url.pathname.startsWith('/assets/')) {
       await dashboard.assets.serve(req, res, url.pathname);
+      return;
+    }
+    if (dashboard?.voice && (method === 'GET' || method === 'HEAD') && url.pathname === VOICE_PATH) {
+      dashboard.voice.serveStatus(res);
       return;
     }
     if (dashboard?.api.routes(method, url.pathname)) {
