@@ -279,11 +279,11 @@ export class RelayServer {
       this.log.warn({ ip: address }, 'connection refused: maxConnectionsPerIp reached');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address, socket));
   }
 
-  private accept(ws: WebSocket, address: string): void {
-    const conn = new Connection(this.ctx, ws, address, this.authUrls, this.nextConnId++);
+  private accept(ws: WebSocket, address: string, socket: Duplex): void {
+    const conn = new Connection(this.ctx, ws, address, this.authUrls, this.nextConnId++, socket);
     this.conns.add(conn);
     this.byAddress.add(address);
     ws.on('message', (data, isBinary) => conn.onMessage(data, isBinary));
