@@ -36,6 +36,11 @@ export interface OutboxStore {
   pendingOutbox(): PendingEvent[];
   /** A line for a person reading the job's record. */
   note(jobId: string, text: string): void;
+  /**
+   * Resolves once everything recorded so far is on the disk, past a power cut too (a returned record is
+   * already safe from a kill -9): the outbox awaits it before it publishes (docs/decisions/0014).
+   */
+  durable(): Promise<void>;
 }
 
 /** The desk's job log as an outbox store (`outbox` and `published` entries, refusals as `note`s). */
@@ -56,6 +61,7 @@ export function jobLogStore(log: JobLog): OutboxStore {
       log.append(jobId, { type: 'published', key, refused: reason });
     },
     pendingOutbox: () => log.pendingOutbox(),
+    durable: () => log.durable(),
     note: (jobId, text) => {
       log.append(jobId, { type: 'note', text });
     },
@@ -152,6 +158,8 @@ export class Outbox {
   private async tryPublish(jobId: string, key: string, event: NostrEvent): Promise<PublishOutcome> {
     if (this.stopped) return 'pending';
     try {
+      // The record on the disk before the event leaves: a power cut cannot lose what the relay has seen.
+      await this.options.store.durable();
       await this.options.relay.publish(event);
       this.options.store.markPublished(jobId, key);
       return 'published';

@@ -61,13 +61,31 @@ describe('JobLog: storage', () => {
       db.close();
     }
     assert.ok(logger.records.some((r) => r.msg === 'job log schema migrated' && r.fields.to === 1));
-    assert.equal(DEFAULT_SYNCHRONOUS, 'FULL');
+    assert.equal(DEFAULT_SYNCHRONOUS, 'NORMAL');
     const log = open(path);
     const internal = log as unknown as { db: Database.Database };
-    assert.equal(internal.db.pragma('synchronous', { simple: true }), 2, 'FULL');
+    assert.equal(internal.db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
     log.close();
     log.close(); // idempotent
     assert.throws(() => log.get('x'), /is closed/);
+  });
+
+  test('durable(): one group fsync for the appends of a turn with NORMAL; nothing to wait for with FULL', async () => {
+    const log = open(freshPath());
+    const sync = (log as unknown as { walSync: { syncs: number } }).walSync;
+    const waits = [1, 2, 3].map((n) => {
+      post(log, n);
+      return log.durable();
+    });
+    await Promise.all(waits);
+    assert.equal(sync.syncs, 1);
+    log.close();
+    await assert.rejects(log.durable(), /is closed/);
+    const full = JobLog.open({ path: freshPath(), synchronous: 'FULL' });
+    post(full, 1);
+    await full.durable();
+    assert.equal((full as unknown as { walSync: unknown }).walSync, undefined, 'FULL fsyncs every commit');
+    full.close();
   });
 
   test('refuses a database of a newer schema version, read-write and read-only', () => {

@@ -1,7 +1,7 @@
 /**
  * The job log: every job transition and record is one row appended to a SQLite table, and a job's state is
  * the fold of its rows (dvm/job-state.ts). A returned `append` is on disk, so a process killed at any point
- * resumes each job from its log on restart, and the `effect`/`outbox` records tell it which side effects
+ * resumes each job from its log on restart (a power cut: see DEFAULT_SYNCHRONOUS and `durable`), and the `effect`/`outbox` records tell it which side effects
  * already happened.
  *
  * Several processes may share one file: the running instance, and the `timmy job …` CLI that approves or
@@ -14,6 +14,7 @@ import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
+import { WalSync } from '../core/wal-sync.ts';
 import { openJobDatabase, type Synchronous } from './job-log-schema.ts';
 import {
   applyEntry,
@@ -31,22 +32,20 @@ import {
 } from './job-state.ts';
 
 /**
- * synchronous=FULL: a returned append survives a kill -9 *and* an OS crash or power cut (the commit fsyncs
- * the WAL). NORMAL in WAL mode survives a kill -9 of the process (the committed frames are in the OS page
- * cache) but may lose the last commits on power loss, and a lost `outbox` or `effect` row after its event was
- * published means a job re-executed with a different result: the very repeated side effect the log exists to
- * prevent. Measured with bench/job-log.bench.ts (20,000 appends of realistic jobs, ms per append; a 2-core VM,
- * ext4 on a virtio disk, shared with other builds, so the tails follow the machine's load):
+ * synchronous=NORMAL with a group fsync (docs/decisions/0014-durability-of-each-file.md): a returned append
+ * is committed into the WAL without waiting for the disk, which survives a kill -9 of the process (the
+ * committed frames are in the operating system's page cache); `durable()` resolves once everything appended
+ * before it is also on the disk (one fsync of the WAL per event-loop turn, on libuv's thread pool, shared by
+ * every caller of that turn), and whatever lets a recorded effect leave the process awaits it first: the
+ * outbox before it publishes (agents/outbox.ts). So a power cut can lose the last appends only while nothing
+ * outside has seen their effects, and the event loop never blocks on an fsync.
  *
- *   load ~3.5   FULL    p50 0.41  p99 0.91  mean 0.46    bare INSERT, FULL     p50 0.20  p99 0.38
- *               NORMAL  p50 0.13  p99 0.42  mean 0.26    bare INSERT, NORMAL   p50 0.02  p99 0.08
- *   load 5-7    FULL    p50 0.4-0.9  p99 4-10            bare INSERT, FULL     p50 0.2-1.2  p99 4-9
- *               NORMAL  p50 0.11-0.13  p99 0.4-4.3       bare INSERT, NORMAL   p50 0.02  p99 0.07-0.45
- *
- * FULL costs ~0.3 ms more per append (one fsync) and meets the p99 <= 2 ms target whenever the bare INSERT
- * does; a job makes about ten appends over seconds or minutes of model time, so the price is negligible.
+ * synchronous=FULL (each commit fsynced on the event loop) is kept for the benchmark's comparison. Measured
+ * with bench/job-log.bench.ts (20,000 appends of realistic jobs, ms per append; a 2-core VM, ext4 on a
+ * virtio disk, shared with other builds): FULL p50 0.4-0.9, p99 4-10 under load (the disk's fsync);
+ * NORMAL p50 0.11-0.13, p99 0.4-1.7 (docs/benchmarks.md, "Job log checkpoint").
  */
-export const DEFAULT_SYNCHRONOUS: Synchronous = 'FULL';
+export const DEFAULT_SYNCHRONOUS: Synchronous = 'NORMAL';
 
 /** Terminal views kept in memory (for the records that may follow `failed`), least recently added dropped. */
 const TERMINAL_CACHE_SIZE = 256;
@@ -199,6 +198,8 @@ export class JobLog {
   private readonly listeners = new Set<(appended: JobAppended) => void>();
   /** Appends made inside `transaction`, told to the listeners once it commits (dropped on a rollback). */
   private uncommitted: JobAppended[] | undefined;
+  /** The group fsync of a NORMAL connection; undefined when every commit is fsynced already (FULL). */
+  private readonly walSync: WalSync | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -210,6 +211,19 @@ export class JobLog {
     this.appendTx = db.transaction((jobId: string, entry: JobEntry, data: string) =>
       this.appendLocked(jobId, entry, data),
     ).immediate;
+    // 1 = NORMAL (0 = OFF is never set here; 2 = FULL and 3 = EXTRA fsync each commit themselves).
+    const level = db.readonly ? 2 : Number(db.pragma('synchronous', { simple: true }));
+    this.walSync = level < 2 ? new WalSync(db.memory ? ':memory:' : db.name) : undefined;
+  }
+
+  /**
+   * Resolves once every entry appended so far (and every other commit on this connection) is on the disk,
+   * not only past a kill -9: await it before anything recorded leaves the process. One fsync serves all
+   * the callers of an event-loop turn; it runs off the event loop.
+   */
+  durable(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`job log ${this.path} is closed`));
+    return this.walSync ? this.walSync.durable() : Promise.resolve();
   }
 
   /**
@@ -384,6 +398,7 @@ export class JobLog {
     this.activeViews.clear();
     this.terminalViews.clear();
     this.listStatements.clear();
+    this.walSync?.close();
     if (this.owned) this.db.close();
   }
 

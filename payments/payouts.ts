@@ -85,8 +85,12 @@ export class Payouts {
       else if (typeof before !== 'string' && (before.state === 'pending' || before.state === 'accepted'))
         return; // in flight: next round
       // Not paid yet (or the wallet cannot say: a BOLT11 invoice is paid at most once on Lightning, the
-      // payee refuses a second payment, so paying is still safe).
-      else paid = await wallet.payInvoice({ invoice: w.invoice });
+      // payee refuses a second payment, so paying is still safe). The withdrawal's record on the disk
+      // first: money does not leave on the strength of a commit a power cut could undo (decision 0014).
+      else {
+        await treasury.durable();
+        paid = await wallet.payInvoice({ invoice: w.invoice });
+      }
     } catch (err) {
       if (err instanceof WalletError && err.transient) {
         this.log.warn(

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { type Migration, migrateSchema } from '../core/sqlite-migrate.ts';
+import { WalSync } from '../core/wal-sync.ts';
 import { LEDGER_MIGRATIONS } from './ledger.ts';
 import { Books } from './treasury-books.ts';
 import { Escrows } from './treasury-escrows.ts';
@@ -132,6 +133,8 @@ export class Treasury {
   readonly escrows: Escrows;
   readonly withdrawals: Withdrawals;
   readonly incomes: Incomes;
+  /** The group fsync of a NORMAL connection (the desk's database); undefined when each commit is fsynced. */
+  private readonly walSync: WalSync | undefined;
 
   private constructor(
     readonly db: Database.Database,
@@ -142,6 +145,17 @@ export class Treasury {
     this.escrows = new Escrows(this.books);
     this.withdrawals = new Withdrawals(this.books);
     this.incomes = new Incomes(this.books);
+    const level = db.readonly ? 2 : Number(db.pragma('synchronous', { simple: true }));
+    this.walSync = level < 2 && !db.memory ? new WalSync(db.name) : undefined;
+  }
+
+  /**
+   * Resolves once every commit so far is on the disk (a returned write already survives a kill -9): awaited
+   * before money leaves (a withdrawal paid), so a power cut cannot lose the record of a payment made
+   * (docs/decisions/0014).
+   */
+  durable(): Promise<void> {
+    return this.walSync ? this.walSync.durable() : Promise.resolve();
   }
 
   /**
@@ -212,6 +226,7 @@ export class Treasury {
 
   /** Closes the file when the treasury opened it (`open`); a shared connection stays with its owner. */
   close(): void {
+    this.walSync?.close();
     if (this.owned) this.db.close();
   }
 }

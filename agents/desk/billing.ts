@@ -294,6 +294,8 @@ export class Billing {
   private async settle(escrow: Escrow): Promise<void> {
     const { wallet, treasury } = this.options;
     if (escrow.hold) {
+      // The job's end on the disk before the customer's money moves (docs/decisions/0014).
+      await this.options.log.durable();
       try {
         await wallet.settleHoldInvoice(escrow.preimage);
       } catch (err) {
@@ -320,6 +322,7 @@ export class Billing {
   private async refund(escrow: Escrow, reason: string): Promise<void> {
     const { wallet } = this.options;
     if (escrow.hold) {
+      await this.options.log.durable();
       try {
         await wallet.cancelHoldInvoice(escrow.paymentHash);
       } catch (err) {

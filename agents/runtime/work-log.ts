@@ -19,6 +19,7 @@ import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { checkSchemaVersion, migrateSchema } from '../../core/sqlite-migrate.ts';
+import { WalSync } from '../../core/wal-sync.ts';
 import type { OutboxStore, PendingEvent } from '../outbox.ts';
 import { MIGRATIONS, type RecordRow, toItem, toRecord, type WorkRow } from './work-log-schema.ts';
 
@@ -86,6 +87,7 @@ export class WorkLog {
   private readonly clock: Clock;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
+  private readonly walSync: WalSync;
 
   private constructor(
     readonly db: Database.Database,
@@ -93,6 +95,13 @@ export class WorkLog {
     clock: Clock,
   ) {
     this.clock = clock;
+    this.walSync = new WalSync(db.readonly || db.memory ? ':memory:' : db.name);
+  }
+
+  /** Resolves once every write so far is on the disk (a returned write is already safe from a kill -9). */
+  durable(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`work log ${this.path} is closed`));
+    return this.walSync.durable();
   }
 
   static open(options: WorkLogOptions): WorkLog {
@@ -108,9 +117,10 @@ export class WorkLog {
           );
       } else {
         db.pragma('journal_mode = WAL');
-        // As the job log (dvm/job-log.ts): a lost effect or outbox row after its event went out is a repeated
-        // side effect, so every commit is fsynced.
-        db.pragma('synchronous = FULL');
+        // As the job log (dvm/job-log.ts, docs/decisions/0014): a commit survives a kill -9 when it returns,
+        // and `durable()` (one fsync of the WAL per event-loop turn, off the loop) is awaited before an
+        // outbox event goes out, so a power cut never loses the record of something the relay has seen.
+        db.pragma('synchronous = NORMAL');
         migrateSchema(db, MIGRATIONS, {
           what: 'work log',
           path: options.path,
@@ -132,6 +142,7 @@ export class WorkLog {
       () => Math.floor(this.clock.now()),
       () => this.assertOpen(),
       (sql) => this.prepare(sql),
+      () => this.durable(),
     );
   }
 
@@ -153,6 +164,7 @@ export class WorkLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.walSync.close();
     this.db.close();
   }
 
@@ -161,7 +173,10 @@ export class WorkLog {
   }
 }
 
-/** One agent's work and records. Every write is durable when the call returns. */
+/**
+ * One agent's work and records. Every write is committed when the call returns (safe from a kill -9);
+ * `durable()` says when it is on the disk too.
+ */
 export class AgentWork implements OutboxStore {
   constructor(
     private readonly db: Database.Database,
@@ -169,6 +184,7 @@ export class AgentWork implements OutboxStore {
     private readonly now: () => number,
     private readonly assertOpen: () => void,
     private readonly sql: (text: string) => Database.Statement,
+    readonly durable: () => Promise<void>,
   ) {}
 
   /**
