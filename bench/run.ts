@@ -24,6 +24,7 @@ import { benchMemory } from './memory.bench.ts';
 import { benchPayments } from './payments.bench.ts';
 import { relayBench } from './relay.bench.ts';
 import { benchReputation } from './reputation.bench.ts';
+import { benchSoak } from './soak.bench.ts';
 import { benchSwarm } from './swarm.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -62,6 +63,7 @@ const known = [
   'memory',
   'instrumentation',
   'curves',
+  'soak',
 ];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
@@ -168,6 +170,9 @@ if (wants('instrumentation')) {
 }
 if (wants('curves')) {
   console.log(`\n${await benchCurves({ quick, log })}`);
+}
+if (wants('soak')) {
+  console.log(`\n${await benchSoak({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
