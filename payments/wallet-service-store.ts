@@ -140,14 +140,22 @@ export interface TransactionRow extends InvoiceRow {
   at: number;
 }
 
-/** Opens (creating if needed) the wallet file: WAL, synchronous=FULL, foreign keys, migrated. */
-export function openWalletDatabase(path: string, log: Logger): Database.Database {
+/**
+ * Opens (creating if needed) the wallet file: WAL, foreign keys, migrated. synchronous=NORMAL by default: a
+ * committed request survives a kill -9 when it returns, and the service awaits its group fsync (core/wal-sync.ts)
+ * before a response or notification leaves, so a power cut never undoes a payment a client was told about
+ * (docs/decisions/0014). FULL fsyncs every commit on the event loop (the benchmark's comparison).
+ */
+export function openWalletDatabase(
+  path: string,
+  log: Logger,
+  synchronous: 'FULL' | 'NORMAL' = 'NORMAL',
+): Database.Database {
   const db = new Database(path);
   try {
     db.pragma('busy_timeout = 5000');
     if (path !== ':memory:') db.pragma('journal_mode = WAL');
-    // FULL: a committed payment survives a power cut, not only a kill -9 (see dvm/job-log.ts).
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     migrateSchema(db, MIGRATIONS, { what: 'wallet', path, log });
     return db;

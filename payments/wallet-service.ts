@@ -20,6 +20,7 @@ import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import type { Signer } from '../core/signer.ts';
 import type { Publish, Subscribe, Subscription } from '../core/transport.ts';
+import { WalSync } from '../core/wal-sync.ts';
 import { nodePublicKey } from './bolt11.ts';
 import {
   buildInfoEvent,
@@ -67,6 +68,8 @@ export interface EmbeddedWalletServiceOptions {
    * received (default 3600).
    */
   requestWindowSeconds?: number;
+  /** The file's synchronous setting (default NORMAL with a group fsync before anything is published). */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 /**
@@ -90,6 +93,8 @@ export class EmbeddedWalletService {
   private readonly methods: WalletMethods;
   private readonly stmt: WalletStatements;
   private readonly db: ReturnType<typeof openWalletDatabase>;
+  /** The group fsync of the NORMAL file (nothing to do for FULL or `:memory:`). */
+  private readonly walSync: WalSync;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly windowS: number;
@@ -117,7 +122,8 @@ export class EmbeddedWalletService {
     }
     this.log = o.logger.child({ component: 'embedded-wallet' });
     this.nodePubkey = nodePublicKey(o.nodeSecretKey);
-    const db = openWalletDatabase(o.path, this.log);
+    const db = openWalletDatabase(o.path, this.log, o.synchronous);
+    this.walSync = new WalSync(o.synchronous === 'FULL' ? ':memory:' : o.path);
     try {
       this.accounts = new WalletAccounts(db, this.clock);
       this.stmt = this.accounts.stmt;
@@ -215,6 +221,7 @@ export class EmbeddedWalletService {
     clearTimeout(this.infoTimer);
     await this.queue;
     await this.draining;
+    this.walSync.close();
     this.db.close();
     this.log.info('embedded test-sats wallet service stopped');
   }
@@ -374,6 +381,7 @@ export class EmbeddedWalletService {
     }
     this.log.debug({ request: row.id }, 'repeated NIP-47 request: publishing its response again');
     try {
+      await this.walSync.durable();
       await this.o.relay.publish(JSON.parse(row.response_event) as NostrEvent);
     } catch (err) {
       this.log.warn({ err, request: row.id }, 'could not publish a stored NIP-47 response');
@@ -477,6 +485,8 @@ export class EmbeddedWalletService {
   /** Publishes; a refusal that will not change on retry (invalid:, blocked:, pow:, restricted:) is Undeliverable. */
   private async publish(event: NostrEvent): Promise<void> {
     try {
+      // What the event tells (a payment made, an invoice paid) on the disk first (docs/decisions/0014).
+      await this.walSync.durable();
       await this.o.relay.publish(event);
     } catch (err) {
       const reason = errorMessage(err);

@@ -30,6 +30,8 @@ export async function startEmbeddedWallet(o: {
   holdTimeoutSeconds?: number;
   serviceKey?: LocalSigner;
   nodeSecretKey?: string;
+  /** The wallet file's synchronous setting (the service's default, NORMAL, when left out). */
+  synchronous?: 'FULL' | 'NORMAL';
 }): Promise<EmbeddedWallet> {
   const logger = o.logger ?? silentLogger;
   const signer = o.serviceKey ?? generateLocalSigner();
@@ -49,6 +51,7 @@ export async function startEmbeddedWallet(o: {
       clock: o.clock,
       holdTimeoutSeconds: o.holdTimeoutSeconds,
       eoseTimeoutMs: 2000,
+      synchronous: o.synchronous,
     });
     await service.start();
   };
