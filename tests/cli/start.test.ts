@@ -103,7 +103,7 @@ describe('timmy start: the whole instance as a user runs it', () => {
     const keys = await runTimmy(['keys', 'list', '--json'], { TIMMY_DATA_DIR: dataDir });
     assert.equal(keys.code, 0, keys.stderr);
     const names = (JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name);
-    assert.equal(names.filter((n) => !n.startsWith('wallet-')).length, 6, 'one key per agent');
+    assert.equal(names.filter((n) => !n.startsWith('wallet-')).length, 7, 'one key per agent');
     assert.deepEqual(
       names.filter((n) => n.startsWith('wallet-')).sort(),
       ['wallet-customer', 'wallet-node', 'wallet-service', 'wallet-treasury'],

@@ -143,6 +143,8 @@ test('text inputs and text urls are extracted as text extraction does; too much 
     fetcher: new TableFetcher({
       'http://a/page': { bytes: Buffer.from('<p>Hello</p><p>world</p>'), contentType: 'text/html' },
       'http://a/big': { bytes: Buffer.alloc(101, 'a'), contentType: 'text/plain' },
+      'http://a/untyped': { bytes: Buffer.from('just text'), contentType: '' },
+      'http://a/image': { bytes: Buffer.from('GIF89a'), contentType: 'image/gif' },
     }),
   });
   const text: ResolvedInput = {
@@ -158,6 +160,11 @@ test('text inputs and text urls are extracted as text extraction does; too much 
   await assert.rejects(
     h.run(job([urlInput('http://a/big')]), ctx),
     /101 bytes of text; .* at most 100 bytes/,
+  );
+  assert.equal((await h.run(job([urlInput('http://a/untyped')]), ctx)).content, 'just text');
+  await assert.rejects(
+    h.run(job([urlInput('http://a/image')]), ctx),
+    /text recognition \(OCR\) is not available/,
   );
 });
 

@@ -132,15 +132,10 @@ function cut(audio: PcmAudio, range: Request['range'], url: string): PcmAudio {
   return { sampleRate: audio.sampleRate, samples: audio.samples.subarray(from, to) };
 }
 
-function isTextual(contentType: string): boolean {
-  const mime = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  return (
-    mime.startsWith('text/') ||
-    mime === 'application/json' ||
-    mime.endsWith('+json') ||
-    mime.endsWith('+xml') ||
-    mime === 'application/xml'
-  );
+/** Audio: a WAV by its first bytes, or anything labelled audio (a WAV is all we read: others are refused). */
+function isAudio(bytes: Uint8Array, contentType: string): boolean {
+  const riff = bytes.length >= 4 && Buffer.from(bytes.subarray(0, 4)).toString('latin1') === 'RIFF';
+  return riff || /^\s*audio\//i.test(contentType);
 }
 
 function timestamp(ms: number): string {
@@ -181,7 +176,7 @@ export function createSpeechToTextHandler(options: SpeechToTextOptions): JobHand
 
   const transcribe = async (input: ResolvedInput, req: Request, ctx: HandlerContext): Promise<string> => {
     const { bytes, contentType } = await options.fetcher.fetchBytes(input.data, budget, ctx.signal);
-    if (isTextual(contentType)) {
+    if (!isAudio(bytes, contentType)) {
       if (bytes.length > maxText)
         throw new JobInputError(
           `input url ${input.data} is ${bytes.length} bytes of text; this instance accepts at most ${maxText} bytes of text input`,
