@@ -168,6 +168,18 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  voice: z
+    .strictObject({
+      stt: z.enum(['pocketsphinx', 'sherpa']).default('pocketsphinx'),
+      sttModelDir: z.string().default(''),
+      tts: z.enum(['flite', 'sherpa']).default('flite'),
+      ttsModelDir: z.string().default(''),
+      voice: z.string().min(1).default('slt'),
+      speaker: count(0).default(0),
+      vad: z.enum(['silero', 'none']).default('silero'),
+      threads: count(1).default(2),
+    })
+    .prefault({}),
   payments: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -72,16 +72,22 @@ export function normalizeSha256(hex: string): string {
   return h;
 }
 
-export async function fetchModel(options: FetchModelOptions): Promise<FetchModelResult> {
-  const expected = normalizeSha256(options.sha256);
+/** Throws a ModelFetchError unless `url` is an http(s) URL. */
+export function checkFetchUrl(url: string): URL {
   let parsed: URL;
   try {
-    parsed = new URL(options.url);
+    parsed = new URL(url);
   } catch {
-    throw new ModelFetchError(`not a URL: ${options.url}`);
+    throw new ModelFetchError(`not a URL: ${url}`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw new ModelFetchError(`only http(s) URLs can be fetched, got ${parsed.protocol}`);
+  return parsed;
+}
+
+export async function fetchModel(options: FetchModelOptions): Promise<FetchModelResult> {
+  const expected = normalizeSha256(options.sha256);
+  checkFetchUrl(options.url);
   const out = options.outPath;
   const existing = await existingChecksum(out);
   if (existing !== undefined) {
@@ -121,8 +127,9 @@ async function existingChecksum(path: string): Promise<{ sha256: string; bytes: 
   }
 }
 
-async function download(
-  options: FetchModelOptions,
+/** Streams `options.url` into the new file `temp` while hashing it; the first 8 bytes come back in `head`. */
+export async function download(
+  options: Pick<FetchModelOptions, 'url' | 'signal' | 'clock' | 'onProgress'>,
   temp: string,
 ): Promise<{ bytes: number; sha256: string; head: Buffer }> {
   const clock = options.clock ?? systemClock;

@@ -2,8 +2,9 @@
  * `timmy models` and `timmy models fetch` (cli/commands/models.ts), run in-process against loopback servers.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -18,13 +19,28 @@ import { startFakeOllama } from './testing/ollama-server.ts';
 
 const model = buildTinyGguf();
 const sha = createHash('sha256').update(model).digest('hex');
+let voiceArchive = Buffer.alloc(0);
+let voiceSha = '';
 let dir = '';
 let files: LoopbackServer;
 let ollama: LoopbackServer;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'timmy-models-cli-'));
+  // A Piper-style voice archive, built with Debian's tar.
+  const src = join(dir, 'src', 'vits-piper-test');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'test.onnx'), 'model');
+  await writeFile(join(src, 'tokens.txt'), 'a 0\n');
+  execFileSync('tar', ['-cjf', join(dir, 'src', 'v.tar.bz2'), '-C', join(dir, 'src'), 'vits-piper-test']);
+  voiceArchive = await readFile(join(dir, 'src', 'v.tar.bz2'));
+  voiceSha = createHash('sha256').update(voiceArchive).digest('hex');
   files = await startLoopbackServer((req, _body, res) => {
+    if (req.url === '/vits-piper-test.tar.bz2') {
+      res.writeHead(200, { 'content-length': String(voiceArchive.length) });
+      res.end(voiceArchive);
+      return;
+    }
     if (req.url === '/tiny.gguf') {
       res.writeHead(200, { 'content-length': String(model.length) });
       res.end(model);
@@ -168,8 +184,32 @@ test('timmy models fetch: --out, a checksum mismatch, a 404, a missing --sha256'
   ]);
   assert.equal(missing.code, 1);
   assert.match(missing.error?.message ?? '', /HTTP 404/);
-  await assert.rejects(
-    timmy(['models', 'fetch', `${files.url}/tiny.gguf`]),
-    /required option '--sha256 <hex>'/,
+  const noSum = await timmy(['models', 'fetch', `${files.url}/tiny.gguf`]);
+  assert.equal(noSum.code, 2);
+  assert.match(noSum.error?.message ?? '', /--sha256 <hex> is required for a URL/);
+});
+
+test('timmy models fetch <catalog name>: a speech model archive, extracted, with the voice setting', async () => {
+  const unknown = await timmy(['models', 'fetch', 'whisper-huge']);
+  assert.equal(unknown.code, 2);
+  assert.match(
+    unknown.error?.message ?? '',
+    /neither a URL nor a model of the catalog \(moonshine-tiny-en, whisper-tiny-en,/,
   );
+  // The catalog has no public checksum for this one: the user must give it.
+  const noSum = await timmy(['models', 'fetch', 'parakeet-tdt-0.6b-v2']);
+  assert.equal(noSum.code, 2);
+  assert.match(noSum.error?.message ?? '', /no checksum for parakeet-tdt-0\.6b-v2 .*give --sha256 <hex>/);
+  const differs = await timmy(['models', 'fetch', 'moonshine-tiny-en', '--sha256', 'a'.repeat(64)]);
+  assert.equal(differs.code, 2);
+  assert.match(differs.error?.message ?? '', /differs from the catalog's d5fe6ec4/);
+  // An archive by URL: extracted into <data-dir>/models/<name>, the setting for the kind of model found.
+  const r = await timmy(['models', 'fetch', `${files.url}/vits-piper-test.tar.bz2`, '--sha256', voiceSha]);
+  assert.equal(r.code, 0, r.error?.message);
+  const out = join(dir, 'data', 'models', 'vits-piper-test');
+  assert.deepEqual((await readdir(out)).filter((f) => !f.startsWith('.')).sort(), [
+    'test.onnx',
+    'tokens.txt',
+  ]);
+  assert.ok(r.stdout.includes(`  TIMMY_VOICE_TTS=sherpa TIMMY_VOICE_TTS_MODEL_DIR=${out}\n`), r.stdout);
 });

@@ -86,6 +86,7 @@ export interface SherpaOfflineTtsConfig {
   model: {
     vits?: { model: string; tokens: string; lexicon?: string; dataDir?: string };
     kokoro?: { model: string; voices: string; tokens: string; dataDir?: string; lexicon?: string };
+    kitten?: { model: string; voices: string; tokens: string; dataDir?: string };
     matcha?: { acousticModel: string; vocoder: string; tokens: string; lexicon?: string; dataDir?: string };
     numThreads?: number;
     debug?: boolean | number;

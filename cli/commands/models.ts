@@ -1,18 +1,31 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { DownloadProgress } from '../../llm/download-progress.ts';
 import { enabledProviders, PROVIDER_NAMES } from '../../llm/from-config.ts';
-import { defaultModelPath, fetchModel, ModelFetchError, normalizeSha256 } from '../../llm/model-fetch.ts';
+import { defaultArchiveDir, fetchArchive, isArchiveName } from '../../llm/model-archive.ts';
+import {
+  defaultModelPath,
+  type FetchProgress,
+  fetchModel,
+  ModelFetchError,
+  normalizeSha256,
+} from '../../llm/model-fetch.ts';
 import { probeLlmProviders } from '../../llm/model-probe.ts';
 import { NO_PROVIDER_MESSAGE } from '../../llm/router.ts';
+import { catalogModel, catalogNames } from '../../voice/model-catalog.ts';
+import { detectSttModel } from '../../voice/sherpa-stt.ts';
+import { detectTtsModel } from '../../voice/sherpa-tts.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 
 const MODEL_PATH_VARIABLE = 'TIMMY_LLM_LLAMA_CPP_MODEL_PATH';
 
-/** `timmy models` (probe the configured providers) and `timmy models fetch` (download a GGUF file). */
+/**
+ * `timmy models` (probe the configured providers) and `timmy models fetch` (download a GGUF file, or a speech
+ * model archive from a URL or the catalog in voice/model-catalog.ts).
+ */
 export function registerModels(program: Command, io: CliIo, result: { code: number }): void {
   const models = program
     .command('models')
@@ -43,18 +56,25 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
     });
 
   models
-    .command('fetch <url>')
-    .description('download a GGUF model file, verify its SHA-256, and print the setting that uses it')
-    .requiredOption('--sha256 <hex>', "the file's SHA-256, copied from the model's download page")
-    .option('--out <file>', 'where to save it (default <data-dir>/models/<file name from the URL>)')
+    .command('fetch <url-or-name>')
+    .description(
+      'download a GGUF model file, or a speech model archive (.tar.bz2, or a name from the catalog in docs/voice.md), verify its SHA-256, and print the setting that uses it',
+    )
+    .option(
+      '--sha256 <hex>',
+      "the file's SHA-256, copied from its download page (a catalog entry may supply it)",
+    )
+    .option(
+      '--out <path>',
+      'where to save it (default <data-dir>/models/<file name from the URL, or the catalog name>)',
+    )
     .option('--json', 'print {path, bytes, sha256, alreadyPresent, setting} as JSON')
-    .action(async (url: string, opts: { sha256: string; out?: string; json?: boolean }) => {
+    .action(async (arg: string, opts: { sha256?: string; out?: string; json?: boolean }) => {
       const ctx = await makeContext(io, program.opts());
       const json = opts.json === true || models.opts().json === true;
-      let out: string;
+      let target: FetchTarget;
       try {
-        normalizeSha256(opts.sha256);
-        out = opts.out ? resolve(io.cwd, opts.out) : defaultModelPath(ctx.dataDir, url);
+        target = fetchTarget(arg, opts.sha256, ctx.dataDir, opts.out ? resolve(io.cwd, opts.out) : undefined);
       } catch (err) {
         throw new CliError(errorMessage(err), 2);
       }
@@ -62,16 +82,18 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
       const progress = new DownloadProgress({ stream: io.stderr, tty, clock: systemClock });
       const stop = new AbortController();
       void io.waitForStop().then(() => stop.abort());
-      println(io.stderr, `downloading ${url}\n         to ${out}`);
-      let r: Awaited<ReturnType<typeof fetchModel>>;
+      println(io.stderr, `downloading ${target.url}\n         to ${target.out}`);
+      const common = {
+        url: target.url,
+        sha256: target.sha256,
+        signal: stop.signal,
+        onProgress: (p: FetchProgress) => progress.update(p),
+      };
+      let r: { path: string; bytes: number; sha256: string; alreadyPresent: boolean };
       try {
-        r = await fetchModel({
-          url,
-          sha256: opts.sha256,
-          outPath: out,
-          signal: stop.signal,
-          onProgress: (p) => progress.update(p),
-        });
+        r = target.archive
+          ? await fetchArchive({ ...common, outDir: target.out })
+          : await fetchModel({ ...common, outPath: target.out });
       } catch (err) {
         progress.finish();
         if (stop.signal.aborted) throw new CliError('download cancelled; nothing was saved', 130);
@@ -79,7 +101,10 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
         throw err;
       }
       progress.finish();
-      const setting = `${MODEL_PATH_VARIABLE}=${shellQuote(r.path)}`;
+      const settings = target.archive
+        ? voiceSettings(r.path, target.role)
+        : [`${MODEL_PATH_VARIABLE}=${shellQuote(r.path)}`];
+      const setting = settings.join(' ');
       if (json) {
         printJson(io.stdout, {
           path: r.path,
@@ -95,11 +120,78 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
             ? `already there: ${r.path} (sha256 matches, nothing downloaded)`
             : `saved ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB, sha256 verified)`,
         );
-        println(io.stdout, 'use it with this setting (or llm.llamaCpp.modelPath in the config file):');
-        println(io.stdout, `  ${setting}`);
+        if (settings.length === 0)
+          println(
+            io.stdout,
+            `no speech model layout recognized in ${r.path} (docs/voice.md lists the kinds)`,
+          );
+        else {
+          const where = target.archive ? 'the voice section' : 'llm.llamaCpp.modelPath';
+          println(io.stdout, `use it with this setting (or ${where} in the config file):`);
+          println(io.stdout, `  ${setting}`);
+        }
       }
       result.code = 0;
     });
+}
+
+interface FetchTarget {
+  url: string;
+  sha256: string;
+  out: string;
+  archive: boolean;
+  role?: 'stt' | 'tts';
+}
+
+/** What `fetch <url-or-name>` downloads, checked before anything is: a catalog name or a URL. */
+function fetchTarget(arg: string, sha?: string, dataDir = '', out?: string): FetchTarget {
+  const entry = catalogModel(arg);
+  if (entry) {
+    if (sha && entry.sha256 && normalizeSha256(sha) !== entry.sha256)
+      throw new Error(
+        `--sha256 ${sha} differs from the catalog's ${entry.sha256} for ${entry.name}; check both`,
+      );
+    const sum = sha ?? entry.sha256;
+    if (!sum)
+      throw new Error(
+        `the catalog has no checksum for ${entry.name} (no public source lists one): check the archive ${entry.url} yourself and give --sha256 <hex>`,
+      );
+    normalizeSha256(sum);
+    return {
+      url: entry.url,
+      sha256: sum,
+      out: out ?? join(dataDir, 'models', entry.name),
+      archive: true,
+      role: entry.role,
+    };
+  }
+  if (!arg.includes('://'))
+    throw new Error(`"${arg}" is neither a URL nor a model of the catalog (${catalogNames().join(', ')})`);
+  if (!sha) throw new Error('--sha256 <hex> is required for a URL: copy it from the download page');
+  normalizeSha256(sha);
+  const archive = isArchiveName(arg);
+  return {
+    url: arg,
+    sha256: sha,
+    out: out ?? (archive ? defaultArchiveDir(dataDir, arg) : defaultModelPath(dataDir, arg)),
+    archive,
+  };
+}
+
+/** The voice settings that use a speech model directory ([] when its files fit no known kind). */
+function voiceSettings(dir: string, role?: 'stt' | 'tts'): string[] {
+  const fits = (detect: (d: string) => unknown) => {
+    try {
+      detect(dir);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const r = role ?? (fits(detectSttModel) ? 'stt' : fits(detectTtsModel) ? 'tts' : undefined);
+  if (r === 'stt') return ['TIMMY_VOICE_STT=sherpa', `TIMMY_VOICE_STT_MODEL_DIR=${shellQuote(dir)}`];
+  if (r === 'tts') return ['TIMMY_VOICE_TTS=sherpa', `TIMMY_VOICE_TTS_MODEL_DIR=${shellQuote(dir)}`];
+  return [];
 }
 
 /** The path as one shell word. */
