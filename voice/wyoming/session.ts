@@ -138,18 +138,21 @@ export class WyomingSession {
     void this.drain();
   }
 
-  /** The client finished sending: answer what it asked, then end (or give up if it left mid-event). */
+  /**
+   * The client closed its side (FIN). An answer already computed has been written; a client leaving in the
+   * middle of an event, an audio stream or an engine's work is gone (TCP cannot tell a half-close from a
+   * close before a write fails, and Wyoming clients keep the connection open until they have their answer):
+   * the work is aborted and the connection dropped.
+   */
   private onEnd(): void {
     this.peerEnded = true;
-    if (this.decoder.midEvent || this.state.kind === 'streaming') {
-      this.log.info(
-        { state: this.state.kind },
-        'wyoming client left in the middle of an event or audio stream',
-      );
+    if (this.closed) return;
+    if (this.busy || this.decoder.midEvent || this.state.kind === 'streaming') {
+      this.log.info({ state: this.state.kind, busy: this.busy }, 'wyoming client left before its answer');
       this.socket.destroy();
       return;
     }
-    if (!this.busy && this.queue.length === 0) this.socket.end();
+    this.socket.end();
   }
 
   private onClose(): void {
