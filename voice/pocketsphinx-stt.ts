@@ -1,12 +1,14 @@
 /**
  * `PocketsphinxStt`: Debian's pocketsphinx (0.8, `pocketsphinx_continuous`) as a subprocess, dictation with the
- * full en-us model of `pocketsphinx-en-us` (acoustic model, language model, dictionary). The audio is checked
- * and rewritten as a canonical 16 kHz WAV in a temporary file, which the command reads (`-infile`).
+ * full en-us model of `pocketsphinx-en-us` (acoustic model, language model, dictionary), or command mode with
+ * a grammar of the caller's phrases (`commands`, voice/pocketsphinx-command.ts). The audio is checked and
+ * rewritten as a canonical 16 kHz WAV in a temporary file, which the command reads (`-infile`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { abortError, VoiceEngineError, VoiceEngineMissingError } from './errors.ts';
+import { buildCommandGrammar, type CommandGrammar, loadDictionary } from './pocketsphinx-command.ts';
 import { type Stt, type SttWord, type TranscribeOptions, type Transcript, utterance } from './stt.ts';
 import { fileExists, findExecutable, runEngine } from './subprocess.ts';
 import { durationSeconds, encodeWav, VOICE_SAMPLE_RATE } from './wav.ts';
@@ -27,6 +29,11 @@ export interface PocketsphinxSttOptions {
   /** A call's limit; default 30 s plus 3× the audio's duration (it decodes at ~0.2-0.6× real time here). */
   timeoutMs?: number;
   maxSeconds?: number;
+  /**
+   * Command mode: only these phrases are recognized (a JSGF grammar; the full language model is not loaded).
+   * Phrases with a word the dictionary lacks are skipped (see `grammar.skipped`).
+   */
+  commands?: string[];
 }
 
 /** What is missing for pocketsphinx (the binary and the model's files), [] when it can run. */
@@ -40,7 +47,9 @@ export function pocketsphinxMissing(opts: PocketsphinxSttOptions = {}): string[]
 }
 
 export class PocketsphinxStt implements Stt {
-  readonly name = 'pocketsphinx:en-us';
+  readonly name: string;
+  /** Command mode's grammar, undefined in dictation. */
+  readonly grammar: CommandGrammar | undefined;
   private readonly binary: string;
   private readonly model: { hmm: string; lm: string; dict: string };
 
@@ -50,6 +59,10 @@ export class PocketsphinxStt implements Stt {
     if (missing.length > 0) throw new VoiceEngineMissingError('pocketsphinx', missing, POCKETSPHINX_INSTALL);
     this.binary = findExecutable(opts.binary ?? 'pocketsphinx_continuous')!;
     this.model = pocketsphinxModel(opts.modelDir);
+    this.grammar = opts.commands
+      ? buildCommandGrammar(opts.commands, loadDictionary(this.model.dict))
+      : undefined;
+    this.name = this.grammar ? 'pocketsphinx:en-us:command' : 'pocketsphinx:en-us';
   }
 
   async transcribe(wav: Uint8Array, opts: TranscribeOptions = {}): Promise<Transcript> {
@@ -59,12 +72,17 @@ export class PocketsphinxStt implements Stt {
     try {
       const file = join(dir, 'in.wav');
       await writeFile(file, encodeWav(audio), { mode: 0o600 });
+      let language = ['-lm', this.model.lm, '-dict', this.model.dict];
+      if (this.grammar) {
+        await writeFile(join(dir, 'commands.gram'), this.grammar.jsgf);
+        await writeFile(join(dir, 'commands.dict'), this.grammar.dict);
+        language = ['-jsgf', join(dir, 'commands.gram'), '-dict', join(dir, 'commands.dict')];
+      }
       // biome-ignore format: flag, value pairs
       const args = [
         '-infile', file,
         '-hmm', this.model.hmm,
-        '-lm', this.model.lm,
-        '-dict', this.model.dict,
+        ...language,
         '-samprate', String(VOICE_SAMPLE_RATE),
         '-time', 'yes',
         '-logfn', '/dev/null',
