@@ -99,6 +99,19 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
     await payer.getBalance(); // connect and read the info event before timing
     await payee.getBalance();
 
+    // The same service as before issue 18's levers, on the same relay: its file fsynced on every commit
+    // (synchronous=FULL) and clients on the SDK's pure-JavaScript signing and verification.
+    const before = await startEmbeddedWallet({
+      relayUrl: relay.url,
+      path: join(dir, 'wallet-before.sqlite'),
+      synchronous: 'FULL',
+    });
+    cleanups.push(() => before.close());
+    const payerBefore = before.connect('payer', 1_000_000_000, { sdkCrypto: true }).wallet;
+    const payeeBefore = before.connect('payee', 0, { sdkCrypto: true }).wallet;
+    await payerBefore.getBalance();
+    await payeeBefore.getBalance();
+
     const r = startResponder(relay.url);
     cleanups.push(() => r.close());
     const client = new RelayClient({ url: relay.url, logger: silentLogger });
@@ -116,7 +129,14 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       const inv = await payee.makeInvoice({ amountMsats: 1000 });
       await payer.payInvoice({ invoice: inv.invoice });
     });
-    for (const t of [bare, balance, invoice, payment])
+    const balanceBefore = await time('NWC get_balance, before (FULL file, SDK crypto)', n, async () => {
+      await payerBefore.getBalance();
+    });
+    const paymentBefore = await time('NWC make_invoice + pay_invoice, before', n, async () => {
+      const inv = await payeeBefore.makeInvoice({ amountMsats: 1000 });
+      await payerBefore.payInvoice({ invoice: inv.invoice });
+    });
+    for (const t of [bare, balance, balanceBefore, invoice, payment, paymentBefore])
       o.log(
         `  ${t.name}: ${t.perSecond.toFixed(0)}/s, p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`,
       );
@@ -141,12 +161,36 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       payments: { wallet: embedded.connect('instance').wallet, config: { walletRetryMs: 2000 } },
     });
     cleanups.push(() => paidNet.stop());
+    const relay3 = await startRelay(config, join(dir, 'relay3'), silentLogger);
+    cleanups.push(() => relay3.close());
+    const beforeWallet = await startEmbeddedWallet({
+      relayUrl: relay3.url,
+      path: join(dir, 'wallet-before-jobs.sqlite'),
+      synchronous: 'FULL',
+    });
+    cleanups.push(() => beforeWallet.close());
+    await mkdir(join(dir, 'paid-before'));
+    const paidBeforeNet = await startTestNetwork({
+      relayUrl: relay3.url,
+      agents,
+      dataDir: join(dir, 'paid-before'),
+      payments: {
+        wallet: beforeWallet.connect('instance', 0, { sdkCrypto: true }).wallet,
+        config: { walletRetryMs: 2000 },
+      },
+    });
+    cleanups.push(() => paidBeforeNet.stop());
+    // As before decision 0014: the desk's database and the work log fsync every commit on the event loop.
+    paidBeforeNet.network.treasury.db.pragma('synchronous = FULL');
+    paidBeforeNet.network.work.db.pragma('synchronous = FULL');
+    const customerWalletBefore = beforeWallet.connect('customer', 1_000_000_000, { sdkCrypto: true }).wallet;
     const customerWallet = embedded.connect('customer', 1_000_000_000).wallet;
     await new Promise((res) => setTimeout(res, 600)); // first heartbeats
-    const run = async (url: string, paid: boolean): Promise<Timing> => {
-      const customer = new Customer(url, paid ? customerWallet : undefined);
+    const run = async (url: string, paid: boolean, name?: string): Promise<Timing> => {
+      const wallet = url === relay3.url ? customerWalletBefore : customerWallet;
+      const customer = new Customer(url, paid ? wallet : undefined);
       try {
-        return await time(paid ? 'paid echo job' : 'unpaid echo job', jobs, async (i) => {
+        return await time(name ?? (paid ? 'paid echo job' : 'unpaid echo job'), jobs, async (i) => {
           const out = await customer.submit(
             buildJobRequest({ kind: ECHO_KIND, inputs: [{ data: `job ${i}`, type: 'text' }] }),
             20_000,
@@ -157,12 +201,15 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
         customer.close();
       }
     };
-    await run(relay2.url, false); // warm both paths up
+    await run(relay2.url, false); // warm the paths up
     await run(relay.url, true);
+    await run(relay3.url, true);
     const unpaid = await run(relay2.url, false);
     const paid = await run(relay.url, true);
+    const paidBefore = await run(relay3.url, true, 'paid echo job, before (FULL files, SDK crypto)');
     o.log(`  unpaid job: p50 ${unpaid.p50.toFixed(1)} ms, p99 ${unpaid.p99.toFixed(1)} ms`);
     o.log(`  paid job: p50 ${paid.p50.toFixed(1)} ms, p99 ${paid.p99.toFixed(1)} ms`);
+    o.log(`  paid job before: p50 ${paidBefore.p50.toFixed(1)} ms, p99 ${paidBefore.p99.toFixed(1)} ms`);
     const ledger = paidNet.network.treasury.check();
     if (!ledger.ok) throw new Error(`treasury ledger broken: ${JSON.stringify(ledger)}`);
 
@@ -171,7 +218,7 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       '## Payments over NWC (embedded wallet service, embedded relay, sequential)\n',
       table(
         ['exchange', 'per second', 'p50 ms', 'p99 ms', 'p50 vs bare round trip'],
-        [bare, balance, invoice, payment].map((t) => [
+        [bare, balance, balanceBefore, invoice, payment, paymentBefore].map((t) => [
           t.name,
           t.perSecond.toFixed(0),
           t.p50.toFixed(1),
@@ -181,12 +228,13 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       ),
       '\n## A paid job against an unpaid one (echo, auctions off, same run)\n',
       table(
-        ['job', 'jobs', 'p50 ms', 'p99 ms', 'p99 vs unpaid'],
-        [unpaid, paid].map((t) => [
+        ['job', 'jobs', 'p50 ms', 'p99 ms', 'p50 vs unpaid', 'p99 vs unpaid'],
+        [unpaid, paid, paidBefore].map((t) => [
           t.name,
           String(t.n),
           t.p50.toFixed(1),
           t.p99.toFixed(1),
+          `${(t.p50 / unpaid.p50).toFixed(1)}x`,
           `${(t.p99 / unpaid.p99).toFixed(1)}x`,
         ]),
       ),

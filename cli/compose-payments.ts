@@ -6,6 +6,7 @@ import type { KeyStore } from '../identity/keystore.ts';
 import { nodePublicKey } from '../payments/bolt11.ts';
 import { IncomeWatcher } from '../payments/income.ts';
 import { lookupSchedule } from '../payments/lookup-schedule.ts';
+import { nativeNwcCrypto } from '../payments/nwc-native.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import { Payouts } from '../payments/payouts.ts';
 import type { Treasury } from '../payments/treasury.ts';
@@ -107,11 +108,21 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     } else {
       walletUrl = p.nwcUrl || (await storedNwcUrl(keystore, dataDir));
     }
-    const wallet = new NwcWallet({ url: walletUrl, logger, timeoutMs: p.walletTimeoutMs });
+    const wallet = new NwcWallet({
+      url: walletUrl,
+      logger,
+      timeoutMs: p.walletTimeoutMs,
+      crypto: nativeNwcCrypto(),
+    });
     closers.push(() => wallet.close());
     const treasury = options.treasury;
     const coldWallet = p.sweep.nwcUrl
-      ? new NwcWallet({ url: p.sweep.nwcUrl, logger, timeoutMs: p.walletTimeoutMs })
+      ? new NwcWallet({
+          url: p.sweep.nwcUrl,
+          logger,
+          timeoutMs: p.walletTimeoutMs,
+          crypto: nativeNwcCrypto(),
+        })
       : undefined;
     if (coldWallet) closers.push(() => coldWallet.close());
     const payouts = new Payouts({ treasury, wallet, payments: p, coldWallet, clock, logger });

@@ -1,5 +1,6 @@
 import { errorMessage } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
+import { nativeNwcCrypto } from '../payments/nwc-native.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import type { Wallet } from '../payments/wallet.ts';
 import { openKeyStore } from './compose.ts';
@@ -20,7 +21,10 @@ export async function customerWallet(
   const timeoutMs = ctx.config.payments.walletTimeoutMs;
   if (nwcUrl) {
     try {
-      return { wallet: new NwcWallet({ url: nwcUrl, logger: silentLogger, timeoutMs }), testSats: false };
+      return {
+        wallet: new NwcWallet({ url: nwcUrl, logger: silentLogger, timeoutMs, crypto: nativeNwcCrypto() }),
+        testSats: false,
+      };
     } catch (err) {
       throw new CliError(`--nwc: ${errorMessage(err)}`, 2);
     }
@@ -32,5 +36,8 @@ export async function customerWallet(
   const service = await keystore.info(KEY_WALLET_SERVICE);
   const secret = await keystore.secretHex(KEY_WALLET_CUSTOMER);
   const url = `nostr+walletconnect://${service.pubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${secret}`;
-  return { wallet: new NwcWallet({ url, logger: silentLogger, timeoutMs }), testSats: true };
+  return {
+    wallet: new NwcWallet({ url, logger: silentLogger, timeoutMs, crypto: nativeNwcCrypto() }),
+    testSats: true,
+  };
 }

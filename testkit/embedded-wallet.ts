@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { generateLocalSigner, LocalSigner } from '../identity/signer.ts';
+import { nativeNwcCrypto } from '../payments/nwc-native.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import { EmbeddedWalletService } from '../payments/wallet-service.ts';
 import { RelayClient } from '../relay/client.ts';
@@ -13,7 +14,12 @@ import { RelayClient } from '../relay/client.ts';
 export interface EmbeddedWallet {
   service: EmbeddedWalletService;
   /** A new connection (an account) funded with `balanceMsats`, and an NWC wallet on it. */
-  connect(name: string, balanceMsats?: number): { wallet: NwcWallet; url: string };
+  /** `sdkCrypto`: the SDK's pure-JavaScript signing and verification (the benchmark's before). */
+  connect(
+    name: string,
+    balanceMsats?: number,
+    options?: { sdkCrypto?: boolean },
+  ): { wallet: NwcWallet; url: string };
   /** Sum of every connection's balance and the held sats: constant unless sats are minted. */
   total(): number;
   /** Stops the service (its SQLite file stays); `restart` opens it again on the same file. */
@@ -64,12 +70,13 @@ export async function startEmbeddedWallet(o: {
     get service() {
       return service;
     },
-    connect(name, balanceMsats = 0) {
+    connect(name, balanceMsats = 0, options: { sdkCrypto?: boolean } = {}) {
       const secret = randomBytes(32);
       const key = new LocalSigner(secret);
       service.addConnection({ name, clientPubkey: key.pubkey, balanceMsats });
       const url = service.connectionUri(secret.toString('hex'));
-      const wallet = new NwcWallet({ url, logger, timeoutMs: 10_000 });
+      const crypto = options.sdkCrypto ? undefined : nativeNwcCrypto();
+      const wallet = new NwcWallet({ url, logger, timeoutMs: 10_000, crypto });
       wallets.push(wallet);
       return { wallet, url };
     },
