@@ -22,9 +22,12 @@ import { relayContext, sessionContext } from './context.ts';
 import { renderMarkdown } from './markdown.ts';
 import { Nip07Signer } from './nip07-signer.ts';
 import { pageStyles } from './styles.ts';
+import type { TalkJobAction } from './talk-client.ts';
 
 interface Turn {
   prompt: string;
+  /** Spoken to the talk button (the prompt is then what Timmy understood). */
+  spoken?: boolean;
   kind: number;
   request?: NostrEvent;
   feedback: { event: NostrEvent; parsed: JobFeedback | undefined }[];
@@ -148,13 +151,34 @@ export class TimmyChatPage extends LitElement {
 
   private async submit(e: Event): Promise<void> {
     e.preventDefault();
-    const relay = this.relay.value;
     const prompt = this.prompt.trim();
     const kind = this.kind || chatKinds(this.status.value)[0] || 5050;
     if (!prompt) return;
-    const turn: Turn = { prompt, kind, feedback: [], lines: [], running: true };
-    this.turns.unshift(turn);
     this.prompt = '';
+    await this.send({ prompt, kind, feedback: [], lines: [], running: true }, [
+      { data: prompt, type: 'text' },
+    ]);
+  }
+
+  /** A job the talk button understood ("summarize example.com"), submitted as a typed one is. */
+  private onTalkJob(e: CustomEvent<TalkJobAction>): void {
+    const a = e.detail;
+    const shown = `${a.label}: ${a.input.data}${a.params?.language ? ` → ${a.params.language}` : ''}`;
+    void this.send(
+      { prompt: shown, kind: a.kind, spoken: true, feedback: [], lines: [], running: true },
+      [a.input],
+      a.params,
+    );
+  }
+
+  private async send(
+    turn: Turn,
+    inputs: { data: string; type: 'text' | 'url' }[],
+    params?: Record<string, string>,
+  ): Promise<void> {
+    const relay = this.relay.value;
+    const kind = turn.kind;
+    this.turns.unshift(turn);
     const update = (): void => this.requestUpdate();
     try {
       const signer = Nip07Signer.fromWindow();
@@ -176,7 +200,8 @@ export class TimmyChatPage extends LitElement {
       const client = new JobClient({ relay, signer });
       const request = await client.sign({
         kind,
-        inputs: [{ data: prompt, type: 'text' }],
+        inputs,
+        ...(params ? { params } : {}),
         bidMsats: budgetMsats,
       });
       turn.request = request;
@@ -222,7 +247,7 @@ export class TimmyChatPage extends LitElement {
 
   private renderTurn(t: Turn): TemplateResult {
     return html`<article class="card turn" aria-live="polite">
-      <div class="prompt">${t.prompt}</div>
+      <div class="prompt">${t.spoken ? html`<span class="muted">(spoken) </span>` : null}${t.prompt}</div>
       <div class="muted">
         kind ${t.kind}
         ${t.request ? html` · <a href=${`/jobs/${t.request.id}`}>follow this job’s life</a>` : null}
@@ -264,6 +289,7 @@ export class TimmyChatPage extends LitElement {
     const canSign = this.session.value?.canLogin ?? Nip07Signer.fromWindow() !== undefined;
     const loggedIn = this.session.value?.info.loggedIn === true;
     return html`<h1>Chat with Timmy</h1>
+      <timmy-talk ?logged-in=${loggedIn} @talk-job=${this.onTalkJob}></timmy-talk>
       <form class="card" @submit=${this.submit}>
         <label for="prompt">Your message</label>
         <textarea
