@@ -21,6 +21,7 @@ export const ASSET_PREFIX = '/assets/';
 export const APP_ENTRIES: Record<string, string> = {
   app: 'web/app/main.ts',
   'layout-worker': 'web/app/swarm/layout-worker.ts',
+  'talk-worklet': 'web/app/talk-worklet.ts',
 };
 
 /** What the app adds to the build (web/app/build-config.ts): aliases of node modules, defines, injects. */

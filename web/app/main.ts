@@ -14,6 +14,7 @@ import { TimmyPeersPage } from './peers-page.ts';
 import { TimmyTime } from './relative-time.ts';
 import { TimmySats } from './sats-amount.ts';
 import { TimmyState } from './state-badge.ts';
+import { TimmyTalk } from './talk-button.ts';
 import { TimmyWalletPage } from './wallet-page.ts';
 
 const elements: Record<string, CustomElementConstructor> = {
@@ -22,6 +23,7 @@ const elements: Record<string, CustomElementConstructor> = {
   'timmy-time': TimmyTime,
   'timmy-state': TimmyState,
   'timmy-sats': TimmySats,
+  'timmy-talk': TimmyTalk,
   'timmy-chat-page': TimmyChatPage,
   'timmy-jobs-page': TimmyJobsPage,
   'timmy-job-page': TimmyJobPage,
