@@ -62,6 +62,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (pubkey, kind, d_tag)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: the (pubkey, kind, created_at) index also carries id and expiration, so the keys of an authors × kinds
+  // query (id, created_at, seq, kind, the expiration test) are read from the index alone, without visiting
+  // the table rows (which hold the raw JSON, and outgrow the page cache first).
+  `
+  DROP INDEX events_pubkey_kind;
+  CREATE INDEX events_pubkey_kind ON events (pubkey, kind, created_at, id, expiration);
+  `,
 ];
 
 /** Opens (creating if needed) the database at `path` (or `:memory:`), configured and migrated to the latest schema. */

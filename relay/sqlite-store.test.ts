@@ -247,6 +247,24 @@ describe('SqliteEventStore query plans (fresh database, no statistics)', () => {
     );
   });
 
+  test('the whole of an authors × kinds query reads only the (pubkey, kind, created_at, id, expiration) index', () => {
+    const sql = filterSql({ kinds: [1, 7], authors: [pk, 'b'.repeat(64)], since: NOW - 3600 }, NOW);
+    assert.ok(sql);
+    const detail = (
+      db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT e.id, e.created_at, e.seq, e.kind FROM ${sql.from} WHERE ${sql.where} LIMIT ?`,
+        )
+        .all(...sql.params, 401) as { detail: string }[]
+    )
+      .map((r) => r.detail)
+      .join(' | ');
+    assert.match(
+      detail,
+      /USING COVERING INDEX events_pubkey_kind \(pubkey=\? AND kind=\? AND created_at>\?\)/,
+    );
+  });
+
   test('one-value tag filters walk the tags primary key; ids use the id index; kinds their index', () => {
     assert.match(plan({ kinds: [7], '#e': [pk] }), /SEARCH t USING PRIMARY KEY \(name=\? AND value=\?\)/);
     assert.match(

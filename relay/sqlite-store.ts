@@ -60,6 +60,8 @@ const MAX_UNION_FILTERS = 100;
 const MAX_UNION_PARAMS = 30_000;
 /** Prepared statements kept, by SQL text (least recently used dropped first). */
 const STATEMENT_CACHE_SIZE = 256;
+/** Most rows an authors × kinds query reads in one unsorted statement before it is split by author and kind. */
+const WHOLE_READ_CAP = 4096;
 /** Saved events between two `PRAGMA optimize` runs (keeps planner statistics current as the data grows). */
 const OPTIMIZE_EVERY = 20_000;
 
@@ -281,13 +283,40 @@ export class SqliteEventStore implements EventStore, CursorStore {
     now: number,
     columns: string,
   ): R[] {
-    const parts = fanOut(f, limit);
-    if (parts && limit !== undefined) return this.selectFanOut<R>(parts, limit, now, columns);
     const sql = filterSql(f, now);
     if (!sql) return [];
+    const parts = fanOut(f, limit);
+    if (parts && limit !== undefined) {
+      return (
+        this.selectWhole<R>(sql, parts.length, limit, columns) ??
+        this.selectFanOut<R>(parts, limit, now, columns)
+      );
+    }
     return this.stmt(selectSql(sql, columns))
       .raw()
       .all(...sql.params, limit ?? -1) as R[];
+  }
+
+  /**
+   * An authors × kinds filter in one statement, when it matches few rows: every matching row is read in
+   * index order, unsorted, up to a bound (`parts` × `limit`, at most WHOLE_READ_CAP), and sorted here. With
+   * the (pubkey, kind, created_at, id, expiration) index that reads no table row, so a feed over quiet
+   * authors costs one statement instead of one or two per (author, kind). `undefined` when more rows match
+   * than the bound: busy authors are read part by part (`selectFanOut`), which never reads more than
+   * parts × `limit` rows however many match.
+   */
+  private selectWhole<R extends Keyed>(
+    sql: FilterSql,
+    parts: number,
+    limit: number,
+    columns: string,
+  ): R[] | undefined {
+    const bound = Math.min(parts * limit, WHOLE_READ_CAP);
+    const rows = this.stmt(`SELECT ${columns} FROM ${sql.from} WHERE ${sql.where} LIMIT ?`)
+      .raw()
+      .all(...sql.params, bound + 1) as R[];
+    if (rows.length > bound) return undefined;
+    return newestFirst(rows).slice(0, limit);
   }
 
   /**
