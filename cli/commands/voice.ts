@@ -7,6 +7,10 @@ import { VoiceEngineError, VoiceEngineMissingError, VoiceInputError } from '../.
 import { FliteTts } from '../../voice/flite-tts.ts';
 import { PocketsphinxStt } from '../../voice/pocketsphinx-stt.ts';
 import { DEFAULT_MAX_SECONDS, durationSeconds, parseWav } from '../../voice/wav.ts';
+import { describeEngine } from '../../voice/wyoming/info.ts';
+import { WyomingServer } from '../../voice/wyoming/server.ts';
+import type { ServedEngines } from '../../voice/wyoming/session.ts';
+import { makeContext, parsePort } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 
 /** The voice errors a user can act on, as a `CliError` (message, exit 1); anything else is rethrown. */
@@ -125,4 +129,81 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
       if (opts.json) printJson(io.stdout, { file: opts.out, seconds, bytes: wav.length, engine, ms });
       else println(io.stdout, `wrote ${opts.out}: ${seconds.toFixed(2)} s of speech (${engine})`);
     });
+
+  voice
+    .command('serve')
+    .description('serve speech to text and text to speech to Home Assistant over the Wyoming protocol')
+    .requiredOption('--wyoming <port>', 'the TCP port of the Wyoming server (0 picks a free one)')
+    .option('--host <address>', 'the address to listen on (0.0.0.0: every interface)', '127.0.0.1')
+    .option('--max-seconds <n>', 'the longest audio transcribed at once (default 60)')
+    .option('--json', 'print {host, port, stt, tts, off} as JSON once listening')
+    .action(async (opts: { wyoming: string; host: string; maxSeconds?: string; json?: boolean }) => {
+      const port = parsePort(opts.wyoming, '--wyoming');
+      const maxSeconds = opts.maxSeconds === undefined ? 60 : Number(opts.maxSeconds);
+      if (!Number.isFinite(maxSeconds) || maxSeconds <= 0)
+        throw new CliError(`--max-seconds must be a positive number, got ${opts.maxSeconds}`, 2);
+      const ctx = await makeContext(io, program.opts());
+      const { engines, off } = await servedEngines(ctx.config.voice.voice, maxSeconds);
+      if (!engines.stt && !engines.tts)
+        throw new CliError(`no voice engine to serve: ${off.map((o) => o.reason).join('; ')}`);
+      const server = new WyomingServer({
+        engines,
+        logger: ctx.logger,
+        limits: { maxAudioSeconds: maxSeconds },
+      });
+      const stopped = io.waitForStop();
+      let address: { host: string; port: number };
+      try {
+        address = await server.listen(port, opts.host);
+      } catch (err) {
+        throw new CliError(`cannot listen on ${opts.host}:${port}: ${errorMessage(err)}`);
+      }
+      try {
+        const stt = engines.stt?.engine.name ?? null;
+        const tts = engines.tts?.engine.name ?? null;
+        if (opts.json) printJson(io.stdout, { host: address.host, port: address.port, stt, tts, off });
+        else {
+          println(io.stdout, `Wyoming server listening on tcp://${address.host}:${address.port}`);
+          println(io.stdout, `  speech to text: ${stt ?? 'off'}; text to speech: ${tts ?? 'off'}`);
+          for (const o of off) println(io.stdout, `  ${o.role} is off: ${o.reason}`);
+          println(
+            io.stdout,
+            `In Home Assistant: Settings > Devices & services > Add integration > Wyoming Protocol, host ${address.host === '0.0.0.0' ? "this machine's address" : address.host}, port ${address.port}.`,
+          );
+          println(io.stdout, 'Press Ctrl+C to stop.');
+        }
+        const signal = await stopped;
+        ctx.logger.info({ signal }, 'stopping the Wyoming server');
+      } finally {
+        await server.close();
+      }
+      result.code = 0;
+    });
+}
+
+/**
+ * The engines `voice serve` offers: pocketsphinx and flite (the configured flite voice). One that is not
+ * installed is left off with the reason; the caller refuses to start with neither.
+ */
+async function servedEngines(
+  fliteVoice: string,
+  maxSeconds: number,
+): Promise<{ engines: ServedEngines; off: { role: 'stt' | 'tts'; reason: string }[] }> {
+  const engines: ServedEngines = {};
+  const off: { role: 'stt' | 'tts'; reason: string }[] = [];
+  try {
+    const stt = new PocketsphinxStt({ maxSeconds });
+    engines.stt = { engine: stt, description: await describeEngine(stt.name) };
+  } catch (err) {
+    if (!(err instanceof VoiceEngineMissingError)) throw err;
+    off.push({ role: 'stt', reason: err.message });
+  }
+  try {
+    const tts = new FliteTts({ voice: fliteVoice });
+    engines.tts = { engine: tts, description: await describeEngine(tts.name) };
+  } catch (err) {
+    if (!(err instanceof VoiceEngineMissingError || err instanceof VoiceInputError)) throw err;
+    off.push({ role: 'tts', reason: err.message });
+  }
+  return { engines, off };
 }
