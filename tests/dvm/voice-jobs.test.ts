@@ -29,6 +29,7 @@ import { agentAccount } from '../../payments/treasury.ts';
 import { personas, removeDir, startTestNetwork, type TestNetwork } from '../../testkit/network.ts';
 import { until } from '../../testkit/raw-client.ts';
 import { startTestRelay, type TestRelay } from '../../testkit/relay.ts';
+import { untilAsync } from '../../testkit/until-async.ts';
 import { voiceEngines } from '../../voice/engines.ts';
 import { FliteTts } from '../../voice/flite-tts.ts';
 import { PocketsphinxStt } from '../../voice/pocketsphinx-stt.ts';
@@ -217,7 +218,7 @@ describe('voice jobs on Nostr: kinds 5000 and 5250 for an outside client', { ski
   });
 
   test('the NIP-89 announcement lists both kinds with their prices', async () => {
-    await until(
+    await untilAsync(
       async () => (await client.announcements(net.pubkeyOf('vox'))).length > 0,
       10_000,
       'announced',
@@ -417,7 +418,7 @@ describe('without the voice engines the voice agent is not started; one log line
       );
       const echo = await client.job(5700, [['i', 'still here', 'text']]);
       assert.equal(echo.result?.content, 'still here');
-      await until(
+      await untilAsync(
         async () => (await client.announcements(net.pubkeyOf('echo'))).length > 0,
         10_000,
         'echo announced',
