@@ -12,7 +12,9 @@
  * job round trip with metrics and OTLP traces on against off), curves (ingest, query, DVM jobs unpaid and paid
  * against load, each point an instance process of its own, with its RSS; PNG charts in docs/charts; env in
  * bench/curves.bench.ts), soak (mixed traffic for BENCH_SOAK_SECONDS, default 600: no job lost, ledgers
- * balanced, RSS and file descriptors flat). Every part runs when BENCH_ONLY is not set.
+ * balanced, RSS and file descriptors flat), voice-pipeline (speech in → first audio out for a spoken status
+ * question with the shipped engines, against pocketsphinx + flite called directly). Every part runs when
+ * BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
 import { benchCurves } from './curves.bench.ts';
@@ -26,6 +28,7 @@ import { relayBench } from './relay.bench.ts';
 import { benchReputation } from './reputation.bench.ts';
 import { benchSoak } from './soak.bench.ts';
 import { benchSwarm } from './swarm.bench.ts';
+import { benchVoicePipeline } from './voice-pipeline.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const log = (line: string): void => {
@@ -64,6 +67,7 @@ const known = [
   'instrumentation',
   'curves',
   'soak',
+  'voice-pipeline',
 ];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
@@ -173,6 +177,9 @@ if (wants('curves')) {
 }
 if (wants('soak')) {
   console.log(`\n${await benchSoak({ quick, log })}`);
+}
+if (wants('voice-pipeline')) {
+  console.log(`\n${await benchVoicePipeline({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
