@@ -26,9 +26,9 @@ describe('timmy voice, through the real binary', { timeout: 120_000 }, () => {
     };
     assert.deepEqual(
       doc.engines.map((e) => e.name),
-      ['pocketsphinx', 'flite', 'sox'],
+      ['pocketsphinx', 'flite', 'silero-vad', 'sherpa-onnx', 'sox'],
     );
-    for (const e of doc.engines) assert.match(e.install, /^apt-get install /);
+    for (const e of doc.engines) assert.match(e.install, /^(apt-get|npm) install /);
     assert.equal(doc.ok, missing.length === 0);
     assert.equal(r.code, doc.ok ? 0 : 1);
     const text = await runTimmy(['voice', 'engines']);
