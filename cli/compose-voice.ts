@@ -3,7 +3,9 @@
  * machine's engines: speech to text fetches WAV urls under the same rules as other url inputs (public
  * addresses unless `dvm.urlInputs.allow`, `dvm.inputTimeoutMs`) with a cap of ten minutes of audio; text to
  * speech keeps its WAV files in the media store and answers with their URL under the instance's public HTTP
- * URL. Without the engines, what is missing and how to install it: the voice agents are then not started.
+ * URL. With them, agents serving kind 5000 with `text-extraction` get the speech-to-text handler too (it
+ * extracts text as text-extraction does). Without the engines, what is missing and how to install it: the
+ * voice agents are then not started.
  */
 import { createSpeechToTextHandler, maxAudioBytes } from '../agents/runtime/handlers/speech-to-text.ts';
 import { createTextToSpeechHandler } from '../agents/runtime/handlers/text-to-speech.ts';
@@ -49,12 +51,18 @@ export function composeVoice(o: VoiceOptions): VoiceServing {
     maxInputBytes: maxAudioBytes(DEFAULT_MAX_SECONDS),
     logger: o.logger,
   });
-  const handlers: JobHandler[] = [
-    createSpeechToTextHandler({ stt, fetcher, maxTextBytes: o.config.dvm.maxInputBytes }),
-    createTextToSpeechHandler({
-      tts,
-      publisher: { publish: async (wav) => mediaUrl(o.baseUrl(), await o.media.put(wav)) },
-    }),
-  ];
-  return { handlers: new Map(handlers.map((h) => [h.name, h])) };
+  const speechToText = createSpeechToTextHandler({ stt, fetcher, maxTextBytes: o.config.dvm.maxInputBytes });
+  const textToSpeech = createTextToSpeechHandler({
+    tts,
+    publisher: { publish: async (wav) => mediaUrl(o.baseUrl(), await o.media.put(wav)) },
+  });
+  return {
+    handlers: new Map<string, JobHandler>([
+      [speechToText.name, speechToText],
+      [textToSpeech.name, textToSpeech],
+      // Every kind 5000 agent transcribes audio too (the speech-to-text handler extracts text as text-extraction
+      // does): whichever agent a job goes to (auction off: the least loaded), a WAV url is not refused.
+      ['text-extraction', speechToText],
+    ]),
+  };
 }
