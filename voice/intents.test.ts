@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ScriptedProvider } from '../llm/scripted.ts';
 import { IntentParser, intentPhrases, llmIntent, ruleIntent, urlOf } from './intents.ts';
+import { buildCommandGrammar, loadDictionary } from './pocketsphinx-command.ts';
+import { pocketsphinxModel } from './pocketsphinx-stt.ts';
+import { fileExists } from './subprocess.ts';
 
 describe('intent rules', () => {
   test('status, balance and approve, however they are said', () => {
@@ -72,6 +75,17 @@ describe('intent rules', () => {
       else assert.notEqual(i.type, 'ask', p);
     }
   });
+});
+
+test('a pocketsphinx command grammar builds from intentPhrases: every phrase kept but those with words cmudict lacks', {
+  skip: fileExists(pocketsphinxModel().dict) ? false : 'pocketsphinx-en-us is not installed',
+}, () => {
+  const g = buildCommandGrammar(intentPhrases(), loadDictionary(pocketsphinxModel().dict));
+  assert.deepEqual(
+    g.skipped.map((s) => s.unknown),
+    [['sats'], ['summarise']],
+  );
+  assert.equal(g.phrases.length, intentPhrases().length - 2);
 });
 
 describe('IntentParser with a model', () => {
