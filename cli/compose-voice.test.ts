@@ -32,7 +32,7 @@ async function media(): Promise<MediaStore> {
 test('with engines: both voice handlers, and kind 5000 text extraction upgraded to transcribe too', async () => {
   const store = await media();
   let base = 'http://first.example:8080/';
-  const voice = composeVoice({
+  const voice = await composeVoice({
     config: configSchema.parse({}),
     logger: silentLogger,
     media: store,
@@ -66,7 +66,7 @@ test('without engines: why, naming what to install', async () => {
   const path = process.env.PATH;
   process.env.PATH = '/nonexistent-timmy-test';
   try {
-    const voice = composeVoice({
+    const voice = await composeVoice({
       config: configSchema.parse({}),
       logger: silentLogger,
       media: await media(),

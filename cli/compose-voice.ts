@@ -14,8 +14,7 @@ import type { Config } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { JobHandler } from '../dvm/handler.ts';
-import { FliteTts } from '../voice/flite-tts.ts';
-import { PocketsphinxStt } from '../voice/pocketsphinx-stt.ts';
+import { sttFromConfig, ttsFromConfig } from '../voice/from-config.ts';
 import type { Stt } from '../voice/stt.ts';
 import type { Tts } from '../voice/tts.ts';
 import { DEFAULT_MAX_SECONDS } from '../voice/wav.ts';
@@ -26,22 +25,22 @@ import type { MediaStore } from '../web/media-store.ts';
 export type VoiceServing = { handlers: ReadonlyMap<string, JobHandler> } | { unavailable: string };
 
 export interface VoiceOptions {
-  config: Pick<Config, 'dvm'>;
+  config: Pick<Config, 'dvm' | 'voice'>;
   logger: Logger;
   media: MediaStore;
   /** The instance's HTTP URL as clients reach it (`http.publicUrl`, else where the server listens). */
   baseUrl: () => string;
-  /** The engines; default Debian's pocketsphinx and flite (voice/pocketsphinx-stt.ts, voice/flite-tts.ts). */
+  /** The engines; default those the `voice` section picks (voice/from-config.ts: pocketsphinx and flite unless set). */
   stt?: Stt;
   tts?: Tts;
 }
 
-export function composeVoice(o: VoiceOptions): VoiceServing {
+export async function composeVoice(o: VoiceOptions): Promise<VoiceServing> {
   let stt: Stt;
   let tts: Tts;
   try {
-    stt = o.stt ?? new PocketsphinxStt();
-    tts = o.tts ?? new FliteTts();
+    stt = o.stt ?? (await sttFromConfig(o.config.voice, { maxSeconds: DEFAULT_MAX_SECONDS }));
+    tts = o.tts ?? (await ttsFromConfig(o.config.voice));
   } catch (err) {
     return { unavailable: errorMessage(err) };
   }

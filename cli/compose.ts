@@ -323,7 +323,7 @@ export async function startInstance(
     // Voice jobs (docs/voice.md): their speech is served by the HTTP server from <dataDir>/media.
     const media = new MediaStore({ dir: dataFile(dataDir, 'media'), logger });
     httpOptions.media = media;
-    const voice = composeVoice({
+    const voice = await composeVoice({
       config,
       logger,
       media,

@@ -172,7 +172,7 @@ async function voiceNetwork(
     media,
   });
   await http.listen(0);
-  const voice = composeVoice({ config, logger: silentLogger, media, baseUrl: () => http.url });
+  const voice = await composeVoice({ config, logger: silentLogger, media, baseUrl: () => http.url });
   assert.ok('handlers' in voice, 'the engines are installed');
   const net = await startTestNetwork({
     relayUrl,
@@ -385,9 +385,9 @@ describe('without the voice engines the voice agent is not started; one log line
     const dataDir = await mkdtemp(join(tmpdir(), 'timmy-novoice-'));
     const path = process.env.PATH;
     process.env.PATH = join(dataDir, 'no-such-bin');
-    let voice: ReturnType<typeof composeVoice>;
+    let voice: Awaited<ReturnType<typeof composeVoice>>;
     try {
-      voice = composeVoice({
+      voice = await composeVoice({
         config: configSchema.parse({}),
         logger: silentLogger,
         media: new MediaStore({ dir: dataFile(dataDir, 'media'), logger: silentLogger }),
