@@ -43,8 +43,8 @@ export function tickLabel(v: number): string {
   return String(Number(v.toPrecision(2)));
 }
 
-/** Tick values for [lo, hi]: powers of ten on a log axis, 4-8 round steps on a linear one. */
-export function ticks(lo: number, hi: number, log: boolean): number[] {
+/** Tick values for [lo, hi]: powers of ten on a log axis, 4-8 round steps on a linear one (whole steps when `integer`). */
+export function ticks(lo: number, hi: number, log: boolean, integer = false): number[] {
   if (log) {
     const out: number[] = [];
     for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
@@ -53,7 +53,8 @@ export function ticks(lo: number, hi: number, log: boolean): number[] {
   const span = hi - lo || Math.abs(hi) || 1;
   const raw = span / 5;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const round = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const step = integer ? Math.max(1, Math.ceil(round)) : round;
   const out: number[] = [];
   for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step)
     out.push(Number(v.toPrecision(12)));
@@ -76,8 +77,15 @@ export function lineChartSvg(c: ChartSpec): string {
   const m = { left: 90, right: 45, top: 50, bottom: 70 };
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
-  const xt = ticks(Math.min(...xs), Math.max(...xs), c.xLog === true);
-  const yt = ticks(c.yLog ? Math.min(...ys) : Math.min(0, ...ys), Math.max(...ys), c.yLog === true);
+  const xt = ticks(Math.min(...xs), Math.max(...xs), c.xLog === true, xs.every(Number.isInteger));
+  // Headroom above the highest point (a quarter of the range, a power of ten on a log axis) for the legend.
+  const yMax = Math.max(...ys);
+  const yMin = c.yLog ? Math.min(...ys) : Math.min(0, ...ys);
+  const yt = ticks(
+    yMin,
+    c.yLog ? yMax * 10 ** (0.3 * c.series.length) : yMax + (yMax - yMin) * 0.08 * (c.series.length + 1),
+    c.yLog === true,
+  );
   const f = (log: boolean | undefined) => (v: number) => (log ? Math.log10(v) : v);
   const fx = f(c.xLog);
   const fy = f(c.yLog);

@@ -10,7 +10,8 @@
  * and the bare responder of the DVM benchmark (bench/responder.ts); `paid`, the same with payments on, the
  * embedded test-sats wallet service in this process (the instance's wallet and the customers' wallets are
  * NWC connections to it) and the echo agent priced; `soak`, the paid instance with auctions on and the
- * customers of `trusted` not charged (so paid and unpaid jobs go through the same desk).
+ * customers of `trusted` not charged (so paid and unpaid jobs go through the same desk); `federated`, the dvm
+ * instance on a fixed port with `federation.peers`, ready once its desk sees `rosterSize` live agents.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ const DVM = { heartbeatIntervalMs: 10_000, agentTimeoutMs: 35_000 };
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as InstanceSpec;
-  const config = configSchema.parse({ relay: { port: 0, limits: HIGH_LIMITS } });
+  const config = configSchema.parse({ relay: { port: spec.port ?? 0, limits: HIGH_LIMITS } });
   const relay = await startRelay(config, join(spec.dir, 'relay'), silentLogger);
   const stops: (() => Promise<void> | void)[] = [() => relay.close()];
   const ready: InstanceReady = { relayUrl: relay.url };
@@ -59,8 +60,10 @@ async function main(): Promise<void> {
       relayUrl: relay.url,
       agents: personas(workers),
       dataDir: join(spec.dir, 'network'),
-      dvm: DVM,
+      // Federated: heartbeats every 2 s so that peers' agents are seen alive soon after the start.
+      dvm: spec.mode === 'federated' ? { ...DVM, heartbeatIntervalMs: 2000 } : DVM,
       auction: { enabled: spec.mode === 'soak' },
+      ...(spec.peers ? { federation: { peers: spec.peers } } : {}),
       ...(embedded
         ? {
             payments: {
@@ -76,6 +79,12 @@ async function main(): Promise<void> {
     });
     stops.unshift(() => net.stop());
     await until(() => net.network.isAlive(net.pubkeyOf('echo')), 30_000, 'the echo agent is alive');
+    const roster = spec.rosterSize ?? 1;
+    await until(
+      () => net.network.roster().filter((a) => net.network.isAlive(a.pubkey)).length >= roster,
+      90_000,
+      `${roster} live agents on the roster`,
+    );
     const responder = startResponder(relay.url);
     stops.unshift(() => responder.close());
     ready.responder = responder.pubkey;

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type InstanceReady, type InstanceSpec, type InstanceStats, PREFIX } from './curves-protocol.ts';
@@ -40,6 +41,8 @@ export interface Usage {
   rssMiB: number;
   fds: number;
   stats: InstanceStats;
+  /** The machine's 1-minute load average at the end. */
+  load: number;
 }
 
 export class InstanceProcess {
@@ -114,6 +117,7 @@ export class InstanceProcess {
           rssMiB: rss,
           fds: fdCount(this.pid),
           stats: await this.stats(),
+          load: loadavg()[0] ?? 0,
         },
       };
     } finally {

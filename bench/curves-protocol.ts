@@ -3,13 +3,18 @@
 /** Marks the instance's own lines on stdout (libraries print there too: the NWC SDK logs with console.log). */
 export const PREFIX = '@@instance ';
 
-export type InstanceMode = 'relay' | 'dvm' | 'paid' | 'soak';
+export type InstanceMode = 'relay' | 'dvm' | 'paid' | 'soak' | 'federated';
 
 export interface InstanceSpec {
   mode: InstanceMode;
   dir: string;
   /** Soak: customers served without payment (payments.trustedCustomers). */
   trusted?: string[];
+  /** Federated: this relay's port, the other instances' relays (federation.peers), and how many live agents
+   * (its own and the peers') the desk must see before the instance says it is ready. */
+  port?: number;
+  peers?: string[];
+  rosterSize?: number;
 }
 
 export interface InstanceReady {

@@ -12,12 +12,16 @@ export interface CurvePoint {
   cores: number;
   /** Event-loop utilisation of the instance's main thread (0..1). */
   elu: number;
+  /** The machine's 1-minute load average at that point. */
+  load?: number;
 }
 
 /** Why throughput stops growing at a point, from the instance's figures and the machine's cores. */
 export function cause(p: CurvePoint, machineCores: number): string {
   const elu = `event-loop utilisation ${p.elu.toFixed(2)}`;
   const cpu = `${p.cores.toFixed(2)} cores of ${machineCores}`;
+  if (p.load !== undefined && p.load > machineCores * 1.5 && p.elu >= 0.6 && p.cores < 0.7)
+    return `the machine is oversubscribed (load ${p.load.toFixed(1)} on ${machineCores} cores): the instance got ${cpu} while its event loop was busy (${elu}), its callbacks waiting for a core or for fsync (synchronous SQLite commits on the main thread); this point measures the machine's other work as much as the instance`;
   if (p.elu >= 0.85 && p.cores < 0.7)
     return `the instance's event loop is busy but not computing (${elu} while using ${cpu}): its main thread waits in synchronous work off the CPU, the SQLite commits (fsync, synchronous=FULL) of the job log, the relay and the wallet`;
   if (p.elu >= 0.9)

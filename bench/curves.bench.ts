@@ -9,23 +9,23 @@
  * - DVM echo jobs/s and p99 against 1, 10, 100, 1,000 customers, unpaid and paid (bench/curves-dvm.ts), each
  *   beside the bare publish → reply of the same instance with the same customers (the baseline).
  *
- * Env: BENCH_CURVES_PARTS (ingest,query,dvm,paid), BENCH_CURVES_CLIENTS, BENCH_CURVES_INGEST_EVENTS,
+ * - Scale out, simulated: 1, 2, 3 instances federating on loopback (bench/curves-federation.ts).
+ *
+ * Env: BENCH_CURVES_PARTS (ingest,query,dvm,paid,federation), BENCH_CURVES_FEDERATION (instances, 1,2,3), BENCH_CURVES_CLIENTS, BENCH_CURVES_INGEST_EVENTS,
  * BENCH_CURVES_SIZES, BENCH_CURVES_MAX_EVENTS (caps the sizes), BENCH_CURVES_QUERIES, BENCH_CURVES_CUSTOMERS,
  * BENCH_CURVES_JOBS (jobs per point, at least one per customer), BENCH_CHARTS_DIR (default docs/charts, or
  * tmp/charts with BENCH_QUICK).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataFile } from '../core/data-dir.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { NostrEvent } from '../core/nostr.ts';
-import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { type ChartSpec, renderPngs } from './chart.ts';
 import { runJobs } from './curves-dvm.ts';
+import { federationCurve } from './curves-federation.ts';
 import { InstanceProcess, type Usage } from './curves-process.ts';
+import { ingestCurve, list, queryCurve } from './curves-relay.ts';
 import { growth, knee, table } from './curves-report.ts';
-import { type Author, makeAuthors, prng, sampleStats, signEvent } from './events.ts';
+import { sampleStats } from './events.ts';
 import { RemoteClient } from './remote-client.ts';
 
 export interface CurvesOptions {
@@ -34,8 +34,6 @@ export interface CurvesOptions {
 }
 
 const env = process.env;
-const list = (name: string, fallback: number[]): number[] =>
-  env[name] ? (env[name] as string).split(',').map((v) => Number(v.trim())) : fallback;
 const MACHINE_CORES = cpus().length;
 const mib = (v: number) => v.toFixed(0);
 const usageCells = (u: Usage) => [
@@ -44,120 +42,7 @@ const usageCells = (u: Usage) => [
   mib(u.peakRssMiB),
   mib(u.rssMiB),
 ];
-const USAGE_HEADERS = ['instance cores', 'event-loop util.', 'peak RSS MiB', 'RSS after MiB'];
-
-/** `count` events like the relay benchmark's (kinds 1/7/6/30023, p and t tags), numbered from `offset`. */
-function makeChunk(offset: number, count: number, authors: Author[], now: number): NostrEvent[] {
-  const rnd = prng(offset + 17);
-  const kinds = [1, 1, 1, 1, 7, 7, 6, 30023];
-  return Array.from({ length: count }, (_, j) => {
-    const i = offset + j;
-    const author = authors[Math.floor(rnd() * authors.length)] as Author;
-    const kind = kinds[Math.floor(rnd() * kinds.length)] as number;
-    const other = authors[Math.floor(rnd() * authors.length)] as Author;
-    const tags = [
-      ['p', other.pubkey],
-      ['t', `topic${Math.floor(rnd() * 50)}`],
-    ];
-    if (kind === 30023) tags.push(['d', `article-${i}`]);
-    const content = `curve note ${i} `.padEnd(40 + Math.floor(rnd() * 200), 'lorem ipsum dolor sit amet ');
-    return signEvent(author, { kind, created_at: now - Math.floor(rnd() * 86_400 * 30), tags, content });
-  });
-}
-
-interface IngestPoint {
-  clients: number;
-  eventsPerSecond: number;
-  accepted: number;
-  usage: Usage;
-}
-
-async function ingestCurve(o: CurvesOptions, work: string, client: RemoteClient): Promise<IngestPoint[]> {
-  const n = Number(env.BENCH_CURVES_INGEST_EVENTS ?? (o.quick ? 2000 : 20_000));
-  const authors = makeAuthors(500);
-  const eventsFile = join(work, 'ingest.json');
-  await writeFile(eventsFile, JSON.stringify(makeChunk(0, n, authors, Math.floor(Date.now() / 1000))));
-  const out: IngestPoint[] = [];
-  for (const clients of list('BENCH_CURVES_CLIENTS', [1, 10, 50, 200])) {
-    const dir = await mkdtemp(join(work, 'ingest-'));
-    const inst = await InstanceProcess.start({ mode: 'relay', dir });
-    try {
-      const window = Math.max(5, Math.ceil(1000 / clients));
-      const { result, usage } = await inst.measure(() =>
-        client.run({ type: 'ingest', url: inst.ready.relayUrl, eventsFile, clients, window }),
-      );
-      const p = {
-        clients,
-        eventsPerSecond: result.accepted / result.seconds,
-        accepted: result.accepted,
-        usage,
-      };
-      o.log(
-        `  ingest, ${clients} clients: ${p.eventsPerSecond.toFixed(0)} events/s (${result.accepted}/${n})`,
-      );
-      out.push(p);
-    } finally {
-      await inst.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-  return out;
-}
-
-interface QueryPoint {
-  stored: number;
-  p50: number;
-  p99: number;
-  loadSeconds: number;
-  usage: Usage;
-}
-
-async function queryCurve(o: CurvesOptions, work: string, client: RemoteClient): Promise<QueryPoint[]> {
-  const max = Number(env.BENCH_CURVES_MAX_EVENTS ?? Number.POSITIVE_INFINITY);
-  const sizes = list('BENCH_CURVES_SIZES', o.quick ? [2000, 20_000] : [10_000, 100_000, 1_000_000])
-    .filter((s) => s <= max)
-    .sort((a, b) => a - b);
-  const queries = Number(env.BENCH_CURVES_QUERIES ?? (o.quick ? 100 : 500));
-  const authors = makeAuthors(500);
-  const now = Math.floor(Date.now() / 1000);
-  const dir = join(work, 'query');
-  await mkdir(join(dir, 'relay'), { recursive: true, mode: 0o700 });
-  const out: QueryPoint[] = [];
-  let loaded = 0;
-  for (const size of sizes) {
-    const t0 = performance.now();
-    const store = new SqliteEventStore({ path: dataFile(join(dir, 'relay'), 'relay'), logger: silentLogger });
-    for (; loaded < size; loaded += Math.min(5000, size - loaded))
-      await store.save(makeChunk(loaded, Math.min(5000, size - loaded), authors, now));
-    await store.close();
-    const loadSeconds = (performance.now() - t0) / 1000;
-    o.log(`  query: store filled to ${size} events in ${loadSeconds.toFixed(0)} s (signing included)`);
-    const inst = await InstanceProcess.start({ mode: 'relay', dir });
-    try {
-      const rnd = prng(99);
-      const filters = Array.from({ length: queries + 20 }, () => [
-        {
-          kinds: [1],
-          authors: Array.from(
-            { length: 10 },
-            () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey,
-          ),
-          since: now - 86_400 * 15,
-          limit: 100,
-        },
-      ]);
-      const { result, usage } = await inst.measure(() =>
-        client.run({ type: 'query', url: inst.ready.relayUrl, filters, warmup: 20 }),
-      );
-      const s = sampleStats(result.times);
-      out.push({ stored: size, p50: s.p50, p99: s.p99, loadSeconds, usage });
-      o.log(`  query over ${size} events: p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`);
-    } finally {
-      await inst.stop();
-    }
-  }
-  return out;
-}
+const USAGE_HEADERS = ['instance cores', 'event-loop util.', 'peak RSS MiB', 'RSS after MiB', 'load avg'];
 
 interface JobPoint {
   customers: number;
@@ -216,7 +101,9 @@ async function jobCurve(o: CurvesOptions, work: string, paid: boolean): Promise<
 }
 
 export async function benchCurves(o: CurvesOptions): Promise<string> {
-  const parts = new Set((env.BENCH_CURVES_PARTS ?? 'ingest,query,dvm,paid').split(',').map((p) => p.trim()));
+  const parts = new Set(
+    (env.BENCH_CURVES_PARTS ?? 'ingest,query,dvm,paid,federation').split(',').map((p) => p.trim()),
+  );
   const chartsDir =
     env.BENCH_CHARTS_DIR ?? join(import.meta.dirname, '..', o.quick ? 'tmp/charts' : 'docs/charts');
   const loadStart = loadavg()[0] ?? 0;
@@ -246,6 +133,7 @@ export async function benchCurves(o: CurvesOptions): Promise<string> {
             y: p.eventsPerSecond,
             cores: p.usage.cores,
             elu: p.usage.stats.elu,
+            load: p.usage.load,
           })),
           MACHINE_CORES,
           'events/s',
@@ -347,6 +235,7 @@ export async function benchCurves(o: CurvesOptions): Promise<string> {
             y: p.jobsPerSecond,
             cores: p.usage.cores,
             elu: p.usage.stats.elu,
+            load: p.usage.load,
           })),
           MACHINE_CORES,
           'jobs/s',
@@ -402,6 +291,62 @@ export async function benchCurves(o: CurvesOptions): Promise<string> {
           },
         },
       );
+    }
+    if (parts.has('federation')) {
+      const pts = await federationCurve({
+        work,
+        sizes: list('BENCH_CURVES_FEDERATION', [1, 2, 3]),
+        customers: o.quick ? 10 : 60,
+        jobs: o.quick ? 30 : 300,
+        log: o.log,
+      });
+      const one = pts[0]?.jobsPerSecond ?? 1;
+      md.push(
+        '## Simulation: N instances federating on loopback (each a process: relay, desk, echo agent; every other one a peer)\n',
+        table(
+          [
+            'instances',
+            'customers at',
+            'jobs',
+            'jobs/s',
+            'vs 1 instance',
+            'p50 ms',
+            'p99 ms',
+            'cores (all instances)',
+            'busiest event loop',
+            'RSS MiB (all)',
+          ],
+          pts.map((p) => [
+            p.instances,
+            p.layout,
+            `${p.jobs}${p.failed > 0 ? ` (${p.failed} failed)` : ''}`,
+            p.jobsPerSecond.toFixed(1),
+            `${(p.jobsPerSecond / one).toFixed(2)}x`,
+            p.p50.toFixed(0),
+            p.p99.toFixed(0),
+            p.cores.toFixed(2),
+            p.maxElu.toFixed(2),
+            mib(p.rssMiB),
+          ]),
+        ),
+        '',
+      );
+      const layoutSeries = (layout: string) =>
+        pts
+          .filter((p) => p.layout === layout || p.instances === 1)
+          .map((p) => [p.instances, p.jobsPerSecond] as [number, number]);
+      charts.push({
+        path: join(chartsDir, 'federation.png'),
+        spec: {
+          title: 'Echo jobs per second with N instances federating (one machine)',
+          xLabel: 'instances federating',
+          yLabel: 'jobs completed per second',
+          series: [
+            { name: 'customers all at instance 1 (front desk)', points: layoutSeries('front desk') },
+            { name: 'customers spread over the instances', points: layoutSeries('spread') },
+          ],
+        },
+      });
     }
     if (rss.length > 0)
       charts.push({
