@@ -13,7 +13,9 @@
  * against load, each point an instance process of its own, with its RSS; PNG charts in docs/charts; env in
  * bench/curves.bench.ts), soak (mixed traffic for BENCH_SOAK_SECONDS, default 600: no job lost, ledgers
  * balanced, RSS and file descriptors flat), voice-pipeline (speech in → first audio out for a spoken status
- * question with the shipped engines, against pocketsphinx + flite called directly). Every part runs when
+ * question with the shipped engines, against pocketsphinx + flite called directly), voice (the engines alone: STT
+latency for a 5 s utterance in dictation and command mode against pocketsphinx_continuous, flite's real-time
+factor against the flite binary, silero VAD time per minute of audio against the raw sherpa-onnx calls). Every part runs when
  * BENCH_ONLY is not set.
  */
 import { benchAuction } from './auction.bench.ts';
@@ -28,6 +30,7 @@ import { relayBench } from './relay.bench.ts';
 import { benchReputation } from './reputation.bench.ts';
 import { benchSoak } from './soak.bench.ts';
 import { benchSwarm } from './swarm.bench.ts';
+import { benchVoice } from './voice.bench.ts';
 import { benchVoicePipeline } from './voice-pipeline.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -68,6 +71,7 @@ const known = [
   'curves',
   'soak',
   'voice-pipeline',
+  'voice',
 ];
 for (const p of parts)
   if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p} (${known.join(', ')})`);
@@ -180,6 +184,9 @@ if (wants('soak')) {
 }
 if (wants('voice-pipeline')) {
   console.log(`\n${await benchVoicePipeline({ quick, log })}`);
+}
+if (wants('voice')) {
+  console.log(`\n${await benchVoice({ quick, log })}`);
 }
 console.log(
   `\nmachine: ${process.platform} ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
