@@ -11,15 +11,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AbstractRelay } from 'nostr-tools/abstract-relay';
-import {
-  finalizeEvent,
-  generateSecretKey,
-  getPublicKey,
-  type NostrEvent,
-  verifyEvent,
-} from 'nostr-tools/pure';
-import WebSocket from 'ws';
 import { composeVoice } from '../../cli/compose-voice.ts';
 import { configSchema } from '../../core/config.ts';
 import { dataFile } from '../../core/data-dir.ts';
@@ -38,6 +29,7 @@ import { wordErrorRate } from '../../voice/wer.ts';
 import type { InstanceView } from '../../web/http-server.ts';
 import { HttpServer } from '../../web/http-server.ts';
 import { MediaStore } from '../../web/media-store.ts';
+import { OutsideClient, VOX } from './voice-client.ts';
 
 const missing = voiceEngines().filter((e) => e.role !== 'tool' && !e.installed);
 const skip =
@@ -48,10 +40,6 @@ const READ_BACK = 'The meeting has been moved to next Tuesday.';
 /** Measured here: flite → pocketsphinx reads these two back word-perfect or with one miss; the round trip test allows 0.26 over 20 sentences. */
 const MAX_WER = 0.34;
 const INPUT_TIMEOUT_MS = 2000;
-const VOX = [
-  { kind: 5000, handler: 'speech-to-text', priceMsats: 800 },
-  { kind: 5250, handler: 'text-to-speech', priceMsats: 2000 },
-];
 
 /** A loopback server of test audio: each path a body and a content type; `/hang` never answers. */
 async function audioServer(
@@ -84,76 +72,6 @@ async function audioServer(
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-}
-
-/** The outside client: nostr-tools' relay connection, its own key, and a job's answers by request id. */
-class OutsideClient {
-  readonly sk = generateSecretKey();
-  readonly pubkey = getPublicKey(this.sk);
-  private constructor(private readonly relay: AbstractRelay) {}
-
-  static async connect(url: string): Promise<OutsideClient> {
-    const relay = new AbstractRelay(url, {
-      verifyEvent,
-      websocketImplementation: WebSocket as unknown as typeof globalThis.WebSocket,
-    });
-    await relay.connect();
-    return new OutsideClient(relay);
-  }
-
-  /**
-   * Sends a job request; resolves with its result, or its `error` feedback, whichever comes first. With
-   * `pay`, a `payment-required` feedback's bolt11 is paid first.
-   */
-  async job(
-    kind: number,
-    tags: string[][],
-    pay?: (bolt11: string) => Promise<void>,
-  ): Promise<{ request: NostrEvent; result?: NostrEvent; error?: string; feedback: NostrEvent[] }> {
-    const request = finalizeEvent(
-      { kind, created_at: Math.floor(Date.now() / 1000), tags, content: '' },
-      this.sk,
-    );
-    const feedback: NostrEvent[] = [];
-    const answer = new Promise<{ result?: NostrEvent; error?: string }>((resolve) => {
-      const sub = this.relay.subscribe([{ kinds: [kind + 1000, 7000], '#e': [request.id] }], {
-        onevent: (e) => {
-          if (e.kind === kind + 1000) {
-            sub.close();
-            resolve({ result: e });
-            return;
-          }
-          feedback.push(e);
-          const status = e.tags.find((t) => t[0] === 'status');
-          if (status?.[1] === 'error') {
-            sub.close();
-            resolve({ error: status[2] ?? e.content });
-          }
-          const amount = e.tags.find((t) => t[0] === 'amount');
-          if (status?.[1] === 'payment-required' && pay && amount?.[2]) void pay(amount[2]);
-        },
-      });
-    });
-    await this.relay.publish(request);
-    return { request, feedback, ...(await answer) };
-  }
-
-  async announcements(author: string): Promise<NostrEvent[]> {
-    return new Promise((resolve) => {
-      const got: NostrEvent[] = [];
-      const sub = this.relay.subscribe([{ kinds: [31990], authors: [author] }], {
-        onevent: (e) => got.push(e),
-        oneose: () => {
-          sub.close();
-          resolve(got);
-        },
-      });
-    });
-  }
-
-  close(): void {
-    this.relay.close();
-  }
 }
 
 /** A network with the vox agent, its speech served by an HttpServer with the media route. */
@@ -373,80 +291,6 @@ describe('a paid voice job: the auction and the payment apply (in-memory wallet)
       client.close();
       await net.stop();
       await http.close();
-      await relay.close();
-      await removeDir(net.dataDir);
-    }
-  });
-});
-
-describe('without the voice engines the voice agent is not started; one log line says why; the rest works', () => {
-  test('engines missing: the line names what to install; echo still answers; vox announces nothing', async () => {
-    const relay = await startTestRelay();
-    const dataDir = await mkdtemp(join(tmpdir(), 'timmy-novoice-'));
-    const path = process.env.PATH;
-    process.env.PATH = join(dataDir, 'no-such-bin');
-    let voice: Awaited<ReturnType<typeof composeVoice>>;
-    try {
-      voice = await composeVoice({
-        config: configSchema.parse({}),
-        logger: silentLogger,
-        media: new MediaStore({ dir: dataFile(dataDir, 'media'), logger: silentLogger }),
-        baseUrl: () => 'http://127.0.0.1:1',
-      });
-    } finally {
-      process.env.PATH = path;
-    }
-    assert.ok('unavailable' in voice);
-    const logger = new MemoryLogger();
-    const net = await startTestNetwork({
-      relayUrl: relay.url,
-      dataDir,
-      agents: personas([
-        { name: 'echo', serves: [{ kind: 5700, handler: 'echo' }] },
-        { name: 'vox', serves: VOX },
-      ]),
-      voice,
-      logger,
-    });
-    const client = await OutsideClient.connect(relay.url);
-    try {
-      const lines = logger.records.filter((r) => /voice agent/.test(r.msg));
-      assert.equal(lines.length, 1, JSON.stringify(lines));
-      assert.match(
-        lines[0]?.msg ?? '',
-        /^voice agent "vox" not started: pocketsphinx is not available: .*install it with: apt-get install pocketsphinx pocketsphinx-en-us \(docs\/voice\.md\)$/,
-      );
-      const echo = await client.job(5700, [['i', 'still here', 'text']]);
-      assert.equal(echo.result?.content, 'still here');
-      await untilAsync(
-        async () => (await client.announcements(net.pubkeyOf('echo'))).length > 0,
-        10_000,
-        'echo announced',
-      );
-      assert.deepEqual(await client.announcements(net.pubkeyOf('vox')), []);
-    } finally {
-      client.close();
-      await net.stop();
-      await relay.close();
-      await removeDir(dataDir);
-    }
-  });
-
-  test('no voice handlers given (`timmy agents run`): the line says voice agents run in `timmy start`', async () => {
-    const relay = await startTestRelay();
-    const logger = new MemoryLogger();
-    const net = await startTestNetwork({
-      relayUrl: relay.url,
-      agents: personas([{ name: 'vox', serves: VOX }]),
-      logger,
-    });
-    try {
-      const lines = logger.records.filter((r) => /voice agent/.test(r.msg)).map((r) => r.msg);
-      assert.deepEqual(lines, [
-        'voice agent "vox" not started: voice agents run in `timmy start`, which serves their audio (docs/voice.md)',
-      ]);
-    } finally {
-      await net.stop();
       await relay.close();
       await removeDir(net.dataDir);
     }
