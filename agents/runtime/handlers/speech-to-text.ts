@@ -47,10 +47,13 @@ export interface SpeechToTextOptions {
   maxTextBytes?: number;
 }
 
-/** Without engines (the persona file's check, replays of recorded jobs): what the customer reads. */
+/**
+ * The handler without engines: the persona file's check and `timmy job replay` (which cannot transcribe again:
+ * the audio is not recorded) use it; a running voice agent always has the one built with its engines.
+ */
 export const VOICE_NOT_ENABLED =
-  'speech-to-text is not enabled on this agent: its instance needs the voice engines ' +
-  '(apt-get install pocketsphinx pocketsphinx-en-us flite, then restart; docs/voice.md)';
+  'speech-to-text cannot run here: it needs the voice engines (apt-get install pocketsphinx ' +
+  'pocketsphinx-en-us flite; docs/voice.md) and, in a replay, the audio, which is not recorded';
 
 /** The bytes a WAV of `seconds` at the voice rate takes (a 44-byte header, 16-bit mono), with room for metadata. */
 export function maxAudioBytes(seconds = DEFAULT_MAX_SECONDS): number {

@@ -27,9 +27,10 @@ export interface TextToSpeechOptions {
   maxChars?: number;
 }
 
+/** The handler without engines (the persona file's check, `timmy job replay`): what it answers. */
 export const SPEECH_NOT_ENABLED =
-  'text-to-speech is not enabled on this agent: its instance needs the voice engines ' +
-  '(apt-get install pocketsphinx pocketsphinx-en-us flite, then restart; docs/voice.md)';
+  'text-to-speech cannot run here: it needs the voice engines of a running instance ' +
+  '(apt-get install flite; docs/voice.md)';
 
 export const textToSpeechParamSchema: Readonly<Record<string, unknown>> = {
   type: 'object',
