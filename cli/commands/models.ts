@@ -14,9 +14,6 @@ import {
 } from '../../llm/model-fetch.ts';
 import { probeLlmProviders } from '../../llm/model-probe.ts';
 import { NO_PROVIDER_MESSAGE } from '../../llm/router.ts';
-import { catalogModel, catalogNames } from '../../voice/model-catalog.ts';
-import { detectSttModel } from '../../voice/sherpa-stt.ts';
-import { detectTtsModel } from '../../voice/sherpa-tts.ts';
 import { makeContext } from '../context.ts';
 import { CliError, type CliIo, printJson, println } from '../io.ts';
 
@@ -72,9 +69,17 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
     .action(async (arg: string, opts: { sha256?: string; out?: string; json?: boolean }) => {
       const ctx = await makeContext(io, program.opts());
       const json = opts.json === true || models.opts().json === true;
+      // The voice modules load only here: every other timmy command starts without them.
+      const catalog = await import('../../voice/model-catalog.ts');
       let target: FetchTarget;
       try {
-        target = fetchTarget(arg, opts.sha256, ctx.dataDir, opts.out ? resolve(io.cwd, opts.out) : undefined);
+        target = fetchTarget(
+          catalog,
+          arg,
+          opts.sha256,
+          ctx.dataDir,
+          opts.out ? resolve(io.cwd, opts.out) : undefined,
+        );
       } catch (err) {
         throw new CliError(errorMessage(err), 2);
       }
@@ -102,7 +107,7 @@ export function registerModels(program: Command, io: CliIo, result: { code: numb
       }
       progress.finish();
       const settings = target.archive
-        ? voiceSettings(r.path, target.role)
+        ? await voiceSettings(r.path, target.role)
         : [`${MODEL_PATH_VARIABLE}=${shellQuote(r.path)}`];
       const setting = settings.join(' ');
       if (json) {
@@ -144,8 +149,14 @@ interface FetchTarget {
 }
 
 /** What `fetch <url-or-name>` downloads, checked before anything is: a catalog name or a URL. */
-function fetchTarget(arg: string, sha?: string, dataDir = '', out?: string): FetchTarget {
-  const entry = catalogModel(arg);
+function fetchTarget(
+  catalog: typeof import('../../voice/model-catalog.ts'),
+  arg: string,
+  sha?: string,
+  dataDir = '',
+  out?: string,
+): FetchTarget {
+  const entry = catalog.catalogModel(arg);
   if (entry) {
     if (sha && entry.sha256 && normalizeSha256(sha) !== entry.sha256)
       throw new Error(
@@ -166,7 +177,9 @@ function fetchTarget(arg: string, sha?: string, dataDir = '', out?: string): Fet
     };
   }
   if (!arg.includes('://'))
-    throw new Error(`"${arg}" is neither a URL nor a model of the catalog (${catalogNames().join(', ')})`);
+    throw new Error(
+      `"${arg}" is neither a URL nor a model of the catalog (${catalog.catalogNames().join(', ')})`,
+    );
   if (!sha) throw new Error('--sha256 <hex> is required for a URL: copy it from the download page');
   normalizeSha256(sha);
   const archive = isArchiveName(arg);
@@ -179,7 +192,9 @@ function fetchTarget(arg: string, sha?: string, dataDir = '', out?: string): Fet
 }
 
 /** The voice settings that use a speech model directory ([] when its files fit no known kind). */
-function voiceSettings(dir: string, role?: 'stt' | 'tts'): string[] {
+async function voiceSettings(dir: string, role?: 'stt' | 'tts'): Promise<string[]> {
+  const { detectSttModel } = await import('../../voice/sherpa-stt.ts');
+  const { detectTtsModel } = await import('../../voice/sherpa-tts.ts');
   const fits = (detect: (d: string) => unknown) => {
     try {
       detect(dir);
