@@ -207,6 +207,11 @@ export interface DvmBenchOptions {
   modes?: readonly Mode[];
   /** Concurrent customers to run (default [1, 100]). */
   customers?: readonly number[];
+  /**
+   * The desk's database and the work log fsync every commit on the event loop (synchronous=FULL), as before
+   * docs/decisions/0014: the before of that lever, measured in the same run.
+   */
+  fsyncEachCommit?: boolean;
 }
 
 function summarise(
@@ -234,7 +239,8 @@ export async function measureDvm(o: DvmBenchOptions): Promise<RoundTripResult[]>
   const config = configSchema.parse({
     relay: {
       port: 0,
-      limits: o.limits ?? { eventsPerSecond: 1_000_000, eventsBurst: 1_000_000 },
+      // 100 customers from one address: the per-address connection limit (64 by default) is lifted too.
+      limits: o.limits ?? { eventsPerSecond: 1_000_000, eventsBurst: 1_000_000, maxConnectionsPerIp: 0 },
     },
     dvm: DVM,
   });
@@ -252,6 +258,10 @@ export async function measureDvm(o: DvmBenchOptions): Promise<RoundTripResult[]>
       dvm: DVM,
     });
     cleanups.push(() => net.stop());
+    if (o.fsyncEachCommit) {
+      net.network.treasury.db.pragma('synchronous = FULL');
+      net.network.work.db.pragma('synchronous = FULL');
+    }
     // The first heartbeat (ephemeral, kind 20600) can go out before Timmy's subscription is in place: then
     // the echo agent counts as alive only at its second beat, one heartbeat interval after the start.
     const t0 = Date.now();
@@ -316,27 +326,45 @@ function table(headers: string[], rows: string[][]): string {
 export async function benchDvm(options: DvmBenchOptions): Promise<string> {
   const loadBefore = loadavg()[0] ?? 0;
   const results = await measureDvm(options);
+  // The before of decision 0014 (every commit fsynced), its own bare baseline beside it.
+  options.log('  the same with every commit of the job and work logs fsynced (before decision 0014)');
+  const fsynced = await measureDvm({ ...options, fsyncEachCommit: true });
   const rows: string[][] = [];
-  for (const customers of [1, 100]) {
-    const dvm = results.find((r) => r.mode === 'dvm' && r.customers === customers);
-    const bare = results.find((r) => r.mode === 'bare' && r.customers === customers);
-    if (!dvm || !bare) continue;
-    for (const r of [dvm, bare]) {
-      const ours = r === dvm;
-      rows.push([
-        String(customers),
-        ours ? 'DVM echo job' : 'bare publish → reply',
-        `${r.jobs}${r.failed > 0 ? ` (${r.failed} failed)` : ''}`,
-        r.p50.toFixed(2),
-        r.p99.toFixed(2),
-        r.mean.toFixed(2),
-        r.jobsPerSecond.toFixed(0),
-        ours ? `${(dvm.p50 / bare.p50).toFixed(1)}x` : '1.0x',
-        ours ? `${(dvm.p99 / bare.p99).toFixed(1)}x` : '1.0x',
-        ours ? `${(dvm.jobsPerSecond / bare.jobsPerSecond).toFixed(2)}x` : '1.00x',
-      ]);
+  for (const [label, set] of [
+    ['', results],
+    [', every commit fsynced', fsynced],
+  ] as const) {
+    for (const customers of [1, 100]) {
+      const dvm = set.find((r) => r.mode === 'dvm' && r.customers === customers);
+      const bare = set.find((r) => r.mode === 'bare' && r.customers === customers);
+      if (!dvm || !bare) continue;
+      rows.push(...rowsOf(customers, dvm, bare, label));
     }
   }
+  return render(rows, results, loadBefore);
+}
+
+function rowsOf(customers: number, dvm: RoundTripResult, bare: RoundTripResult, label: string): string[][] {
+  const rows: string[][] = [];
+  for (const r of [dvm, bare]) {
+    const ours = r === dvm;
+    rows.push([
+      String(customers),
+      ours ? `DVM echo job${label}` : 'bare publish → reply',
+      `${r.jobs}${r.failed > 0 ? ` (${r.failed} failed)` : ''}`,
+      r.p50.toFixed(2),
+      r.p99.toFixed(2),
+      r.mean.toFixed(2),
+      r.jobsPerSecond.toFixed(0),
+      ours ? `${(dvm.p50 / bare.p50).toFixed(1)}x` : '1.0x',
+      ours ? `${(dvm.p99 / bare.p99).toFixed(1)}x` : '1.0x',
+      ours ? `${(dvm.jobsPerSecond / bare.jobsPerSecond).toFixed(2)}x` : '1.00x',
+    ]);
+  }
+  return rows;
+}
+
+function render(rows: string[][], results: RoundTripResult[], loadBefore: number): string {
   const appends = results.find((r) => r.appendsPerJob !== undefined)?.appendsPerJob;
   return (
     '## DVM job round trip: request published → result received, echo agent, embedded relay\n\n' +

@@ -40,7 +40,11 @@ function event(kind: number, n: number, content = ''): NostrEvent {
 const AGENT = hex(0xa9e17);
 const OTHER = hex(0xb0b);
 
-const open = (path: string, clock = new ManualClock()): JobLog => JobLog.open({ path, clock });
+/** One commit per append (the tests read the file from a second connection within one turn). */
+const open = (path: string, clock = new ManualClock()): JobLog =>
+  JobLog.open({ path, clock, groupCommit: false });
+/** As the instance runs it: appends commit with their event-loop turn. */
+const openGrouped = (path: string): JobLog => JobLog.open({ path, clock: new ManualClock() });
 /** Posts a request with id `n`; returns the job id. */
 function post(log: JobLog, n: number): string {
   const request = event(5001, n);
@@ -70,22 +74,59 @@ describe('JobLog: storage', () => {
     assert.throws(() => log.get('x'), /is closed/);
   });
 
-  test('durable(): one group fsync for the appends of a turn with NORMAL; nothing to wait for with FULL', async () => {
-    const log = open(freshPath());
-    const sync = (log as unknown as { walSync: { syncs: number } }).walSync;
-    const waits = [1, 2, 3].map((n) => {
-      post(log, n);
-      return log.durable();
-    });
-    await Promise.all(waits);
-    assert.equal(sync.syncs, 1);
+  test('group commit: the appends of a turn commit together at its end; committed() and durable() say when', async () => {
+    const path = freshPath();
+    const log = openGrouped(path);
+    const group = (log as unknown as { group: { commits: number } }).group;
+    const before = group.commits;
+    const ids = [1, 2, 3].map((n) => post(log, n));
+    // Not committed yet: another connection does not see them.
+    const other = new Database(path, { readonly: true });
+    try {
+      assert.equal(other.prepare('SELECT count(*) FROM entries').pluck().get(), 0);
+      await log.committed();
+      assert.equal(group.commits, before + 1, 'one commit for the three appends');
+      assert.equal(other.prepare('SELECT count(*) FROM entries').pluck().get(), 3);
+    } finally {
+      other.close();
+    }
+    assert.deepEqual(
+      ids.map((id) => log.get(id)?.state),
+      ['posted', 'posted', 'posted'],
+    );
+    post(log, 4);
+    await log.durable();
+    assert.equal(group.commits, before + 2);
     log.close();
     await assert.rejects(log.durable(), /is closed/);
-    const full = JobLog.open({ path: freshPath(), synchronous: 'FULL' });
-    post(full, 1);
-    await full.durable();
-    assert.equal((full as unknown as { walSync: unknown }).walSync, undefined, 'FULL fsyncs every commit');
-    full.close();
+    // A refused append inside the turn rolls back alone; the others commit.
+    const again = openGrouped(path);
+    const id5 = post(again, 5);
+    assert.throws(() => again.append(id5, { type: 'started', agent: AGENT }), /illegal|not allowed|cannot/i);
+    post(again, 6);
+    again.close(); // commits what is open
+    const reread = open(path);
+    assert.equal(reread.entries(id5).length, 1);
+    assert.equal(reread.lastSeq(), 6);
+    reread.close();
+  });
+
+  test('listeners hear of appends after their turn commits, not of those rolled back', async () => {
+    const log = openGrouped(freshPath());
+    const heard: string[] = [];
+    log.onAppend((a) => heard.push(a.type));
+    const id = post(log, 1);
+    assert.deepEqual(heard, [], 'not before the commit');
+    assert.throws(() =>
+      log.transaction(() => {
+        log.append(id, { type: 'note', text: 'rolled back' });
+        throw new Error('boom');
+      }),
+    );
+    await log.committed();
+    assert.deepEqual(heard, ['posted']);
+    assert.equal(log.entries(id).length, 1);
+    log.close();
   });
 
   test('refuses a database of a newer schema version, read-write and read-only', () => {
@@ -573,6 +614,7 @@ import { randomBytes } from 'node:crypto';
 import { JobLog } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'job-log.ts')).href)};
 
 const log = JobLog.open({ path: process.argv[2] });
+// Group commit: an append is reported once its turn committed.
 const hex = (bytes) => randomBytes(bytes).toString('hex');
 const ev = (kind, content) => ({ id: hex(32), pubkey: hex(32), created_at: 1700000000, kind, tags: [], content, sig: hex(64) });
 const agent = hex(32);
@@ -590,6 +632,7 @@ for (let n = 0; ; n++) {
   ];
   for (const entry of steps) {
     const { seq } = log.append(request.id, entry);
+    await log.committed();
     // Writes to a pipe are synchronous on Linux: the line is out before the next append starts.
     process.stdout.write(request.id + ' ' + seq + ' ' + entry.type + '\\n');
   }
@@ -658,7 +701,7 @@ test('every append the writer reported before a SIGKILL is found after reopening
 
 describe('JobLog: onAppend', () => {
   test('tells each committed append with the state left; a transaction tells after its commit, a rollback nothing', () => {
-    const log = JobLog.open({ path: ':memory:' });
+    const log = JobLog.open({ path: ':memory:', groupCommit: false });
     const seen: string[] = [];
     const stop = log.onAppend((a) => seen.push(`${a.type}:${a.from ?? '-'}>${a.view.state}`));
     log.onAppend(() => {

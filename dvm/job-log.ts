@@ -1,20 +1,23 @@
 /**
  * The job log: every job transition and record is one row appended to a SQLite table, and a job's state is
- * the fold of its rows (dvm/job-state.ts). A returned `append` is on disk, so a process killed at any point
- * resumes each job from its log on restart (a power cut: see DEFAULT_SYNCHRONOUS and `durable`), and the `effect`/`outbox` records tell it which side effects
+ * the fold of its rows (dvm/job-state.ts). Appends are committed with the other writes of their event-loop
+ * turn, at its end (core/group-commit.ts); `committed()` says when they survive a kill -9 and `durable()`
+ * when they are on the disk, and whatever lets a recorded effect leave the process (the outbox, billing)
+ * awaits `durable()` first (docs/decisions/0014-durability-of-each-file.md). So a process killed at any point
+ * resumes each job from its log on restart, and the `effect`/`outbox` records tell it which side effects
  * already happened.
  *
  * Several processes may share one file: the running instance, and the `timmy job …` CLI that approves or
- * cancels a job. Each append runs in a `BEGIN IMMEDIATE` transaction (the file's single writer lock) that
- * first reads the job's rows newer than the cached view, so a view is never built on a stale state.
+ * cancels a job. A turn's writes run in one `BEGIN IMMEDIATE` transaction (the file's single writer lock), and
+ * each append first reads the job's rows newer than the cached view, so a view is never built on a stale state.
  */
 import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
+import { GroupCommit } from '../core/group-commit.ts';
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
-import { WalSync } from '../core/wal-sync.ts';
 import { openJobDatabase, type Synchronous } from './job-log-schema.ts';
 import {
   applyEntry,
@@ -32,18 +35,16 @@ import {
 } from './job-state.ts';
 
 /**
- * synchronous=NORMAL with a group fsync (docs/decisions/0014-durability-of-each-file.md): a returned append
- * is committed into the WAL without waiting for the disk, which survives a kill -9 of the process (the
- * committed frames are in the operating system's page cache); `durable()` resolves once everything appended
- * before it is also on the disk (one fsync of the WAL per event-loop turn, on libuv's thread pool, shared by
- * every caller of that turn), and whatever lets a recorded effect leave the process awaits it first: the
- * outbox before it publishes (agents/outbox.ts). So a power cut can lose the last appends only while nothing
- * outside has seen their effects, and the event loop never blocks on an fsync.
+ * synchronous=NORMAL with group commit (docs/decisions/0014-durability-of-each-file.md): the appends of one
+ * event-loop turn commit together at its end, without waiting for the disk, which survives a kill -9 of the
+ * process (the committed frames are in the operating system's page cache); `durable()` resolves once they
+ * are on the disk too (one fsync of the WAL per turn, on libuv's thread pool), and whatever lets a recorded
+ * effect leave the process awaits it first: the outbox before it publishes (agents/outbox.ts). So a power cut
+ * can lose the last appends only while nothing outside has seen their effects, and the event loop never
+ * blocks on an fsync.
  *
- * synchronous=FULL (each commit fsynced on the event loop) is kept for the benchmark's comparison. Measured
- * with bench/job-log.bench.ts (20,000 appends of realistic jobs, ms per append; a 2-core VM, ext4 on a
- * virtio disk, shared with other builds): FULL p50 0.4-0.9, p99 4-10 under load (the disk's fsync);
- * NORMAL p50 0.11-0.13, p99 0.4-1.7 (docs/benchmarks.md, "Job log checkpoint").
+ * synchronous=FULL (each commit fsynced on the event loop) is kept for the benchmark's comparison
+ * (docs/benchmarks.md, "Job log checkpoint").
  */
 export const DEFAULT_SYNCHRONOUS: Synchronous = 'NORMAL';
 
@@ -63,6 +64,12 @@ export interface JobLogOptions {
   readonly?: boolean;
   /** Default DEFAULT_SYNCHRONOUS; the benchmark measures the other one. */
   synchronous?: Synchronous;
+  /**
+   * Default true: appends commit with the rest of their event-loop turn. False: each append (or
+   * `transaction`) commits before it returns, one commit each (a short-lived writer such as the CLI, or a
+   * test that reads the file from a second connection in the same turn).
+   */
+  groupCommit?: boolean;
 }
 
 /** A job's row in the `jobs` projection, for listings. */
@@ -196,10 +203,13 @@ export class JobLog {
   private readonly appendTx: (jobId: string, entry: JobEntry, data: string) => Appended;
   private closed = false;
   private readonly listeners = new Set<(appended: JobAppended) => void>();
-  /** Appends made inside `transaction`, told to the listeners once it commits (dropped on a rollback). */
-  private uncommitted: JobAppended[] | undefined;
-  /** The group fsync of a NORMAL connection; undefined when every commit is fsynced already (FULL). */
-  private readonly walSync: WalSync | undefined;
+  /** Appends not committed yet, told to the listeners once their turn commits (dropped on a rollback). */
+  private untold: JobAppended[] = [];
+  /** The group commit of the connection (undefined read-only); the log closes it when it opened it. */
+  private readonly group: GroupCommit | undefined;
+  private readonly ownsGroup: boolean;
+  /** `transaction` calls in progress (with `groupCommit: false`, only the outermost commits). */
+  private depth = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -207,23 +217,44 @@ export class JobLog {
     private readonly clock: Clock,
     readonly path: string,
     private readonly owned = true,
+    group?: GroupCommit,
+    private readonly commitEach = false,
   ) {
     this.appendTx = db.transaction((jobId: string, entry: JobEntry, data: string) =>
       this.appendLocked(jobId, entry, data),
     ).immediate;
-    // 1 = NORMAL (0 = OFF is never set here; 2 = FULL and 3 = EXTRA fsync each commit themselves).
-    const level = db.readonly ? 2 : Number(db.pragma('synchronous', { simple: true }));
-    this.walSync = level < 2 ? new WalSync(db.memory ? ':memory:' : db.name) : undefined;
+    this.ownsGroup = group === undefined && !db.readonly;
+    this.group = group ?? (db.readonly ? undefined : new GroupCommit(db));
+    this.group?.onCommit(() => {
+      const told = this.untold;
+      this.untold = [];
+      for (const appended of told) this.tell(appended);
+    });
+    this.group?.onRollback(() => {
+      // The turn's appends are gone: nothing cached may reflect them.
+      this.untold = [];
+      this.activeViews.clear();
+      this.terminalViews.clear();
+    });
   }
 
   /**
-   * Resolves once every entry appended so far (and every other commit on this connection) is on the disk,
-   * not only past a kill -9: await it before anything recorded leaves the process. One fsync serves all
-   * the callers of an event-loop turn; it runs off the event loop.
+   * Resolves once every entry appended so far is committed: safe from a kill -9 (an append is committed
+   * with the other writes of its event-loop turn, at the turn's end).
+   */
+  committed(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`job log ${this.path} is closed`));
+    return this.group ? this.group.committed() : Promise.resolve();
+  }
+
+  /**
+   * Resolves once every entry appended so far (and every other write on this connection) is committed and
+   * on the disk, past a power cut too: await it before anything recorded leaves the process. One commit and
+   * one fsync serve all the callers of an event-loop turn; the fsync runs off the event loop.
    */
   durable(): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`job log ${this.path} is closed`));
-    return this.walSync ? this.walSync.durable() : Promise.resolve();
+    return this.group ? this.group.durable() : Promise.resolve();
   }
 
   /**
@@ -231,8 +262,15 @@ export class JobLog {
    * the desk keeps its treasury's tables in the same file, so a job's state and its money commit together
    * (`transaction`). `close` leaves the connection open.
    */
-  static over(db: Database.Database, options: { clock?: Clock } = {}): JobLog {
-    return new JobLog(db, prepare(db, db.readonly), options.clock ?? systemClock, db.name, false);
+  static over(db: Database.Database, options: { clock?: Clock; group?: GroupCommit } = {}): JobLog {
+    return new JobLog(
+      db,
+      prepare(db, db.readonly),
+      options.clock ?? systemClock,
+      db.name,
+      false,
+      options.group,
+    );
   }
 
   /** Opens the log at `path`, creating the file and its schema if needed. */
@@ -245,7 +283,15 @@ export class JobLog {
       log,
     );
     try {
-      return new JobLog(db, prepare(db, readonly), options.clock ?? systemClock, options.path);
+      return new JobLog(
+        db,
+        prepare(db, readonly),
+        options.clock ?? systemClock,
+        options.path,
+        true,
+        undefined,
+        options.groupCommit === false,
+      );
     } catch (err) {
       db.close();
       throw err;
@@ -253,7 +299,8 @@ export class JobLog {
   }
 
   /**
-   * Appends one entry to the job's log, atomically, and returns its seq and the job's new view. Throws
+   * Appends one entry to the job's log, atomically (committed with the rest of this event-loop turn: await
+   * `committed()` or `durable()` before acting on it outside), and returns its seq and the job's new view. Throws
    * InvalidEntryError (bad shape), DuplicateJobError (`posted` for a known job), IllegalTransitionError (not
    * allowed in the job's current state, or no such job); nothing is written then.
    */
@@ -273,14 +320,16 @@ export class JobLog {
       throw new InvalidEntryError(`${clean.type}: not JSON-serialisable (${(err as Error).message})`);
     }
     // The view is built from the entry as it will read back, not from the caller's objects.
-    const { seq, view, from } = this.appendTx(jobId, JSON.parse(data) as JobEntry, data);
-    this.remember(view);
-    if (this.listeners.size > 0) {
-      const appended: JobAppended = { jobId, type: clean.type, from, view };
-      if (this.uncommitted) this.uncommitted.push(appended);
-      else this.tell(appended);
+    this.group?.begin();
+    try {
+      const { seq, view, from } = this.appendTx(jobId, JSON.parse(data) as JobEntry, data);
+      this.remember(view);
+      if (this.listeners.size > 0) this.untold.push({ jobId, type: clean.type, from, view });
+      return { seq, view };
+    } finally {
+      // Also after a refused append: the write lock is not held past the call (inside `transaction`, its end).
+      if (this.commitEach && this.depth === 0) this.group?.commit();
     }
-    return { seq, view };
   }
 
   /**
@@ -398,27 +447,30 @@ export class JobLog {
     this.activeViews.clear();
     this.terminalViews.clear();
     this.listStatements.clear();
-    this.walSync?.close();
+    if (this.ownsGroup) this.group?.close();
+    else this.group?.commit();
     if (this.owned) this.db.close();
   }
 
   /**
-   * Runs `fn` in one BEGIN IMMEDIATE transaction on the log's connection: its appends (and whatever else it
-   * writes on that connection, the treasury's rows) commit together or not at all. On a rollback the cached
+   * Runs `fn` atomically on the log's connection (a savepoint of the turn's transaction): its appends (and
+   * whatever else it writes on that connection, the treasury's rows) commit together or not at all. On a rollback the cached
    * views are dropped, so nothing read afterwards reflects an append that did not commit.
    */
   transaction<T>(fn: () => T): T {
     this.writable();
-    const outer = this.uncommitted === undefined;
-    if (outer) this.uncommitted = [];
+    this.group?.begin();
+    const untold = this.untold.length;
+    this.depth++;
     try {
       const result = this.db.transaction(fn).immediate();
-      const committed = outer ? this.uncommitted : undefined;
-      if (outer) this.uncommitted = undefined;
-      for (const appended of committed ?? []) this.tell(appended);
+      this.depth--;
+      if (this.commitEach && this.depth === 0) this.group?.commit();
       return result;
     } catch (err) {
-      if (outer) this.uncommitted = undefined;
+      this.depth--;
+      this.untold.length = Math.min(this.untold.length, untold);
+      if (this.commitEach && this.depth === 0) this.group?.commit();
       this.activeViews.clear();
       this.terminalViews.clear();
       throw err;

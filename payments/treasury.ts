@@ -1,9 +1,9 @@
 import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
+import type { GroupCommit } from '../core/group-commit.ts';
 import type { Logger } from '../core/logger.ts';
 import { type Migration, migrateSchema } from '../core/sqlite-migrate.ts';
-import { WalSync } from '../core/wal-sync.ts';
 import { LEDGER_MIGRATIONS } from './ledger.ts';
 import { Books } from './treasury-books.ts';
 import { Escrows } from './treasury-escrows.ts';
@@ -126,6 +126,11 @@ export interface TreasurySummary {
 export interface TreasuryOptions {
   logger: Logger;
   clock?: Clock;
+  /**
+   * The group commit of the connection (`over`: the desk's database, shared with the job log), so that
+   * `durable()` covers the writes of the turn still open (docs/decisions/0014).
+   */
+  group?: GroupCommit;
 }
 
 export class Treasury {
@@ -133,8 +138,8 @@ export class Treasury {
   readonly escrows: Escrows;
   readonly withdrawals: Withdrawals;
   readonly incomes: Incomes;
-  /** The group fsync of a NORMAL connection (the desk's database); undefined when each commit is fsynced. */
-  private readonly walSync: WalSync | undefined;
+  /** The group commit of its connection (the desk's, shared with the job log), when it has one. */
+  private readonly group: GroupCommit | undefined;
 
   private constructor(
     readonly db: Database.Database,
@@ -145,8 +150,7 @@ export class Treasury {
     this.escrows = new Escrows(this.books);
     this.withdrawals = new Withdrawals(this.books);
     this.incomes = new Incomes(this.books);
-    const level = db.readonly ? 2 : Number(db.pragma('synchronous', { simple: true }));
-    this.walSync = level < 2 && !db.memory ? new WalSync(db.name) : undefined;
+    this.group = options.group;
   }
 
   /**
@@ -155,7 +159,7 @@ export class Treasury {
    * (docs/decisions/0014).
    */
   durable(): Promise<void> {
-    return this.walSync ? this.walSync.durable() : Promise.resolve();
+    return this.group ? this.group.durable() : Promise.resolve();
   }
 
   /**
@@ -226,7 +230,6 @@ export class Treasury {
 
   /** Closes the file when the treasury opened it (`open`); a shared connection stays with its owner. */
   close(): void {
-    this.walSync?.close();
     if (this.owned) this.db.close();
   }
 }

@@ -261,7 +261,9 @@ export class Coordinator {
   async takeForwarded(request: NostrEvent, origin: ForwardOrigin): Promise<void> {
     if (this.stopped || !this.post(request, origin)) return;
     this.log.info({ job: request.id, kind: request.kind, from: origin.from }, 'forwarded job posted');
-    // The agents here read the request from this relay: the customer's signed event, republished as it is.
+    // The agents here read the request from this relay: the customer's signed event, republished as it is
+    // (once its record, with where it came from, is on the disk: docs/decisions/0014).
+    await this.options.log.durable().catch(() => {});
     await this.options.relay
       .publish(request)
       .catch((err: unknown) =>

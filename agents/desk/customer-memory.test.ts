@@ -34,7 +34,7 @@ function result(req: NostrEvent, agent: string): NostrEvent {
 
 function setup() {
   const clock = new ManualClock(Date.parse('2026-12-01T10:00:00Z'));
-  const log = JobLog.open({ path: ':memory:', clock });
+  const log = JobLog.open({ path: ':memory:', clock, groupCommit: false }); // told at each append, not at the turn's end
   const memories = new Memories({
     store: VectorStore.open({ path: ':memory:', logger: silentLogger }),
     embedder: new FakeEmbedder(),

@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.ts';
+import { GroupCommit } from '../../core/group-commit.ts';
 import type { Logger } from '../../core/logger.ts';
 import { DEFAULT_SYNCHRONOUS, JobLog } from '../../dvm/job-log.ts';
 import { openJobDatabase } from '../../dvm/job-log-schema.ts';
@@ -36,14 +37,17 @@ export function openDeskDatabase(options: DeskDatabaseOptions): DeskDatabase {
     logger.child({ component: 'job-log' }),
   );
   try {
-    const log = JobLog.over(db, { clock });
-    const treasury = Treasury.over(db, { logger, clock, legacyPath: options.legacyTreasuryPath });
+    // One group commit for the connection: a turn's job log entries and treasury rows commit together.
+    const group = new GroupCommit(db);
+    const log = JobLog.over(db, { clock, group });
+    const treasury = Treasury.over(db, { logger, clock, group, legacyPath: options.legacyTreasuryPath });
     return {
       log,
       treasury,
       close: () => {
         log.close();
         treasury.close();
+        group.close();
         db.close();
       },
     };

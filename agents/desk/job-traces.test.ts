@@ -21,7 +21,7 @@ const AGENT = hex(0xa);
 
 function setup() {
   const clock = new ManualClock(1_700_000_000_000);
-  const log = JobLog.open({ path: ':memory:', clock });
+  const log = JobLog.open({ path: ':memory:', clock, groupCommit: false }); // told at each append, not at the turn's end
   const tracing = new RecordingTracing(() => clock.now());
   const traces = new JobTraces({ tracing, log, personaOf: (p) => (p === AGENT ? 'quill' : 'peer') });
   traces.start();
@@ -118,7 +118,7 @@ test("a job forwarded here continues the forwarding desk's span", () => {
 
 test('tracing off: nothing is followed, nothing is tagged', () => {
   const clock = new ManualClock();
-  const log = JobLog.open({ path: ':memory:', clock });
+  const log = JobLog.open({ path: ':memory:', clock, groupCommit: false }); // told at each append, not at the turn's end
   const traces = new JobTraces({ tracing: noTracing, log, personaOf: () => 'x' });
   traces.start();
   const request = event(5050, 6);

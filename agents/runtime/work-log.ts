@@ -15,11 +15,11 @@
  */
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.ts';
+import { GroupCommit } from '../../core/group-commit.ts';
 import type { Logger } from '../../core/logger.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { NostrEvent } from '../../core/nostr.ts';
 import { checkSchemaVersion, migrateSchema } from '../../core/sqlite-migrate.ts';
-import { WalSync } from '../../core/wal-sync.ts';
 import type { OutboxStore, PendingEvent } from '../outbox.ts';
 import { MIGRATIONS, type RecordRow, toItem, toRecord, type WorkRow } from './work-log-schema.ts';
 
@@ -87,7 +87,8 @@ export class WorkLog {
   private readonly clock: Clock;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
-  private readonly walSync: WalSync;
+  /** The group commit of the file (undefined read-only): the writes of a turn commit together. */
+  private readonly group: GroupCommit | undefined;
 
   private constructor(
     readonly db: Database.Database,
@@ -95,13 +96,13 @@ export class WorkLog {
     clock: Clock,
   ) {
     this.clock = clock;
-    this.walSync = new WalSync(db.readonly || db.memory ? ':memory:' : db.name);
+    this.group = db.readonly ? undefined : new GroupCommit(db);
   }
 
-  /** Resolves once every write so far is on the disk (a returned write is already safe from a kill -9). */
+  /** Resolves once every write so far is committed and on the disk (docs/decisions/0014). */
   durable(): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`work log ${this.path} is closed`));
-    return this.walSync.durable();
+    return this.group ? this.group.durable() : Promise.resolve();
   }
 
   static open(options: WorkLogOptions): WorkLog {
@@ -117,9 +118,10 @@ export class WorkLog {
           );
       } else {
         db.pragma('journal_mode = WAL');
-        // As the job log (dvm/job-log.ts, docs/decisions/0014): a commit survives a kill -9 when it returns,
-        // and `durable()` (one fsync of the WAL per event-loop turn, off the loop) is awaited before an
-        // outbox event goes out, so a power cut never loses the record of something the relay has seen.
+        // As the job log (dvm/job-log.ts, docs/decisions/0014): the writes of a turn commit together at its
+        // end (group commit, safe from a kill -9), and `durable()` (that commit and one fsync of the WAL, off
+        // the event loop) is awaited before an outbox event goes out, so neither a kill nor a power cut loses
+        // the record of something the relay has seen.
         db.pragma('synchronous = NORMAL');
         migrateSchema(db, MIGRATIONS, {
           what: 'work log',
@@ -142,7 +144,7 @@ export class WorkLog {
       () => Math.floor(this.clock.now()),
       () => this.assertOpen(),
       (sql) => this.prepare(sql),
-      () => this.durable(),
+      this.group,
     );
   }
 
@@ -164,7 +166,7 @@ export class WorkLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.walSync.close();
+    this.group?.close();
     this.db.close();
   }
 
@@ -174,8 +176,8 @@ export class WorkLog {
 }
 
 /**
- * One agent's work and records. Every write is committed when the call returns (safe from a kill -9);
- * `durable()` says when it is on the disk too.
+ * One agent's work and records. A write is committed with the rest of its event-loop turn, at its end
+ * (core/group-commit.ts); `durable()` says when it is committed and on the disk.
  */
 export class AgentWork implements OutboxStore {
   constructor(
@@ -184,15 +186,30 @@ export class AgentWork implements OutboxStore {
     private readonly now: () => number,
     private readonly assertOpen: () => void,
     private readonly sql: (text: string) => Database.Statement,
-    readonly durable: () => Promise<void>,
+    private readonly group: GroupCommit | undefined,
   ) {}
+
+  /** Resolves once every write so far is committed and on the disk (docs/decisions/0014). */
+  durable(): Promise<void> {
+    return this.group ? this.group.durable() : Promise.resolve();
+  }
+
+  /** Before a write: it joins this turn's transaction (committed at the turn's end). */
+  private writing(): void {
+    this.assertOpen();
+    this.group?.begin();
+  }
+
+  private commitNow(): void {
+    this.group?.commit();
+  }
 
   /**
    * Takes this process's lease on the agent: refused (AgentBusyError) while another live process on this
    * machine holds it. A lease of a process that died is taken over.
    */
   claim(pid = process.pid): void {
-    this.assertOpen();
+    this.writing();
     this.db
       .transaction(() => {
         const held = this.sql('SELECT pid FROM leases WHERE agent = ?').get(this.agent) as
@@ -205,22 +222,25 @@ export class AgentWork implements OutboxStore {
         ).run(this.agent, pid, this.now());
       })
       .immediate();
+    // Taken now, not at the end of the turn: another process must see it before it claims.
+    this.commitNow();
   }
 
   release(pid = process.pid): void {
-    this.assertOpen();
+    this.writing();
     this.sql('DELETE FROM leases WHERE agent = ? AND pid = ?').run(this.agent, pid);
+    this.commitNow();
   }
 
   /** Runs `fn` in one transaction: its writes are on disk together, or not at all. */
   transaction<T>(fn: () => T): T {
-    this.assertOpen();
+    this.writing();
     return this.db.transaction(fn).immediate();
   }
 
   /** Records an accepted assignment (once: accepting it again returns the stored item). */
   accept(item: Omit<WorkItem, 'agent' | 'state' | 'reason' | 'createdAt' | 'updatedAt'>): WorkItem {
-    this.assertOpen();
+    this.writing();
     const now = this.now();
     this.sql(
       `INSERT OR IGNORE INTO work (agent, job_id, attempt, desk, kind, customer, assignment, request,
@@ -273,7 +293,7 @@ export class AgentWork implements OutboxStore {
 
   /** A delivered attempt turned out failed after all (the relay refused its result for good). */
   failAfter(jobId: string, attempt: number, reason: string): void {
-    this.assertOpen();
+    this.writing();
     this.sql(
       "UPDATE work SET state = 'failed', reason = ?, updated_at = ? WHERE agent = ? AND job_id = ? AND attempt = ? AND state IN ('assigned', 'done')",
     ).run(reason, this.now(), this.agent, jobId, attempt);
@@ -281,7 +301,7 @@ export class AgentWork implements OutboxStore {
 
   /** The attempt ends: delivered (`done`), refused or failed (`failed`), or no longer ours (`dropped`). */
   finish(jobId: string, attempt: number, state: Exclude<WorkState, 'assigned'>, reason?: string): void {
-    this.assertOpen();
+    this.writing();
     this.sql(
       "UPDATE work SET state = ?, reason = ?, updated_at = ? WHERE agent = ? AND job_id = ? AND attempt = ? AND state = 'assigned'",
     ).run(state, reason ?? null, this.now(), this.agent, jobId, attempt);
@@ -298,7 +318,7 @@ export class AgentWork implements OutboxStore {
 
   /** Records a value once; a second value for the same key is refused (the first is what counts). */
   recordEffect(jobId: string, key: string, value: unknown): void {
-    this.assertOpen();
+    this.writing();
     if (value === undefined) throw new TypeError(`effect ${key}: undefined is not recordable (use null)`);
     this.insert(jobId, 'effect', key, JSON.stringify(value));
   }
@@ -335,19 +355,19 @@ export class AgentWork implements OutboxStore {
   }
 
   recordOutbox(jobId: string, key: string, event: NostrEvent): void {
-    this.assertOpen();
+    this.writing();
     this.insert(jobId, 'outbox', key, JSON.stringify(event));
   }
 
   markPublished(jobId: string, key: string): void {
-    this.assertOpen();
+    this.writing();
     this.sql(
       "UPDATE records SET published = 1 WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
     ).run(this.agent, jobId, key);
   }
 
   markRefused(jobId: string, key: string, reason: string): void {
-    this.assertOpen();
+    this.writing();
     this.sql(
       "UPDATE records SET published = 2, refused = ? WHERE agent = ? AND job_id = ? AND type = 'outbox' AND key = ? AND published = 0",
     ).run(reason, this.agent, jobId, key);
@@ -362,7 +382,7 @@ export class AgentWork implements OutboxStore {
   }
 
   note(jobId: string, text: string): void {
-    this.assertOpen();
+    this.writing();
     this.sql("INSERT INTO records (agent, job_id, type, key, data, at) VALUES (?, ?, 'note', '', ?, ?)").run(
       this.agent,
       jobId,
