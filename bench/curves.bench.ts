@@ -13,7 +13,7 @@
  *
  * Env: BENCH_CURVES_PARTS (ingest,query,dvm,paid,federation), BENCH_CURVES_FEDERATION (instances, 1,2,3), BENCH_CURVES_CLIENTS, BENCH_CURVES_INGEST_EVENTS,
  * BENCH_CURVES_SIZES, BENCH_CURVES_MAX_EVENTS (caps the sizes), BENCH_CURVES_QUERIES, BENCH_CURVES_CUSTOMERS,
- * BENCH_CURVES_JOBS (jobs per point, at least one per customer), BENCH_CHARTS_DIR (default docs/charts, or
+ * BENCH_CURVES_PAID_CUSTOMERS (the paid curve's, default the same), BENCH_CURVES_JOBS (jobs per point, at least one per customer), BENCH_CHARTS_DIR (default docs/charts, or
  * tmp/charts with BENCH_QUICK).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -58,7 +58,9 @@ interface JobPoint {
 async function jobCurve(o: CurvesOptions, work: string, paid: boolean): Promise<JobPoint[]> {
   const out: JobPoint[] = [];
   const target = Number(env.BENCH_CURVES_JOBS ?? (o.quick ? 20 : paid ? 100 : 200));
-  for (const customers of list('BENCH_CURVES_CUSTOMERS', o.quick ? [1, 10, 50] : [1, 10, 100, 1000])) {
+  const fallback = o.quick ? [1, 10, 50] : [1, 10, 100, 1000];
+  const loads = list('BENCH_CURVES_CUSTOMERS', fallback);
+  for (const customers of paid ? list('BENCH_CURVES_PAID_CUSTOMERS', loads) : loads) {
     const dir = await mkdtemp(join(work, paid ? 'paid-' : 'dvm-'));
     const inst = await InstanceProcess.start({ mode: paid ? 'paid' : 'dvm', dir });
     try {
