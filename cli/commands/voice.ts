@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
 import { voiceEngines } from '../../voice/engines.ts';
 import { VoiceEngineError, VoiceEngineMissingError, VoiceInputError } from '../../voice/errors.ts';
-import { FliteTts } from '../../voice/flite-tts.ts';
-import { PocketsphinxStt } from '../../voice/pocketsphinx-stt.ts';
+import { sttFromConfig, ttsFromConfig, type VoiceConfig } from '../../voice/from-config.ts';
+import type { Stt } from '../../voice/stt.ts';
+import type { Tts } from '../../voice/tts.ts';
 import { DEFAULT_MAX_SECONDS, durationSeconds, parseWav } from '../../voice/wav.ts';
 import { describeEngine } from '../../voice/wyoming/info.ts';
 import { WyomingServer } from '../../voice/wyoming/server.ts';
@@ -39,8 +40,9 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
     .command('engines')
     .description('list the voice engines: which are installed, what is missing and how to install it')
     .option('--json', 'print the engines as JSON')
-    .action((opts: { json?: boolean }) => {
-      const engines = voiceEngines();
+    .action(async (opts: { json?: boolean }) => {
+      const ctx = await makeContext(io, program.opts());
+      const engines = voiceEngines(ctx.config.voice);
       const ok = engines.filter((e) => e.role !== 'tool').every((e) => e.installed);
       if (opts.json) printJson(io.stdout, { ok, engines });
       else
@@ -60,13 +62,16 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
 
   voice
     .command('transcribe <file>')
-    .description('transcribe a WAV file (16-bit PCM mono, 16 kHz) with pocketsphinx')
+    .description(
+      'transcribe a WAV file (16-bit PCM mono, 16 kHz) with the configured engine (pocketsphinx by default)',
+    )
     .option('--max-seconds <n>', `refuse longer audio (default ${DEFAULT_MAX_SECONDS})`)
     .option('--json', 'print {file, seconds, engine, text, words, ms} as JSON')
     .action(async (file: string, opts: { json?: boolean; maxSeconds?: string }) => {
       const maxSeconds = opts.maxSeconds === undefined ? DEFAULT_MAX_SECONDS : Number(opts.maxSeconds);
       if (!Number.isFinite(maxSeconds) || maxSeconds <= 0)
         throw new CliError(`--max-seconds must be a positive number, got ${opts.maxSeconds}`, 2);
+      const ctx = await makeContext(io, program.opts());
       const path = resolve(io.cwd, file);
       let bytes: Uint8Array;
       try {
@@ -80,10 +85,10 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
       } catch (err) {
         explained(err, file);
       }
-      let r: Awaited<ReturnType<PocketsphinxStt['transcribe']>>;
+      let r: Awaited<ReturnType<Stt['transcribe']>>;
       let engine: string;
       try {
-        const stt = new PocketsphinxStt({ maxSeconds });
+        const stt = await sttFromConfig(ctx.config.voice, { maxSeconds });
         engine = stt.name;
         r = await stt.transcribe(bytes, { signal: stopSignal(io) });
       } catch (err) {
@@ -103,16 +108,19 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
 
   voice
     .command('say <text>')
-    .description('speak text into a WAV file (16 kHz mono) with flite')
+    .description('speak text into a WAV file (16 kHz mono) with the configured engine (flite by default)')
     .requiredOption('-o, --out <file>', 'the WAV file to write')
-    .option('--voice <name>', "flite's voice: slt (default), rms, awb, kal16, kal")
+    .option('--voice <name>', "flite's voice: slt (default: voice.voice), rms, awb, kal16, kal")
     .option('--json', 'print {file, seconds, bytes, engine, ms} as JSON')
     .action(async (text: string, opts: { out: string; voice?: string; json?: boolean }) => {
+      const ctx = await makeContext(io, program.opts());
+      if (opts.voice && ctx.config.voice.tts !== 'flite')
+        throw new CliError(`--voice chooses a flite voice; voice.tts is ${ctx.config.voice.tts}`, 2);
       const started = performance.now();
       let wav: Uint8Array;
       let engine: string;
       try {
-        const tts = new FliteTts(opts.voice ? { voice: opts.voice } : {});
+        const tts = await ttsFromConfig({ ...ctx.config.voice, voice: opts.voice ?? ctx.config.voice.voice });
         engine = tts.name;
         wav = await tts.synthesize(text, { signal: stopSignal(io) });
       } catch (err) {
@@ -143,7 +151,7 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
       if (!Number.isFinite(maxSeconds) || maxSeconds <= 0)
         throw new CliError(`--max-seconds must be a positive number, got ${opts.maxSeconds}`, 2);
       const ctx = await makeContext(io, program.opts());
-      const { engines, off } = await servedEngines(ctx.config.voice.voice, maxSeconds);
+      const { engines, off } = await servedEngines(ctx.config.voice, maxSeconds);
       if (!engines.stt && !engines.tts)
         throw new CliError(`no voice engine to serve: ${off.map((o) => o.reason).join('; ')}`);
       const server = new WyomingServer({
@@ -182,28 +190,40 @@ export function registerVoice(program: Command, io: CliIo, result: { code: numbe
 }
 
 /**
- * The engines `voice serve` offers: pocketsphinx and flite (the configured flite voice). One that is not
- * installed is left off with the reason; the caller refuses to start with neither.
+ * The engines `voice serve` offers: the configured ones (`voice.stt`, `voice.tts`; pocketsphinx dictation and
+ * flite by default). One that is not installed or whose model does not load is left off with the reason; the
+ * caller refuses to start with neither.
  */
 async function servedEngines(
-  fliteVoice: string,
+  voice: VoiceConfig,
   maxSeconds: number,
 ): Promise<{ engines: ServedEngines; off: { role: 'stt' | 'tts'; reason: string }[] }> {
   const engines: ServedEngines = {};
   const off: { role: 'stt' | 'tts'; reason: string }[] = [];
+  const usable = (err: unknown, role: 'stt' | 'tts') => {
+    if (
+      !(
+        err instanceof VoiceEngineMissingError ||
+        err instanceof VoiceEngineError ||
+        err instanceof VoiceInputError
+      )
+    )
+      throw err;
+    off.push({ role, reason: err.message });
+  };
+  let stt: Stt | undefined;
+  let tts: Tts | undefined;
   try {
-    const stt = new PocketsphinxStt({ maxSeconds });
-    engines.stt = { engine: stt, description: await describeEngine(stt.name) };
+    stt = await sttFromConfig(voice, { maxSeconds });
   } catch (err) {
-    if (!(err instanceof VoiceEngineMissingError)) throw err;
-    off.push({ role: 'stt', reason: err.message });
+    usable(err, 'stt');
   }
   try {
-    const tts = new FliteTts({ voice: fliteVoice });
-    engines.tts = { engine: tts, description: await describeEngine(tts.name) };
+    tts = await ttsFromConfig(voice);
   } catch (err) {
-    if (!(err instanceof VoiceEngineMissingError || err instanceof VoiceInputError)) throw err;
-    off.push({ role: 'tts', reason: err.message });
+    usable(err, 'tts');
   }
+  if (stt) engines.stt = { engine: stt, description: await describeEngine(stt.name) };
+  if (tts) engines.tts = { engine: tts, description: await describeEngine(tts.name) };
   return { engines, off };
 }

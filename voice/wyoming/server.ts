@@ -46,7 +46,10 @@ export class WyomingServer {
     this.maxConnections = opts.maxConnections ?? 16;
     // Half-open: a client may finish sending (FIN) and still read its answer.
     this.server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => this.log.error({ err: err.message }, 'wyoming server error'));
+    // An error while starting rejects `listen`; only a later one is logged here.
+    this.server.on('error', (err) => {
+      if (this.server.listening) this.log.error({ err: err.message }, 'wyoming server error');
+    });
   }
 
   /** Listens on `host:port` (port 0 picks a free one); resolves with the address bound. */
