@@ -39,6 +39,7 @@ const NO_LIMITS = {
 
 export async function startOurs(dir: string): Promise<RelayUnderTest> {
   const store = new SqliteEventStore({ path: join(dir, 'timmy.sqlite'), logger: silentLogger });
+  await store.ready();
   const server = new RelayServer({
     store,
     logger: silentLogger,

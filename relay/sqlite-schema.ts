@@ -1,6 +1,6 @@
 /**
  * The SQLite event store's database: connection settings, the versioned schema (`PRAGMA user_version`) and
- * the column values an event is stored under. relay/sqlite-store.ts is the only user.
+ * the column values an event is stored under. Used by relay/sqlite-store.ts and its writer thread (relay/sqlite-writer.ts).
  */
 import Database from 'better-sqlite3';
 import type { Logger } from '../core/logger.ts';

@@ -3,20 +3,13 @@ import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.ts';
 import { systemClock, unixSeconds } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { EventStore, QueryOptions, SaveOutcome } from '../core/event-store.ts';
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
-import { plainEvent } from '../core/nostr.ts';
 import { SqliteCursor } from './sqlite-cursor.ts';
-import {
-  effectiveLimit,
-  type FilterSql,
-  fanOut,
-  filterSql,
-  INDEXED_TAG_NAME,
-  selectSql,
-} from './sqlite-filter-sql.ts';
+import { effectiveLimit, type FilterSql, fanOut, filterSql, selectSql } from './sqlite-filter-sql.ts';
 import {
   compareRows,
   dedupe,
@@ -27,13 +20,9 @@ import {
   ROW_COLUMNS,
   type Row,
 } from './sqlite-rows.ts';
-import {
-  expirationOf,
-  isWellFormed,
-  openEventDatabase,
-  parseCoordinate,
-  replaceableKey,
-} from './sqlite-schema.ts';
+import { openEventDatabase } from './sqlite-schema.ts';
+import { WriteThread } from './sqlite-write-thread.ts';
+import { EventWriter, storedJson } from './sqlite-writes.ts';
 import type { CursorStore, StoredCursor } from './stored-cursor.ts';
 
 export interface SqliteEventStoreOptions {
@@ -44,6 +33,11 @@ export interface SqliteEventStoreOptions {
   clock?: Clock;
   /** Queries slower than this are logged at warn (default 100 ms). */
   slowQueryMs?: number;
+  /**
+   * Save in a writer thread with its own connection (default true; a `:memory:` database always saves on
+   * the caller's thread). `save` resolves after the commit either way.
+   */
+  writerThread?: boolean;
 }
 
 export interface SqliteStoreStats {
@@ -62,20 +56,11 @@ const MAX_UNION_PARAMS = 30_000;
 const STATEMENT_CACHE_SIZE = 256;
 /** Most rows an authors × kinds query reads in one unsorted statement before it is split by author and kind. */
 const WHOLE_READ_CAP = 4096;
-/** Saved events between two `PRAGMA optimize` runs (keeps planner statistics current as the data grows). */
-const OPTIMIZE_EVERY = 20_000;
 
-const MALFORMED: SaveOutcome = Object.freeze({ status: 'rejected', reason: 'invalid: malformed event' });
-const SAVED: SaveOutcome = Object.freeze({ status: 'saved' });
-const DUPLICATE: SaveOutcome = Object.freeze({ status: 'duplicate' });
-const DELETED: SaveOutcome = Object.freeze({ status: 'rejected', reason: 'blocked: deleted by author' });
-const EXPIRED: SaveOutcome = Object.freeze({ status: 'rejected', reason: 'invalid: event is expired' });
-const SUPERSEDED: SaveOutcome = Object.freeze({
-  status: 'rejected',
-  reason: 'duplicate: have a newer version',
-});
-
-/** The relay's `EventStore` on SQLite (better-sqlite3, WAL). Calls run synchronously on the caller's thread. */
+/**
+ * The relay's `EventStore` on SQLite (better-sqlite3, WAL). Queries run synchronously on the caller's
+ * thread; saves go to a writer thread (relay/sqlite-write-thread.ts) and resolve once committed.
+ */
 export class SqliteEventStore implements EventStore, CursorStore {
   private readonly db: Database.Database;
   private readonly log: Logger;
@@ -83,9 +68,10 @@ export class SqliteEventStore implements EventStore, CursorStore {
   private readonly slowQueryMs: number;
   private readonly path: string;
   private readonly cache = new Map<string, Database.Statement>();
-  private readonly s: ReturnType<typeof prepareWrites>;
-  private readonly saveBatch: (events: readonly NostrEvent[], now: number) => SaveOutcome[];
-  private savedSinceOptimize = 0;
+  private readonly s: ReturnType<typeof prepareReads>;
+  /** Writes on this thread: for `:memory:`, with `writerThread: false`, or after the writer thread died. */
+  private readonly writer: EventWriter;
+  private readonly thread: WriteThread | undefined;
   private closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -94,22 +80,26 @@ export class SqliteEventStore implements EventStore, CursorStore {
     this.clock = options.clock ?? systemClock;
     this.slowQueryMs = options.slowQueryMs ?? 100;
     this.db = openEventDatabase(options.path, this.log);
-    this.s = prepareWrites(this.db);
-    this.saveBatch = this.db.transaction((events: readonly NostrEvent[], now: number) =>
-      events.map((e) => this.saveOne(e, now)),
-    ).immediate;
+    this.s = prepareReads(this.db);
+    this.writer = new EventWriter(this.db);
+    const onDisk = options.path !== ':memory:' && options.path !== '';
+    this.thread =
+      onDisk && (options.writerThread ?? true) ? new WriteThread(options.path, this.log) : undefined;
+    void this.thread?.ready();
+  }
+
+  /** Resolves once the writer thread (if any) has its connection open, so the first save does not wait for it. */
+  ready(): Promise<void> {
+    return this.thread?.ready() ?? Promise.resolve();
   }
 
   async save(events: readonly NostrEvent[]): Promise<SaveOutcome[]> {
     this.assertOpen();
     if (events.length === 0) return [];
-    const outcomes = this.saveBatch(events, unixSeconds(this.clock));
-    this.savedSinceOptimize += events.length;
-    if (this.savedSinceOptimize >= OPTIMIZE_EVERY) {
-      this.savedSinceOptimize = 0;
-      this.db.pragma('optimize');
-    }
-    return outcomes;
+    const raws = events.map(storedJson);
+    const now = unixSeconds(this.clock);
+    if (this.thread && !this.thread.failed) return this.thread.save(raws, now);
+    return this.writer.save(events, raws, now);
   }
 
   async query(filters: readonly Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
@@ -168,7 +158,10 @@ export class SqliteEventStore implements EventStore, CursorStore {
 
   async purgeExpired(nowSeconds: number): Promise<number> {
     this.assertOpen();
-    const n = this.s.purgeExpired.run(nowSeconds).changes;
+    const n =
+      this.thread && !this.thread.failed
+        ? await this.thread.purge(nowSeconds)
+        : this.writer.purgeExpired(nowSeconds);
     if (n > 0) this.log.debug({ purged: n }, 'purged expired events');
     return n;
   }
@@ -193,70 +186,13 @@ export class SqliteEventStore implements EventStore, CursorStore {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.thread?.close().catch((err: unknown) => {
+        this.log.warn({ err: errorMessage(err) }, 'closing the writer thread failed');
+      });
       this.db.pragma('optimize');
     } finally {
       this.cache.clear();
       this.db.close();
-    }
-  }
-
-  private saveOne(e: NostrEvent, now: number): SaveOutcome {
-    // Verified events are well-formed, but one that is not must not fail the whole batch's transaction.
-    if (!isWellFormed(e)) return MALFORMED;
-    const s = this.s;
-    if (s.hasId.get(e.id) !== undefined) return DUPLICATE;
-    if (e.kind !== 5 && s.isDeletedId.get(e.id, e.pubkey) !== undefined) return DELETED;
-    const expiration = expirationOf(e);
-    if (expiration !== undefined && expiration <= now) return EXPIRED;
-    const d = replaceableKey(e);
-    if (d !== undefined) {
-      const until = s.deletedUntil.get(e.pubkey, e.kind, d) as number | undefined;
-      if (until !== undefined && e.created_at <= until) return DELETED;
-      const current = s.atAddress.all(e.pubkey, e.kind, d) as {
-        seq: number;
-        id: string;
-        created_at: number;
-      }[];
-      for (const c of current) {
-        // NIP-01: the newest wins; on equal created_at, the lowest id.
-        if (c.created_at > e.created_at || (c.created_at === e.created_at && c.id < e.id)) return SUPERSEDED;
-      }
-      for (const c of current) s.deleteSeq.run(c.seq);
-    }
-    const seq = s.insertEvent.run(
-      e.id,
-      e.pubkey,
-      e.kind,
-      e.created_at,
-      d ?? null,
-      expiration ?? null,
-      JSON.stringify(plainEvent(e)),
-    ).lastInsertRowid;
-    for (const t of e.tags) {
-      const name = t[0];
-      const value = t[1];
-      if (name !== undefined && typeof value === 'string' && INDEXED_TAG_NAME.test(name)) {
-        s.insertTag.run(name, value, e.created_at, seq);
-      }
-    }
-    if (e.kind === 5) this.applyDeletion(e);
-    return SAVED;
-  }
-
-  /** NIP-09, for a kind 5 being saved: only the author's own events go, and never another kind 5. */
-  private applyDeletion(del: NostrEvent): void {
-    for (const t of del.tags) {
-      const value = t[1];
-      if (typeof value !== 'string') continue;
-      if (t[0] === 'e') {
-        this.s.deleteById.run(value, del.pubkey);
-        this.s.addDeletedId.run(value, del.pubkey);
-      } else if (t[0] === 'a') {
-        const c = parseCoordinate(value);
-        if (!c || c.pubkey !== del.pubkey) continue;
-        this.s.deleteAtAddress.run(c.pubkey, c.kind, c.d, del.created_at);
-        this.s.addDeletedCoord.run(c.pubkey, c.kind, c.d, del.created_at);
-      }
     }
   }
 
@@ -368,33 +304,8 @@ export class SqliteEventStore implements EventStore, CursorStore {
   }
 }
 
-function prepareWrites(db: Database.Database) {
+function prepareReads(db: Database.Database) {
   return {
-    hasId: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
-    isDeletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
-    deletedUntil: db
-      .prepare('SELECT deleted_until FROM deleted_coords WHERE pubkey = ? AND kind = ? AND d_tag = ?')
-      .pluck(),
-    atAddress: db.prepare(
-      'SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ?',
-    ),
-    deleteSeq: db.prepare('DELETE FROM events WHERE seq = ?'),
-    insertEvent: db.prepare(
-      'INSERT INTO events (id, pubkey, kind, created_at, d_tag, expiration, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    insertTag: db.prepare(
-      'INSERT OR IGNORE INTO tags (name, value, created_at, event_seq) VALUES (?, ?, ?, ?)',
-    ),
-    deleteById: db.prepare('DELETE FROM events WHERE id = ? AND pubkey = ? AND kind != 5'),
-    addDeletedId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
-    deleteAtAddress: db.prepare(
-      'DELETE FROM events WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?',
-    ),
-    addDeletedCoord: db.prepare(
-      `INSERT INTO deleted_coords (pubkey, kind, d_tag, deleted_until) VALUES (?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET deleted_until = max(deleted_until, excluded.deleted_until)`,
-    ),
-    purgeExpired: db.prepare('DELETE FROM events WHERE expiration <= ?'),
     rawBySeq: db.prepare(
       'SELECT e.seq, e.id, e.raw FROM events e WHERE e.seq IN (SELECT value FROM json_each(?))',
     ),

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { pushVerifyItem, STATUS_CODES, type VerifyStatus, verifyFlat } from './verify.ts';
 import type { VerifyReply, VerifyRequest } from './verify-worker.ts';
+import { workerSource } from './worker-source.ts';
 
 /** Asynchronous event verification, batched: events arriving within one turn of the event loop go together. */
 export interface Verifier {
@@ -108,7 +109,7 @@ export class VerifyPool implements Verifier {
   }
 
   private startWorker(): void {
-    const worker = new Worker(bootstrapSource(), { eval: true, execArgv: [] });
+    const worker = new Worker(workerSource('verify-worker'), { eval: true, execArgv: [] });
     const slot: Slot = { worker, batches: new Map() };
     this.slots.push(slot);
     worker.on('message', (reply: VerifyReply) => {
@@ -151,16 +152,4 @@ function settle(batch: Batch, codes: Uint8Array): void {
   for (let i = 0; i < batch.resolvers.length; i++) {
     batch.resolvers[i]?.(STATUS_CODES[codes[i] ?? 2] ?? 'bad-sig');
   }
-}
-
-/**
- * Source of the worker's entry. Workers do not inherit the TypeScript loader (tsx) of the main thread, so
- * when running from .ts sources the worker registers tsx itself before importing its module.
- */
-function bootstrapSource(): string {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const entry = new URL(`./verify-worker${ext}`, import.meta.url).href;
-  if (ext === '.js') return `import(${JSON.stringify(entry)});`;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
 }
