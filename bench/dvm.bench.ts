@@ -208,8 +208,8 @@ export interface DvmBenchOptions {
   /** Concurrent customers to run (default [1, 100]). */
   customers?: readonly number[];
   /**
-   * The desk's database and the work log fsync every commit on the event loop (synchronous=FULL), as before
-   * docs/decisions/0014: the before of that lever, measured in the same run.
+   * The desk's database and the work log with synchronous=FULL (each turn's group commit fsynced on the
+   * event loop), for profiling the cost of the fsync against docs/decisions/0014's NORMAL + group fsync.
    */
   fsyncEachCommit?: boolean;
 }
@@ -326,20 +326,11 @@ function table(headers: string[], rows: string[][]): string {
 export async function benchDvm(options: DvmBenchOptions): Promise<string> {
   const loadBefore = loadavg()[0] ?? 0;
   const results = await measureDvm(options);
-  // The before of decision 0014 (every commit fsynced), its own bare baseline beside it.
-  options.log('  the same with every commit of the job and work logs fsynced (before decision 0014)');
-  const fsynced = await measureDvm({ ...options, fsyncEachCommit: true });
   const rows: string[][] = [];
-  for (const [label, set] of [
-    ['', results],
-    [', every commit fsynced', fsynced],
-  ] as const) {
-    for (const customers of [1, 100]) {
-      const dvm = set.find((r) => r.mode === 'dvm' && r.customers === customers);
-      const bare = set.find((r) => r.mode === 'bare' && r.customers === customers);
-      if (!dvm || !bare) continue;
-      rows.push(...rowsOf(customers, dvm, bare, label));
-    }
+  for (const customers of [1, 100]) {
+    const dvm = results.find((r) => r.mode === 'dvm' && r.customers === customers);
+    const bare = results.find((r) => r.mode === 'bare' && r.customers === customers);
+    if (dvm && bare) rows.push(...rowsOf(customers, dvm, bare, ''));
   }
   return render(rows, results, loadBefore);
 }
