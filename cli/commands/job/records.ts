@@ -12,7 +12,8 @@ import { CliError } from '../../io.ts';
 export function openLog(dataDir: string, readonly: boolean): JobLog | undefined {
   const path = dataFile(dataDir, 'jobs');
   if (!existsSync(path)) return undefined;
-  return JobLog.open({ path, readonly });
+  // A short-lived writer (approve, reject): each append commits before it returns (decision 0014).
+  return JobLog.open({ path, readonly, groupCommit: false });
 }
 
 export function requireLog(dataDir: string, readonly: boolean): JobLog {
