@@ -120,11 +120,14 @@ describe('WorkLog', () => {
     }
   });
 
-  test('a reader opens the file read-only while a writer works; a missing file is an error for it', () => {
+  test('a reader opens the file read-only while a writer works; a missing file is an error for it', async () => {
     const writer = WorkLog.open({ path });
     const reader = WorkLog.open({ path, readonly: true });
     try {
       writer.forAgent(A).recordEffect(JOB, 'seen-by-reader', 1);
+      // Group commit: the write is seen by another connection once its turn committed.
+      assert.deepEqual(reader.forAgent(A).effect(JOB, 'seen-by-reader'), { found: false });
+      await writer.durable();
       assert.deepEqual(reader.forAgent(A).effect(JOB, 'seen-by-reader'), { found: true, value: 1 });
       assert.throws(() => reader.forAgent(A).recordEffect(JOB, 'y', 1), /readonly/i);
       assert.throws(() => WorkLog.open({ path: join(dir, 'none.sqlite'), readonly: true }));

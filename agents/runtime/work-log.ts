@@ -6,8 +6,9 @@
  * nothing with the desk's job log, so an agent can run in another process, or for another instance, and
  * still resume a killed job without a second model call or a second result.
  *
- * Several processes may open one file (SQLite WAL; each write is its own BEGIN IMMEDIATE transaction); a
- * lease per agent (`claim`) keeps two live processes from running the same agent.
+ * Several processes may open one file (SQLite WAL; the writes of an event-loop turn share one BEGIN IMMEDIATE
+ * transaction, committed at the turn's end: core/group-commit.ts, docs/decisions/0014); a lease per agent
+ * (`claim`, committed at once) keeps two live processes from running the same agent.
  *
  * An agent that also works for a peer's desk (docs/federation.md) keeps that work in a part of its own
  * (`forAway`, keyed `<agent>@<desk>`): its assignments, records, outbox and lease never mix with its home
