@@ -16,6 +16,15 @@ import type { Tts } from './tts.ts';
 import type { SpeechSegment, Vad, VadStream } from './vad.ts';
 import { encodeWav, VOICE_SAMPLE_RATE } from './wav.ts';
 
+/**
+ * Audio kept on each side of a VAD segment when it is transcribed: detectors start a segment a little after
+ * the first sound, and a clipped first phoneme was misheard (once, "now are things" for "how are things").
+ * Not more before: with 150-300 ms of silence in front, pocketsphinx heard flite's "How are things?" as
+ * "keller things" (its whole-file transcript does the same).
+ */
+export const SEGMENT_PAD_BEFORE_MS = 100;
+export const SEGMENT_PAD_AFTER_MS = 200;
+
 export type PipelineErrorCode = 'bad-audio' | 'too-long' | 'engine' | 'timmy' | 'aborted';
 
 export type PipelineEvent =
@@ -84,8 +93,8 @@ class Turn implements VoiceTurn {
   /** Transcriptions run one after another, in the order the segments ended. */
   private chain: Promise<void> = Promise.resolve();
   private readonly heard: string[] = [];
-  /** Samples kept for the one transcription at the end when there is no VAD. */
-  private readonly whole: Int16Array[] = [];
+  /** The press's audio so far (at most `maxSeconds`): segments are cut from it with some padding. */
+  private pcm = new Int16Array(VOICE_SAMPLE_RATE * 4);
   private samples = 0;
   private wasSpeaking = false;
   private state: 'open' | 'ending' | 'over' = 'open';
@@ -113,11 +122,14 @@ class Turn implements VoiceTurn {
       this.fail('too-long', `the recording is over ${this.maxSeconds} s; release the button sooner`);
       return;
     }
-    if (!this.vad) {
-      this.whole.push(samples.slice());
-      return;
+    if (this.samples > this.pcm.length) {
+      const grown = new Int16Array(Math.max(this.samples, this.pcm.length * 2));
+      grown.set(this.pcm);
+      this.pcm = grown;
     }
-    for (const segment of this.vad.push(samples)) this.transcribe(segment, true);
+    this.pcm.set(samples, this.samples - samples.length);
+    if (!this.vad) return;
+    for (const segment of this.vad.push(samples)) this.transcribe(this.padded(segment), true);
     if (this.vad.speaking !== this.wasSpeaking) {
       this.wasSpeaking = this.vad.speaking;
       this.emit({ type: 'speech', speaking: this.wasSpeaking });
@@ -130,8 +142,9 @@ class Turn implements VoiceTurn {
     const started = performance.now();
     const signal = this.ac.signal;
     try {
-      if (this.vad) for (const segment of this.vad.flush()) this.transcribe(segment, false);
-      else if (this.samples > 0) this.transcribe(joinSegment(this.whole, this.samples), false);
+      if (this.vad) for (const segment of this.vad.flush()) this.transcribe(this.padded(segment), false);
+      else if (this.samples > 0)
+        this.transcribe(this.padded({ startMs: 0, endMs: Number.POSITIVE_INFINITY }), false);
       await this.chain;
       if (this.isOver()) return;
       const transcript = this.heard.join(' ').replace(/\s+/g, ' ').trim();
@@ -183,8 +196,16 @@ class Turn implements VoiceTurn {
     this.onEvent(e);
   }
 
-  private transcribe(segment: SpeechSegment, partial: boolean): void {
-    const wav = encodeWav({ sampleRate: VOICE_SAMPLE_RATE, samples: segment.samples });
+  /** The segment's stretch of the press, with SEGMENT_PAD_*_MS of audio around it where there is some. */
+  private padded(segment: Pick<SpeechSegment, 'startMs' | 'endMs'>): Int16Array {
+    const at = (ms: number) => Math.round((ms * VOICE_SAMPLE_RATE) / 1000);
+    const from = Math.max(0, at(segment.startMs - SEGMENT_PAD_BEFORE_MS));
+    const to = Math.min(this.samples, at(segment.endMs + SEGMENT_PAD_AFTER_MS));
+    return this.pcm.slice(from, Math.max(from, to));
+  }
+
+  private transcribe(samples: Int16Array, partial: boolean): void {
+    const wav = encodeWav({ sampleRate: VOICE_SAMPLE_RATE, samples });
     this.chain = this.chain.then(async () => {
       if (this.isOver()) return;
       try {
@@ -267,16 +288,6 @@ function abortReason(message: string): Error {
   const e = new Error(message);
   e.name = 'AbortError';
   return e;
-}
-
-function joinSegment(chunks: Int16Array[], total: number): SpeechSegment {
-  const samples = new Int16Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    samples.set(c, at);
-    at += c.length;
-  }
-  return { startMs: 0, endMs: Math.round((total * 1000) / VOICE_SAMPLE_RATE), samples };
 }
 
 /** PCM bytes as they come off a socket (16-bit little-endian mono) → samples; an odd length is refused. */
