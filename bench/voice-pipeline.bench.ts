@@ -1,7 +1,7 @@
 /**
  * The voice pipeline end to end (BENCH_ONLY=voice-pipeline): "speech in → first audio out" for a spoken
  * status question with the shipped engines (pocketsphinx, flite, the silero VAD when installed). The question
- * is flite's "How are things?" with silence around it, pushed in 100 ms chunks at real time, as a microphone
+ * is flite's "What is the status?" with silence around it, pushed in 100 ms chunks at real time, as a microphone
  * gives it; the clock starts when the press ends (the last chunk and `end`) and stops at the first sentence's
  * WAV. Baseline, same audio, same run: the engines called directly, one after the other — pocketsphinx on the
  * whole recording, then flite on the answer's first sentence. Timmy's answer is a fixed status line (what the
@@ -49,7 +49,7 @@ export async function benchVoicePipeline(options: {
   const runs = options.quick ? 2 : 5;
   options.log(`voice pipeline benchmark: ${runs} spoken status questions, VAD ${vad?.name ?? 'none'}`);
 
-  const speech = parseWav(await tts.synthesize('How are things?')).samples;
+  const speech = parseWav(await tts.synthesize('What is the status?')).samples;
   const lead = tone(0.3).samples;
   const tail = tone(0.6).samples;
   const question = new Int16Array(lead.length + speech.length + tail.length);
@@ -118,7 +118,7 @@ export async function benchVoicePipeline(options: {
   return [
     '### Voice pipeline',
     '',
-    `"How are things?" (${(question.length / VOICE_SAMPLE_RATE).toFixed(1)} s with silences, heard as "${heard}"), ` +
+    `"What is the status?" (${(question.length / VOICE_SAMPLE_RATE).toFixed(1)} s with silences, heard as "${heard}"), ` +
       `${runs} runs, medians; VAD ${vad?.name ?? 'none (the press transcribed whole)'}.`,
     '',
     '| measure | median | ratio to baseline |',

@@ -265,7 +265,7 @@ describe('VoicePipeline with the real engines (flite → pocketsphinx → flite)
     timeout: 120_000,
   }, async () => {
     const tts = new FliteTts();
-    const question = parseWav(await tts.synthesize('How are things?'));
+    const question = parseWav(await tts.synthesize('What is the status?'));
     const timmy = new ScriptedTimmy(() => ({ text: 'Everything is fine. Six agents are alive.' }));
     const events: PipelineEvent[] = [];
     const pipeline = new VoicePipeline({
@@ -282,7 +282,7 @@ describe('VoicePipeline with the real engines (flite → pocketsphinx → flite)
     pushAll(turn, audio([false, 0.5]));
     await turn.end();
     const final = events.find((e) => e.type === 'final');
-    assert.equal(final?.type === 'final' && final.text, 'how are things');
+    assert.equal(final?.type === 'final' && final.text, 'what is the status');
     assert.deepEqual(timmy.asked, ['status']);
     const audios = events.filter((e) => e.type === 'audio');
     assert.equal(audios.length, 2);
