@@ -41,6 +41,7 @@ const usageCells = (u: Usage) => [
   u.stats.elu.toFixed(2),
   mib(u.peakRssMiB),
   mib(u.rssMiB),
+  u.load.toFixed(1),
 ];
 const USAGE_HEADERS = ['instance cores', 'event-loop util.', 'peak RSS MiB', 'RSS after MiB', 'load avg'];
 
