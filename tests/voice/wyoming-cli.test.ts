@@ -41,6 +41,7 @@ describe('timmy voice serve --wyoming, through the real binary', { timeout: 240_
       const m = await line(r, /Wyoming server listening on tcp:\/\/127\.0\.0\.1:(\d+)\n/);
       const port = Number(m[1]);
       assert.ok(port > 0);
+      await line(r, /Press Ctrl\+C to stop\.\n/); // the last line printed
       assert.match(r.stdout(), /speech to text: pocketsphinx:en-us; text to speech: flite:slt/);
       assert.match(r.stdout(), /Add integration > Wyoming Protocol, host 127\.0\.0\.1, port \d+/);
       const c = await WyomingClient.connect(port);
