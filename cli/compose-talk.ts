@@ -5,6 +5,7 @@
  * desk's job log and operator, the model router. A job is handed back to the page, which submits it through
  * its chat flow (signed by the person's extension, paid from their wallet).
  */
+import { createRequire } from 'node:module';
 import { decideJob, OperatorError } from '../agents/desk/operator.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -19,7 +20,7 @@ import { VoicePipeline } from '../voice/pipeline.ts';
 import { streamCompletion } from '../voice/pipeline-llm.ts';
 import { jobAction, type Timmy, type TimmyReply } from '../voice/pipeline-timmy.ts';
 import { PocketsphinxStt } from '../voice/pocketsphinx-stt.ts';
-import { SileroVad, sileroMissing } from '../voice/silero-vad.ts';
+import { SileroVad, sileroMissing, sileroModelPath } from '../voice/silero-vad.ts';
 import type { Vad } from '../voice/vad.ts';
 import type { Authorised } from '../web/dashboard-session.ts';
 import type { InstanceView } from '../web/instance-view.ts';
@@ -131,6 +132,15 @@ function spell(id: string): string {
   return id.slice(0, 6).split('').join(' ');
 }
 
+function canResolve(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The talk button's socket: the engines found on this machine, or a socket that says what to install. */
 export function dashboardVoice(options: {
   sources: TimmySources;
@@ -154,19 +164,24 @@ export function dashboardVoice(options: {
     missing.push(...((err as { missing?: string[] }).missing ?? [errorMessage(err)]));
     install.push('flite');
   }
-  let vad: Vad | undefined;
-  if (sileroMissing().length === 0) {
+  // The silero VAD loads sherpa-onnx (~0.5 s here): on the first press, not at every start.
+  let vad: Vad | undefined | null = sileroModelPath() && canResolve('sherpa-onnx-node') ? null : undefined;
+  const vadNow = (): Vad | undefined => {
+    if (vad !== null) return vad;
     try {
-      vad = new SileroVad();
+      vad = sileroMissing().length === 0 ? new SileroVad() : undefined;
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'the silero VAD did not load: presses are transcribed whole');
+      vad = undefined;
     }
-  }
+    if (!vad) delete availability.vad;
+    return vad;
+  };
   const availability: VoiceAvailability = {
     enabled: stt !== undefined && tts !== undefined,
     ...(stt ? { stt: stt.name } : {}),
     ...(tts ? { tts: tts.name } : {}),
-    ...(vad ? { vad: vad.name } : {}),
+    ...(vad === null ? { vad: 'silero-vad:v5' } : {}),
     missing,
     install: install.length > 0 ? `apt-get install ${install.join(' ')}` : '',
     maxSeconds: MAX_SECONDS,
@@ -179,15 +194,17 @@ export function dashboardVoice(options: {
     logger,
     ...(engines
       ? {
-          pipelineFor: (who: Authorised) =>
-            new VoicePipeline({
+          pipelineFor: (who: Authorised) => {
+            const v = vadNow();
+            return new VoicePipeline({
               ...engines,
-              ...(vad ? { vad } : {}),
+              ...(v ? { vad: v } : {}),
               intents,
               timmy: instanceTimmy(options.sources, who),
               logger,
               maxSeconds: MAX_SECONDS,
-            }),
+            });
+          },
         }
       : {}),
   });
