@@ -12,18 +12,11 @@ import type { Intent, IntentParser } from './intents.ts';
 import { SentenceSplitter } from './pipeline-sentences.ts';
 import { answerIntent, type Timmy, type VoiceAction } from './pipeline-timmy.ts';
 import type { Stt } from './stt.ts';
+import { SttStream, SttStreamTooLongError } from './stt-stream.ts';
 import type { Tts } from './tts.ts';
-import type { SpeechSegment, Vad, VadStream } from './vad.ts';
-import { encodeWav, VOICE_SAMPLE_RATE } from './wav.ts';
+import type { Vad } from './vad.ts';
 
-/**
- * Audio kept on each side of a VAD segment when it is transcribed: detectors start a segment a little after
- * the first sound, and a clipped first phoneme was misheard (once, "now are things" for "how are things").
- * Not more before: with 150-300 ms of silence in front, pocketsphinx heard flite's "How are things?" as
- * "keller things" (its whole-file transcript does the same).
- */
-export const SEGMENT_PAD_BEFORE_MS = 100;
-export const SEGMENT_PAD_AFTER_MS = 200;
+export { SEGMENT_PAD_AFTER_MS, SEGMENT_PAD_BEFORE_MS } from './stt-stream.ts';
 
 export type PipelineErrorCode = 'bad-audio' | 'too-long' | 'engine' | 'timmy' | 'aborted';
 
@@ -88,51 +81,43 @@ export class VoicePipeline {
 
 class Turn implements VoiceTurn {
   private readonly ac = new AbortController();
-  private readonly vad: VadStream | undefined;
   private readonly log: Logger;
-  /** Transcriptions run one after another, in the order the segments ended. */
-  private chain: Promise<void> = Promise.resolve();
-  private readonly heard: string[] = [];
-  /** The press's audio so far (at most `maxSeconds`): segments are cut from it with some padding. */
-  private pcm = new Int16Array(VOICE_SAMPLE_RATE * 4);
-  private samples = 0;
-  private wasSpeaking = false;
+  /** The press's speech to text: a partial transcript per finished segment, the whole one at `end`. */
+  private readonly heard: SttStream;
   private state: 'open' | 'ending' | 'over' = 'open';
 
   constructor(
     private readonly opts: VoicePipelineOptions,
-    private readonly maxSeconds: number,
+    maxSeconds: number,
     private readonly onEvent: (e: PipelineEvent) => void,
     signal: AbortSignal | undefined,
   ) {
-    this.vad = opts.vad?.stream();
     this.log = opts.logger.child({ component: 'voice-pipeline' });
+    this.heard = new SttStream({
+      stt: opts.stt,
+      ...(opts.vad ? { vad: opts.vad } : {}),
+      maxSeconds,
+      signal: this.ac.signal,
+      onPartial: (text) => {
+        if (this.state === 'open') this.emit({ type: 'partial', text });
+      },
+      onSpeech: (speaking) => this.emit({ type: 'speech', speaking }),
+      onError: (err) => this.failWith(err),
+    });
     signal?.addEventListener('abort', () => this.abort('the caller aborted'), { once: true });
     if (signal?.aborted) this.abort('the caller aborted');
   }
 
   get speaking(): boolean {
-    return this.vad?.speaking ?? false;
+    return this.heard.speaking;
   }
 
   push(samples: Int16Array): void {
     if (this.state !== 'open') return;
-    this.samples += samples.length;
-    if (this.samples > this.maxSeconds * VOICE_SAMPLE_RATE) {
-      this.fail('too-long', `the recording is over ${this.maxSeconds} s; release the button sooner`);
-      return;
-    }
-    if (this.samples > this.pcm.length) {
-      const grown = new Int16Array(Math.max(this.samples, this.pcm.length * 2));
-      grown.set(this.pcm);
-      this.pcm = grown;
-    }
-    this.pcm.set(samples, this.samples - samples.length);
-    if (!this.vad) return;
-    for (const segment of this.vad.push(samples)) this.transcribe(this.padded(segment), true);
-    if (this.vad.speaking !== this.wasSpeaking) {
-      this.wasSpeaking = this.vad.speaking;
-      this.emit({ type: 'speech', speaking: this.wasSpeaking });
+    try {
+      this.heard.push(samples);
+    } catch {
+      // Too long: already reported through onError, which ended the turn.
     }
   }
 
@@ -142,12 +127,8 @@ class Turn implements VoiceTurn {
     const started = performance.now();
     const signal = this.ac.signal;
     try {
-      if (this.vad) for (const segment of this.vad.flush()) this.transcribe(this.padded(segment), false);
-      else if (this.samples > 0)
-        this.transcribe(this.padded({ startMs: 0, endMs: Number.POSITIVE_INFINITY }), false);
-      await this.chain;
+      const transcript = await this.heard.end();
       if (this.isOver()) return;
-      const transcript = this.heard.join(' ').replace(/\s+/g, ' ').trim();
       const sttMs = performance.now() - started;
       this.emit({ type: 'final', text: transcript });
       const intent = await this.opts.intents.parse(transcript, signal);
@@ -196,29 +177,6 @@ class Turn implements VoiceTurn {
     this.onEvent(e);
   }
 
-  /** The segment's stretch of the press, with SEGMENT_PAD_*_MS of audio around it where there is some. */
-  private padded(segment: Pick<SpeechSegment, 'startMs' | 'endMs'>): Int16Array {
-    const at = (ms: number) => Math.round((ms * VOICE_SAMPLE_RATE) / 1000);
-    const from = Math.max(0, at(segment.startMs - SEGMENT_PAD_BEFORE_MS));
-    const to = Math.min(this.samples, at(segment.endMs + SEGMENT_PAD_AFTER_MS));
-    return this.pcm.slice(from, Math.max(from, to));
-  }
-
-  private transcribe(samples: Int16Array, partial: boolean): void {
-    const wav = encodeWav({ sampleRate: VOICE_SAMPLE_RATE, samples });
-    this.chain = this.chain.then(async () => {
-      if (this.isOver()) return;
-      try {
-        const t = await this.opts.stt.transcribe(wav, { signal: this.ac.signal });
-        if (this.isOver()) return;
-        if (t.text.trim() !== '') this.heard.push(t.text.trim());
-        if (partial && this.state === 'open') this.emit({ type: 'partial', text: this.heard.join(' ') });
-      } catch (err) {
-        this.failWith(err);
-      }
-    });
-  }
-
   /** Speaks `text` sentence by sentence; each sentence's audio is sent as soon as it is synthesized. */
   private async speak(
     text: string | AsyncIterable<string>,
@@ -260,6 +218,8 @@ class Turn implements VoiceTurn {
     if (this.isOver()) return;
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof Error && err.name === 'AbortError') this.abort(message);
+    else if (err instanceof SttStreamTooLongError)
+      this.fail('too-long', `${message}; release the button sooner`);
     else if (err instanceof TimmyError) this.fail('timmy', `Timmy could not answer: ${message}`);
     else if (err instanceof VoiceInputError) this.fail('bad-audio', message);
     else {
