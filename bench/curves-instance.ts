@@ -125,6 +125,9 @@ async function main(): Promise<void> {
         elu: elu.utilization,
         lagP50Ms: lag.percentile(50) / 1e6,
         lagP99Ms: lag.percentile(99) / 1e6,
+        memoryMiB: Object.fromEntries(
+          Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)]),
+        ) as InstanceStats['memoryMiB'],
         ...(jobStates ? jobStates() : {}),
         ...(ledgers ? ledgers() : {}),
       };

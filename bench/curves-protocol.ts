@@ -30,6 +30,8 @@ export interface InstanceStats {
   elu: number;
   lagP50Ms: number;
   lagP99Ms: number;
+  /** process.memoryUsage() in MiB: where resident memory goes (the V8 heap, or native: SQLite, buffers). */
+  memoryMiB?: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   /** Jobs per state in the desk's job log (dvm/paid/soak), each count capped at 1,000. */
   jobs?: Record<string, number>;
   /** Jobs not in a terminal state (what a restarted instance would resume). */

@@ -57,6 +57,8 @@ export interface SoakReport {
   auctionRecords: number;
   notes: { published: number; expected: number; received: number };
   rss: { startMiB: number; warmMiB: number; endMiB: number; peakMiB: number; secondHalfGrowthMiB: number };
+  /** The instance's own memory figures at half time and at the end (V8 heap against native memory). */
+  memoryAtHalf?: InstanceStats['memoryMiB'];
   fds: { before: number; firstHalfPeak: number; secondHalfPeak: number; after: number };
   instance: InstanceStats;
   load: { start: number; end: number };
@@ -156,6 +158,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       Math.max(250, Math.min(5000, o.seconds * 20)),
     );
     cleanups.push(() => clearInterval(sampler));
+    let memoryAtHalf: InstanceStats['memoryMiB'];
+    const halfTimer = setTimeout(
+      () => void inst.stats().then((st) => (memoryAtHalf = st.memoryMiB)),
+      (o.seconds * 1000) / 2,
+    );
+    cleanups.push(() => clearTimeout(halfTimer));
 
     // Auction records seen on the relay, and the relay clients' notes.
     const watcher = new RelayClient({ url, logger: silentLogger });
@@ -258,6 +266,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         peakMiB: Math.max(rssStart, ...samples.map((s) => s.rss)),
         secondHalfGrowthMiB: secondHalfGrowth,
       },
+      memoryAtHalf,
       fds: {
         before: fdsBefore,
         firstHalfPeak: Math.max(0, ...first.map((s) => s.fds)),
@@ -293,6 +302,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   }
 }
 
+const mem = (m: InstanceStats['memoryMiB']) => (m ? `${m.heapUsed} / ${m.heapTotal} / ${m.external}` : '?');
+
 /** The soak as a benchmark part: its table, and an error when a check failed. */
 export async function benchSoak(o: { quick: boolean; log: (line: string) => void }): Promise<string> {
   const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? (o.quick ? 30 : 600));
@@ -326,6 +337,10 @@ export async function benchSoak(o: { quick: boolean; log: (line: string) => void
         [
           'RSS MiB',
           `start ${r.rss.startMiB.toFixed(0)}, at half time ${r.rss.warmMiB.toFixed(0)}, peak ${r.rss.peakMiB.toFixed(0)}, end ${r.rss.endMiB.toFixed(0)}; second-half trend ${r.rss.secondHalfGrowthMiB.toFixed(1)} MiB`,
+        ],
+        [
+          'instance memory MiB (V8 heap used / heap total / external) at half time → end',
+          `${mem(r.memoryAtHalf)} → ${mem(r.instance.memoryMiB)}`,
         ],
         [
           'file descriptors',
