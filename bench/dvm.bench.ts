@@ -212,6 +212,8 @@ export interface DvmBenchOptions {
    * event loop), for profiling the cost of the fsync against docs/decisions/0014's NORMAL + group fsync.
    */
   fsyncEachCommit?: boolean;
+  /** The agents verify the events of the instance's own relay again (before docs/security.md's trust of it). */
+  verifyOwnRelay?: boolean;
 }
 
 function summarise(
@@ -256,6 +258,8 @@ export async function measureDvm(o: DvmBenchOptions): Promise<RoundTripResult[]>
       agents: personas([{ name: 'echo', serves: [{ kind: ECHO_KIND, handler: 'echo' }] }]),
       dataDir: join(dir, 'network'),
       dvm: DVM,
+      // As `timmy start`: the relay runs in this process, on loopback, and verified every event on the way in.
+      ownRelay: o.verifyOwnRelay !== true,
     });
     cleanups.push(() => net.stop());
     if (o.fsyncEachCommit) {

@@ -51,6 +51,8 @@ export interface PaymentsOptions {
   keystore: KeyStore;
   /** Where this process reaches the instance's relay. */
   relayUrl: string;
+  /** `relayUrl` is the embedded relay this process runs: its events are not verified again (relay/client.ts). */
+  ownRelay?: boolean;
   /** The relay URL to put in connection strings for others. */
   publicRelayUrl: string;
   logger: Logger;
@@ -72,7 +74,12 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
     if (p.wallet === 'embedded') {
       const serviceKey = await keystore.getOrCreate(KEY_WALLET_SERVICE);
       await keystore.getOrCreate(KEY_WALLET_NODE);
-      const client = new RelayClient({ url: options.relayUrl, logger, authSigner: serviceKey.signer });
+      const client = new RelayClient({
+        url: options.relayUrl,
+        logger,
+        authSigner: serviceKey.signer,
+        ownRelay: options.ownRelay === true,
+      });
       closers.push(() => client.close());
       service = await EmbeddedWalletService.open({
         relay: client,

@@ -287,7 +287,10 @@ export async function startInstance(
   const publisher = new ProfilePublisher({ logger });
   try {
     for (const agent of agents) {
-      clients.push(new RelayClient({ url: relay.url, logger, authSigner: agent.signer }));
+      // The embedded relay verified every event on the way in; its own clients on loopback need not again.
+      clients.push(
+        new RelayClient({ url: relay.url, logger, authSigner: agent.signer, ownRelay: relay.embedded }),
+      );
     }
     const published = await publisher.publishAll(
       agents.map((a, i) => ({ name: a.persona.name, event: a.profile, via: clients[i] as RelayClient })),
@@ -300,6 +303,7 @@ export async function startInstance(
         treasury: desk.treasury,
         keystore,
         relayUrl: relay.url,
+        ownRelay: relay.embedded,
         publicRelayUrl: relay.publicUrl,
         logger,
       });

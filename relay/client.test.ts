@@ -6,7 +6,7 @@ import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { LocalSigner } from '../identity/signer.ts';
 import { startTestRelay } from '../testkit/relay.ts';
-import { RelayClient } from './client.ts';
+import { isLoopbackRelayUrl, RelayClient } from './client.ts';
 
 const note = (sk: Uint8Array, content: string): NostrEvent =>
   finalizeEvent({ kind: 1, created_at: Math.floor(Date.now() / 1000), tags: [], content }, sk);
@@ -105,4 +105,51 @@ test('a burst of queries waits its turn instead of exceeding the relay’s subsc
     unbounded.close();
     await relay.close();
   }
+});
+
+test('ownRelay: events from the own relay on loopback are not verified again; any other relay’s always are', async () => {
+  // A relay that answers every REQ with one event whose signature is wrong, then EOSE: only a client that
+  // skips verification passes it on.
+  const { WebSocketServer } = await import('ws');
+  const forged = { ...note(generateSecretKey(), 'forged'), sig: 'ab'.repeat(64) };
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (ws) =>
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw)) as unknown[];
+      if (msg[0] !== 'REQ') return;
+      ws.send(JSON.stringify(['EVENT', msg[1], forged]));
+      ws.send(JSON.stringify(['EOSE', msg[1]]));
+    }),
+  );
+  await new Promise((r) => wss.once('listening', r));
+  const url = `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}`;
+  const verifying = new RelayClient({ url, logger: silentLogger });
+  const own = new RelayClient({ url, logger: silentLogger, ownRelay: true });
+  try {
+    assert.deepEqual(await verifying.query([{ kinds: [1] }]), [], 'a bad signature is dropped');
+    assert.deepEqual(
+      (await own.query([{ kinds: [1] }])).map((e) => e.content),
+      ['forged'],
+      'the own relay is trusted (it verified on ingest)',
+    );
+  } finally {
+    verifying.close();
+    own.close();
+    await new Promise((r) => wss.close(r));
+  }
+  // Never for a relay across a network, even when asked: a warning, and verification stays on.
+  const warnings: string[] = [];
+  const logger = {
+    ...silentLogger,
+    child: () => logger,
+    warn: (_: unknown, msg: string) => warnings.push(msg),
+  } as unknown as typeof silentLogger;
+  new RelayClient({ url: 'wss://relay.example.com', logger, ownRelay: true }).close();
+  assert.equal(warnings.length, 1);
+  assert.ok(isLoopbackRelayUrl('ws://127.0.0.1:7777'));
+  assert.ok(isLoopbackRelayUrl('ws://localhost:7777'));
+  assert.ok(isLoopbackRelayUrl('ws://[::1]:7777'));
+  assert.ok(!isLoopbackRelayUrl('ws://127.0.0.1.example.com'));
+  assert.ok(!isLoopbackRelayUrl('ws://10.0.0.1:7777'));
+  assert.ok(!isLoopbackRelayUrl('not a url'));
 });

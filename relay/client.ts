@@ -33,6 +33,24 @@ export interface RelayClientOptions {
    * must queue rather than have its REQs refused. Default 8, which leaves room for live subscriptions.
    */
   maxConcurrentQueries?: number;
+  /**
+   * The relay at `url` is this process's own embedded relay, reached on loopback: it verified every event's
+   * signature when it took it in (relay/ingest.ts, in worker threads), so events read from it are not verified
+   * again (docs/security.md "Trusting the instance's own relay"). Ignored, with a warning, for a URL that is not
+   * loopback: a relay across a network is always verified.
+   */
+  ownRelay?: boolean;
+}
+
+/** Whether a relay URL's host is this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackRelayUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**
@@ -52,9 +70,13 @@ export class RelayClient implements Publish, Subscribe {
 
   constructor(private readonly options: RelayClientOptions) {
     this.log = options.logger.child({ relay: options.url });
+    const trusted = options.ownRelay === true && isLoopbackRelayUrl(options.url);
+    if (options.ownRelay && !trusted)
+      this.log.warn({}, 'ownRelay is only for a relay on loopback; events from this one are verified');
     this.relay = new AbstractRelay(options.url, {
-      // bcrypto's native verification (relay/verify.ts), not nostr-tools' pure-JS one: ~15x cheaper.
-      verifyEvent: (e) => verifyEvent(e) === 'ok',
+      // bcrypto's native verification (relay/verify.ts), not nostr-tools' pure-JS one: ~15x cheaper; none for
+      // the instance's own relay on loopback, which verified each event on the way in.
+      verifyEvent: trusted ? () => true : (e) => verifyEvent(e) === 'ok',
       websocketImplementation: QuietWebSocket as unknown as typeof globalThis.WebSocket,
       enableReconnect: true,
     });

@@ -36,6 +36,8 @@ export function personas(
 
 export interface TestNetworkOptions {
   relayUrl: string;
+  /** The relay is one this process runs (on loopback): its events are not verified again, as `timmy start` does. */
+  ownRelay?: boolean;
   agents: ReturnType<typeof personas>;
   /** Fixed keys per agent name (to restart "the same" instance); fresh ones otherwise. */
   keys?: Map<string, LocalSigner>;
@@ -89,7 +91,12 @@ export async function startTestNetwork(o: TestNetworkOptions): Promise<TestNetwo
   const clients: RelayClient[] = [];
   const agents = o.agents.map((persona) => {
     const signer = keys.get(persona.name) as LocalSigner;
-    const client = new RelayClient({ url: o.relayUrl, logger, authSigner: signer });
+    const client = new RelayClient({
+      url: o.relayUrl,
+      logger,
+      authSigner: signer,
+      ownRelay: o.ownRelay === true,
+    });
     clients.push(client);
     const swallow = o.swallow;
     const via: Publish & Subscribe = swallow
