@@ -5,7 +5,7 @@
  */
 import type { SpeechSegment, Vad, VadStream } from './vad.ts';
 import { flushedStream, vadAudio, vadSamples } from './vad-input.ts';
-import { type PcmAudio, VOICE_SAMPLE_RATE } from './wav.ts';
+import { concatSamples, type PcmAudio, tone, VOICE_SAMPLE_RATE } from './wav.ts';
 
 export interface FakeVadOptions {
   /** Mean absolute amplitude above which a frame is speech (default 500 of 32,767). */
@@ -108,4 +108,9 @@ class EnergyStream implements VadStream {
     const ms = (n: number) => Math.round((n * 1000) / VOICE_SAMPLE_RATE);
     return { startMs: ms(open.start), endMs: ms(open.start + samples.length), samples };
   }
+}
+
+/** Audio the fake hears exactly: loud stretches (a 300 Hz tone) and silences, each given in seconds. */
+export function toneBursts(...parts: [loud: boolean, seconds: number][]): Int16Array {
+  return concatSamples(parts.map(([loud, s]) => tone(s, loud ? { hz: 300, amplitude: 8000 } : {}).samples));
 }

@@ -4,14 +4,14 @@ import { silentLogger } from '../core/logger.ts';
 import { VoiceEngineError } from './errors.ts';
 import { FakeStt } from './fake-stt.ts';
 import { FakeTts } from './fake-tts.ts';
-import { FakeVad } from './fake-vad.ts';
+import { FakeVad, toneBursts } from './fake-vad.ts';
 import { FliteTts } from './flite-tts.ts';
 import { IntentParser } from './intents.ts';
 import { type PipelineEvent, pcmFromBytes, VoicePipeline } from './pipeline.ts';
 import { NOTHING_HEARD, type Timmy, type TimmyReply } from './pipeline-timmy.ts';
 import { PocketsphinxStt, pocketsphinxMissing } from './pocketsphinx-stt.ts';
 import { findExecutable } from './subprocess.ts';
-import { parseWav, tone, VOICE_SAMPLE_RATE } from './wav.ts';
+import { parseWav, VOICE_SAMPLE_RATE } from './wav.ts';
 
 /** A Timmy whose answers the test gives; it records what it was asked. */
 class ScriptedTimmy implements Timmy {
@@ -26,18 +26,6 @@ class ScriptedTimmy implements Timmy {
   approve = (job: string | undefined) => this.answer(`approve ${job ?? ''}`.trim());
   submit = () => this.answer('submit');
   ask = (q: string) => this.answer(`ask ${q}`);
-}
-
-/** Speech-like audio: loud stretches (a tone) and silences, in seconds. */
-function audio(...parts: [loud: boolean, seconds: number][]): Int16Array {
-  const chunks = parts.map(([loud, s]) => tone(s, loud ? { hz: 300, amplitude: 8000 } : {}).samples);
-  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Pushes `samples` in 100 ms chunks, as a microphone would. */
@@ -69,7 +57,7 @@ describe('VoicePipeline with fake engines', () => {
     const stt = new FakeStt().queue('how are', 'things');
     const timmy = new ScriptedTimmy(() => ({ text: 'All good. Three agents are alive.' }));
     const { events, turn, types, tts } = setup({ stt, timmy });
-    pushAll(turn, audio([false, 0.3], [true, 0.6], [false, 0.5], [true, 0.6], [false, 0.1]));
+    pushAll(turn, toneBursts([false, 0.3], [true, 0.6], [false, 0.5], [true, 0.6], [false, 0.1]));
     // The first segment ended (300 ms of silence): its words arrive while the person still holds the button.
     await until(() => events.some((e) => e.type === 'partial'));
     assert.deepEqual(
@@ -126,7 +114,7 @@ describe('VoicePipeline with fake engines', () => {
     }
     const timmy = new ScriptedTimmy(() => ({ text: streamed() }));
     const { events, turn } = setup({ stt: new FakeStt().queue('why is the sky blue'), timmy });
-    pushAll(turn, audio([true, 0.5], [false, 0.1]));
+    pushAll(turn, toneBursts([true, 0.5], [false, 0.1]));
     const ended = turn.end();
     await until(() => events.some((e) => e.type === 'audio'));
     assert.equal(events.filter((e) => e.type === 'sentence').length, 1, 'only the first sentence exists yet');
@@ -140,7 +128,7 @@ describe('VoicePipeline with fake engines', () => {
   test('without a VAD the press is one segment: no partials, one transcription at the end', async () => {
     const stt = new FakeStt().queue('balance');
     const { turn, types } = setup({ stt, vad: false });
-    pushAll(turn, audio([true, 0.5], [false, 0.5], [true, 0.5]));
+    pushAll(turn, toneBursts([true, 0.5], [false, 0.5], [true, 0.5]));
     await turn.end();
     assert.equal(stt.calls.length, 1);
     assert.equal(stt.calls[0]?.seconds, 1.5);
@@ -150,7 +138,7 @@ describe('VoicePipeline with fake engines', () => {
   test('nothing heard is answered, not sent to Timmy', async () => {
     const timmy = new ScriptedTimmy(() => ({ text: 'unused' }));
     const { turn, events, tts } = setup({ timmy });
-    pushAll(turn, audio([false, 1]));
+    pushAll(turn, toneBursts([false, 1]));
     await turn.end();
     assert.deepEqual(timmy.asked, []);
     assert.deepEqual(
@@ -163,7 +151,7 @@ describe('VoicePipeline with fake engines', () => {
   test('abort while transcribing stops the engines: one aborted error, nothing after it', async () => {
     const stt = new FakeStt().queue({ text: 'status', delayMs: 60_000 });
     const { turn, events, tts } = setup({ stt });
-    pushAll(turn, audio([true, 0.5]));
+    pushAll(turn, toneBursts([true, 0.5]));
     const ended = turn.end();
     await until(() => stt.calls.length === 1);
     turn.abort('the person let go');
@@ -171,7 +159,7 @@ describe('VoicePipeline with fake engines', () => {
     assert.deepEqual(events.at(-1), { type: 'error', code: 'aborted', message: 'the person let go' });
     assert.equal(events.filter((e) => e.type === 'error').length, 1);
     assert.equal(tts.calls.length, 0);
-    turn.push(audio([true, 0.5]));
+    turn.push(toneBursts([true, 0.5]));
     await turn.end();
     assert.equal(
       events.filter((e) => e.type === 'error').length,
@@ -192,7 +180,7 @@ describe('VoicePipeline with fake engines', () => {
       logger: silentLogger,
     });
     const turn = pipeline.turn((e) => events.push(e), ac.signal);
-    turn.push(audio([true, 0.3]));
+    turn.push(toneBursts([true, 0.3]));
     const ended = turn.end();
     await until(() => stt.calls.length === 1);
     ac.abort();
@@ -202,14 +190,14 @@ describe('VoicePipeline with fake engines', () => {
 
   test('bad audio: a segment the STT refuses, and a press over the limit', async () => {
     const refused = setup({ stt: new FakeStt({ maxSeconds: 0.5 }), vad: false });
-    pushAll(refused.turn, audio([true, 1]));
+    pushAll(refused.turn, toneBursts([true, 1]));
     await refused.turn.end();
     const e = refused.events.at(-1);
     assert.equal(e?.type === 'error' && e.code, 'bad-audio');
     assert.match(e?.type === 'error' ? e.message : '', /longer than|too long|at most/i);
 
     const long = setup({ maxSeconds: 1 });
-    pushAll(long.turn, audio([true, 2]));
+    pushAll(long.turn, toneBursts([true, 2]));
     await long.turn.end();
     assert.deepEqual(
       long.events.filter((x) => x.type === 'error'),
@@ -220,7 +208,7 @@ describe('VoicePipeline with fake engines', () => {
 
   test('an engine failing (STT or TTS) fails the turn with its message', async () => {
     const stt = setup({ stt: new FakeStt().queue(new VoiceEngineError('pocketsphinx', 'exited 1')) });
-    pushAll(stt.turn, audio([true, 0.5]));
+    pushAll(stt.turn, toneBursts([true, 0.5]));
     await stt.turn.end();
     assert.deepEqual(stt.events.at(-1), { type: 'error', code: 'engine', message: 'pocketsphinx: exited 1' });
 
@@ -229,7 +217,7 @@ describe('VoicePipeline with fake engines', () => {
       tts: new FakeTts().queue({}, new VoiceEngineError('flite', 'crashed')),
       timmy: new ScriptedTimmy(() => ({ text: 'One. Two. Three.' })),
     });
-    pushAll(tts.turn, audio([true, 0.5]));
+    pushAll(tts.turn, toneBursts([true, 0.5]));
     await tts.turn.end();
     assert.deepEqual(
       tts.types().filter((t) => t !== 'speech' && t !== 'sentence'),
@@ -242,7 +230,7 @@ describe('VoicePipeline with fake engines', () => {
   test('Timmy failing is its own error code', async () => {
     const timmy = new ScriptedTimmy(() => Promise.reject(new Error('the desk is closed')));
     const { turn, events } = setup({ stt: new FakeStt().queue('status'), timmy });
-    pushAll(turn, audio([true, 0.5]));
+    pushAll(turn, toneBursts([true, 0.5]));
     await turn.end();
     assert.deepEqual(events.at(-1), {
       type: 'error',
@@ -277,9 +265,9 @@ describe('VoicePipeline with the real engines (flite → pocketsphinx → flite)
       logger: silentLogger,
     });
     const turn = pipeline.turn((e) => events.push(e));
-    pushAll(turn, audio([false, 0.3]));
+    pushAll(turn, toneBursts([false, 0.3]));
     pushAll(turn, question.samples);
-    pushAll(turn, audio([false, 0.5]));
+    pushAll(turn, toneBursts([false, 0.5]));
     await turn.end();
     const final = events.find((e) => e.type === 'final');
     assert.equal(final?.type === 'final' && final.text, 'what is the status');

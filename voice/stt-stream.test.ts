@@ -2,26 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { VoiceEngineError } from './errors.ts';
 import { FakeStt } from './fake-stt.ts';
-import { FakeVad } from './fake-vad.ts';
+import { FakeVad, toneBursts } from './fake-vad.ts';
 import {
   SEGMENT_PAD_AFTER_MS,
   SEGMENT_PAD_BEFORE_MS,
   SttStream,
   SttStreamTooLongError,
 } from './stt-stream.ts';
-import { tone, VOICE_SAMPLE_RATE } from './wav.ts';
-
-/** Loud stretches (a tone) and silences, in seconds. */
-function audio(...parts: [loud: boolean, seconds: number][]): Int16Array {
-  const chunks = parts.map(([loud, s]) => tone(s, loud ? { hz: 300, amplitude: 8000 } : {}).samples);
-  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+import { VOICE_SAMPLE_RATE } from './wav.ts';
 
 /** Resolves once `cond` holds (checked every turn of the event loop), or rejects after 30 s. */
 function until(cond: () => boolean): Promise<void> {
@@ -52,7 +40,7 @@ test('each finished segment is transcribed at once, in order, as a growing parti
     onPartial: (t) => partials.push(t),
     onSpeech: (b) => speech.push(b),
   });
-  pushAll(s, audio([false, 0.3], [true, 0.8], [false, 0.6], [true, 0.5], [false, 0.6], [true, 0.4]));
+  pushAll(s, toneBursts([false, 0.3], [true, 0.8], [false, 0.6], [true, 0.5], [false, 0.6], [true, 0.4]));
   assert.equal(s.speaking, true, 'the last stretch is still open');
   await until(() => partials.length === 2);
   const text = await s.end();
@@ -75,13 +63,13 @@ test('each finished segment is transcribed at once, in order, as a growing parti
 test('without a VAD the whole stream is one transcription at the end; silence gives an empty transcript', async () => {
   const stt = new FakeStt().queue('hello there');
   const s = new SttStream({ stt, onPartial: () => assert.fail('no partial without a VAD') });
-  pushAll(s, audio([true, 1], [false, 1]));
+  pushAll(s, toneBursts([true, 1], [false, 1]));
   assert.equal(stt.calls.length, 0);
   assert.equal(await s.end(), 'hello there');
   assert.ok(Math.abs((stt.calls[0]?.seconds ?? 0) - 2) < 0.01);
 
   const quiet = new SttStream({ stt: new FakeStt(), vad: new FakeVad() });
-  pushAll(quiet, audio([false, 2]));
+  pushAll(quiet, toneBursts([false, 2]));
   assert.equal(await quiet.end(), '');
   assert.equal(await new SttStream({ stt: new FakeStt() }).end(), '', 'nothing pushed');
 });
@@ -101,7 +89,7 @@ test('an engine failure is reported as it happens, later segments are not transc
   const stt = new FakeStt().queue(new VoiceEngineError('pocketsphinx', 'exited with code 1'), 'never heard');
   const errors: unknown[] = [];
   const s = new SttStream({ stt, vad: new FakeVad(), onError: (e) => errors.push(e) });
-  pushAll(s, audio([true, 0.5], [false, 0.6]));
+  pushAll(s, toneBursts([true, 0.5], [false, 0.6]));
   await new Promise<void>((resolve, reject) => {
     const deadline = Date.now() + 30_000;
     const check = () =>
@@ -112,7 +100,7 @@ test('an engine failure is reported as it happens, later segments are not transc
           : setImmediate(check);
     check();
   });
-  pushAll(s, audio([true, 0.5], [false, 0.6]));
+  pushAll(s, toneBursts([true, 0.5], [false, 0.6]));
   await assert.rejects(s.end(), /exited with code 1/);
   assert.equal(stt.calls.length, 1);
   assert.equal(errors.length, 1);
@@ -122,7 +110,7 @@ test('an abort stops the engine mid-transcription and end rejects with an AbortE
   const ac = new AbortController();
   const stt = new FakeStt().queue({ text: 'slow', delayMs: 60_000 });
   const s = new SttStream({ stt, signal: ac.signal });
-  pushAll(s, audio([true, 1]));
+  pushAll(s, toneBursts([true, 1]));
   const ended = s.end();
   ac.abort();
   await assert.rejects(ended, { name: 'AbortError' });
@@ -130,6 +118,6 @@ test('an abort stops the engine mid-transcription and end rejects with an AbortE
 
 test('bad audio from the engine is a failure like any other (not swallowed)', async () => {
   const s = new SttStream({ stt: new FakeStt({ maxSeconds: 0.5 }) });
-  pushAll(s, audio([true, 1]));
+  pushAll(s, toneBursts([true, 1]));
   await assert.rejects(s.end(), /long/);
 });

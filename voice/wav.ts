@@ -181,3 +181,14 @@ export function tone(
       samples[i] = Math.round(amp * Math.sin((2 * Math.PI * hz * i) / sampleRate));
   return { sampleRate, samples };
 }
+
+/** The samples of `parts` one after the other. */
+export function concatSamples(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -272,3 +272,16 @@ export interface SwarmSnapshot {
     job?: string;
   }[];
 }
+
+/** `GET /api/voice`: whether the talk button works here (web/voice-socket.ts), and what to install if not. */
+export interface VoiceAvailability {
+  enabled: boolean;
+  stt?: string;
+  tts?: string;
+  /** The VAD when one is installed; without it a press is transcribed whole (no partial transcripts). */
+  vad?: string;
+  /** Commands or files not found, and the line that installs them (when not enabled). */
+  missing: string[];
+  install: string;
+  maxSeconds: number;
+}

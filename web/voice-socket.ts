@@ -4,6 +4,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { type PipelineEvent, pcmFromBytes, type VoicePipeline, type VoiceTurn } from '../voice/pipeline.ts';
+import type { VoiceAvailability } from './api-types.ts';
+
+export type { VoiceAvailability } from './api-types.ts';
+
 import type { Authorised, Refusal } from './dashboard-session.ts';
 
 /**
@@ -28,18 +32,6 @@ export const VOICE_CLOSE = {
   busy: 1013,
   slowReader: 1008,
 } as const;
-
-export interface VoiceAvailability {
-  enabled: boolean;
-  stt?: string;
-  tts?: string;
-  /** The VAD when one is installed; without it a press is transcribed whole (no partial transcripts). */
-  vad?: string;
-  /** Commands or files not found, and the line that installs them (when not enabled). */
-  missing: string[];
-  install: string;
-  maxSeconds: number;
-}
 
 export interface VoiceSocketOptions {
   availability: VoiceAvailability;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VoiceInputError } from '../../voice/errors.ts';
 import type { SpeechSegment, Vad } from '../../voice/vad.ts';
-import { type PcmAudio, VOICE_SAMPLE_RATE } from '../../voice/wav.ts';
+import { concatSamples, type PcmAudio, VOICE_SAMPLE_RATE } from '../../voice/wav.ts';
 
 /**
  * The `Vad` contract: one suite, run against every detector (the fake and silero). `speech()` gives two spoken
@@ -35,16 +35,6 @@ function hiss(seconds: number, amplitude = 40): Int16Array {
     s[i] = Math.round(((x / 2147483648) * 2 - 1) * amplitude);
   }
   return s;
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Where the audible part of `clip` lies once placed at sample `offset`, in milliseconds. */
@@ -97,7 +87,7 @@ export function vadContract(name: string, setup: VadContractSetup): void {
       const parts = [silence(1), a.samples, hiss(1.5), b.samples, silence(1)];
       const offsetB = parts[0]!.length + a.samples.length + parts[2]!.length;
       recording = {
-        samples: concat(parts),
+        samples: concatSamples(parts),
         want: [audible(a.samples, parts[0]!.length), audible(b.samples, offsetB)],
       };
       return recording;
@@ -139,7 +129,7 @@ export function vadContract(name: string, setup: VadContractSetup): void {
       const want = audible(a.samples, RATE / 2);
       // Half a second of silence, then the sentence cut right after its last audible sample.
       const cut = Math.round((want.endMs * RATE) / 1000);
-      const samples = concat([silence(0.5), a.samples]).subarray(0, cut);
+      const samples = concatSamples([silence(0.5), a.samples]).subarray(0, cut);
       const stream = vad.stream();
       assert.equal(stream.speaking, false);
       let sawSpeaking = false;

@@ -6,19 +6,10 @@
  * The host's `data-state` and `data-played` (sentences played) show where a press is, for people and tests.
  */
 import { css, html, LitElement } from 'lit';
+import type { VoiceAvailability } from '../api-types.ts';
 import { api } from './api.ts';
 import { pageStyles } from './styles.ts';
 import { TalkClient, type TalkJobAction, type TalkMessage } from './talk-client.ts';
-
-interface VoiceStatus {
-  enabled: boolean;
-  stt?: string;
-  tts?: string;
-  vad?: string;
-  missing: string[];
-  install: string;
-  maxSeconds: number;
-}
 
 type TalkState = 'off' | 'idle' | 'listening' | 'thinking' | 'speaking' | 'error';
 
@@ -34,7 +25,7 @@ export class TimmyTalk extends LitElement {
     played: { state: true },
   };
   declare loggedIn: boolean;
-  declare status: VoiceStatus | undefined;
+  declare status: VoiceAvailability | undefined;
   declare talkState: TalkState;
   declare transcript: string;
   declare final: boolean;
@@ -85,7 +76,7 @@ export class TimmyTalk extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    api.get<VoiceStatus>('/api/voice').then(
+    api.get<VoiceAvailability>('/api/voice').then(
       (s) => {
         this.status = s;
         if (s.enabled) this.talkState = 'idle';
