@@ -302,6 +302,8 @@ export function prepareWalletStatements(db: Database.Database) {
       'INSERT INTO wallet_outbox (kind, request_id, client_pubkey, body, created_at) VALUES (?, ?, ?, ?, ?)',
     ),
     outbox: db.prepare<[], OutboxRow>('SELECT * FROM wallet_outbox ORDER BY seq LIMIT 100'),
+    /** The first n items (the drain skips those already being sent). */
+    outboxFirst: db.prepare<[number], OutboxRow>('SELECT * FROM wallet_outbox ORDER BY seq LIMIT ?'),
     dequeue: db.prepare<[number]>('DELETE FROM wallet_outbox WHERE seq = ?'),
   };
 }

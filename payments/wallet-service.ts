@@ -5,9 +5,9 @@
  * invoices park the payment in a `hold` account until the payee settles (with the preimage) or cancels, or
  * the hold times out (refunded, like an HTLC expiry).
  *
- * Requests are handled one at a time. A request is executed and recorded with its response in one SQLite
+ * Requests are handled one at a time (each is a short synchronous transaction). A request is executed and recorded with its response in one SQLite
  * transaction (payments/wallet-service-methods.ts); responses and notifications go through an outbox that is
- * published after the commit and again after a restart. A request delivered twice (relays resend on
+ * published after the commit, in batches that share one group fsync and go out together, and again after a restart. A request delivered twice (relays resend on
  * resubscribe, a restart reads again from shortly before the last request) is answered with the stored
  * response and never executed twice.
  *
@@ -36,7 +36,12 @@ import {
 } from './nip47.ts';
 import { WalletAccounts, type WalletBalances, type WalletInvariants } from './wallet-service-accounts.ts';
 import { WalletMethods } from './wallet-service-methods.ts';
-import { openWalletDatabase, type RequestRow, type WalletStatements } from './wallet-service-store.ts';
+import {
+  type OutboxRow,
+  openWalletDatabase,
+  type RequestRow,
+  type WalletStatements,
+} from './wallet-service-store.ts';
 import { WALLET_METHODS, WALLET_NOTIFICATIONS } from './wallet-service-wire.ts';
 
 export type { WalletBalances, WalletInvariants } from './wallet-service-accounts.ts';
@@ -83,6 +88,8 @@ const RETRY_MS = 1000;
 const PRUNE_INTERVAL_MS = 60_000;
 /** The most request records one prune transaction deletes; a longer backlog continues through the queue. */
 export const PRUNE_BATCH_ROWS = 1000;
+/** The most outbox items sent at once (their relay answers pending); more wait for one to end. */
+const MAX_IN_FLIGHT = 256;
 
 export class EmbeddedWalletService {
   /** The NIP-47 wallet service pubkey (hex). */
@@ -106,6 +113,9 @@ export class EmbeddedWalletService {
   private infoTimer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
   private draining: Promise<void> | undefined;
+  /** Outbox items being sent, by seq, and their sends (stop() waits for them). */
+  private readonly inFlight = new Set<number>();
+  private readonly sending = new Set<Promise<void>>();
   private drainAgain = false;
   private running = false;
   private closed = false;
@@ -221,6 +231,7 @@ export class EmbeddedWalletService {
     clearTimeout(this.infoTimer);
     await this.queue;
     await this.draining;
+    await Promise.allSettled([...this.sending]);
     this.walSync.close();
     this.db.close();
     this.log.info('embedded test-sats wallet service stopped');
@@ -411,32 +422,88 @@ export class EmbeddedWalletService {
     });
   }
 
+  /**
+   * Publishes the outbox in batches (at most 100 items, in order of their sequence): the events of a batch are
+   * built (and a response's event stored, so a repeated request gets the very same one), then one group fsync
+   * puts all of it on the disk (docs/decisions/0014), then they are sent together, and each item leaves the
+   * outbox once the relay accepted it. The next batch does not wait for the relay's answers to this one: a
+   * publish that hangs holds up only its own item. (One at a time, every response waited for its own fsync
+   * and relay round trip, and the requests of all clients queued behind each other.)
+   */
   private async drain(): Promise<void> {
     do {
       this.drainAgain = false;
-      const items = this.stmt.outbox.all();
-      for (const item of items) {
-        if (this.closed) return;
-        try {
-          if (item.kind === 'response') await this.publishResponse(item.request_id ?? '');
-          else await this.publishNotification(item.client_pubkey, item.body ?? '{}');
-        } catch (err) {
-          if (!(err instanceof Undeliverable)) {
-            this.log.warn({ err, seq: item.seq, kind: item.kind }, 'outbox publish failed; retrying');
-            clearTimeout(this.retryTimer);
-            this.retryTimer = setTimeout(() => this.kick(), RETRY_MS);
-            this.retryTimer.unref();
-            return;
-          }
-          // Retrying cannot help (the relay refuses the event, or it cannot be built): no head-of-line blocking.
-          this.log.error({ err: err.message, seq: item.seq, kind: item.kind }, 'outbox item undeliverable');
-          if (item.kind === 'response' && item.request_id)
-            await this.replaceUndeliverable(item.request_id, err);
-        }
-        if (!this.closed) this.stmt.dequeue.run(item.seq);
+      if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a publish that ends kicks again
+      // A seq can be used again once its row is gone (the outbox empties): no cursor, the in-flight are skipped.
+      const limit = this.inFlight.size + 100;
+      const rows = this.stmt.outboxFirst.all(limit);
+      const items = rows.filter((i) => !this.inFlight.has(i.seq)).slice(0, 100);
+      if (items.length === 0) break;
+      if (rows.length === limit) this.drainAgain = true;
+      for (const item of items) this.inFlight.add(item.seq);
+      const prepared = await Promise.all(items.map((item) => this.prepare(item)));
+      try {
+        if (this.closed) throw new Error('stopped');
+        await this.walSync.durable();
+      } catch (err) {
+        for (const item of items) this.inFlight.delete(item.seq);
+        if (!this.closed) this.retryLater(err, 'the group fsync before publishing the outbox failed');
+        return;
       }
-      if (items.length === 100) this.drainAgain = true;
+      items.forEach((item, i) => {
+        const sending = this.deliver(item, prepared[i] ?? []).finally(() => {
+          this.inFlight.delete(item.seq);
+          this.sending.delete(sending);
+          if (this.inFlight.size === MAX_IN_FLIGHT - 1) this.kick();
+        });
+        this.sending.add(sending);
+      });
     } while (this.drainAgain && !this.closed);
+  }
+
+  /** Sends one outbox item's events; it leaves the outbox once they are accepted (or cannot ever be). */
+  private async deliver(item: OutboxRow, events: NostrEvent[] | Undeliverable): Promise<void> {
+    try {
+      if (events instanceof Undeliverable) throw events;
+      for (const e of events) await this.send(e);
+    } catch (err) {
+      if (!(err instanceof Undeliverable)) {
+        if (this.closed) return;
+        this.log.warn({ err, seq: item.seq, kind: item.kind }, 'outbox publish failed; retrying');
+        this.retryLater(undefined);
+        return;
+      }
+      // Retrying cannot help (the relay refuses the event, or it cannot be built): no head-of-line blocking.
+      this.log.error({ err: err.message, seq: item.seq, kind: item.kind }, 'outbox item undeliverable');
+      if (item.kind === 'response' && item.request_id) await this.replaceUndeliverable(item.request_id, err);
+    }
+    if (!this.closed) this.stmt.dequeue.run(item.seq);
+  }
+
+  /** Publishes what the outbox still holds again in a second. */
+  private retryLater(err: unknown, message?: string): void {
+    if (message) this.log.warn({ err }, `${message}; retrying`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.kick(), RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /** An outbox item's events, built (and a response's stored); Undeliverable when they cannot be built. */
+  private async prepare(item: OutboxRow): Promise<NostrEvent[] | Undeliverable> {
+    try {
+      if (item.kind === 'response') {
+        const e = await this.responseEvent(item.request_id ?? '');
+        return e ? [e] : [];
+      }
+      const n = JSON.parse(item.body ?? '{}') as Nip47Notification;
+      return await built(() =>
+        buildNotifications(this.o.signer, item.client_pubkey, n, unixSeconds(this.clock)),
+      );
+    } catch (err) {
+      return err instanceof Undeliverable
+        ? err
+        : new Undeliverable(`it cannot be built: ${errorMessage(err)}`);
+    }
   }
 
   /** A response the relay refused is replaced by a short INTERNAL error, so the client is not left waiting. */
@@ -452,41 +519,40 @@ export class EmbeddedWalletService {
     }
   }
 
+  /** Publishes a response now (after the group fsync): the replacement of an undeliverable one. */
   private async publishResponse(requestId: string): Promise<void> {
+    const event = await this.responseEvent(requestId);
+    if (!event || this.closed) return;
+    await this.walSync.durable();
+    await this.send(event);
+  }
+
+  /** The response event of a request: the stored one, or built and stored now; undefined while there is none. */
+  private async responseEvent(requestId: string): Promise<NostrEvent | undefined> {
     const st = this.stmt;
     const row = st.request.get(requestId);
-    if (!row || row.response === null) return;
-    let event: NostrEvent;
-    if (row.response_event !== null) {
-      event = JSON.parse(row.response_event) as NostrEvent;
-    } else {
-      const to: Nip47ReplyTo = {
-        id: row.id,
-        clientPubkey: row.client_pubkey,
-        encryption: row.encryption === 'nip04' ? 'nip04' : 'nip44_v2',
-      };
-      const body = JSON.parse(row.response) as Nip47ResponseBody;
-      event = await built(() => buildResponse(this.o.signer, to, body, unixSeconds(this.clock)));
-      if (this.closed) return;
-      // Stored before it is published: a repeated request gets this very event (same id).
-      st.setResponseEvent.run(JSON.stringify(event), row.id);
-    }
-    await this.publish(event);
+    if (!row || row.response === null) return undefined;
+    if (row.response_event !== null) return JSON.parse(row.response_event) as NostrEvent;
+    const to: Nip47ReplyTo = {
+      id: row.id,
+      clientPubkey: row.client_pubkey,
+      encryption: row.encryption === 'nip04' ? 'nip04' : 'nip44_v2',
+    };
+    const body = JSON.parse(row.response) as Nip47ResponseBody;
+    const event = await built(() => buildResponse(this.o.signer, to, body, unixSeconds(this.clock)));
+    if (this.closed) return undefined;
+    // Stored before it is published: a repeated request gets this very event (same id).
+    st.setResponseEvent.run(JSON.stringify(event), row.id);
+    return event;
   }
 
-  private async publishNotification(clientPubkey: string, body: string): Promise<void> {
-    const n = JSON.parse(body) as Nip47Notification;
-    const events = await built(() =>
-      buildNotifications(this.o.signer, clientPubkey, n, unixSeconds(this.clock)),
-    );
-    for (const e of events) await this.publish(e);
-  }
-
-  /** Publishes; a refusal that will not change on retry (invalid:, blocked:, pow:, restricted:) is Undeliverable. */
-  private async publish(event: NostrEvent): Promise<void> {
+  /**
+   * Publishes an event whose effects are already on the disk (the caller awaited the group fsync after they
+   * were written); a refusal that will not change on retry (invalid:, blocked:, pow:, restricted:) is
+   * Undeliverable.
+   */
+  private async send(event: NostrEvent): Promise<void> {
     try {
-      // What the event tells (a payment made, an invoice paid) on the disk first (docs/decisions/0014).
-      await this.walSync.durable();
       await this.o.relay.publish(event);
     } catch (err) {
       const reason = errorMessage(err);
