@@ -69,3 +69,36 @@ describe('NwcWallet', () => {
     wallet.close();
   });
 });
+
+describe('NwcWallet and a relay that caps the subscriptions of a connection', () => {
+  let r: TestRelay;
+  before(async () => {
+    r = await startTestRelay({ limits: { maxSubscriptions: 4 } });
+  });
+  after(async () => {
+    await r.close();
+  });
+
+  it('more requests at once than the cap all get their answers (each waits for a place)', async () => {
+    const embedded = await startEmbeddedWallet({ relayUrl: r.url });
+    const { url } = embedded.connect('busy', 5000);
+    // The SDK subscribes for each request's answer: past 4 at once the relay would refuse the subscription.
+    const wallet = new NwcWallet({ url, logger: silentLogger, timeoutMs: 20_000, maxConcurrent: 3 });
+    try {
+      const answers = await Promise.allSettled(Array.from({ length: 12 }, () => wallet.getBalance()));
+      const failed = answers.filter((a) => a.status === 'rejected');
+      assert.deepEqual(failed, []);
+      for (const a of answers) assert.equal(a.status === 'fulfilled' && a.value.balanceMsats, 5000);
+    } finally {
+      wallet.close();
+      await embedded.close();
+    }
+  });
+
+  it('refuses a maxConcurrent that is not a positive integer', () => {
+    const url = `nostr+walletconnect://${'a'.repeat(64)}?relay=${encodeURIComponent('ws://127.0.0.1:1')}&secret=${'b'.repeat(64)}`;
+    for (const maxConcurrent of [0, -1, 1.5]) {
+      assert.throws(() => new NwcWallet({ url, logger: silentLogger, maxConcurrent }), /INVALID_INPUT/);
+    }
+  });
+});

@@ -47,6 +47,13 @@ export interface NwcWalletOptions {
    * libsecp256k1, as the relay and the agents use). Left out in the browser, which keeps the SDK's.
    */
   crypto?: NwcCrypto;
+  /**
+   * The most requests in flight at once on the connection (default 16); more wait their turn (within their
+   * timeout). The SDK opens a relay subscription for every request's answer, and a relay caps the
+   * subscriptions of one connection (ours: `relay.limits.maxSubscriptions`, 32): a request past the cap would
+   * never see its answer.
+   */
+  maxConcurrent?: number;
 }
 
 /** How an NwcWallet signs its requests and checks the wallet's events (see NwcWalletOptions.crypto). */
@@ -142,6 +149,9 @@ export class NwcWallet implements Wallet {
   private readonly timeoutMs: number;
   private readonly payTimeoutMs: number;
   private readonly log: Logger;
+  private readonly maxConcurrent: number;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(options: NwcWalletOptions) {
     ensureGlobalWebSocket();
@@ -151,6 +161,12 @@ export class NwcWallet implements Wallet {
     if (!this.client.secret) throw new WalletError('INVALID_INPUT', 'the connection string has no secret');
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.payTimeoutMs = options.payTimeoutMs ?? 60_000;
+    this.maxConcurrent = options.maxConcurrent ?? 16;
+    if (!Number.isSafeInteger(this.maxConcurrent) || this.maxConcurrent < 1)
+      throw new WalletError(
+        'INVALID_INPUT',
+        `maxConcurrent must be a positive integer, not ${options.maxConcurrent}`,
+      );
     this.log = options.logger.child({ wallet: 'nwc', walletPubkey: this.client.walletPubkey });
   }
 
@@ -174,13 +190,48 @@ export class NwcWallet implements Wallet {
       // Node only: the dashboard runs this class in the browser, whose timers have no unref.
       (timer as { unref?: () => void }).unref?.();
     });
+    const slot = this.slot();
     try {
-      return await Promise.race([run(), timeout]);
+      return await Promise.race([slot.granted.then(run), timeout]);
     } catch (err) {
       throw toWalletError(method, err);
     } finally {
       clearTimeout(timer);
+      slot.release();
     }
+  }
+
+  /**
+   * A place among the `maxConcurrent` requests in flight: granted now or when one ends (in the order asked).
+   * release() gives it back, or, when it was never granted (the call timed out waiting), gives up the wait.
+   */
+  private slot(): { granted: Promise<void>; release: () => void } {
+    let state: 'waiting' | 'granted' | 'done' = 'waiting';
+    let grant!: () => void;
+    const granted = new Promise<void>((resolve) => {
+      grant = () => {
+        state = 'granted';
+        resolve();
+      };
+    });
+    if (this.active < this.maxConcurrent) {
+      this.active++;
+      grant();
+    } else this.waiting.push(grant);
+    return {
+      granted,
+      release: () => {
+        if (state === 'waiting') {
+          const i = this.waiting.indexOf(grant);
+          if (i >= 0) this.waiting.splice(i, 1);
+        } else if (state === 'granted') {
+          const next = this.waiting.shift();
+          if (next) next();
+          else this.active--;
+        }
+        state = 'done';
+      },
+    };
   }
 
   async getInfo(): Promise<WalletInfo> {
