@@ -64,7 +64,7 @@ test('a first start logs one line before the banner, and --log-format pretty wri
   for (const line of all) assert.ok(!line.startsWith('{'), `a raw JSON line: ${line}`);
   assert.match(stderr, /^\d\d:\d\d:\d\d WARN {2}timmy: generated a random passphrase/m);
   assert.match(stderr, /^\d\d:\d\d:\d\d INFO {2}timmy: instance started relay=ws:/m);
-  assert.match(stderr, /^deriving keys 1\/14 \(timmy\)…$/m, 'progress as plain lines off a terminal');
+  assert.match(stderr, /^deriving keys 1\/\d+ \(timmy\)…$/m, 'progress as plain lines off a terminal');
   assert.ok(!stderr.includes('\u001b['), 'no colours off a terminal');
   const records = all.filter((l) => /^\d\d:\d\d:\d\d /.test(l));
   const beforeStart = records.findIndex((l) => l.includes('instance started'));
