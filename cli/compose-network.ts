@@ -278,7 +278,9 @@ export async function startNetwork(options: NetworkOptions): Promise<RunningNetw
     close: async () => {
       if (closed) return;
       closed = true;
-      // The desk's last memories are written before the agents close the memory file.
+      // The desk's last memories are written before the agents close the memory file. The job log tells its
+      // listeners (the memory among them) a turn's appends once the turn commits: wait for the last one.
+      await d.log.committed().catch(() => {});
       await d.customers?.stop();
       await r.close();
       await d.close();

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RECALL_HEADING } from '../../agents/runtime/agent-memory.ts';
+import { isTerminal } from '../../dvm/job-state.ts';
 import { buildJobRequest } from '../../dvm/request.ts';
 import { encodeNpub } from '../../identity/nip19.ts';
 import { profileTemplate } from '../../identity/profile.ts';
@@ -49,12 +50,22 @@ test("a returning customer's next job, won by another agent after a restart, rec
     await alice.client.publish(
       await alice.signer.signEvent(profileTemplate({ name: 'alice', displayName: 'Alice Liddell' })),
     );
-    const ask = async (who: Customer, text: string) =>
-      who.follow(
-        await who.signer.signEvent(buildJobRequest({ kind: 5050, inputs: [{ data: text, type: 'text' }] })),
-        60_000,
-        true,
+    const ask = async (who: Customer, text: string) => {
+      const request = await who.signer.signEvent(
+        buildJobRequest({ kind: 5050, inputs: [{ data: text, type: 'text' }] }),
       );
+      const outcome = await who.follow(request, 60_000, true);
+      // The customer has the result; the desk ends the job when it sees it too (and remembers it then).
+      await until(
+        () => {
+          const view = net?.network.log.get(request.id);
+          return view !== undefined && isTerminal(view.state);
+        },
+        30_000,
+        'the desk ends the job',
+      );
+      return outcome;
+    };
     // Before the restart only quill works here: it does Alice's job. (Not lyra "elsewhere": an assignment
     // to a silent agent, taken back, would be on the relay for lyra to find after the restart.)
     const keys = new Map(roster.map((p) => [p.name, generateLocalSigner()]));
