@@ -63,13 +63,4 @@ export function growth(points: readonly { x: number; y: number }[]): string {
   return `${(b.y / a.y).toFixed(2)}x from ${a.x.toLocaleString('en-US')} to ${b.x.toLocaleString('en-US')} (${perDecade.toFixed(2)}x per tenfold)`;
 }
 
-export function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [
-    line(headers),
-    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-    ...cells.slice(1).map(line),
-  ].join('\n');
-}
+export { table } from './markdown-table.ts';

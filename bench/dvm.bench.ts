@@ -35,6 +35,7 @@ import { buildJobRequest } from '../dvm/request.ts';
 import { RelayClient } from '../relay/client.ts';
 import { personas, startTestNetwork } from '../testkit/network.ts';
 import { makeAuthors, percentile, signEvent } from './events.ts';
+import { table } from './markdown-table.ts';
 import { startResponder } from './responder.ts';
 
 const CUSTOMER_FLAG = '--dvm-customers';
@@ -317,13 +318,6 @@ export async function measureDvm(o: DvmBenchOptions): Promise<RoundTripResult[]>
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const cells = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 /** Runs the benchmark and returns its markdown table. */

@@ -8,6 +8,7 @@ import { DEFAULT_SYNCHRONOUS, JobLog } from '../dvm/job-log.ts';
 import { configureWriter, type Synchronous } from '../dvm/job-log-schema.ts';
 import type { JobEntry } from '../dvm/job-state.ts';
 import { percentile, prng } from './events.ts';
+import { table } from './markdown-table.ts';
 
 /**
  * Job log append latency (dvm/job-log.ts): realistic jobs (posted, assigned, started, an `effect` holding a
@@ -231,13 +232,6 @@ export async function measureBareInsert(
     db.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const cells = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 /** Runs the benchmark and returns its markdown table. */

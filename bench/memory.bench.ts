@@ -41,6 +41,7 @@ import type { MemoryFilter, MemoryKind } from '../memory/types.ts';
 import { UseLiteEmbedder } from '../memory/use-lite.ts';
 import { defaultCandidates, type NewMemory, VectorStore } from '../memory/vector-store.ts';
 import { prng, type SampleStats, sampleStats } from './events.ts';
+import { table } from './markdown-table.ts';
 
 const DIM = 512;
 const K = 10;
@@ -217,13 +218,6 @@ function recallAt(found: readonly number[], truth: readonly number[]): number {
   if (truth.length === 0) return 1;
   const t = new Set(truth);
   return found.filter((id) => t.has(id)).length / truth.length;
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const cells = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(3));

@@ -27,6 +27,7 @@ import { Customer } from '../testkit/customer.ts';
 import { startEmbeddedWallet } from '../testkit/embedded-wallet.ts';
 import { personas, startTestNetwork } from '../testkit/network.ts';
 import { percentile } from './events.ts';
+import { table } from './markdown-table.ts';
 import { startResponder } from './responder.ts';
 
 export interface PaymentsBenchOptions {
@@ -74,12 +75,6 @@ async function bareRoundTrip(client: RelayClient, to: string): Promise<void> {
     });
     client.publish(request).catch(reject);
   });
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {

@@ -17,6 +17,7 @@ import { buildLabel, type Label, type LabelType, parseLabel } from '../reputatio
 import { scoreOptions } from '../reputation/options.ts';
 import { buildGraph, kindsOf, scoreSubject } from '../reputation/score.ts';
 import { prng, type SampleStats, sampleStats } from './events.ts';
+import { table } from './markdown-table.ts';
 
 const NOW = 1_760_000_000;
 const DAY = 86_400;
@@ -91,13 +92,6 @@ function timed<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const out = f();
   return [out, performance.now() - t0];
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const cells = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(3));

@@ -24,6 +24,7 @@ import { benchDashboard } from './dashboard.bench.ts';
 import { benchDvm } from './dvm.bench.ts';
 import { benchInstrumentation } from './instrumentation.bench.ts';
 import { benchJobLog } from './job-log.bench.ts';
+import { table } from './markdown-table.ts';
 import { benchMemory } from './memory.bench.ts';
 import { benchPayments } from './payments.bench.ts';
 import { relayBench } from './relay.bench.ts';
@@ -37,17 +38,6 @@ const quick = process.env.BENCH_QUICK === '1';
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-
-function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [
-    line(headers),
-    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-    ...cells.slice(1).map(line),
-  ].join('\n');
-}
 
 const parts = new Set(
   (process.env.BENCH_ONLY ?? '')
