@@ -62,5 +62,3 @@ export function growth(points: readonly { x: number; y: number }[]): string {
   const perDecade = (b.y / a.y) ** (1 / decades);
   return `${(b.y / a.y).toFixed(2)}x from ${a.x.toLocaleString('en-US')} to ${b.x.toLocaleString('en-US')} (${perDecade.toFixed(2)}x per tenfold)`;
 }
-
-export { table } from './markdown-table.ts';

@@ -24,8 +24,9 @@ import { runJobs } from './curves-dvm.ts';
 import { federationCurve } from './curves-federation.ts';
 import { InstanceProcess, type Usage } from './curves-process.ts';
 import { ingestCurve, list, queryCurve } from './curves-relay.ts';
-import { growth, knee, table } from './curves-report.ts';
+import { growth, knee } from './curves-report.ts';
 import { sampleStats } from './events.ts';
+import { table } from './markdown-table.ts';
 import { RemoteClient } from './remote-client.ts';
 
 export interface CurvesOptions {

@@ -30,7 +30,7 @@ import { Customer } from '../testkit/customer.ts';
 import { until } from '../testkit/raw-client.ts';
 import { fdCount, InstanceProcess, rssMiB } from './curves-process.ts';
 import type { InstanceStats } from './curves-protocol.ts';
-import { table } from './curves-report.ts';
+import { table } from './markdown-table.ts';
 
 export interface SoakOptions {
   seconds: number;
