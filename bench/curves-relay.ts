@@ -10,7 +10,7 @@ import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { InstanceProcess, type Usage } from './curves-process.ts';
-import { type Author, makeAuthors, prng, sampleStats, signEvent } from './events.ts';
+import { type Author, makeAuthors, prng, queryFilters, sampleStats, signEvent } from './events.ts';
 import type { RemoteClient } from './remote-client.ts';
 
 const env = process.env;
@@ -118,18 +118,7 @@ export async function queryCurve(
     o.log(`  query: store filled to ${size} events in ${loadSeconds.toFixed(0)} s (signing included)`);
     const inst = await InstanceProcess.start({ mode: 'relay', dir });
     try {
-      const rnd = prng(99);
-      const filters = Array.from({ length: queries + 20 }, () => [
-        {
-          kinds: [1],
-          authors: Array.from(
-            { length: 10 },
-            () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey,
-          ),
-          since: now - 86_400 * 15,
-          limit: 100,
-        },
-      ]);
+      const filters = queryFilters(authors, now, queries + 20);
       const { result, usage } = await inst.measure(() =>
         client.run({ type: 'query', url: inst.ready.relayUrl, filters, warmup: 20 }),
       );

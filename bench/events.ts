@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { NostrEvent } from '../core/nostr.ts';
+import type { Filter, NostrEvent } from '../core/nostr.ts';
 
 /**
  * Pre-signed events for benchmarks, made before any clock starts. Signing uses bcrypto's native BIP-340
@@ -120,4 +120,24 @@ export function sampleStats(samples: number[]): SampleStats {
     max: sorted[sorted.length - 1] ?? Number.NaN,
     n: samples.length,
   };
+}
+
+/**
+ * The relay benchmark's query workload, the same wherever it runs (relay.bench.ts, the curves): `count` REQs
+ * of one filter each, kind 1 from 10 random authors of the last 15 days, limit 100; seeded, so every run asks
+ * the same.
+ */
+export function queryFilters(authors: readonly Author[], now: number, count: number): Filter[][] {
+  const rnd = prng(99);
+  return Array.from({ length: count }, () => [
+    {
+      kinds: [1],
+      authors: Array.from(
+        { length: 10 },
+        () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey,
+      ),
+      since: now - 86_400 * 15,
+      limit: 100,
+    },
+  ]);
 }

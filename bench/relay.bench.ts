@@ -6,7 +6,7 @@ import type { NostrEvent } from '../core/nostr.ts';
 import { RelayServer } from '../relay/server.ts';
 import { SqliteEventStore } from '../relay/sqlite-store.ts';
 import { startBaselineRelay } from './baseline-relay.ts';
-import { type Author, makeAuthors, makeEvents, percentile, prng } from './events.ts';
+import { type Author, makeAuthors, makeEvents, percentile, queryFilters } from './events.ts';
 import { RemoteClient } from './remote-client.ts';
 
 /**
@@ -131,18 +131,8 @@ export async function queryLatency(
 ): Promise<QueryResult> {
   return withRelay(start, async (relay) => {
     await relay.load(events);
-    const rnd = prng(99);
-    const filter = () => ({
-      kinds: [1],
-      authors: Array.from(
-        { length: 10 },
-        () => (authors[Math.floor(rnd() * authors.length)] as Author).pubkey,
-      ),
-      since: now - 86_400 * 15,
-      limit: 100,
-    });
     const warmup = 20;
-    const filters = Array.from({ length: queries + warmup }, () => [filter()]);
+    const filters = queryFilters(authors, now, queries + warmup);
     const { times } = await client.run({ type: 'query', url: relay.url, filters, warmup });
     times.sort((a, b) => a - b);
     return {
