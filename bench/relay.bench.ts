@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
 import { RelayServer } from '../relay/server.ts';
-import { SqliteEventStore } from '../relay/sqlite-store.ts';
+import { SqliteEventStore, writerThreadFor } from '../relay/sqlite-store.ts';
 import { startBaselineRelay } from './baseline-relay.ts';
 import { type Author, makeAuthors, makeEvents, percentile, queryFilters } from './events.ts';
 import { RemoteClient } from './remote-client.ts';
@@ -37,8 +37,18 @@ const NO_LIMITS = {
   maxConnections: 4096,
 };
 
-export async function startOurs(dir: string): Promise<RelayUnderTest> {
-  const store = new SqliteEventStore({ path: join(dir, 'timmy.sqlite'), logger: silentLogger });
+/** The embedded relay as `timmy start` runs it (`relay.writerThread: auto`). */
+export function startOurs(dir: string): Promise<RelayUnderTest> {
+  return startOursWith(dir, writerThreadFor('auto'));
+}
+
+/** The other choice of `relay.writerThread` than `timmy start` makes on this machine, for the same-run A/B. */
+export function startOursOtherWriter(dir: string): Promise<RelayUnderTest> {
+  return startOursWith(dir, !writerThreadFor('auto'));
+}
+
+async function startOursWith(dir: string, writerThread: boolean): Promise<RelayUnderTest> {
+  const store = new SqliteEventStore({ path: join(dir, 'timmy.sqlite'), logger: silentLogger, writerThread });
   await store.ready();
   const server = new RelayServer({
     store,
@@ -50,7 +60,10 @@ export async function startOurs(dir: string): Promise<RelayUnderTest> {
   });
   const url = await server.listen(0);
   return {
-    name: 'timmy (embedded)',
+    name:
+      writerThread === writerThreadFor('auto')
+        ? 'timmy (embedded)'
+        : `timmy, writer thread ${writerThread ? 'on' : 'off'}`,
     url,
     load: async (events) => {
       for (let i = 0; i < events.length; i += 1000) await store.save(events.slice(i, i + 1000));
@@ -170,7 +183,7 @@ export async function relayBench(
   try {
     const ingestResults: IngestResult[] = [];
     for (const clients of o.only === 'query' ? [] : [1, 50]) {
-      for (const start of [startOurs, startBaseline]) {
+      for (const start of [startOurs, startOursOtherWriter, startBaseline]) {
         const r = await ingest(start, eventsFile, ingestEvents.length, clients, client);
         o.log(
           `  ingest ${r.relay}, ${clients} client(s): ${r.eventsPerSecond.toFixed(0)} events/s (${r.accepted}/${r.events})`,

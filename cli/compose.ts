@@ -20,7 +20,7 @@ import { standardPolicies, standardPolicyOptions } from '../relay/policies.ts';
 import type { Policy } from '../relay/policy.ts';
 import { reputationPolicy } from '../relay/reputation-policy.ts';
 import { RelayServer, type RelayStats } from '../relay/server.ts';
-import { SqliteEventStore } from '../relay/sqlite-store.ts';
+import { SqliteEventStore, writerThreadFor } from '../relay/sqlite-store.ts';
 import { AssetBundle } from '../web/assets.ts';
 import { DashboardApi } from '../web/dashboard-api.ts';
 import { DashboardSessions } from '../web/dashboard-session.ts';
@@ -105,7 +105,11 @@ export async function startRelay(
     };
   }
   await secureDataDir(dataDir, logger);
-  const store = new SqliteEventStore({ path: dataFile(dataDir, 'relay'), logger });
+  const store = new SqliteEventStore({
+    path: dataFile(dataDir, 'relay'),
+    logger,
+    writerThread: writerThreadFor(config.relay.writerThread),
+  });
   const server = new RelayServer({
     store,
     logger,

@@ -59,6 +59,7 @@ export const configSchema = z.strictObject({
       restrictedReadKinds: kinds.default([4, 1059]),
       acceptKinds: kinds.default([]),
       rejectKinds: kinds.default([]),
+      writerThread: z.enum(['auto', 'on', 'off']).default('auto'),
       limits: z
         .strictObject({
           maxMessageBytes: count(1024).default(262144),

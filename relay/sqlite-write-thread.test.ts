@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
 import { MemoryLogger } from '../core/logger.ts';
 import type { NostrEvent } from '../core/nostr.ts';
-import { SqliteEventStore } from './sqlite-store.ts';
+import { SqliteEventStore, writerThreadFor } from './sqlite-store.ts';
 import { WriteThread } from './sqlite-write-thread.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'timmy-write-thread-'));
@@ -67,4 +67,11 @@ test('with writerThread: false the store saves on its own thread', async () => {
   } finally {
     await store.close();
   }
+});
+
+test('relay.writerThread: on and off are obeyed; auto uses the thread only with a core to spare', () => {
+  assert.equal(writerThreadFor('on', 1), true);
+  assert.equal(writerThreadFor('off', 64), false);
+  assert.equal(writerThreadFor('auto', 2), false);
+  assert.equal(writerThreadFor('auto', 4), true);
 });
