@@ -190,6 +190,7 @@ export const configSchema = z.strictObject({
       feeMsats: count(0).default(0),
       minPriceMsats: count(0).default(1000),
       invoiceExpirySeconds: count(10).default(600),
+      invoicePool: count(0).max(64).default(4),
       trustedCustomers: z.array(z.string().min(1)).default([]),
       walletTimeoutMs: count(100).default(30_000),
       walletRetryMs: count(10).default(2000),

@@ -9,6 +9,7 @@ import { isTerminal, type JobView } from '../../dvm/job-state.ts';
 import type { Escrow, Treasury } from '../../payments/treasury.ts';
 import { type Wallet, WalletError } from '../../payments/wallet.ts';
 import type { Outbox } from '../outbox.ts';
+import { InvoicePool } from './invoice-pool.ts';
 import { Invoices, type NewEscrow } from './invoices.ts';
 import type { PeerPayouts } from './peer-payouts.ts';
 import { bidTooLow, feeFor, type Quote, quote, reserveFor } from './pricing.ts';
@@ -74,6 +75,8 @@ export class Billing {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly watcher: WalletWatch;
   private readonly invoices: Invoices;
+  /** Hold invoices made ahead of time (`payments.invoicePool`), for the jobs paid before the work. */
+  readonly pool: InvoicePool;
   private readonly limits: UnpaidLimits;
   private events: BillingEvents | undefined;
   private stopped = false;
@@ -82,7 +85,14 @@ export class Billing {
     this.log = options.logger.child({ component: 'billing' });
     this.trusted = new Set(options.payments.trustedCustomers);
     this.watcher = new WalletWatch({ ...options, billing: this, trusted: this.trusted, logger: this.log });
-    this.invoices = new Invoices(options);
+    this.pool = new InvoicePool({
+      wallet: options.wallet,
+      size: options.payments.invoicePool,
+      expirySeconds: options.payments.invoiceExpirySeconds,
+      clock: options.clock,
+      logger: this.log,
+    });
+    this.invoices = new Invoices({ ...options, pool: this.pool });
     this.limits = new UnpaidLimits(options.treasury, options.payments);
   }
 
@@ -109,13 +119,18 @@ export class Billing {
   start(events: BillingEvents): void {
     this.events = events;
     this.watcher.start();
+    if (this.enabled) this.pool.start();
   }
 
-  /** Stops taking notifications and polling; waits for settlements and refunds in flight. */
+  /**
+   * Stops taking notifications and polling; waits for settlements and refunds in flight, then cancels the
+   * pooled invoices nobody was given (a bounded wait: the wallet must still be open).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.watcher.stop();
     await Promise.allSettled([...this.inFlight]);
+    await this.pool.stop();
   }
 
   /** Tracks work that moves money, so `stop` can wait for it. */
@@ -370,6 +385,19 @@ export class Billing {
     this.log.info({ job: e.jobId, amountMsats: e.amountMsats, hold: e.hold }, 'customer paid');
     if (view && isTerminal(view.state)) await this.finish(e.jobId);
     else this.events?.paid(e.jobId);
+  }
+
+  /**
+   * Whether the customer's time to pay this escrow is over. A hold invoice paid after it is cancelled (the
+   * payment goes back) rather than accepted: a pooled invoice stays open at the wallet past the escrow's
+   * deadline until the watch cancels it, and a payment that slips in between is refunded.
+   */
+  pastDeadline(escrow: Escrow): boolean {
+    return (
+      escrow.hold &&
+      escrow.mode === 'before' &&
+      escrow.expiresAt <= Math.floor(this.options.clock.now() / 1000)
+    );
   }
 
   /** The invoice expired (or the wallet failed it) unpaid: cancel it, close the escrow, end a waiting job. */

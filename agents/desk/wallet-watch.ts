@@ -78,7 +78,13 @@ export class WalletWatch {
     if (n.type === 'payment_sent') return;
     const { billing, treasury } = this.options;
     const escrow = treasury.escrows.byHash(n.transaction.paymentHash);
-    if (escrow?.state === 'invoiced')
+    if (escrow?.state === 'invoiced' && billing.pastDeadline(escrow))
+      // Paid after the time to pay (a pooled invoice is still open at the wallet until the desk cancels
+      // it): cancelled, so the held payment goes back, and the job ends as unpaid.
+      void billing
+        .track(billing.expire(escrow, this.options.log.get(escrow.jobId)))
+        .catch((err: unknown) => this.warn(escrow, err));
+    else if (escrow?.state === 'invoiced')
       void billing.track(billing.paid(escrow)).catch((err: unknown) => this.warn(escrow, err));
     else if (escrow?.state === 'expired' && n.type === 'payment_received' && !escrow.hold)
       billing.latePayment(escrow);
@@ -141,7 +147,8 @@ export class WalletWatch {
     const view = log.get(escrow.jobId);
     if (now.state !== 'invoiced') return false;
     const nowS = Math.floor(clock.now() / 1000);
-    if (t.state === 'accepted' || t.state === 'settled') await billing.paid(now);
+    if (t.state === 'settled' || (t.state === 'accepted' && !billing.pastDeadline(now)))
+      await billing.paid(now);
     else if (t.state === 'failed' || now.expiresAt <= nowS) await billing.expire(now, view);
     else if (view && isTerminal(view.state) && now.mode === 'before' && now.hold)
       await billing.cancelFor(now, view.state);
