@@ -211,10 +211,12 @@ export class MemoryWallet implements Wallet {
       return { preimage: record.preimage ?? '', feesPaidMsats: fee };
     }
     record.state = 'accepted';
-    record.payee.emit({ type: 'hold_invoice_accepted', transaction: record.payee.view(record, 'incoming') });
-    const outcome = await new Promise<PayResult | WalletError>((resolve) => {
+    // Waiting before the payee hears: a payee that settles or cancels inside its notification releases us.
+    const released = new Promise<PayResult | WalletError>((resolve) => {
       record.release = resolve;
     });
+    record.payee.emit({ type: 'hold_invoice_accepted', transaction: record.payee.view(record, 'incoming') });
+    const outcome = await released;
     if (outcome instanceof WalletError) throw outcome;
     return outcome;
   }
