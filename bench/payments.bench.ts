@@ -11,6 +11,8 @@
  * 2. A paid job against an unpaid one: the same echo job (auctions off, so only payment differs) from a
  *    customer's request to its result, on two networks that differ only in `payments.enabled`; the paid one
  *    makes a hold invoice, waits for the customer's wallet to pay it (NWC), then runs the job and settles.
+ *    Paid twice: with hold invoices made ahead (`payments.invoicePool`, its default) and without (`0`, every
+ *    job makes its own invoice on its path), each network with its relay and its own wallet service on it.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -156,6 +158,27 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       payments: { wallet: embedded.connect('instance').wallet, config: { walletRetryMs: 2000 } },
     });
     cleanups.push(() => paidNet.stop());
+    const poolSize = configSchema.parse({}).payments.invoicePool; // the default: the pooled network sets none
+    // The same paid network without invoices made ahead, on a relay of its own with a wallet service like
+    // the first one on it (jobs and wallet share a relay, as for the pooled network).
+    const relay4 = await startRelay(config, join(dir, 'relay4'), silentLogger);
+    cleanups.push(() => relay4.close());
+    const poolOffWallet = await startEmbeddedWallet({
+      relayUrl: relay4.url,
+      path: join(dir, 'wallet-pool-off.sqlite'),
+    });
+    cleanups.push(() => poolOffWallet.close());
+    await mkdir(join(dir, 'paid-pool-off'));
+    const poolOffNet = await startTestNetwork({
+      relayUrl: relay4.url,
+      agents,
+      dataDir: join(dir, 'paid-pool-off'),
+      payments: {
+        wallet: poolOffWallet.connect('instance').wallet,
+        config: { walletRetryMs: 2000, invoicePool: 0 },
+      },
+    });
+    cleanups.push(() => poolOffNet.stop());
     const relay3 = await startRelay(config, join(dir, 'relay3'), silentLogger);
     cleanups.push(() => relay3.close());
     const beforeWallet = await startEmbeddedWallet({
@@ -171,7 +194,7 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       dataDir: join(dir, 'paid-before'),
       payments: {
         wallet: beforeWallet.connect('instance', 0, { sdkCrypto: true }).wallet,
-        config: { walletRetryMs: 2000 },
+        config: { walletRetryMs: 2000, invoicePool: 0 },
       },
     });
     cleanups.push(() => paidBeforeNet.stop());
@@ -180,12 +203,17 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
     paidBeforeNet.network.work.db.pragma('synchronous = FULL');
     const customerWalletBefore = beforeWallet.connect('customer', 1_000_000_000, { sdkCrypto: true }).wallet;
     const customerWallet = embedded.connect('customer', 1_000_000_000).wallet;
+    const customerWalletPoolOff = poolOffWallet.connect('customer', 1_000_000_000).wallet;
     await new Promise((res) => setTimeout(res, 600)); // first heartbeats
-    const run = async (url: string, paid: boolean, name?: string): Promise<Timing> => {
-      const wallet = url === relay3.url ? customerWalletBefore : customerWallet;
-      const customer = new Customer(url, paid ? wallet : undefined);
+    const wallets = new Map([
+      [relay.url, customerWallet],
+      [relay3.url, customerWalletBefore],
+      [relay4.url, customerWalletPoolOff],
+    ]);
+    const run = async (url: string, name: string): Promise<Timing> => {
+      const customer = new Customer(url, wallets.get(url));
       try {
-        return await time(name ?? (paid ? 'paid echo job' : 'unpaid echo job'), jobs, async (i) => {
+        return await time(name, jobs, async (i) => {
           const out = await customer.submit(
             buildJobRequest({ kind: ECHO_KIND, inputs: [{ data: `job ${i}`, type: 'text' }] }),
             20_000,
@@ -196,17 +224,25 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
         customer.close();
       }
     };
-    await run(relay2.url, false); // warm the paths up
-    await run(relay.url, true);
-    await run(relay3.url, true);
-    const unpaid = await run(relay2.url, false);
-    const paid = await run(relay.url, true);
-    const paidBefore = await run(relay3.url, true, 'paid echo job, before (FULL files, SDK crypto)');
-    o.log(`  unpaid job: p50 ${unpaid.p50.toFixed(1)} ms, p99 ${unpaid.p99.toFixed(1)} ms`);
-    o.log(`  paid job: p50 ${paid.p50.toFixed(1)} ms, p99 ${paid.p99.toFixed(1)} ms`);
-    o.log(`  paid job before: p50 ${paidBefore.p50.toFixed(1)} ms, p99 ${paidBefore.p99.toFixed(1)} ms`);
-    const ledger = paidNet.network.treasury.check();
-    if (!ledger.ok) throw new Error(`treasury ledger broken: ${JSON.stringify(ledger)}`);
+    const networks: [string, string][] = [
+      [relay2.url, 'unpaid echo job'],
+      [relay4.url, 'paid echo job, invoice pool off (0)'],
+      [relay.url, `paid echo job, invoice pool on (${poolSize})`],
+      [relay3.url, 'paid echo job, before (FULL files, SDK crypto, no pool)'],
+    ];
+    for (const [url, name] of networks) await run(url, name); // warm the paths up (and start the pool)
+    const [unpaid, poolOff, paid, paidBefore] = [
+      await run(relay2.url, 'unpaid echo job'),
+      await run(relay4.url, 'paid echo job, invoice pool off (0)'),
+      await run(relay.url, `paid echo job, invoice pool on (${poolSize})`),
+      await run(relay3.url, 'paid echo job, before (FULL files, SDK crypto, no pool)'),
+    ] as [Timing, Timing, Timing, Timing];
+    for (const t of [unpaid, poolOff, paid, paidBefore])
+      o.log(`  ${t.name}: p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`);
+    for (const net of [paidNet, poolOffNet]) {
+      const ledger = net.network.treasury.check();
+      if (!ledger.ok) throw new Error(`treasury ledger broken: ${JSON.stringify(ledger)}`);
+    }
 
     const ratio = (a: Timing) => `${(a.p50 / bare.p50).toFixed(1)}x`;
     return [
@@ -224,7 +260,7 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       '\n## A paid job against an unpaid one (echo, auctions off, same run)\n',
       table(
         ['job', 'jobs', 'p50 ms', 'p99 ms', 'p50 vs unpaid', 'p99 vs unpaid'],
-        [unpaid, paid, paidBefore].map((t) => [
+        [unpaid, poolOff, paid, paidBefore].map((t) => [
           t.name,
           String(t.n),
           t.p50.toFixed(1),
