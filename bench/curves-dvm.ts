@@ -1,15 +1,16 @@
 /**
  * The customers of the DVM curves: N customers, each with its own key and its own connection, each doing its
  * jobs one after another, all at once. `dvm` and `paid` send NIP-90 echo requests through the customer library
- * (testkit/customer.ts: customer/job-client.ts, and for `paid` a payer on one shared NWC wallet that pays every
- * invoice); `bare` is the DVM benchmark's baseline: a kind 1 addressed to the responder, answered by a kind 1
- * signed on the fly (one hop each way, one signature).
+ * (testkit/customer.ts: customer/job-client.ts, and for `paid` each customer paying from its own NwcWallet on
+ * one shared wallet connection); `bare` is the DVM benchmark's baseline: a kind 1 addressed to the responder,
+ * answered by a kind 1 signed on the fly (one hop each way, one signature).
  */
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../core/logger.ts';
 import { ECHO_KIND } from '../dvm/kinds.ts';
 import { buildJobRequest } from '../dvm/request.ts';
 import { generateLocalSigner, type LocalSigner } from '../identity/signer.ts';
+import { nativeNwcCrypto } from '../payments/nwc-native.ts';
 import { NwcWallet } from '../payments/nwc-wallet.ts';
 import { RelayClient } from '../relay/client.ts';
 import { Customer } from '../testkit/customer.ts';
@@ -62,13 +63,30 @@ export interface JobsOptions {
   responder?: string;
   /** paid: an NWC connection string the customers pay from. */
   nwcUrl?: string;
+  /**
+   * paid: `own` (default) gives every customer its own NwcWallet on that connection string, signing with
+   * bcrypto as the Node composition does, as customers with their own wallets would; `shared` is one NwcWallet
+   * for all with the SDK's JavaScript crypto (the curve before 2026-12-07 evening: a hold payment holds one of
+   * its 16 request slots until the job settles, so at most 16 paid jobs were ever in flight).
+   */
+  payers?: 'own' | 'shared';
   timeoutMs: number;
 }
 
 /** One worker per customer: `job()` does one exchange or throws why it failed. */
 type Worker = { connect(): Promise<void>; job(): Promise<void>; close(): void };
 
-function makeWorker(o: JobsOptions, wallet: NwcWallet | undefined): Worker {
+function payerWallet(o: JobsOptions, native: boolean): NwcWallet {
+  return new NwcWallet({
+    url: o.nwcUrl ?? '',
+    logger: silentLogger,
+    timeoutMs: o.timeoutMs,
+    payTimeoutMs: o.timeoutMs,
+    ...(native ? { crypto: nativeNwcCrypto() } : {}),
+  });
+}
+
+function makeWorker(o: JobsOptions, shared: NwcWallet | undefined): Worker {
   if (o.mode === 'bare') {
     const client = new RelayClient({ url: o.url, logger: silentLogger });
     const signer = generateLocalSigner();
@@ -78,10 +96,14 @@ function makeWorker(o: JobsOptions, wallet: NwcWallet | undefined): Worker {
       close: () => client.close(),
     };
   }
-  const customer = new Customer(o.url, wallet);
+  const own = o.mode === 'paid' && !shared ? payerWallet(o, true) : undefined;
+  const customer = new Customer(o.url, shared ?? own);
   let n = 0;
   return {
-    connect: () => customer.client.connect(),
+    connect: async () => {
+      await customer.client.connect();
+      await own?.getBalance();
+    },
     job: async () => {
       const out = await customer.submit(
         buildJobRequest({
@@ -92,20 +114,15 @@ function makeWorker(o: JobsOptions, wallet: NwcWallet | undefined): Worker {
       );
       if (!out.result) throw new Error(out.timedOut ? 'timed out' : (out.error ?? 'no result'));
     },
-    close: () => customer.close(),
+    close: () => {
+      customer.close();
+      own?.close();
+    },
   };
 }
 
 export async function runJobs(o: JobsOptions): Promise<JobsRun> {
-  const wallet =
-    o.mode === 'paid'
-      ? new NwcWallet({
-          url: o.nwcUrl ?? '',
-          logger: silentLogger,
-          timeoutMs: o.timeoutMs,
-          payTimeoutMs: o.timeoutMs,
-        })
-      : undefined;
+  const wallet = o.mode === 'paid' && o.payers === 'shared' ? payerWallet(o, false) : undefined;
   const workers = Array.from({ length: o.customers }, () => makeWorker(o, wallet));
   try {
     await wallet?.getBalance();
