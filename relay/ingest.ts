@@ -50,6 +50,12 @@ function isJobRequest(kind: number): boolean {
 
 /** Longest a decided event waits for the events still being verified to join its commit. */
 const MAX_COMMIT_WAIT_MS = 20;
+/**
+ * A second `save` may start while the first waits for its fsync (a store that commits on the event loop and
+ * syncs on the thread pool, or a writer thread that takes the next batch while the disk finishes the last):
+ * stores answer in call order, so events are still stored and answered in the order they were submitted.
+ */
+const MAX_SAVES_IN_FLIGHT = 2;
 
 interface Item {
   event: NostrEvent;
@@ -68,7 +74,8 @@ export class Ingest {
   private writeScheduled = false;
   private firstWriteAt = 0;
   private waitTimer: NodeJS.Timeout | undefined;
-  private saving = false;
+  /** `save` calls not resolved yet (at most MAX_SAVES_IN_FLIGHT), and the events they hold. */
+  private saves = 0;
   private inSave = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -172,7 +179,7 @@ export class Ingest {
    * else under way a lone event is saved at once.
    */
   private maybeWrite(): void {
-    if (this.saving || this.writes.length === 0) return;
+    if (this.saves >= MAX_SAVES_IN_FLIGHT || this.writes.length === 0) return;
     const waited = performance.now() - this.firstWriteAt;
     if (this.order.length > this.head && waited < MAX_COMMIT_WAIT_MS) {
       this.waitTimer ??= setTimeout(() => {
@@ -187,10 +194,10 @@ export class Ingest {
   private write(): void {
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
-    if (this.saving || this.writes.length === 0) return;
+    if (this.saves >= MAX_SAVES_IN_FLIGHT || this.writes.length === 0) return;
     const batch = this.writes.splice(0, this.maxBatch);
-    this.saving = true;
-    this.inSave = batch.length;
+    this.saves++;
+    this.inSave += batch.length;
     Promise.resolve()
       .then(() => this.o.store.save(batch.map((i) => i.event)))
       .then(
@@ -205,8 +212,8 @@ export class Ingest {
         },
       )
       .finally(() => {
-        this.saving = false;
-        this.inSave = 0;
+        this.saves--;
+        this.inSave -= batch.length;
         this.maybeWrite();
         this.checkIdle();
       });

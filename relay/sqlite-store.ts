@@ -9,6 +9,7 @@ import type { EventStore, QueryOptions, SaveOutcome } from '../core/event-store.
 import type { Logger } from '../core/logger.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { Filter, NostrEvent } from '../core/nostr.ts';
+import { WalSync } from '../core/wal-sync.ts';
 import { SqliteCursor } from './sqlite-cursor.ts';
 import { effectiveLimit, type FilterSql, fanOut, filterSql, selectSql } from './sqlite-filter-sql.ts';
 import {
@@ -83,6 +84,12 @@ export class SqliteEventStore implements EventStore, CursorStore {
   /** Writes on this thread: for `:memory:`, with `writerThread: false`, or after the writer thread died. */
   private readonly writer: EventWriter;
   private readonly thread: WriteThread | undefined;
+  /**
+   * Writes on the event loop commit with `synchronous=NORMAL` and are made durable by one `fdatasync` of the
+   * WAL per turn on libuv's thread pool (core/wal-sync.ts), awaited before `save` resolves: the `OK` still
+   * waits for the disk, as with FULL, but the event loop does not.
+   */
+  private readonly walSync: WalSync | undefined;
   private closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -97,6 +104,10 @@ export class SqliteEventStore implements EventStore, CursorStore {
     this.thread =
       onDisk && (options.writerThread ?? true) ? new WriteThread(options.path, this.log) : undefined;
     void this.thread?.ready();
+    if (onDisk && !this.thread) {
+      this.db.pragma('synchronous = NORMAL');
+      this.walSync = new WalSync(options.path);
+    }
   }
 
   /** Resolves once the writer thread (if any) has its connection open, so the first save does not wait for it. */
@@ -110,7 +121,10 @@ export class SqliteEventStore implements EventStore, CursorStore {
     const raws = events.map(storedJson);
     const now = unixSeconds(this.clock);
     if (this.thread && !this.thread.failed) return this.thread.save(raws, now);
-    return this.writer.save(events, raws, now);
+    const outcomes = this.writer.save(events, raws, now);
+    // A duplicate waits too: the first copy may be committed and not yet on the disk.
+    await this.walSync?.durable();
+    return outcomes;
   }
 
   async query(filters: readonly Filter[], options: QueryOptions = {}): Promise<NostrEvent[]> {
@@ -204,6 +218,7 @@ export class SqliteEventStore implements EventStore, CursorStore {
     } finally {
       this.cache.clear();
       this.db.close();
+      this.walSync?.close();
     }
   }
 

@@ -55,11 +55,22 @@ test('a writer thread that cannot open its database fails its requests with the 
   await thread.close();
 });
 
-test('with writerThread: false the store saves on its own thread', async () => {
+test('with writerThread: false the store saves on its own thread, each save resolved after an fsync', async () => {
   const store = new SqliteEventStore({ path: join(dir, 'b.db'), writerThread: false });
+  const internals = store as unknown as {
+    db: { pragma(sql: string, o: { simple: true }): unknown };
+    walSync: { syncs: number };
+  };
   try {
+    // NORMAL: the commit does not fsync on the event loop; the group fdatasync on the thread pool does.
+    assert.equal(internals.db.pragma('synchronous', { simple: true }), 1);
     const e = sign(1);
     assert.deepEqual(await store.save([e]), [{ status: 'saved' }]);
+    assert.equal(internals.walSync.syncs, 1);
+    // Saves of one turn share one fsync; a duplicate waits for the disk too.
+    const [a, b] = await Promise.all([store.save([sign(1, [], 'x')]), store.save([e])]);
+    assert.deepEqual([a, b], [[{ status: 'saved' }], [{ status: 'duplicate' }]]);
+    assert.equal(internals.walSync.syncs, 2);
     assert.deepEqual(
       (await store.query([{ ids: [e.id] }])).map((x) => x.id),
       [e.id],
