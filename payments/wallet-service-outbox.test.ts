@@ -110,3 +110,46 @@ it('an answer the relay holds up does not hold up the answers to later requests'
     await service.stop();
   }
 });
+
+it('requests that arrive together share the group fsync before their answers go out (not one fsync each)', async () => {
+  const relay = new GatedRelay();
+  const signer = generateLocalSigner();
+  const service = await EmbeddedWalletService.open({
+    relay,
+    signer,
+    relayUrl: 'ws://127.0.0.1:1/',
+    path: join(dir, 'wallet-shared-fsync.sqlite'),
+    nodeSecretKey: randomBytes(32).toString('hex'),
+    logger: new MemoryLogger(),
+  });
+  await service.start();
+  const clients = Array.from({ length: 30 }, () => generateLocalSigner());
+  for (const [i, c] of clients.entries()) service.addConnection({ name: `c${i}`, clientPubkey: c.pubkey });
+  try {
+    const requests = await Promise.all(
+      clients.map(async (c, i) =>
+        c.signEvent({
+          kind: NWC_REQUEST_KIND,
+          created_at: Math.floor(Date.now() / 1000),
+          tags: [
+            ['p', signer.pubkey],
+            ['encryption', 'nip44_v2'],
+          ],
+          content: await c.nip44.encrypt(
+            signer.pubkey,
+            JSON.stringify({ method: 'make_invoice', params: { amount: 1000 + i, description: `n${i}` } }),
+          ),
+        }),
+      ),
+    );
+    const before = service.fsyncs;
+    // Delivered in one turn, as a relay hands a burst of stored or concurrent requests to the service.
+    for (const r of requests) void relay.publish(r);
+    await waitFor('every answer', () => requests.every((r) => relay.answered(r.id)), 30_000);
+    const used = service.fsyncs - before;
+    // One group fsync for the first batch, at most one more for the requests executed while it ran.
+    assert.ok(used >= 1 && used <= 2, `${used} fsyncs for 30 requests`);
+  } finally {
+    await service.stop();
+  }
+});

@@ -264,6 +264,11 @@ export class EmbeddedWalletService {
     return this.accounts.balances();
   }
 
+  /** Group fsyncs of the wallet file run so far (for tests and benchmarks: how well requests share them). */
+  get fsyncs(): number {
+    return this.walSync.syncs;
+  }
+
   /** The ledger sums to zero, nothing is negative that may not be, the hold account matches the holds. */
   checkInvariants(): WalletInvariants {
     return this.accounts.checkInvariants();
