@@ -30,15 +30,32 @@ function setup(options: Partial<InvoicePoolOptions> = {}) {
   return { clock, wallet, logger, pool, made, state, warnings };
 }
 
+/** Asks for `amountMsats` until the pool keeps `size` of it ready (each demand keeps one more). */
+async function warm(pool: InvoicePool, amountMsats: number, size: number): Promise<void> {
+  for (let i = 0; i <= size && pool.ready(amountMsats) < size; i++) {
+    pool.take(amountMsats);
+    await pool.settled();
+  }
+  assert.equal(pool.ready(amountMsats), size);
+}
+
 const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
 
 describe('InvoicePool', () => {
-  test('the first demand finds nothing and fills the pool in the background; a take is replaced', async () => {
+  test('the first demand finds nothing and starts the pool in the background; each demand keeps one more, up to size; a take is replaced', async () => {
     const { pool, made, wallet, clock } = setup();
     assert.equal(pool.take(2200), undefined, 'nothing is ready for the first job: it makes its own');
     await pool.settled();
+    assert.equal(pool.ready(2200), 1, 'an amount asked for once: one made ahead');
+    assert.equal(made(), 1);
+    assert.ok(pool.take(2200));
+    await pool.settled();
+    assert.equal(pool.ready(2200), 2, 'asked for again: two kept');
+    assert.equal(pool.take(9999), undefined, 'another amount');
+    assert.ok(pool.take(2200));
+    await pool.settled();
     assert.equal(pool.ready(2200), 3);
-    assert.equal(made(), 3);
+    assert.equal(made(), 2 + 3 + 1);
     const request = wallet.calls.find((c) => c.method === 'make_hold_invoice')
       ?.params as MakeHoldInvoiceRequest;
     assert.equal(request.expirySeconds, 2 * EXPIRY, 'made to live twice the time to pay');
@@ -51,16 +68,16 @@ describe('InvoicePool', () => {
     assert.equal(p.expiresAt, Math.floor(clock.now() / 1000) + 2 * EXPIRY);
     assert.equal(pool.ready(2200), 2, 'handed out');
     await pool.settled();
-    assert.equal(pool.ready(2200), 3, 'replaced');
-    assert.equal(made(), 4);
+    assert.equal(pool.ready(2200), 3, 'replaced, never more than size');
+    assert.equal(made(), 7);
     assert.equal(poolDescription(21_000), 'Timmy Time job escrow, 21 sats');
   });
 
   test('an invoice with less than the time to pay left is not handed out; prune cancels it, nothing replaces it', async () => {
     const { pool, made, state, clock, wallet } = setup();
-    pool.take(5000);
-    await pool.settled();
+    await warm(pool, 5000, 3);
     const before = made();
+    const cancelledBefore = wallet.calls.filter((c) => c.method === 'cancel_hold_invoice').length;
     clock.advance(EXPIRY * 1000); // exactly the time to pay left: still good
     const p = pool.take(5000);
     assert.ok(p, 'handed out with exactly invoiceExpirySeconds left');
@@ -73,7 +90,8 @@ describe('InvoicePool', () => {
     assert.equal(made(), before + 1, 'stale invoices are not replaced without demand');
     const cancelled = wallet.calls
       .filter((c) => c.method === 'cancel_hold_invoice')
-      .map((c) => (c.params as { paymentHash: string }).paymentHash);
+      .map((c) => (c.params as { paymentHash: string }).paymentHash)
+      .slice(cancelledBefore);
     assert.equal(cancelled.length, 2);
     for (const h of cancelled) assert.equal(state(h), 'cancelled', 'cancelled at the wallet');
     clock.advance(EXPIRY * 1000);
@@ -125,9 +143,8 @@ describe('InvoicePool', () => {
 
   test('stop cancels the invoices nobody took, and one still being made when it lands', async () => {
     const { pool, wallet, state } = setup({ size: 2 });
-    pool.take(4000);
-    await pool.settled();
-    const ready = pool.readyHashes(4000);
+    await warm(pool, 4000, 2);
+    const [oldest, untaken] = pool.readyHashes(4000);
     let open: () => void = () => {};
     wallet.gate = new Promise((r) => {
       open = r;
@@ -136,15 +153,13 @@ describe('InvoicePool', () => {
     const stopping = pool.stop();
     open();
     await stopping;
-    const hashes = wallet.calls
-      .filter((c) => c.method === 'make_hold_invoice')
-      .map((c) => (c.params as MakeHoldInvoiceRequest).paymentHash);
-    assert.equal(hashes.length, 3);
-    const [taken, untaken, landedLate] = hashes;
-    assert.equal(taken, ready[0], 'the oldest is handed out first');
-    assert.equal(state(taken ?? ''), 'pending', 'the taken invoice is the job’s: left open');
+    const landedLate = (
+      wallet.calls.filter((c) => c.method === 'make_hold_invoice').at(-1)?.params as MakeHoldInvoiceRequest
+    ).paymentHash;
+    assert.ok(landedLate !== oldest && landedLate !== untaken);
+    assert.equal(state(oldest ?? ''), 'pending', 'the taken invoice (the oldest) is the job’s: left open');
     assert.equal(state(untaken ?? ''), 'cancelled');
-    assert.equal(state(landedLate ?? ''), 'cancelled', 'made during the stop, cancelled when it landed');
+    assert.equal(state(landedLate), 'cancelled', 'made during the stop, cancelled when it landed');
     assert.equal(pool.take(4000), undefined, 'nothing after stop');
   });
 

@@ -33,6 +33,8 @@ export interface InvoicePoolOptions {
 
 interface Slot {
   ready: PooledInvoice[];
+  /** How many to keep ready: 1 for an amount asked for once, one more with each later demand, up to `size`. */
+  target: number;
   /** The refill in progress (one invoice at a time), if any. */
   filling: Promise<void> | undefined;
 }
@@ -48,8 +50,10 @@ export const poolDescription = (amountMsats: number): string =>
  * trip before its `payment-required` goes out (docs/payments.md, "Invoices made ahead").
  *
  * Demand-driven, per amount (msats): the first job that needs an amount finds nothing and makes its own
- * invoice as before; that demand starts a pool for the amount, which is filled in the background (one
- * invoice at a time, never on a job's path) up to `size`, and each later take is replaced the same way. At
+ * invoice as before; that demand starts a pool for the amount with one invoice made in the background (one
+ * invoice at a time, never on a job's path), and each later demand keeps one more ready, up to `size`, and
+ * replaces what it took the same way. So an amount asked for once (an auction's odd price) costs one invoice
+ * made ahead, and a busy amount gets `size` for a burst of jobs. At
  * most `maxAmounts` amounts are kept, the most recently asked for: an evicted amount's invoices are
  * cancelled at the wallet. An invoice is handed out only while `expirySeconds` of it remain; older ones are
  * cancelled (`prune`) and not replaced until an amount is asked for again, so an idle desk stops making
@@ -106,8 +110,11 @@ export class InvoicePool {
   take(amountMsats: number): PooledInvoice | undefined {
     if (!this.enabled || this.stopped) return undefined;
     let slot = this.pools.get(amountMsats);
-    if (slot) this.pools.delete(amountMsats); // re-inserted last: the most recently used
-    slot ??= { ready: [], filling: undefined };
+    if (slot) {
+      this.pools.delete(amountMsats); // re-inserted last: the most recently used
+      slot.target = Math.min(this.options.size, slot.target + 1);
+    }
+    slot ??= { ready: [], target: 1, filling: undefined };
     this.pools.set(amountMsats, slot);
     this.evict();
     this.dropStale(slot);
@@ -175,7 +182,7 @@ export class InvoicePool {
   private fill(amountMsats: number, slot: Slot): void {
     if (slot.filling) return;
     const run = async (): Promise<void> => {
-      while (!this.stopped && this.pools.get(amountMsats) === slot && slot.ready.length < this.options.size) {
+      while (!this.stopped && this.pools.get(amountMsats) === slot && slot.ready.length < slot.target) {
         let made: PooledInvoice;
         try {
           made = await this.make(amountMsats);
