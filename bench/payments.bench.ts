@@ -153,11 +153,12 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
     await mkdir(join(dir, 'paid'));
     const unpaidNet = await startTestNetwork({ relayUrl: relay2.url, agents, dataDir: join(dir, 'unpaid') });
     cleanups.push(() => unpaidNet.stop());
+    const paidWallet = embedded.connect('instance').wallet;
     const paidNet = await startTestNetwork({
       relayUrl: relay.url,
       agents,
       dataDir: join(dir, 'paid'),
-      payments: { wallet: embedded.connect('instance').wallet, config: { walletRetryMs: 2000 } },
+      payments: { wallet: paidWallet, config: { walletRetryMs: 2000 } },
     });
     cleanups.push(() => paidNet.stop());
     const poolSize = configSchema.parse({}).payments.invoicePool; // the default: the pooled network sets none
@@ -261,6 +262,11 @@ export async function benchPayments(o: PaymentsBenchOptions): Promise<string> {
       const ledger = net.network.treasury.check();
       if (!ledger.ok) throw new Error(`treasury ledger broken: ${JSON.stringify(ledger)}`);
     }
+    // How many of the pooled network's jobs had an invoice made ahead (its description names no job).
+    const made = await paidWallet.listTransactions({ type: 'incoming', unpaid: true, limit: 1000 });
+    const settledAhead = made.filter((t) => t.state === 'settled' && /job escrow/.test(t.description)).length;
+    const settledAll = made.filter((t) => t.state === 'settled').length;
+    o.log(`  pooled network: ${settledAhead} of ${settledAll} paid jobs had an invoice made ahead`);
 
     const ratio = (a: Timing) => `${(a.p50 / bare.p50).toFixed(1)}x`;
     return [
