@@ -153,9 +153,8 @@ describe('InvoicePool', () => {
     const stopping = pool.stop();
     open();
     await stopping;
-    const landedLate = (
-      wallet.calls.filter((c) => c.method === 'make_hold_invoice').at(-1)?.params as MakeHoldInvoiceRequest
-    ).paymentHash;
+    const lastMade = wallet.calls.filter((c) => c.method === 'make_hold_invoice').at(-1);
+    const landedLate = (lastMade?.params as MakeHoldInvoiceRequest | undefined)?.paymentHash ?? '';
     assert.ok(landedLate !== oldest && landedLate !== untaken);
     assert.equal(state(oldest ?? ''), 'pending', 'the taken invoice (the oldest) is the job’s: left open');
     assert.equal(state(untaken ?? ''), 'cancelled');
