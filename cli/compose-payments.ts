@@ -35,6 +35,8 @@ export interface RunningPayments {
   treasury: Treasury;
   /** The embedded wallet service, when payments.wallet is "embedded". */
   service: EmbeddedWalletService | undefined;
+  /** The embedded wallet service's pubkey (hex), when there is one. */
+  serviceKey: string | undefined;
   /** The demo customer's connection string (embedded wallet only), for `timmy job submit`. */
   customerUrl: string | undefined;
   testSats: boolean;
@@ -69,10 +71,12 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
   };
   try {
     let service: EmbeddedWalletService | undefined;
+    let servicePubkey: string | undefined;
     let walletUrl: string;
     let customerUrl: string | undefined;
     if (p.wallet === 'embedded') {
       const serviceKey = await keystore.getOrCreate(KEY_WALLET_SERVICE);
+      servicePubkey = serviceKey.pubkey;
       await keystore.getOrCreate(KEY_WALLET_NODE);
       const client = new RelayClient({
         url: options.relayUrl,
@@ -153,6 +157,7 @@ export async function startPayments(options: PaymentsOptions): Promise<RunningPa
       wallet,
       treasury,
       service,
+      serviceKey: servicePubkey,
       customerUrl,
       testSats: p.wallet === 'embedded',
       income,

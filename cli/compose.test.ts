@@ -4,8 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { generateSecretKey } from 'nostr-tools/pure';
 import { loadConfig } from '../core/config.ts';
 import { silentLogger } from '../core/logger.ts';
+import type { Signer } from '../core/signer.ts';
+import { LocalSigner } from '../identity/signer.ts';
+import { RelayClient } from '../relay/client.ts';
 import { untilAsync } from '../testkit/until-async.ts';
 import type { AgentList } from '../web/api-types.ts';
 import { type RunningInstance, startInstance } from './compose.ts';
@@ -84,5 +88,61 @@ describe('startInstance serves the dashboard', () => {
       ['relay', 'desk', 'agents'],
       'no wallet check with payments off',
     );
+  });
+});
+
+describe('startInstance: the relay does not rate-limit the instance’s own keys once authenticated', () => {
+  let dir = '';
+  let instance: RunningInstance;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'timmy-compose-limits-'));
+    const { config } = loadConfig({
+      overrides: {
+        dataDir: dir,
+        'relay.port': 0,
+        'http.port': 0,
+        'identity.scryptLogN': 8,
+        // One event a second for everyone: the agents' own start-up publishes already exceed it.
+        'relay.limits.eventsPerSecond': 1,
+        'relay.limits.eventsBurst': 2,
+      },
+    });
+    instance = await startInstance(config, dir, silentLogger);
+  });
+  after(async () => {
+    await instance?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('an agent key publishes 20 events at once through its own relay; a stranger is limited', async () => {
+    const agent = instance.agents[0];
+    assert.ok(agent);
+    const own = new RelayClient({
+      url: instance.localRelayUrl,
+      logger: silentLogger,
+      authSigner: agent.signer,
+      ownRelay: true,
+    });
+    const strangerSigner = new LocalSigner(generateSecretKey());
+    const stranger = new RelayClient({
+      url: instance.localRelayUrl,
+      logger: silentLogger,
+      authSigner: strangerSigner,
+      ownRelay: true,
+    });
+    try {
+      const note = (s: Signer, i: number) =>
+        s.signEvent({ kind: 1, created_at: Math.floor(Date.now() / 1000), tags: [], content: `n${i}` });
+      const mine = await Promise.all(Array.from({ length: 20 }, (_, i) => note(agent.signer, i)));
+      await Promise.all(mine.map((e) => own.publish(e)));
+      const theirs = await Promise.all(Array.from({ length: 6 }, (_, i) => note(strangerSigner, i)));
+      const outcomes = await Promise.allSettled(theirs.map((e) => stranger.publish(e)));
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      assert.ok(refused.length >= 3, `${refused.length} of 6 refused`);
+      for (const r of refused) assert.match(String(r.reason), /rate-limited: /);
+    } finally {
+      own.close();
+      stranger.close();
+    }
   });
 });

@@ -91,6 +91,8 @@ export async function startRelay(
   extraPolicies: readonly Policy[] = [],
   /** Spans of job requests' ingest (docs/observability.md, "Traces"). */
   tracing: Tracing = noTracing,
+  /** Keys not rate-limited once authenticated (NIP-42): the instance's own (RelayServerOptions.unlimited). */
+  unlimited?: (pubkey: string) => boolean,
 ): Promise<RunningRelay> {
   if (config.relay.url) {
     logger.info(
@@ -127,6 +129,7 @@ export async function startRelay(
     restrictedWrites: config.relay.acceptKinds.length > 0 || config.relay.rejectKinds.length > 0,
     publicUrl: config.relay.publicUrl || undefined,
     verifyAuth: verifyAuthEvent,
+    unlimited,
     tracing,
   });
   let url: string;
@@ -227,6 +230,7 @@ export async function startInstance(
       }),
     ],
     tracing,
+    (pubkey) => ownKeys.has(pubkey),
   );
   let desk: DeskDatabase;
   try {
@@ -311,6 +315,9 @@ export async function startInstance(
         publicRelayUrl: relay.publicUrl,
         logger,
       });
+    // The embedded wallet service answers every wallet request of the instance over one connection: its key
+    // is the instance's own too (never rate-limited once authenticated, docs/relay.md).
+    if (payments?.serviceKey) ownKeys.add(payments.serviceKey);
     if (payments && config.payments.l402.routes.length > 0) {
       httpOptions.l402 = new L402Gate({
         wallet: payments.wallet,

@@ -67,10 +67,14 @@ export class RelayClient implements Publish, Subscribe {
   private closed = false;
   private queriesOpen = 0;
   private readonly queryQueue: (() => void)[] = [];
+  /** The instance's own relay on loopback (`ownRelay`): trusted, and it exempts its own keys from rate limits. */
+  private readonly trusted: boolean;
+  private authenticating: Promise<boolean> | undefined;
 
   constructor(private readonly options: RelayClientOptions) {
     this.log = options.logger.child({ relay: options.url });
     const trusted = options.ownRelay === true && isLoopbackRelayUrl(options.url);
+    this.trusted = trusted;
     if (options.ownRelay && !trusted)
       this.log.warn({}, 'ownRelay is only for a relay on loopback; events from this one are verified');
     this.relay = new AbstractRelay(options.url, {
@@ -99,6 +103,14 @@ export class RelayClient implements Publish, Subscribe {
     }
   }
 
+  /** One AUTH for the publishes refused together. */
+  private authenticateShared(): Promise<boolean> {
+    this.authenticating ??= this.authenticate().finally(() => {
+      this.authenticating = undefined;
+    });
+    return this.authenticating;
+  }
+
   get url(): string {
     return this.options.url;
   }
@@ -120,6 +132,12 @@ export class RelayClient implements Publish, Subscribe {
     } catch (err) {
       const message = errorMessage(err);
       if (message.startsWith('auth-required') && (await this.authenticate())) {
+        await this.relay.publish(event);
+        return;
+      }
+      // The instance's own relay does not rate-limit the instance's own keys once they authenticated
+      // (RelayServerOptions.unlimited): a desk or a wallet service publishes for everyone it serves.
+      if (message.startsWith('rate-limited') && this.trusted && (await this.authenticateShared())) {
         await this.relay.publish(event);
         return;
       }

@@ -43,6 +43,8 @@ export interface Corkable {
 
 export class Connection implements AnswerHost {
   readonly challenge = newChallenge();
+  /** AUTH messages still heard when the rate limit's bucket is empty. */
+  private freeAuths = 4;
   readonly authed = new Set<string>();
   readonly subs = new Map<string, Sub>();
   /** Heartbeats since the last pong or message; see `heartbeat`. */
@@ -262,7 +264,7 @@ export class Connection implements AnswerHost {
     if (this.ctx.auth !== 'none' && this.authed.size === 0) {
       return 'auth-required: this relay accepts events only from authenticated clients (NIP-42)';
     }
-    if (!this.bucket.take()) {
+    if (!this.bucket.take() && !this.unlimited()) {
       return `rate-limited: slow down: at most ${this.ctx.limits.eventsPerSecond} events a second`;
     }
     return checkEventRules(event, this.ctx.limits, unixSeconds(this.ctx.clock));
@@ -273,7 +275,10 @@ export class Connection implements AnswerHost {
    * sends right after its AUTH is already judged as authenticated.
    */
   private onAuth(event: NostrEvent): void {
-    const r = this.bucket.take()
+    // The first few AUTHs of a connection are heard even with its bucket empty: an own key that was
+    // rate-limited authenticates to be exempt (RelayServerOptions.unlimited).
+    const heard = this.bucket.take() || this.freeAuths-- > 0;
+    const r = heard
       ? checkAuth(event, {
           challenge: this.challenge,
           relayUrls: this.relayUrls,
@@ -292,6 +297,12 @@ export class Connection implements AnswerHost {
     this.send(relayMessage.ok(event.id, r.ok, r.ok ? '' : r.message));
   }
 
+  /** Authenticated (NIP-42) as one of the keys the relay does not rate-limit. */
+  private unlimited(): boolean {
+    for (const pubkey of this.authed) if (this.ctx.unlimited(pubkey)) return true;
+    return false;
+  }
+
   /** Checks shared by REQ and COUNT; returns the CLOSED reason when the request is refused. */
   private readRefusal(filters: readonly Filter[]): string | undefined {
     if (this.ctx.closing()) return 'error: the relay is shutting down';
@@ -304,7 +315,7 @@ export class Connection implements AnswerHost {
     const tooLong = filterListViolation(filters, this.ctx.limits.maxFilterValues);
     if (tooLong !== undefined) return tooLong;
     // Queries run on the main thread: they share the connection's token bucket with events.
-    if (!this.bucket.take()) {
+    if (!this.bucket.take() && !this.unlimited()) {
       return `rate-limited: slow down: at most ${this.ctx.limits.eventsPerSecond} messages a second`;
     }
     if (this.authed.size === 0 && this.ctx.access.asksRestricted(filters)) {

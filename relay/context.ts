@@ -35,6 +35,8 @@ export interface RelayContext {
   readonly access: ReadAccess;
   readonly ingest: Ingest;
   readonly verifyAuth: AuthVerifier;
+  /** Authenticated keys exempt from the per-connection rate limit (RelayServerOptions.unlimited). */
+  readonly unlimited: (pubkey: string) => boolean;
   readonly live: SubscriptionIndex<Sub>;
   /** How long a stored answer waits for a client that reads nothing before it is given up. */
   readonly slowReaderTimeoutMs: number;

@@ -53,6 +53,11 @@ export interface RelayServerOptions {
   restrictedWrites?: boolean;
   /** NIP-42 check of an AUTH event (default: identity/nip42.ts `verifyAuthEvent`). */
   verifyAuth?: AuthVerifier;
+  /**
+   * Keys whose connections are not rate-limited once they authenticated with NIP-42 (the instance's own:
+   * its desk, agents and wallet service publish for everyone they serve over one connection each).
+   */
+  unlimited?: (pubkey: string) => boolean;
   /** Ping interval; a connection that answers two pings in a row with nothing is dropped (default 30 s). */
   heartbeatIntervalMs?: number;
   /** Signature-verification worker threads (default: cores − 1, between 1 and 2; 0 verifies inline). */
@@ -151,6 +156,7 @@ export class RelayServer {
       access: new ReadAccess(options.restrictedReadKinds ?? [4, 1059]),
       ingest: this.ingest,
       verifyAuth: options.verifyAuth ?? verifyAuthEvent,
+      unlimited: options.unlimited ?? (() => false),
       live: this.live,
       slowReaderTimeoutMs: options.slowReaderTimeoutMs ?? 30_000,
       counters: this.counters,
