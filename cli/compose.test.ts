@@ -16,21 +16,23 @@ import { type RunningInstance, startInstance } from './compose.ts';
 
 const APP_ENTRY = join(import.meta.dirname, '..', 'web', 'app', 'main.ts');
 
+/** An instance on free ports in a fresh directory, with `overrides` over the test defaults. */
+async function startIn(
+  prefix: string,
+  overrides: Record<string, unknown>,
+): Promise<{ dir: string; instance: RunningInstance }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const { config } = loadConfig({
+    overrides: { dataDir: dir, 'relay.port': 0, 'http.port': 0, 'identity.scryptLogN': 8, ...overrides },
+  });
+  return { dir, instance: await startInstance(config, dir, silentLogger) };
+}
+
 describe('startInstance serves the dashboard', () => {
   let dir = '';
   let instance: RunningInstance;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'timmy-compose-'));
-    const { config } = loadConfig({
-      overrides: {
-        dataDir: dir,
-        'relay.port': 0,
-        'http.port': 0,
-        'identity.scryptLogN': 8,
-        'payments.enabled': false,
-      },
-    });
-    instance = await startInstance(config, dir, silentLogger);
+    ({ dir, instance } = await startIn('timmy-compose-', { 'payments.enabled': false }));
   });
   after(async () => {
     await instance?.close();
@@ -95,19 +97,11 @@ describe('startInstance: the relay does not rate-limit the instance’s own keys
   let dir = '';
   let instance: RunningInstance;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'timmy-compose-limits-'));
-    const { config } = loadConfig({
-      overrides: {
-        dataDir: dir,
-        'relay.port': 0,
-        'http.port': 0,
-        'identity.scryptLogN': 8,
-        // One event a second for everyone: the agents' own start-up publishes already exceed it.
-        'relay.limits.eventsPerSecond': 1,
-        'relay.limits.eventsBurst': 2,
-      },
-    });
-    instance = await startInstance(config, dir, silentLogger);
+    // One event a second for everyone: the agents' own start-up publishes already exceed it.
+    ({ dir, instance } = await startIn('timmy-compose-limits-', {
+      'relay.limits.eventsPerSecond': 1,
+      'relay.limits.eventsBurst': 2,
+    }));
   });
   after(async () => {
     await instance?.close();
