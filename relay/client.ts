@@ -103,7 +103,12 @@ export class RelayClient implements Publish, Subscribe {
     }
   }
 
-  /** One AUTH for the publishes refused together. */
+  /** Refused for the rate, by the instance's own relay, which exempts its own keys once authenticated. */
+  private exemptOnAuth(reason: string): boolean {
+    return reason.startsWith('rate-limited') && this.trusted && this.options.authSigner !== undefined;
+  }
+
+  /** One AUTH for the publishes, queries and subscriptions refused together. */
   private authenticateShared(): Promise<boolean> {
     this.authenticating ??= this.authenticate().finally(() => {
       this.authenticating = undefined;
@@ -137,7 +142,7 @@ export class RelayClient implements Publish, Subscribe {
       }
       // The instance's own relay does not rate-limit the instance's own keys once they authenticated
       // (RelayServerOptions.unlimited): a desk or a wallet service publishes for everyone it serves.
-      if (message.startsWith('rate-limited') && this.trusted && (await this.authenticateShared())) {
+      if (this.exemptOnAuth(message) && (await this.authenticateShared())) {
         await this.relay.publish(event);
         return;
       }
@@ -159,6 +164,11 @@ export class RelayClient implements Publish, Subscribe {
           if (reason.startsWith('auth-required') && !retried && this.options.authSigner) {
             retried = true;
             void this.authenticate().then((ok) => (ok ? open() : handlers.onClose?.(reason)));
+            return;
+          }
+          if (this.exemptOnAuth(reason) && !retried) {
+            retried = true;
+            void this.authenticateShared().then((ok) => (ok ? open() : handlers.onClose?.(reason)));
             return;
           }
           handlers.onClose?.(reason);
@@ -183,6 +193,8 @@ export class RelayClient implements Publish, Subscribe {
     } catch (err) {
       const reason = errorMessage(err);
       if (reason.startsWith('auth-required') && (await this.authenticate()))
+        return this.queryOnce(filters, options);
+      if (this.exemptOnAuth(reason) && (await this.authenticateShared()))
         return this.queryOnce(filters, options);
       throw err;
     } finally {

@@ -95,3 +95,51 @@ test('a client of its own relay authenticates when rate-limited, then publishes 
     await relay.close();
   }
 });
+
+test('queries and subscriptions of an own client refused for the rate authenticate and go on', async () => {
+  const secret = generateSecretKey();
+  const signer = new LocalSigner(secret);
+  const clock = new ManualClock(Date.now());
+  const relay = await startTestRelay({
+    clock,
+    limits: { eventsPerSecond: 1, eventsBurst: 2 },
+    unlimited: (pk) => pk === getPublicKey(secret),
+  });
+  const own = new RelayClient({ url: relay.url, logger: silentLogger, authSigner: signer, ownRelay: true });
+  try {
+    // Ten queries at once on a bucket of two: the refused ones authenticate (once) and are asked again.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => own.query([{ kinds: [1], limit: 1 }])),
+    );
+    assert.equal(answers.length, 10);
+    // A subscription refused for the rate (the bucket is empty again on a fresh connection's first REQs) reopens.
+    const fresh = new RelayClient({
+      url: relay.url,
+      logger: silentLogger,
+      authSigner: signer,
+      ownRelay: true,
+    });
+    try {
+      await Promise.all([fresh.query([{ kinds: [1] }]), fresh.query([{ kinds: [1] }])]); // the burst, spent
+      const note = await signer.signEvent({
+        kind: 1,
+        created_at: Math.floor(clock.now() / 1000),
+        tags: [['t', 'live']],
+        content: 'live',
+      });
+      const seen = new Promise<string>((resolve, reject) => {
+        fresh.subscribe([{ kinds: [1], '#t': ['live'] }], {
+          onEvent: (e) => resolve(e.content),
+          onEose: () => void own.publish(note).catch(reject),
+          onClose: (reason) => reject(new Error(reason)),
+        });
+      });
+      assert.equal(await seen, 'live');
+    } finally {
+      fresh.close();
+    }
+  } finally {
+    own.close();
+    await relay.close();
+  }
+});
