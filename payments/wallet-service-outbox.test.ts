@@ -63,32 +63,51 @@ class GatedRelay implements Publish, Subscribe {
 const dir = mkdtempSync(join(tmpdir(), 'timmy-wallet-outbox-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-it('an answer the relay holds up does not hold up the answers to later requests', async () => {
-  const relay = new GatedRelay();
-  const signer = generateLocalSigner();
+/** The embedded service on `relay`, its file in this test's directory, started. */
+async function openService(
+  relay: GatedRelay,
+  file: string,
+  signer: LocalSigner,
+): Promise<EmbeddedWalletService> {
   const service = await EmbeddedWalletService.open({
     relay,
     signer,
     relayUrl: 'ws://127.0.0.1:1/',
-    path: join(dir, 'wallet.sqlite'),
+    path: join(dir, file),
     nodeSecretKey: randomBytes(32).toString('hex'),
     logger: new MemoryLogger(),
   });
   await service.start();
+  return service;
+}
+
+/** A NIP-47 request (NIP-44) from `from` to the service `to`. */
+async function nwcRequest(
+  from: LocalSigner,
+  to: string,
+  method: string,
+  params: object,
+): Promise<NostrEvent> {
+  return from.signEvent({
+    kind: NWC_REQUEST_KIND,
+    created_at: Math.floor(Date.now() / 1000),
+    tags: [
+      ['p', to],
+      ['encryption', 'nip44_v2'],
+    ],
+    content: await from.nip44.encrypt(to, JSON.stringify({ method, params })),
+  });
+}
+
+it('an answer the relay holds up does not hold up the answers to later requests', async () => {
+  const relay = new GatedRelay();
+  const signer = generateLocalSigner();
+  const service = await openService(relay, 'wallet.sqlite', signer);
   const alice = generateLocalSigner();
   const bob = generateLocalSigner();
   service.addConnection({ name: 'alice', clientPubkey: alice.pubkey, balanceMsats: 1000 });
   service.addConnection({ name: 'bob', clientPubkey: bob.pubkey, balanceMsats: 2000 });
-  const request = async (from: LocalSigner) =>
-    from.signEvent({
-      kind: NWC_REQUEST_KIND,
-      created_at: Math.floor(Date.now() / 1000),
-      tags: [
-        ['p', signer.pubkey],
-        ['encryption', 'nip44_v2'],
-      ],
-      content: await from.nip44.encrypt(signer.pubkey, JSON.stringify({ method: 'get_balance', params: {} })),
-    });
+  const request = (from: LocalSigner) => nwcRequest(from, signer.pubkey, 'get_balance', {});
   try {
     const first = await request(alice);
     relay.held.set(first.id, []);
@@ -114,32 +133,13 @@ it('an answer the relay holds up does not hold up the answers to later requests'
 it('requests that arrive together share the group fsync before their answers go out (not one fsync each)', async () => {
   const relay = new GatedRelay();
   const signer = generateLocalSigner();
-  const service = await EmbeddedWalletService.open({
-    relay,
-    signer,
-    relayUrl: 'ws://127.0.0.1:1/',
-    path: join(dir, 'wallet-shared-fsync.sqlite'),
-    nodeSecretKey: randomBytes(32).toString('hex'),
-    logger: new MemoryLogger(),
-  });
-  await service.start();
+  const service = await openService(relay, 'wallet-shared-fsync.sqlite', signer);
   const clients = Array.from({ length: 30 }, () => generateLocalSigner());
   for (const [i, c] of clients.entries()) service.addConnection({ name: `c${i}`, clientPubkey: c.pubkey });
   try {
     const requests = await Promise.all(
-      clients.map(async (c, i) =>
-        c.signEvent({
-          kind: NWC_REQUEST_KIND,
-          created_at: Math.floor(Date.now() / 1000),
-          tags: [
-            ['p', signer.pubkey],
-            ['encryption', 'nip44_v2'],
-          ],
-          content: await c.nip44.encrypt(
-            signer.pubkey,
-            JSON.stringify({ method: 'make_invoice', params: { amount: 1000 + i, description: `n${i}` } }),
-          ),
-        }),
+      clients.map((c, i) =>
+        nwcRequest(c, signer.pubkey, 'make_invoice', { amount: 1000 + i, description: `n${i}` }),
       ),
     );
     const before = service.fsyncs;
