@@ -161,14 +161,19 @@ export class RelayClient implements Publish, Subscribe {
         oneose: () => handlers.onEose?.(),
         onclose: (reason) => {
           if (closed) return;
-          if (reason.startsWith('auth-required') && !retried && this.options.authSigner) {
+          // Refused until the client authenticates (auth-required:, or rate-limited: by the instance's own
+          // relay): once, after NIP-42 AUTH, the subscription is opened again.
+          const authenticate =
+            reason.startsWith('auth-required') && this.options.authSigner
+              ? () => this.authenticate()
+              : this.exemptOnAuth(reason)
+                ? () => this.authenticateShared()
+                : undefined;
+          if (authenticate && !retried) {
             retried = true;
-            void this.authenticate().then((ok) => (ok ? open() : handlers.onClose?.(reason)));
-            return;
-          }
-          if (this.exemptOnAuth(reason) && !retried) {
-            retried = true;
-            void this.authenticateShared().then((ok) => (ok ? open() : handlers.onClose?.(reason)));
+            authenticate()
+              .then((ok) => (ok ? open() : handlers.onClose?.(reason)))
+              .catch((err: unknown) => handlers.onClose?.(`error: ${errorMessage(err)}`));
             return;
           }
           handlers.onClose?.(reason);
